@@ -1,0 +1,233 @@
+// The derivative registry: which function has which generated (or user-registered) derivatives,
+// and the calls generated code makes through it when it cannot reference a derivative directly.
+//
+// Conventions shared with the code generator (@cotangent/transformer), fixed:
+//   jvp.call(thisArg, ...args, ...tangents) -> { value, tangent }
+//       exactly `arity` args, then `arity` tangents; a `null` tangent is a symbolic zero.
+//   vjp.call(thisArg, ...args) -> { value, pullback }
+//       pullback(cotangent) returns an array with one cotangent per declared parameter
+//       (length `arity`); an entry may be null/undefined, meaning zero.
+//
+// The registry lives on globalThis under a Symbol.for key so that the ESM and CJS builds of this
+// package (both loaded in one process, the "dual package hazard") see the same records.
+
+import { CotangentError, functionName } from "../errors.js";
+import type { Tangent } from "./tangent.js";
+
+/** Any function, with any `this`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFunction = (this: any, ...args: any[]) => any;
+
+/** What a forward-mode (jvp) function returns. */
+export interface JvpResult<V = unknown> {
+  value: V;
+  tangent: Tangent;
+}
+
+/** What a reverse-mode (vjp) function returns. */
+export interface VjpResult<V = unknown> {
+  value: V;
+  /** Returns one cotangent per declared parameter (`null`/`undefined` = zero). */
+  pullback: (cotangent: Tangent) => Tangent[];
+}
+
+/** Generated forward-mode function: `jvp.call(thisArg, ...args, ...tangents)`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JvpFunction = (this: any, ...argsThenTangents: any[]) => JvpResult;
+
+/** Generated reverse-mode function: `vjp.call(thisArg, ...args)`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type VjpFunction = (this: any, ...args: any[]) => VjpResult;
+
+/** Fields of a {@link Derivatives} record. */
+export interface DerivativesInit {
+  /** Name of the original function, for error messages. */
+  name: string;
+  /** Number of declared parameters of the original function. */
+  arity: number;
+  /** Indices of the differentiated parameters, in order. */
+  wrt: readonly number[];
+  /** Forward mode, if generated/registered. */
+  jvp?: JvpFunction | undefined;
+  /** Reverse mode, if generated/registered. */
+  vjp?: VjpFunction | undefined;
+  /** The original function, if known. */
+  fn?: AnyFunction | undefined;
+}
+
+const BRAND = Symbol.for("@cotangent/runtime.Derivatives");
+
+/**
+ * The derivatives the build generated (or a user registered) for one function. Generated code
+ * creates these; the operators ({@link gradient}, {@link differential}, ...) accept one in place
+ * of a function.
+ *
+ * @example
+ * const d = new Derivatives({
+ *   name: "square", arity: 1, wrt: [0],
+ *   jvp: (x, dx) => ({ value: x * x, tangent: dx === null ? null : 2 * x * dx }),
+ *   vjp: (x) => ({ value: x * x, pullback: (b) => [2 * x * b] }),
+ * });
+ * gradient(d)(3); // 6
+ */
+export class Derivatives implements DerivativesInit {
+  readonly name: string;
+  readonly arity: number;
+  readonly wrt: readonly number[];
+  readonly jvp: JvpFunction | undefined;
+  readonly vjp: VjpFunction | undefined;
+  readonly fn: AnyFunction | undefined;
+
+  constructor(init: DerivativesInit) {
+    this.name = init.name;
+    this.arity = init.arity;
+    this.wrt = init.wrt;
+    this.jvp = init.jvp;
+    this.vjp = init.vjp;
+    this.fn = init.fn;
+  }
+}
+// A brand every copy of the runtime recognises (instanceof would not work across copies).
+Object.defineProperty(Derivatives.prototype, BRAND, { value: true });
+
+/**
+ * True for a {@link Derivatives} record, including one made by another loaded copy of the runtime.
+ *
+ * @example
+ * isDerivatives(new Derivatives({ name: "f", arity: 0, wrt: [] })); // true
+ */
+export function isDerivatives(x: unknown): x is Derivatives {
+  return typeof x === "object" && x !== null && (x as { [BRAND]?: unknown })[BRAND] === true;
+}
+
+interface Registry {
+  derivatives: WeakMap<object, Derivatives>;
+  /** Functions passed through differentiable() at run time (for a better CT3001 message). */
+  marked: WeakSet<object>;
+  /** Functions whose record came from registerDerivative (not from the build). */
+  registered: WeakSet<object>;
+}
+
+const REGISTRY_KEY = Symbol.for("@cotangent/runtime.registry@1");
+
+/** @internal */
+export const registry: Registry = (() => {
+  const g = globalThis as { [REGISTRY_KEY]?: Registry };
+  return (g[REGISTRY_KEY] ??= { derivatives: new WeakMap(), marked: new WeakSet(), registered: new WeakSet() });
+})();
+
+/**
+ * Attaches derivatives to `fn` and returns `fn` unchanged. Defining again for the same function
+ * replaces the record (generated modules may be evaluated more than once, e.g. in tests).
+ * Generated code calls this; users call {@link registerDerivative} instead.
+ *
+ * @example
+ * const sq = defineDerivatives((x: number) => x * x, {
+ *   name: "sq", arity: 1, wrt: [0],
+ *   vjp: (x) => ({ value: x * x, pullback: (b) => [2 * x * b] }),
+ * });
+ * gradient(sq)(3); // 6
+ */
+export function defineDerivatives<F extends AnyFunction>(fn: F, init: DerivativesInit | Derivatives): F {
+  if (typeof fn !== "function") {
+    throw new CotangentError("CT3005", `defineDerivatives: expected a function, got ${typeof fn}.`);
+  }
+  const record = isDerivatives(init) && init.fn === fn ? init : new Derivatives({ ...init, fn: init.fn ?? fn });
+  registry.derivatives.set(fn, record);
+  registry.registered.delete(fn);
+  return fn;
+}
+
+/**
+ * The {@link Derivatives} attached to `fn`, or `undefined`.
+ *
+ * @example
+ * getDerivatives(Math.sin); // undefined unless registered
+ */
+export function getDerivatives(fn: unknown): Derivatives | undefined {
+  if (isDerivatives(fn)) return fn;
+  if (typeof fn !== "function") return undefined;
+  return registry.derivatives.get(fn);
+}
+
+type Mode = "jvp" | "vjp";
+const MODE_WORDS: Record<Mode, string> = { jvp: "forward-mode derivative (jvp)", vjp: "reverse-mode derivative (vjp)" };
+const OTHER: Record<Mode, Mode> = { jvp: "vjp", vjp: "jvp" };
+
+/**
+ * The record for `f` with the given mode present, or a CT3001 error that names the function and
+ * says how to fix it. `op` is what needed it (e.g. "gradient").
+ * @internal
+ */
+export function requireDerivative(f: unknown, mode: "jvp", op: string): Derivatives & { jvp: JvpFunction };
+export function requireDerivative(f: unknown, mode: "vjp", op: string): Derivatives & { vjp: VjpFunction };
+export function requireDerivative(f: unknown, mode: Mode, op: string): Derivatives {
+  const d = getDerivatives(f);
+  if (d !== undefined && typeof d[mode] === "function") return d;
+  const name = d?.name || functionName(f);
+  const what = `${op} needs the ${MODE_WORDS[mode]} of '${name}'`;
+  if (d !== undefined && typeof d[OTHER[mode]] === "function") {
+    throw new CotangentError(
+      "CT3001",
+      `${what}, but it only has a ${MODE_WORDS[OTHER[mode]]}. ` +
+        `Use a ${mode === "vjp" ? "forward-mode operator (differential, derivative)" : "reverse-mode operator (gradient, pullback)"} instead, ` +
+        `or add the missing mode with registerDerivative(${name}, { ${mode}: ... }, { replace: true }).`,
+    );
+  }
+  const built =
+    typeof f === "function" && registry.marked.has(f)
+      ? ` '${name}' is marked differentiable but the build generated no derivatives for it: check that the Cotangent Babel plugin or ts-patch transformer processes the file where it is defined.`
+      : "";
+  throw new CotangentError(
+    "CT3001",
+    `${what}, but it has no derivatives.${built} To fix: mark it /** @differentiable */ (or wrap it with differentiable(...)) ` +
+      `where it is defined so the build generates its derivatives, or call registerDerivative(${name}, { vjp, jvp }) for a function the build does not see.`,
+  );
+}
+
+function padded(values: readonly unknown[], n: number, fill: unknown): unknown[] {
+  const out = values.slice(0, n);
+  while (out.length < n) out.push(fill);
+  return out;
+}
+
+/**
+ * Calls `fn`'s forward-mode derivative: `{ value, tangent }` of `fn.apply(thisArg, args)` along
+ * `tangents` (one per argument, `null` = zero). Generated code uses this for callees whose
+ * derivatives it cannot reference directly. Missing arguments/tangents are padded to the arity.
+ *
+ * @example
+ * jvpCall(sq, undefined, [3], [1]); // { value: 9, tangent: 6 }
+ */
+export function jvpCall(fn: unknown, thisArg: unknown, args: readonly unknown[], tangents: readonly unknown[]): JvpResult {
+  const d = requireDerivative(fn, "jvp", "a forward-mode call");
+  return d.jvp.apply(thisArg, [...padded(args, d.arity, undefined), ...padded(tangents, d.arity, null)]);
+}
+
+/**
+ * Calls `fn`'s reverse-mode derivative: `{ value, pullback }` where `pullback(cotangent)` returns
+ * one cotangent per declared parameter (`null`/`undefined` = zero).
+ *
+ * @example
+ * const { value, pullback } = vjpCall(sq, undefined, [3]); // value 9
+ * pullback(1); // [6]
+ */
+export function vjpCall(fn: unknown, thisArg: unknown, args: readonly unknown[]): VjpResult {
+  const d = requireDerivative(fn, "vjp", "a reverse-mode call");
+  return d.vjp.apply(thisArg, args as unknown[]);
+}
+
+/**
+ * Throws CT3002. Generated pullbacks that replay a tape call this when invoked a second time.
+ *
+ * @example
+ * let used = false;
+ * const pullback = (b: number) => { if (used) pullbackReused("f"); used = true; return [b]; };
+ */
+export function pullbackReused(name: string): never {
+  throw new CotangentError(
+    "CT3002",
+    `The pullback of '${name}' was already called; a pullback that replays a tape can be called once. ` +
+      "Call valueWithPullback(...) again for another cotangent.",
+  );
+}

@@ -1,0 +1,194 @@
+// Tangent and cotangent values of plain JavaScript data, and the arithmetic generated code does on
+// them. A tangent mirrors its primal: a number for a number, an array for an array, a plain object
+// (same keys) for an object; `null` (or `undefined`) is the symbolic zero of any shape, so zero
+// tangents cost nothing. Non-numeric leaves (strings, booleans, functions) have tangent `null`.
+// Float32Array/Float64Array (any numeric typed array) tangents are typed arrays of the same kind.
+
+import { CotangentError, describeValue } from "../errors.js";
+
+/**
+ * A tangent (forward mode) or cotangent (reverse mode) value. `null`/`undefined` is the zero of
+ * any shape.
+ *
+ * @example
+ * const t: Tangent = { pos: [1, 0], mass: null };
+ */
+export type Tangent =
+  | number
+  | null
+  | undefined
+  | readonly Tangent[]
+  | { readonly [key: string]: Tangent }
+  | NumericArray;
+
+/** Typed arrays that hold numbers (not BigInt64Array). */
+export type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint32Array
+  | Uint16Array
+  | Uint8Array
+  | Uint8ClampedArray;
+
+type Mutable = Record<string, unknown>;
+
+function isNumericArray(v: unknown): v is NumericArray {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
+}
+
+/** Objects whose tangent is fieldwise: everything that is not an array, a typed array or a function. */
+function isRecord(v: unknown): v is Mutable {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+function mismatch(op: string, a: unknown, b: unknown): never {
+  throw new CotangentError(
+    "CT3008",
+    `${op}: cannot combine tangents of different shapes (${describeValue(a)} and ${describeValue(b)}). ` +
+      "A tangent must have the shape of its primal value: check the derivative that produced it.",
+  );
+}
+
+/**
+ * The zero tangent of `v`, with `v`'s shape: 0 for a number, an array of zeros for an array, a
+ * fieldwise object for an object, and `null` for values without a tangent (null, undefined,
+ * booleans, strings, functions, bigints, symbols).
+ *
+ * @example
+ * zerosLike({ x: 3, v: [1, 2], label: "a" }); // { x: 0, v: [0, 0], label: null }
+ */
+export function zerosLike(v: unknown): Tangent {
+  if (typeof v === "number") return 0;
+  if (Array.isArray(v)) return v.map(zerosLike);
+  if (isNumericArray(v)) return new (v.constructor as new (n: number) => NumericArray)(v.length);
+  if (isRecord(v)) {
+    const out: Mutable = {};
+    for (const key of Object.keys(v)) out[key] = zerosLike(v[key]);
+    return out as Tangent;
+  }
+  return null;
+}
+
+/**
+ * `a + b` for tangents, without mutating either. `null`/`undefined` are zero; arrays add
+ * elementwise (a missing entry is zero, the result has the longer length); objects add fieldwise
+ * over the union of keys. When one side is zero the other is returned as is, so the result may
+ * share structure with the arguments: do not mutate it (use {@link accumulate} for in-place sums).
+ *
+ * @example
+ * addTangent([1, 2], [10, 20, 30]); // [11, 22, 30]
+ * addTangent({ a: 1 }, null);        // { a: 1 } (the same object)
+ */
+export function addTangent(a: unknown, b: unknown): Tangent {
+  if (a === null || a === undefined) return (b ?? null) as Tangent;
+  if (b === null || b === undefined) return a as Tangent;
+  if (typeof a === "number") {
+    if (typeof b !== "number") mismatch("addTangent", a, b);
+    return a + b;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b)) mismatch("addTangent", a, b);
+    const n = Math.max(a.length, b.length);
+    const out = new Array<Tangent>(n);
+    for (let i = 0; i < n; i++) out[i] = addTangent(a[i], b[i]);
+    return out;
+  }
+  if (isNumericArray(a)) {
+    if (!isNumericArray(b) || b.length !== a.length) mismatch("addTangent", a, b);
+    const out = a.slice();
+    for (let i = 0; i < out.length; i++) out[i] += b[i]!;
+    return out;
+  }
+  if (isRecord(a)) {
+    if (!isRecord(b)) mismatch("addTangent", a, b);
+    const out: Mutable = {};
+    for (const key of Object.keys(a)) out[key] = addTangent(a[key], b[key]);
+    for (const key of Object.keys(b)) if (!(key in out)) out[key] = addTangent(undefined, b[key]);
+    return out as Tangent;
+  }
+  return mismatch("addTangent", a, b);
+}
+
+/** A copy of a tangent that shares no arrays or objects with it. */
+export function copyTangent(v: unknown): Tangent {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.map(copyTangent);
+  if (isNumericArray(v)) return v.slice();
+  if (isRecord(v)) {
+    const out: Mutable = {};
+    for (const key of Object.keys(v)) out[key] = copyTangent(v[key]);
+    return out as Tangent;
+  }
+  return v as Tangent;
+}
+
+/**
+ * Accumulates `b` into `acc` and returns the sum. `acc` belongs to the caller: when it is an
+ * array, typed array or object it is updated in place and returned. When `acc` is zero
+ * (`null`/`undefined`) the result is a deep copy of `b`, so later in-place accumulation never
+ * writes into `b`. `b` is never mutated.
+ *
+ * @example
+ * let bx = null;
+ * bx = accumulate(bx, [1, 2]); // a fresh [1, 2]
+ * bx = accumulate(bx, [3, 4]); // the same array, now [4, 6]
+ */
+export function accumulate(acc: unknown, b: unknown): Tangent {
+  if (acc === null || acc === undefined) return copyTangent(b);
+  if (b === null || b === undefined) return acc as Tangent;
+  if (typeof acc === "number") {
+    if (typeof b !== "number") mismatch("accumulate", acc, b);
+    return acc + b;
+  }
+  if (Array.isArray(acc)) {
+    if (!Array.isArray(b)) mismatch("accumulate", acc, b);
+    for (let i = 0; i < b.length; i++) acc[i] = accumulate(acc[i], b[i]);
+    return acc as Tangent;
+  }
+  if (isNumericArray(acc)) {
+    if (!isNumericArray(b) || b.length !== acc.length) mismatch("accumulate", acc, b);
+    for (let i = 0; i < acc.length; i++) acc[i] += b[i]!;
+    return acc;
+  }
+  if (isRecord(acc)) {
+    if (!isRecord(b)) mismatch("accumulate", acc, b);
+    for (const key of Object.keys(b)) acc[key] = accumulate(acc[key], b[key]);
+    return acc as Tangent;
+  }
+  return mismatch("accumulate", acc, b);
+}
+
+/**
+ * `v * s` for a tangent: every number in `v` multiplied by the number `s`; zero stays `null`.
+ * Returns a fresh value.
+ *
+ * @example
+ * scaleTangent({ a: [1, 2], b: null }, 3); // { a: [3, 6], b: null }
+ */
+export function scaleTangent(v: unknown, s: number): Tangent {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number") return v * s;
+  if (Array.isArray(v)) return v.map((x) => scaleTangent(x, s));
+  if (isNumericArray(v)) return v.map((x) => x * s) as NumericArray;
+  if (isRecord(v)) {
+    const out: Mutable = {};
+    for (const key of Object.keys(v)) out[key] = scaleTangent(v[key], s);
+    return out as Tangent;
+  }
+  throw new CotangentError("CT3008", `scaleTangent: ${describeValue(v)} is not a tangent.`);
+}
+
+/**
+ * Marks a value as a constant of differentiation: the build gives it a zero derivative (the
+ * value flows through, its tangent/cotangent is dropped). At run time it returns `x` unchanged.
+ *
+ * @example
+ * const f = differentiable((x: number) => x * withoutDerivative(x));
+ * derivative(f)(3); // 3: the second factor is a constant, so f'(x) = x, not 2x
+ */
+export function withoutDerivative<T>(x: T): T {
+  return x;
+}

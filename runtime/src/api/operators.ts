@@ -1,0 +1,230 @@
+// The differential operators users call: gradient, valueWithGradient, pullback, valueWithPullback,
+// differential, valueWithDifferential, derivative. Each takes a function with attached
+// derivatives (or the Derivatives record the build substitutes for it) and returns a function
+// that passes its own `this` through, so `gradient(obj.method).call(obj, x)` works.
+// Derivatives are looked up when the returned function is called, not when it is created, so
+// `const g = gradient(f)` may run before the module code that attaches f's derivatives.
+
+import { CotangentError, describeValue, functionName } from "../errors.js";
+import { isDerivatives, requireDerivative, type AnyFunction, type Derivatives } from "../ad/derivatives.js";
+import { zerosLike, type Tangent } from "../ad/tangent.js";
+
+/** What the operators accept: a differentiable function, or the record the build passes instead. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Differentiable<A extends unknown[] = any[], R = unknown> = ((...args: A) => R) | Derivatives;
+
+/** Result of {@link valueWithGradient}. */
+export interface ValueWithGradient<V = number> {
+  value: V;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  gradient: any;
+}
+
+/** Result of {@link valueWithPullback}. */
+export interface ValueWithPullback<V = unknown> {
+  value: V;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  pullback: (cotangent: Tangent) => any;
+}
+
+/** Result of {@link valueWithDifferential}. */
+export interface ValueWithDifferential<V = unknown> {
+  value: V;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  differential: (...tangents: Tangent[]) => any;
+}
+
+function checkOperand(f: unknown, op: string): void {
+  if (typeof f !== "function" && !isDerivatives(f)) {
+    throw new CotangentError(
+      "CT3005",
+      `${op} expects a differentiable function, got ${describeValue(f)}. Example: ${op}(f) where f is marked /** @differentiable */.`,
+    );
+  }
+}
+
+function nameOf(f: unknown): string {
+  return isDerivatives(f) ? f.name || "<anonymous>" : functionName(f);
+}
+
+/** The cotangents of the differentiated parameters: one value, or an array in `wrt` order. */
+function select(d: Derivatives, cotangents: readonly Tangent[] | null | undefined, args: readonly unknown[]): unknown {
+  const pick = (i: number): Tangent => cotangents?.[i] ?? zerosLike(args[i]);
+  return d.wrt.length === 1 ? pick(d.wrt[0]!) : d.wrt.map(pick);
+}
+
+function runVjp(f: unknown, op: string, thisArg: unknown, args: unknown[]) {
+  const d = requireDerivative(f, "vjp", op);
+  const result = d.vjp.apply(thisArg, args);
+  return { d, value: result.value, pullback: result.pullback };
+}
+
+function requireNumber(value: unknown, f: unknown, op: string): asserts value is number {
+  if (typeof value !== "number") {
+    throw new CotangentError(
+      "CT3003",
+      `${op} needs a number-valued function; '${nameOf(f)}' returned ${describeValue(value)}. Use pullback(f) for other results.`,
+    );
+  }
+}
+
+/**
+ * The gradient of a number-valued function: `gradient(f)(...args)` returns df/dx for the single
+ * differentiated parameter, or an array (in `wrt` order) when there are several. Parameters with
+ * a zero cotangent get `zerosLike(arg)`. Reverse mode.
+ *
+ * @example
+ * const f = differentiable((x: number, y: number) => x * y + Math.sin(x));
+ * gradient(f)(2, 3); // [3 + cos(2), 2]
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => any {
+  checkOperand(f, "gradient");
+  return function (this: unknown, ...args: A) {
+    const { d, value, pullback } = runVjp(f, "gradient", this, args);
+    requireNumber(value, f, "gradient");
+    return select(d, pullback(1), args);
+  };
+}
+
+/**
+ * Like {@link gradient}, and also returns the function's value (computed once).
+ *
+ * @example
+ * const f = differentiable((x: number) => x * x);
+ * valueWithGradient(f)(3); // { value: 9, gradient: 6 }
+ */
+export function valueWithGradient<A extends unknown[]>(
+  f: ((...args: A) => number) | Derivatives,
+): (...args: A) => ValueWithGradient<number> {
+  checkOperand(f, "valueWithGradient");
+  return function (this: unknown, ...args: A) {
+    const { d, value, pullback } = runVjp(f, "valueWithGradient", this, args);
+    requireNumber(value, f, "valueWithGradient");
+    return { value, gradient: select(d, pullback(1), args) };
+  };
+}
+
+/**
+ * The pullback (vector-Jacobian product) of `f` at `args`: a function from a cotangent of the
+ * result to the cotangents of the differentiated parameters (one value, or an array in `wrt`
+ * order). Works for any result shape.
+ *
+ * @example
+ * const f = differentiable((x: number) => [x, x * x]);
+ * pullback(f)(3)([1, 1]); // 1 + 6 = 7
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function pullback<A extends unknown[]>(f: Differentiable<A>): (...args: A) => (cotangent: Tangent) => any {
+  checkOperand(f, "pullback");
+  return function (this: unknown, ...args: A) {
+    const { d, pullback: pb } = runVjp(f, "pullback", this, args);
+    return (cotangent: Tangent) => select(d, pb(cotangent), args);
+  };
+}
+
+/**
+ * Like {@link pullback}, and also returns the function's value.
+ *
+ * @example
+ * const f = differentiable((x: number) => [x, x * x]);
+ * const { value, pullback: pb } = valueWithPullback(f)(3); // value [3, 9]
+ * pb([0, 1]); // 6
+ */
+export function valueWithPullback<A extends unknown[], R>(f: Differentiable<A, R>): (...args: A) => ValueWithPullback<R> {
+  checkOperand(f, "valueWithPullback");
+  return function (this: unknown, ...args: A) {
+    const { d, value, pullback: pb } = runVjp(f, "valueWithPullback", this, args);
+    return { value: value as R, pullback: (cotangent: Tangent) => select(d, pb(cotangent), args) };
+  };
+}
+
+function runJvp(d: Derivatives & { jvp: AnyFunction }, thisArg: unknown, args: readonly unknown[], tangents: readonly unknown[]) {
+  const full: unknown[] = new Array(d.arity).fill(null);
+  d.wrt.forEach((param, k) => {
+    full[param] = tangents[k] ?? null;
+  });
+  const padded = args.slice(0, d.arity);
+  while (padded.length < d.arity) padded.push(undefined);
+  return d.jvp.apply(thisArg, [...padded, ...full]);
+}
+
+/**
+ * The differential (Jacobian-vector product) of `f` at `args`: a function from tangents of the
+ * differentiated parameters (in `wrt` order; omitted or `null` = zero) to the tangent of the
+ * result. Forward mode; each call of the differential re-runs the forward pass.
+ *
+ * @example
+ * const f = differentiable((x: number, y: number) => x * y);
+ * differential(f)(2, 3)(1, 0); // 3
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function differential<A extends unknown[]>(f: Differentiable<A>): (...args: A) => (...tangents: Tangent[]) => any {
+  checkOperand(f, "differential");
+  return function (this: unknown, ...args: A) {
+    const d = requireDerivative(f, "jvp", "differential");
+    return (...tangents: Tangent[]) => {
+      const r = runJvp(d, this, args, tangents);
+      return r.tangent ?? zerosLike(r.value);
+    };
+  };
+}
+
+/**
+ * Like {@link differential}, and also returns the function's value.
+ *
+ * @example
+ * const f = differentiable((x: number) => x * x);
+ * const { value, differential: df } = valueWithDifferential(f)(3); // value 9
+ * df(1); // 6
+ */
+export function valueWithDifferential<A extends unknown[], R>(
+  f: Differentiable<A, R>,
+): (...args: A) => ValueWithDifferential<R> {
+  checkOperand(f, "valueWithDifferential");
+  return function (this: unknown, ...args: A) {
+    const d = requireDerivative(f, "jvp", "valueWithDifferential");
+    const value = runJvp(d, this, args, []).value as R;
+    return {
+      value,
+      differential: (...tangents: Tangent[]) => runJvp(d, this, args, tangents).tangent ?? zerosLike(value),
+    };
+  };
+}
+
+/**
+ * The derivative of a function of one differentiated number parameter, in forward mode:
+ * `derivative(f)(x)` is df/dx at x (0 when the result does not depend on x).
+ *
+ * @example
+ * const f = differentiable((x: number) => x ** 3);
+ * derivative(f)(2); // 12
+ */
+export function derivative<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => number {
+  checkOperand(f, "derivative");
+  return function (this: unknown, ...args: A) {
+    const d = requireDerivative(f, "jvp", "derivative");
+    if (d.wrt.length !== 1) {
+      throw new CotangentError(
+        "CT3006",
+        `derivative needs a function of one differentiated parameter; '${nameOf(f)}' has ${d.wrt.length}. ` +
+          "Use gradient(f) or differential(f), or restrict it with differentiable(f, { wrt: [\"x\"] }).",
+      );
+    }
+    const x = args[d.wrt[0]!];
+    if (typeof x !== "number") {
+      throw new CotangentError(
+        "CT3006",
+        `derivative needs a number argument for the differentiated parameter of '${nameOf(f)}', got ${describeValue(x)}. Use differential(f) for other inputs.`,
+      );
+    }
+    const t = runJvp(d, this, args, [1]).tangent ?? 0;
+    if (typeof t !== "number") {
+      throw new CotangentError(
+        "CT3006",
+        `derivative needs a number-valued function; '${nameOf(f)}' has a tangent that is ${describeValue(t)}. Use differential(f) for other results.`,
+      );
+    }
+    return t;
+  };
+}

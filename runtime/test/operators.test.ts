@@ -1,0 +1,180 @@
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import {
+  CotangentError,
+  Derivatives,
+  defineDerivatives,
+  derivative,
+  differential,
+  gradient,
+  pullback,
+  valueWithDifferential,
+  valueWithGradient,
+  valueWithPullback,
+  type Tangent,
+} from "@cotangent/runtime";
+import { close, gRecord, makeF, makeFx } from "./helpers";
+
+const f = makeF();
+const fx = makeFx();
+const dfdx = (x: number, y: number) => y + Math.cos(x);
+
+function thrown(thunk: () => unknown): CotangentError {
+  try {
+    thunk();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CotangentError);
+    return e as CotangentError;
+  }
+  throw new Error("expected a CotangentError");
+}
+
+describe("gradient", () => {
+  it("returns one cotangent per differentiated parameter", () => {
+    const [gx, gy] = gradient(f)(2, 3);
+    expect(gx).toBeCloseTo(dfdx(2, 3));
+    expect(gy).toBe(2);
+  });
+  it("returns a single value when one parameter is differentiated (wrt)", () => {
+    expect(gradient(fx)(2, 3)).toBeCloseTo(dfdx(2, 3));
+  });
+  it("matches central finite differences", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -10, max: 10, noNaN: true }), fc.double({ min: -10, max: 10, noNaN: true }), (x, y) => {
+        const h = 1e-6;
+        const [gx, gy] = gradient(f)(x, y);
+        const fdx = (f(x + h, y) - f(x - h, y)) / (2 * h);
+        const fdy = (f(x, y + h) - f(x, y - h)) / (2 * h);
+        return close(gx, fdx, 1e-5) && close(gy, fdy, 1e-5);
+      }),
+    );
+  });
+  it("turns null/undefined cotangents into zerosLike(arg)", () => {
+    const d = new Derivatives({
+      name: "z",
+      arity: 3,
+      wrt: [0, 1, 2],
+      vjp: (a: number, v: number[], o: { p: number; s: string }) => ({ value: a, pullback: (b: Tangent) => [b, null, undefined] as Tangent[] }),
+    });
+    expect(gradient(d)(1, [1, 2], { p: 1, s: "x" })).toEqual([1, [0, 0], { p: 0, s: null }]);
+  });
+  it("accepts a Derivatives record (what the build passes for visible marked functions)", () => {
+    expect(gradient(gRecord as never)).toBeInstanceOf(Function);
+    const fRecord = new Derivatives({ name: "sq", arity: 1, wrt: [0], vjp: (x: number) => ({ value: x * x, pullback: (b: Tangent) => [2 * x * (b as number)] }) });
+    expect(gradient(fRecord)(3)).toBe(6);
+  });
+  it("passes its own this through", () => {
+    const obj = {
+      k: 5,
+      m(this: { k: number }, x: number) {
+        return this.k * x * x;
+      },
+    };
+    defineDerivatives(obj.m, {
+      name: "m",
+      arity: 1,
+      wrt: [0],
+      vjp(this: { k: number }, x: number) {
+        const k = this.k;
+        return { value: k * x * x, pullback: (b: Tangent) => [2 * k * x * (b as number)] };
+      },
+    });
+    expect(gradient(obj.m).call(obj, 2)).toBe(20);
+  });
+  it("looks derivatives up when called, not when created", () => {
+    const late = (x: number) => 3 * x;
+    const g = gradient(late);
+    defineDerivatives(late, { name: "late", arity: 1, wrt: [0], vjp: (x: number) => ({ value: 3 * x, pullback: (b: Tangent) => [3 * (b as number)] }) });
+    expect(g(1)).toBe(3);
+  });
+  it("needs a number result (CT3003)", () => {
+    const e = thrown(() => gradient(gRecord as never)([1, 2], 3));
+    expect(e.code).toBe("CT3003");
+    expect(e.message).toBe(
+      "CT3003: gradient needs a number-valued function; 'g' returned an object with keys sum, label. Use pullback(f) for other results.",
+    );
+  });
+  it("reports a missing derivative (CT3001) and a bad operand (CT3005)", () => {
+    function plain(x: number) {
+      return x;
+    }
+    expect(thrown(() => gradient(plain)(1)).message).toContain("'plain'");
+    expect(thrown(() => gradient(42 as never)).code).toBe("CT3005");
+  });
+});
+
+describe("valueWithGradient", () => {
+  it("returns the value and the gradient", () => {
+    const r = valueWithGradient(fx)(2, 3);
+    expect(r.value).toBeCloseTo(f(2, 3));
+    expect(r.gradient).toBeCloseTo(dfdx(2, 3));
+    expect(thrown(() => valueWithGradient(gRecord as never)([1, 2], 3)).code).toBe("CT3003");
+  });
+});
+
+describe("pullback / valueWithPullback", () => {
+  it("pull back any cotangent, for any result shape", () => {
+    const pb = pullback(gRecord)([1, 2], 3);
+    expect(pb({ sum: 1, label: null })).toEqual([[3, 3], 3]);
+    expect(pb({ sum: 2 })).toEqual([[6, 6], 6]);
+    const { value, pullback: pb2 } = valueWithPullback(gRecord)([1, 2], 3);
+    expect(value).toEqual({ sum: 9, label: "g" });
+    expect(pb2({ sum: 1 })).toEqual([[3, 3], 3]);
+  });
+  it("selects by wrt", () => {
+    expect(pullback(fx)(2, 3)(2)).toBeCloseTo(2 * dfdx(2, 3));
+    expect(pullback(f)(2, 3)(2)).toEqual([expect.closeTo(2 * dfdx(2, 3)), 4]);
+  });
+});
+
+describe("differential / valueWithDifferential", () => {
+  it("take tangents of the differentiated parameters only", () => {
+    expect(differential(f)(2, 3)(1, 0)).toBeCloseTo(dfdx(2, 3));
+    expect(differential(f)(2, 3)(0, 1)).toBe(2);
+    expect(differential(f)(2, 3)(null, 1)).toBe(2);
+    expect(differential(fx)(2, 3)(1)).toBeCloseTo(dfdx(2, 3));
+  });
+  it("return zerosLike(value) for a zero output tangent", () => {
+    expect(differential(f)(2, 3)()).toBe(0);
+    const r = valueWithDifferential(f)(2, 3);
+    expect(r.value).toBeCloseTo(f(2, 3));
+    expect(r.differential(1, 1)).toBeCloseTo(dfdx(2, 3) + 2);
+    expect(r.differential()).toBe(0);
+  });
+  it("agree with reverse mode: <J u, v> = <u, J^T v>", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -5, max: 5, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), (x, y, u1, u2) => {
+        const ju = differential(f)(x, y)(u1, u2) as number;
+        const [a, b] = pullback(f)(x, y)(1);
+        return close(ju, u1 * a + u2 * b, 1e-9);
+      }),
+    );
+  });
+  it("work with structured inputs and outputs", () => {
+    expect(differential(gRecord)([1, 2], 3)([1, 0], null)).toEqual({ sum: 3, label: null });
+  });
+});
+
+describe("derivative", () => {
+  it("is forward mode in one differentiated number parameter", () => {
+    expect(derivative(fx)(2, 3)).toBeCloseTo(dfdx(2, 3));
+    const cube = new Derivatives({ name: "cube", arity: 1, wrt: [0], jvp: (x: number, dx: Tangent) => ({ value: x ** 3, tangent: dx === null ? null : 3 * x * x * (dx as number) }) });
+    expect(derivative(cube)(2)).toBe(12);
+  });
+  it("gives 0 for a null tangent", () => {
+    const c = new Derivatives({ name: "c", arity: 1, wrt: [0], jvp: () => ({ value: 1, tangent: null }) });
+    expect(derivative(c)(2)).toBe(0);
+  });
+  it("rejects several differentiated parameters and non-number inputs (CT3006)", () => {
+    const e = thrown(() => derivative(f)(1, 2));
+    expect(e.code).toBe("CT3006");
+    expect(e.message).toMatch(/'f' has 2/);
+    expect(thrown(() => derivative(fx)("a" as never, 2)).code).toBe("CT3006");
+  });
+  it("needs a forward-mode derivative (CT3001)", () => {
+    const onlyVjp = new Derivatives({ name: "onlyVjp", arity: 1, wrt: [0], vjp: (x: number) => ({ value: x, pullback: (b: Tangent) => [b] }) });
+    const e = thrown(() => derivative(onlyVjp)(1));
+    expect(e.code).toBe("CT3001");
+    expect(e.message).toContain("'onlyVjp'");
+  });
+});

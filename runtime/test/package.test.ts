@@ -1,0 +1,64 @@
+// The built package as Node loads it: ESM through `import`, CJS through `require`, sharing one
+// derivative registry (a function registered through one copy is seen by the other).
+import { describe, expect, it } from "@jest/globals";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+
+const runtimeDir = path.resolve(__dirname, "..");
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: runtimeDir, encoding: "utf8" });
+}
+
+describe("@cotangent/runtime as built", () => {
+  it("loads as ESM and CJS, and both copies share the registry", () => {
+    const script = `
+      import { createRequire } from "node:module";
+      import * as esm from "@cotangent/runtime";
+      const cjs = createRequire(import.meta.url)("@cotangent/runtime");
+      const sq = (x) => x * x;
+      esm.registerDerivative(sq, { vjp: (x) => ({ value: x * x, pullback: (b) => 2 * x * b }) });
+      const record = new cjs.Derivatives({ name: "c", arity: 1, wrt: [0], vjp: (x) => ({ value: x, pullback: (b) => [b] }) });
+      console.log(JSON.stringify({
+        esmKeys: Object.keys(esm).length,
+        same: Object.keys(esm).sort().join() === Object.keys(cjs).sort().join(),
+        distinctCopies: esm.gradient !== cjs.gradient,
+        crossGradient: cjs.gradient(sq)(3),
+        crossRecord: esm.gradient(record)(5),
+        isErrorClass: new cjs.CotangentError("CT3001", "x") instanceof Error,
+      }));`;
+    const out = JSON.parse(node(["--input-type=module", "-e", script]));
+    expect(out).toEqual({ esmKeys: expect.any(Number), same: true, distinctCopies: true, crossGradient: 6, crossRecord: 1, isErrorClass: true });
+  });
+  it("exports the documented names", () => {
+    const names = Object.keys(require("@cotangent/runtime")).sort();
+    expect(names).toEqual(
+      [
+        "CotangentError",
+        "Derivatives",
+        "RUNTIME_ERROR_CODES",
+        "accumulate",
+        "addTangent",
+        "copyTangent",
+        "defineDerivatives",
+        "derivative",
+        "differentiable",
+        "differential",
+        "getDerivatives",
+        "gradient",
+        "isDerivatives",
+        "jvpCall",
+        "pullback",
+        "pullbackReused",
+        "registerDerivative",
+        "scaleTangent",
+        "valueWithDifferential",
+        "valueWithGradient",
+        "valueWithPullback",
+        "vjpCall",
+        "withoutDerivative",
+        "zerosLike",
+      ].sort(),
+    );
+  });
+});

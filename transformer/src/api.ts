@@ -1,0 +1,76 @@
+// The contract between the core and its hosts (Babel plugin, ts-patch transformer, CLI).
+// A host lowers each marked function to `MarkedFunction` (see ir.ts), calls `differentiate`,
+// reports the diagnostics its own way, parses the generated code with its own parser, and
+// inserts it beside the original function. Generated code reaches @cotangent/runtime only
+// through the identifier `ModuleContext.runtime` (the host adds the namespace import).
+
+import type { Loc, MarkedFunction, TypeIR } from "./ir.js";
+
+/** What the core knows about a differentiable function visible by name in the module. */
+export interface KnownFunction {
+  /** Generated forward-mode function: `(…args, …tangents) => { value, tangent }`. */
+  jvpName: string;
+  /** Generated reverse-mode function: `(…args) => { value, pullback(ct) => cotangents[] }`. */
+  vjpName: string;
+  /** Number of declared parameters. */
+  arity: number;
+  /** Indices of the differentiated parameters. */
+  wrt: number[];
+  /** Methods are called through `this` / an object: `obj[jvpName](…)`. */
+  isMethod: boolean;
+  /** Declared return type, when known (lets callers use plain number arithmetic on the result). */
+  returnType?: TypeIR;
+}
+
+export interface ModuleContext {
+  fileName: string;
+  /** Full text of the file (for code frames and `// grad of:` comments). */
+  source: string;
+  /** Identifier under which generated code reaches `@cotangent/runtime` (e.g. `__ct`). */
+  runtime: string;
+  /** Marked functions visible by plain name in this module (declarations, `const g = differentiable(…)`). */
+  known: Map<string, KnownFunction>;
+  /** Marked methods by name (called as `this.name(…)` or `obj.name(…)`). */
+  knownMethods: Map<string, KnownFunction>;
+  /** Every identifier used anywhere in the file: generated names never take one of these. */
+  takenNames: Set<string>;
+}
+
+export type Severity = "error" | "warning";
+
+export interface DiagnosticNote {
+  message: string;
+  loc?: Loc;
+}
+
+export interface Diagnostic {
+  /** Stable code, e.g. `CT2001`; see diagnostics.ts for the table. */
+  code: string;
+  severity: Severity;
+  message: string;
+  loc?: Loc;
+  notes: DiagnosticNote[];
+}
+
+/** Maps a position in generated code (1-based line, 0-based column) to the user's source. */
+export interface CodeMapping {
+  line: number;
+  column: number;
+  original: Loc;
+}
+
+export interface GeneratedFunction {
+  name: string;
+  /** A complete `function NAME(params) { … }` in plain JavaScript (no types). */
+  code: string;
+  mappings: CodeMapping[];
+}
+
+export interface DifferentiateResult {
+  diagnostics: Diagnostic[];
+  /** Present when there are no errors. */
+  jvp?: GeneratedFunction;
+  vjp?: GeneratedFunction;
+}
+
+export type { MarkedFunction };

@@ -1,0 +1,83 @@
+// Every diagnostic a user can see: one table of stable codes, and the formatter that prints a
+// message with a code frame. The wording follows Swift's: an error at the differentiable function,
+// plus a note at the exact expression saying what to do.
+
+import type { Diagnostic, DiagnosticNote, Severity } from "./api.js";
+import type { Loc } from "./ir.js";
+
+export const CODES = {
+  /** Syntax outside the differentiable subset. */
+  unsupportedSyntax: "CT1001",
+  /** `wrt` names a parameter the function does not have. */
+  unknownWrt: "CT1002",
+  /** A non-differentiable operation applied to a value that depends on the differentiated inputs. */
+  nonDifferentiableOperation: "CT1003",
+  /** Assignment to a variable captured from outside the function (or a global). */
+  writeToCapture: "CT1004",
+  /** A closure inside the function captures a value that depends on the differentiated inputs. */
+  activeCapture: "CT1005",
+  /** A `Math` member with no derivative. */
+  unknownMathFunction: "CT1006",
+  /** An active argument passed to a parameter the callee does not differentiate. */
+  nonDifferentiableArgument: "CT1007",
+  /** Parameters of a form the derivative code cannot take (rest parameters, pattern defaults). */
+  unsupportedParameter: "CT1008",
+  /** The result does not depend on any differentiated parameter. */
+  resultNotActive: "CT1101",
+} as const;
+export type DiagnosticCode = (typeof CODES)[keyof typeof CODES];
+
+export function makeDiagnostic(
+  code: DiagnosticCode,
+  message: string,
+  loc: Loc | undefined,
+  notes: DiagnosticNote[] = [],
+  severity: Severity = "error",
+): Diagnostic {
+  return { code, severity, message, loc, notes };
+}
+
+/** `function 'f' is not differentiable` at the function, with the specific reason as a note at the expression. */
+export function notDifferentiable(
+  code: DiagnosticCode,
+  fnName: string,
+  fnLoc: Loc | undefined,
+  note: string,
+  noteLoc: Loc | undefined,
+): Diagnostic {
+  return makeDiagnostic(code, `function '${fnName}' is not differentiable: ${note}`, noteLoc ?? fnLoc, [
+    { message: `'${fnName}' is marked differentiable here`, loc: fnLoc },
+  ]);
+}
+
+/** A code frame: the offending line(s) with a caret under the location, like Babel's. */
+export function codeFrame(source: string, loc: Loc, context = 1): string {
+  const lines = source.split(/\r?\n/);
+  const first = Math.max(1, loc.line - context);
+  const last = Math.min(lines.length, loc.endLine + context);
+  const width = String(last).length;
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) {
+    const text = lines[n - 1] ?? "";
+    const marked = n >= loc.line && n <= loc.endLine;
+    out.push(`${marked ? ">" : " "} ${String(n).padStart(width)} | ${text}`);
+    if (marked) {
+      const from = n === loc.line ? loc.column : 0;
+      const to = n === loc.endLine ? loc.endColumn : text.length;
+      out.push(`  ${" ".repeat(width)} | ${" ".repeat(from)}${"^".repeat(Math.max(1, to - from))}`);
+    }
+  }
+  return out.join("\n");
+}
+
+/** `file.ts:3:7 - error CT1003: …` followed by a code frame and the notes. */
+export function formatDiagnostic(d: Diagnostic, source: string, fileName: string): string {
+  const where = d.loc ? `${fileName}:${d.loc.line}:${d.loc.column + 1}` : fileName;
+  const parts = [`${where} - ${d.severity} ${d.code}: ${d.message}`];
+  if (d.loc) parts.push(codeFrame(source, d.loc));
+  for (const note of d.notes) {
+    const at = note.loc ? ` (${fileName}:${note.loc.line}:${note.loc.column + 1})` : "";
+    parts.push(`note: ${note.message}${at}`);
+  }
+  return parts.join("\n");
+}

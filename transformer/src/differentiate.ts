@@ -1,0 +1,83 @@
+// The pipeline for one marked function: normalize → analyse → generate JVP and VJP → print.
+
+import { Analysis } from "./analysis.js";
+import type { DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
+import { ForwardGenerator, type GenContext } from "./forward.js";
+import { derivativeNames } from "./host.js";
+import type { FunctionDeclaration, Loc, Statement } from "./ir.js";
+import { Names } from "./naming.js";
+import type { NFunction } from "./nir.js";
+import { Normalizer } from "./normalize.js";
+import { Printer } from "./print.js";
+import { ReverseGenerator } from "./reverse.js";
+
+/** The first line of the user's source at `loc`, whitespace collapsed: what `// grad of:` quotes. */
+function quoter(source: string): (loc: Loc | undefined) => string | undefined {
+  return (loc) => {
+    if (!loc) return undefined;
+    const text = source.slice(loc.start, loc.end).split("\n")[0]!.replace(/\s+/g, " ").trim();
+    if (!text) return undefined;
+    return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+  };
+}
+
+interface Derivatives {
+  jvp: { params: FunctionDeclaration["params"]; body: Statement[] };
+  vjp: { params: FunctionDeclaration["params"]; body: Statement[] };
+}
+
+function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: Names, analyses: Map<NFunction, Analysis>): Derivatives {
+  const quote = quoter(ctx.source);
+  const nestedDecl = (mode: "jvp" | "vjp") => (nfn: NFunction): Statement[] => {
+    const entry = fn.nested.find((n) => n.fn === nfn)!;
+    const d = generate(nfn, analyses.get(nfn)!, ctx, new Names(names.taken), analyses);
+    const name = mode === "jvp" ? entry.info.jvpName : entry.info.vjpName;
+    const part = d[mode];
+    return [{ type: "FunctionDeclaration", id: { type: "Identifier", name }, params: part.params, body: { type: "BlockStatement", body: part.body }, loc: entry.loc }];
+  };
+  const base = { runtime: ctx.runtime, names, quote };
+  const fwdCtx: GenContext = { ...base, nestedCode: nestedDecl("jvp") };
+  const revCtx: GenContext = { ...base, nestedCode: nestedDecl("vjp") };
+  const fwd = new ForwardGenerator(fn, analysis, fwdCtx);
+  const rev = new ReverseGenerator(fn, analysis, revCtx);
+  return { jvp: { params: fwd.params(), body: fwd.body() }, vjp: { params: rev.params(), body: rev.body() } };
+}
+
+function namesFor(fn: MarkedFunction, ctx: ModuleContext, taken: Set<string>): KnownFunction | { jvpName: string; vjpName: string } {
+  const known = fn.kind === "method" ? ctx.knownMethods.get(fn.name) : ctx.known.get(fn.name);
+  return known ?? derivativeNames(fn.name, taken);
+}
+
+/**
+ * Differentiates one marked function: returns diagnostics, and when there are no errors the
+ * JVP (`NAME$jvp(…args, …tangents) → { value, tangent }`) and VJP (`NAME$vjp(…args) →
+ * { value, pullback }`) as JavaScript function declarations with mappings to the user's lines.
+ */
+export function differentiate(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
+  const taken = new Set(ctx.takenNames);
+  const { jvpName, vjpName } = namesFor(fn, ctx, taken);
+  const normalizer = new Normalizer(fn, ctx, taken);
+  const nfn = normalizer.run();
+  const diagnostics = [...normalizer.diagnostics];
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+
+  // Analyse the function and every nested function it calls.
+  const analyses = new Map<NFunction, Analysis>();
+  const analyse = (f: NFunction, loc: Loc | undefined) => {
+    const a = new Analysis(f, loc);
+    analyses.set(f, a);
+    diagnostics.push(...a.diagnostics.filter((d) => f === nfn || d.severity === "error"));
+    for (const n of f.nested) analyse(n.fn, n.loc);
+  };
+  analyse(nfn, fn.loc);
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+
+  const names = new Names(taken);
+  const d = generate(nfn, analyses.get(nfn)!, ctx, names, analyses);
+  const print = (name: string, part: Derivatives["jvp"]): GeneratedFunction => {
+    const p = new Printer();
+    const code = p.functionDeclaration(name, part.params, part.body);
+    return { name, code, mappings: p.mappings };
+  };
+  return { diagnostics, jvp: print(jvpName, d.jvp), vjp: print(vjpName, d.vjp) };
+}

@@ -1,0 +1,108 @@
+// Pieces every host shares, so the Babel plugin and the ts-patch transformer behave the same:
+// reading marks, naming generated functions, and the code text hosts splice in around the
+// generated derivatives (registration records and intrinsic rewrites).
+
+import type { KnownFunction } from "./api.js";
+
+/** The module users import; calls to its operators are intrinsics. */
+export const RUNTIME_MODULE = "@cotangent/runtime";
+
+/** The differential operators the transformer resolves at build time. */
+export const OPERATORS = [
+  "gradient",
+  "valueWithGradient",
+  "pullback",
+  "valueWithPullback",
+  "differential",
+  "valueWithDifferential",
+  "derivative",
+] as const;
+export type OperatorName = (typeof OPERATORS)[number];
+
+export function isOperatorName(name: string): name is OperatorName {
+  return (OPERATORS as readonly string[]).includes(name);
+}
+
+/** A name based on `base` that is not in `taken`; deterministic (`base`, `base$1`, `base$2`, …). Adds it to `taken`. */
+export function uniqueName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}$${i}`;
+  taken.add(name);
+  return name;
+}
+
+/** Names for the derivatives of a function called `name`. */
+export function derivativeNames(name: string, taken: Set<string>): { jvpName: string; vjpName: string } {
+  return { jvpName: uniqueName(`${name}$jvp`, taken), vjpName: uniqueName(`${name}$vjp`, taken) };
+}
+
+export interface Mark {
+  kind: "differentiable" | "derivative";
+  /** `@differentiable(wrt: x, z)` → ["x", "z"] */
+  wrt?: string[];
+  /** `@derivative(of: f)` → "f" */
+  of?: string;
+}
+
+/**
+ * Reads `@differentiable`, `@differentiable(wrt: x, z)` and `@derivative(of: f)` out of a JSDoc
+ * comment's text (with or without the comment delimiters). Returns undefined when there is none.
+ */
+export function parseJSDocMark(comment: string): Mark | undefined {
+  const diff = /@differentiable\b(?:\s*\(([^)]*)\))?/.exec(comment);
+  if (diff) {
+    const args = diff[1]?.trim();
+    if (!args) return { kind: "differentiable" };
+    const m = /^wrt\s*:\s*(.*)$/s.exec(args);
+    const wrt = (m ? m[1]! : args)
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return { kind: "differentiable", wrt };
+  }
+  const der = /@derivative\s*\(\s*of\s*:\s*([A-Za-z_$][\w$]*)\s*\)/.exec(comment);
+  if (der) return { kind: "derivative", of: der[1] };
+  return undefined;
+}
+
+/** Code text of a `new RT.Derivatives({...})` record for a function whose derivatives are `info`. */
+export function derivativesRecordCode(
+  runtime: string,
+  name: string,
+  info: Pick<KnownFunction, "arity" | "wrt">,
+  jvp: string,
+  vjp: string,
+  fn: string,
+): string {
+  return `new ${runtime}.Derivatives({ name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}], jvp: ${jvp}, vjp: ${vjp}, fn: ${fn} })`;
+}
+
+/** `RT.defineDerivatives(fn, {...})`: attaches derivatives to a function object; evaluates to `fn`. */
+export function defineDerivativesCode(
+  runtime: string,
+  name: string,
+  info: Pick<KnownFunction, "arity" | "wrt">,
+  fn: string,
+  jvp: string,
+  vjp: string,
+): string {
+  return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}], jvp: ${jvp}, vjp: ${vjp} })`;
+}
+
+/** `gradient(f)` → `RT.gradient(new RT.Derivatives({...}))`: resolved at build time, no lookup at run time. */
+export function operatorCallCode(runtime: string, op: OperatorName, record: string): string {
+  return `${runtime}.${op}(${record})`;
+}
+
+/** Resolves a `wrt` list of names to parameter indices; unknown names are reported by the caller. */
+export function wrtIndices(paramNames: (string | undefined)[], wrt: string[] | undefined): { indices: number[]; unknown: string[] } {
+  if (!wrt) return { indices: paramNames.map((_, i) => i), unknown: [] };
+  const indices: number[] = [];
+  const unknown: string[] = [];
+  for (const w of wrt) {
+    const i = paramNames.indexOf(w);
+    if (i < 0) unknown.push(w);
+    else indices.push(i);
+  }
+  return { indices: indices.sort((a, b) => a - b), unknown };
+}

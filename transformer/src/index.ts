@@ -1,0 +1,9 @@
+// @cotangent/transformer: the host-agnostic differentiation core. Hosts (the Babel plugin, the
+// ts-patch transformer, the `cotangent` CLI) lower marked functions to the IR in ir.ts and call
+// `differentiate`; see api.ts for the contract.
+
+export * from "./api.js";
+export * from "./host.js";
+export type * from "./ir.js";
+export { differentiate } from "./differentiate.js";
+export { CODES, codeFrame, formatDiagnostic } from "./diagnostics.js";

@@ -1,0 +1,334 @@
+// The IR a host hands to the core: a small, ESTree/Babel-shaped tree of one marked function.
+// Node type names match Babel's so the Babel adapter is nearly the identity; the TypeScript
+// adapter builds the same shapes from ts.Node. Type annotations are reduced to TypeIR.
+// Anything a host cannot express here becomes an `Unsupported` node, which the core reports
+// as a diagnostic at that node's location (never silently skipped).
+
+/** A source location in the file being compiled (1-based lines, 0-based columns, offsets into the file text). */
+export interface Loc {
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+interface Base {
+  loc?: Loc;
+}
+
+/** Type facts the core uses to pick number arithmetic over generic tangent helpers. */
+export type TypeIR =
+  | { kind: "number" }
+  | { kind: "boolean" }
+  | { kind: "string" }
+  | { kind: "void" }
+  | { kind: "array"; element: TypeIR }
+  | { kind: "tuple"; elements: TypeIR[] }
+  | { kind: "object"; fields: Record<string, TypeIR> }
+  | { kind: "function" }
+  | { kind: "nondiff"; text: string } // known not Differentiable (e.g. string, symbol)
+  | { kind: "unknown"; text?: string };
+
+export interface Identifier extends Base {
+  type: "Identifier";
+  name: string;
+  typeAnnotation?: TypeIR;
+  optional?: boolean;
+}
+export interface NumericLiteral extends Base {
+  type: "NumericLiteral";
+  value: number;
+}
+export interface StringLiteral extends Base {
+  type: "StringLiteral";
+  value: string;
+}
+export interface BooleanLiteral extends Base {
+  type: "BooleanLiteral";
+  value: boolean;
+}
+export interface NullLiteral extends Base {
+  type: "NullLiteral";
+}
+export interface ThisExpression extends Base {
+  type: "ThisExpression";
+}
+export interface BinaryExpression extends Base {
+  type: "BinaryExpression";
+  operator: string; // + - * / % ** == != === !== < <= > >= & | ^ << >> >>> in instanceof
+  left: Expression;
+  right: Expression;
+}
+export interface LogicalExpression extends Base {
+  type: "LogicalExpression";
+  operator: "&&" | "||" | "??";
+  left: Expression;
+  right: Expression;
+}
+export interface UnaryExpression extends Base {
+  type: "UnaryExpression";
+  operator: string; // - + ! ~ typeof void delete
+  argument: Expression;
+}
+export interface UpdateExpression extends Base {
+  type: "UpdateExpression";
+  operator: "++" | "--";
+  prefix: boolean;
+  argument: Expression;
+}
+export interface AssignmentExpression extends Base {
+  type: "AssignmentExpression";
+  operator: string; // = += -= *= /= %= **= ...
+  left: Pattern | MemberExpression;
+  right: Expression;
+}
+export interface ConditionalExpression extends Base {
+  type: "ConditionalExpression";
+  test: Expression;
+  consequent: Expression;
+  alternate: Expression;
+}
+export interface CallExpression extends Base {
+  type: "CallExpression";
+  callee: Expression;
+  arguments: (Expression | SpreadElement)[];
+  optional?: boolean;
+}
+export interface NewExpression extends Base {
+  type: "NewExpression";
+  callee: Expression;
+  arguments: (Expression | SpreadElement)[];
+}
+export interface MemberExpression extends Base {
+  type: "MemberExpression";
+  object: Expression;
+  property: Expression; // Identifier when !computed
+  computed: boolean;
+  optional?: boolean;
+}
+export interface SpreadElement extends Base {
+  type: "SpreadElement";
+  argument: Expression;
+}
+export interface ArrayExpression extends Base {
+  type: "ArrayExpression";
+  elements: (Expression | SpreadElement | null)[];
+}
+export interface ObjectProperty extends Base {
+  type: "ObjectProperty";
+  key: Expression; // Identifier / StringLiteral / NumericLiteral, or any when computed
+  value: Expression;
+  computed: boolean;
+  shorthand: boolean;
+}
+export interface ObjectExpression extends Base {
+  type: "ObjectExpression";
+  properties: (ObjectProperty | SpreadElement)[];
+}
+export interface SequenceExpression extends Base {
+  type: "SequenceExpression";
+  expressions: Expression[];
+}
+export interface FunctionLike extends Base {
+  params: Pattern[];
+  body: BlockStatement | Expression;
+  async?: boolean;
+  generator?: boolean;
+  returnType?: TypeIR;
+}
+export interface ArrowFunctionExpression extends FunctionLike {
+  type: "ArrowFunctionExpression";
+}
+export interface FunctionExpression extends FunctionLike {
+  type: "FunctionExpression";
+  id?: Identifier | null;
+  body: BlockStatement;
+}
+export interface TemplateLiteral extends Base {
+  type: "TemplateLiteral";
+  quasis: string[];
+  expressions: Expression[];
+}
+/** A construct the host could not lower; the core reports it at `loc`. */
+export interface Unsupported extends Base {
+  type: "Unsupported";
+  construct: string; // human words, e.g. "a class expression", "`await`"
+}
+
+export type Expression =
+  | Identifier
+  | NumericLiteral
+  | StringLiteral
+  | BooleanLiteral
+  | NullLiteral
+  | ThisExpression
+  | BinaryExpression
+  | LogicalExpression
+  | UnaryExpression
+  | UpdateExpression
+  | AssignmentExpression
+  | ConditionalExpression
+  | CallExpression
+  | NewExpression
+  | MemberExpression
+  | ArrayExpression
+  | ObjectExpression
+  | SequenceExpression
+  | ArrowFunctionExpression
+  | FunctionExpression
+  | TemplateLiteral
+  | Unsupported;
+
+export interface ArrayPattern extends Base {
+  type: "ArrayPattern";
+  elements: (Pattern | null)[];
+  typeAnnotation?: TypeIR;
+}
+export interface ObjectPatternProperty extends Base {
+  type: "ObjectProperty";
+  key: Expression;
+  value: Pattern;
+  computed: boolean;
+  shorthand: boolean;
+}
+export interface ObjectPattern extends Base {
+  type: "ObjectPattern";
+  properties: (ObjectPatternProperty | RestElement)[];
+  typeAnnotation?: TypeIR;
+}
+export interface AssignmentPattern extends Base {
+  type: "AssignmentPattern";
+  left: Pattern;
+  right: Expression;
+}
+export interface RestElement extends Base {
+  type: "RestElement";
+  argument: Pattern;
+  typeAnnotation?: TypeIR;
+}
+export type Pattern = Identifier | ArrayPattern | ObjectPattern | AssignmentPattern | RestElement | MemberExpression;
+
+export interface VariableDeclarator extends Base {
+  type: "VariableDeclarator";
+  id: Pattern;
+  init: Expression | null;
+}
+export interface VariableDeclaration extends Base {
+  type: "VariableDeclaration";
+  kind: "var" | "let" | "const";
+  declarations: VariableDeclarator[];
+}
+export interface ExpressionStatement extends Base {
+  type: "ExpressionStatement";
+  expression: Expression;
+}
+export interface BlockStatement extends Base {
+  type: "BlockStatement";
+  body: Statement[];
+}
+export interface IfStatement extends Base {
+  type: "IfStatement";
+  test: Expression;
+  consequent: Statement;
+  alternate: Statement | null;
+}
+export interface ForStatement extends Base {
+  type: "ForStatement";
+  init: VariableDeclaration | Expression | null;
+  test: Expression | null;
+  update: Expression | null;
+  body: Statement;
+}
+export interface ForOfStatement extends Base {
+  type: "ForOfStatement";
+  left: VariableDeclaration | Pattern;
+  right: Expression;
+  body: Statement;
+}
+export interface WhileStatement extends Base {
+  type: "WhileStatement";
+  test: Expression;
+  body: Statement;
+}
+export interface DoWhileStatement extends Base {
+  type: "DoWhileStatement";
+  test: Expression;
+  body: Statement;
+}
+export interface BreakStatement extends Base {
+  type: "BreakStatement";
+  label: Identifier | null;
+}
+export interface ContinueStatement extends Base {
+  type: "ContinueStatement";
+  label: Identifier | null;
+}
+export interface ReturnStatement extends Base {
+  type: "ReturnStatement";
+  argument: Expression | null;
+}
+export interface SwitchCase extends Base {
+  type: "SwitchCase";
+  test: Expression | null;
+  consequent: Statement[];
+}
+export interface SwitchStatement extends Base {
+  type: "SwitchStatement";
+  discriminant: Expression;
+  cases: SwitchCase[];
+}
+export interface FunctionDeclaration extends FunctionLike {
+  type: "FunctionDeclaration";
+  id: Identifier;
+  body: BlockStatement;
+}
+export interface EmptyStatement extends Base {
+  type: "EmptyStatement";
+}
+export interface ThrowStatement extends Base {
+  type: "ThrowStatement";
+  argument: Expression;
+}
+export interface UnsupportedStatement extends Base {
+  type: "UnsupportedStatement";
+  construct: string;
+}
+
+export type Statement =
+  | VariableDeclaration
+  | ExpressionStatement
+  | BlockStatement
+  | IfStatement
+  | ForStatement
+  | ForOfStatement
+  | WhileStatement
+  | DoWhileStatement
+  | BreakStatement
+  | ContinueStatement
+  | ReturnStatement
+  | SwitchStatement
+  | FunctionDeclaration
+  | EmptyStatement
+  | ThrowStatement
+  | UnsupportedStatement;
+
+export type Node = Expression | Statement | Pattern | SpreadElement | ObjectProperty | SwitchCase | VariableDeclarator;
+
+/** One marked function, as a host found it. */
+export interface MarkedFunction {
+  /** The name used for generated derivatives (`f` gives `f$jvp`, `f$vjp`); hosts give anonymous functions a stable name. */
+  name: string;
+  kind: "declaration" | "expression" | "method";
+  params: Pattern[];
+  /** Block body, or an expression for concise arrows. */
+  body: BlockStatement | Expression;
+  returnType?: TypeIR;
+  /** Parameter names to differentiate with respect to; undefined means all parameters. */
+  wrt?: string[];
+  /** Location of the mark or the function head: where "function is not differentiable" errors point. */
+  loc?: Loc;
+  /** Arrow functions keep the enclosing `this`; the generated derivatives must too. */
+  isArrow: boolean;
+}

@@ -1,0 +1,899 @@
+// Normalization: a marked function (IR) → NFunction (nir.ts), the form the derivative generators
+// take. It renames shadowed locals apart and hoists them, lowers every loop to `while` and every
+// jump (break, continue, early return, switch fallthrough) to boolean flags guarding the rest of
+// the block, desugars compound assignments and destructuring, and hoists calls to user functions
+// into their own statements. Constructs outside the subset become diagnostics here.
+
+import type { Diagnostic, KnownFunction, ModuleContext } from "./api.js";
+import { and, assign, bin, bool, call, clone, id, index, isMath, member, not, num, or, undef } from "./build.js";
+import { CODES, notDifferentiable, type DiagnosticCode } from "./diagnostics.js";
+import { uniqueName, wrtIndices } from "./host.js";
+import type {
+  CallExpression,
+  Expression,
+  Identifier,
+  Loc,
+  MarkedFunction,
+  MemberExpression,
+  Pattern,
+  Statement,
+  TypeIR,
+} from "./ir.js";
+import type { NCall, NFunction, NLocal, NStmt, NestedFunction, Target } from "./nir.js";
+import { MATH_RULES } from "./rules.js";
+
+interface LoopFrame {
+  /** Flag set by `break` (a loop's or a switch's). */
+  brk: string;
+  /** Flag set by `continue`; undefined for a switch (continue targets the enclosing loop). */
+  cont?: string;
+  usedBrk: boolean;
+  usedCont: boolean;
+  parent?: LoopFrame;
+}
+
+interface Lowered {
+  out: NStmt[];
+  /** Flags the lowered code may set that must stop the rest of the enclosing block. */
+  exits: Set<string>;
+}
+
+export class Normalizer {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly locals = new Map<string, NLocal>();
+  private readonly scopes: Map<string, string>[] = [];
+  /** Names that resolve to nested differentiable functions (after renaming). */
+  private readonly nestedByName = new Map<string, NestedFunction>();
+  private readonly nested: NestedFunction[] = [];
+  private usesThis = false;
+  private retFlag?: string;
+  private retVar?: string;
+  private loop?: LoopFrame;
+  /** Reads of names that are not locals of this function (captures, for nested functions). */
+  readonly freeReads = new Set<string>();
+
+  constructor(
+    private readonly fn: MarkedFunction,
+    private readonly ctx: ModuleContext,
+    /** Names the generated code must not take (module names plus everything generated so far). */
+    readonly taken: Set<string>,
+    /** For nested functions: the enclosing function's scopes (captures resolve through them). */
+    private readonly outer?: Normalizer,
+  ) {}
+
+  private error(code: DiagnosticCode, note: string, loc: Loc | undefined): void {
+    this.diagnostics.push(notDifferentiable(code, this.fn.name, this.fn.loc, note, loc));
+  }
+
+  private fresh(base: string, synthetic = true, declared?: TypeIR): string {
+    const name = uniqueName(base, this.taken);
+    this.locals.set(name, { name, synthetic, declared });
+    return name;
+  }
+
+  private declare(name: string, declared?: TypeIR): string {
+    const scope = this.scopes[this.scopes.length - 1]!;
+    // Reuse the user's name unless another binding of this function already has it.
+    const unique = this.locals.has(name) || this.isParamName(name) ? uniqueName(name, this.taken) : name;
+    this.taken.add(unique);
+    scope.set(name, unique);
+    this.locals.set(unique, { name: unique, synthetic: false, declared });
+    return unique;
+  }
+
+  private paramNames = new Set<string>();
+  private isParamName(n: string): boolean {
+    return this.paramNames.has(n);
+  }
+
+  /** Resolves a user name to its (possibly renamed) local, or undefined for a free name. */
+  resolve(name: string): string | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const hit = this.scopes[i]!.get(name);
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  run(): NFunction {
+    const fn = this.fn;
+    this.scopes.push(new Map());
+    const params: NFunction["params"] = [];
+    const pre: NStmt[] = [];
+    const paramUserNames: (string | undefined)[] = [];
+    fn.params.forEach((p, i) => {
+      let pattern: Pattern = p;
+      let dflt: Expression | undefined;
+      if (pattern.type === "AssignmentPattern") {
+        dflt = pattern.right;
+        pattern = pattern.left;
+      }
+      if (pattern.type === "Identifier") {
+        this.scopes[0]!.set(pattern.name, pattern.name);
+        this.paramNames.add(pattern.name);
+        this.taken.add(pattern.name);
+        params.push({ name: pattern.name, type: pattern.typeAnnotation, default: dflt && this.plainExpr(dflt) });
+        paramUserNames.push(pattern.name);
+      } else if (pattern.type === "ArrayPattern" || pattern.type === "ObjectPattern") {
+        const name = uniqueName(`$arg${i}`, this.taken);
+        this.paramNames.add(name);
+        params.push({ name, type: pattern.typeAnnotation, default: dflt && this.plainExpr(dflt) });
+        paramUserNames.push(undefined);
+        pre.push(...this.destructure(pattern, id(name), p.loc, pattern.typeAnnotation));
+      } else {
+        this.diagnostics.push(
+          notDifferentiable(
+            CODES.unsupportedParameter,
+            fn.name,
+            fn.loc,
+            "rest parameters are not supported in differentiable functions; take an array parameter instead",
+            p.loc,
+          ),
+        );
+        paramUserNames.push(undefined);
+      }
+    });
+    const { indices, unknown } = wrtIndices(paramUserNames, fn.wrt);
+    for (const w of unknown) {
+      this.diagnostics.push(
+        notDifferentiable(CODES.unknownWrt, fn.name, fn.loc, `'wrt' names '${w}', which is not a parameter of '${fn.name}'`, fn.loc),
+      );
+    }
+
+    let body: NStmt[];
+    let result: Expression;
+    let resultOrigin: Loc | undefined;
+    if (fn.body.type !== "BlockStatement") {
+      const r = this.expr(fn.body);
+      body = [...pre, ...r.pre];
+      result = r.expr;
+      resultOrigin = fn.body.loc;
+    } else {
+      const stmts = fn.body.body;
+      const last = stmts[stmts.length - 1];
+      const returns = countReturns(stmts);
+      if (returns === 1 && last?.type === "ReturnStatement") {
+        // Only a final `return`: the result is that expression, no flags needed.
+        this.hoistFunctions(stmts);
+        const lowered = this.list(stmts.slice(0, -1));
+        const r = last.argument ? this.expr(last.argument) : { pre: [], expr: undef() };
+        body = [...pre, ...lowered.out, ...r.pre];
+        result = r.expr;
+        resultOrigin = last.loc;
+      } else {
+        if (returns > 0) {
+          this.retFlag = this.fresh("$returned");
+          this.retVar = this.fresh("$result");
+        }
+        this.hoistFunctions(stmts);
+        const lowered = this.list(stmts);
+        const init: NStmt[] = this.retFlag ? [{ k: "assign", target: id(this.retFlag), value: bool(false) }] : [];
+        body = [...pre, ...init, ...lowered.out];
+        result = this.retVar ? id(this.retVar) : undef();
+        resultOrigin = fn.loc;
+      }
+    }
+    this.scopes.pop();
+    return {
+      name: fn.name,
+      params,
+      wrt: indices,
+      locals: this.locals,
+      body,
+      result,
+      resultOrigin,
+      nested: this.nested,
+      usesThis: this.usesThis,
+    };
+  }
+
+  // ---- statements -------------------------------------------------------------------------
+
+  private list(stmts: Statement[]): Lowered {
+    const out: NStmt[] = [];
+    for (let i = 0; i < stmts.length; i++) {
+      const r = this.stmt(stmts[i]!);
+      out.push(...r.out);
+      if (r.exits.size) {
+        // Everything after a statement that may break/continue/return runs only if it did not.
+        const rest = this.list(stmts.slice(i + 1));
+        if (rest.out.length) out.push({ k: "if", test: not(orAll([...r.exits].map((f) => id(f)))), then: rest.out, else: [] });
+        return { out, exits: new Set([...r.exits, ...rest.exits]) };
+      }
+    }
+    return { out, exits: new Set() };
+  }
+
+  private scoped<T>(f: () => T): T {
+    this.scopes.push(new Map());
+    try {
+      return f();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  private none(out: NStmt[] = []): Lowered {
+    return { out, exits: new Set() };
+  }
+
+  private stmt(s: Statement): Lowered {
+    const origin = s.loc;
+    switch (s.type) {
+      case "EmptyStatement":
+      case "FunctionDeclaration": // hoisted by hoistFunctions
+        return this.none();
+      case "BlockStatement":
+        return this.scoped(() => {
+          this.hoistFunctions(s.body);
+          return this.list(s.body);
+        });
+      case "VariableDeclaration": {
+        const out: NStmt[] = [];
+        for (const d of s.declarations) {
+          if (d.id.type === "Identifier" && d.init && (d.init.type === "ArrowFunctionExpression" || d.init.type === "FunctionExpression")) {
+            this.nestedFunction(d.id.name, d.init, d.loc ?? origin);
+            continue;
+          }
+          if (d.id.type === "Identifier") {
+            const declared = d.id.typeAnnotation;
+            if (!d.init) {
+              this.declare(d.id.name, declared);
+              continue;
+            }
+            const r = this.expr(d.init);
+            const name = this.declare(d.id.name, declared);
+            out.push(...r.pre, { k: "assign", target: id(name, d.id.loc), value: r.expr, origin });
+          } else if (d.init) {
+            const r = this.expr(d.init);
+            out.push(...r.pre, ...this.destructure(d.id, r.expr, origin, (d.id as { typeAnnotation?: TypeIR }).typeAnnotation, true));
+          }
+        }
+        return this.none(out);
+      }
+      case "ExpressionStatement":
+        return this.none(this.exprStatement(s.expression, origin));
+      case "IfStatement": {
+        const t = this.expr(s.test);
+        const a = this.scoped(() => this.stmt(s.consequent));
+        const b = s.alternate ? this.scoped(() => this.stmt(s.alternate!)) : this.none();
+        return {
+          out: [...t.pre, { k: "if", test: t.expr, then: a.out, else: b.out, origin }],
+          exits: new Set([...a.exits, ...b.exits]),
+        };
+      }
+      case "ReturnStatement": {
+        const r = s.argument ? this.expr(s.argument) : { pre: [], expr: undef() };
+        return {
+          out: [
+            ...r.pre,
+            { k: "assign", target: id(this.retVar!), value: r.expr, origin },
+            { k: "assign", target: id(this.retFlag!), value: bool(true), origin },
+          ],
+          exits: new Set([this.retFlag!]),
+        };
+      }
+      case "BreakStatement":
+      case "ContinueStatement": {
+        if (s.label) {
+          this.error(CODES.unsupportedSyntax, "labeled break and continue are not supported; restructure with a flag", s.loc);
+          return this.none();
+        }
+        let frame = this.loop;
+        if (s.type === "ContinueStatement") while (frame && !frame.cont) frame = frame.parent;
+        if (!frame) return this.none();
+        const flag = s.type === "BreakStatement" ? frame.brk : frame.cont!;
+        if (s.type === "BreakStatement") frame.usedBrk = true;
+        else frame.usedCont = true;
+        return { out: [{ k: "assign", target: id(flag), value: bool(true), origin }], exits: new Set([flag]) };
+      }
+      case "WhileStatement":
+        return this.scoped(() => this.loopOf(s.test, s.body, [], null, false, origin));
+      case "DoWhileStatement":
+        return this.scoped(() => this.loopOf(s.test, s.body, [], null, true, origin));
+      case "ForStatement":
+        return this.scoped(() => {
+          const init: NStmt[] = [];
+          if (s.init?.type === "VariableDeclaration") init.push(...this.stmt(s.init).out);
+          else if (s.init) init.push(...this.exprStatement(s.init as Expression, origin));
+          return this.loopOf(s.test ?? bool(true), s.body, init, s.update, false, origin);
+        });
+      case "ForOfStatement":
+        return this.scoped(() => this.forOf(s, origin));
+      case "SwitchStatement":
+        return this.switchOf(s, origin);
+      case "ThrowStatement":
+        return this.none([{ k: "effect", stmt: { ...s, argument: this.plainExpr(s.argument) }, origin }]);
+      case "UnsupportedStatement":
+        this.error(CODES.unsupportedSyntax, `${s.construct} is not supported in differentiable functions`, s.loc);
+        return this.none();
+    }
+  }
+
+  private exprStatement(e: Expression, origin: Loc | undefined): NStmt[] {
+    if (e.type === "AssignmentExpression") return this.assignment(e, origin);
+    if (e.type === "UpdateExpression") {
+      return this.assignment(
+        { type: "AssignmentExpression", operator: e.operator === "++" ? "+=" : "-=", left: e.argument as Pattern, right: num(1), loc: e.loc },
+        origin,
+      );
+    }
+    if (e.type === "CallExpression") {
+      const callee = e.callee;
+      if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier" && callee.property.name === "push") {
+        const target = this.target(callee.object as Target);
+        if (!target) return [];
+        const out: NStmt[] = [...target.pre];
+        for (const a of e.arguments) {
+          if (a.type === "SpreadElement") {
+            this.error(CODES.unsupportedSyntax, "spread arguments are not supported", a.loc);
+            continue;
+          }
+          const r = this.expr(a);
+          out.push(...r.pre, { k: "push", array: target.expr, value: r.expr, origin });
+        }
+        return out;
+      }
+      const r = this.callExpr(e, null, origin);
+      return r;
+    }
+    if (e.type === "SequenceExpression") return e.expressions.flatMap((x) => this.exprStatement(x, origin));
+    const r = this.expr(e);
+    return [...r.pre, { k: "effect", stmt: { type: "ExpressionStatement", expression: r.expr, loc: e.loc }, origin }];
+  }
+
+  private assignment(e: Extract<Expression, { type: "AssignmentExpression" }>, origin: Loc | undefined): NStmt[] {
+    const op = e.operator;
+    if (op === "&&=" || op === "||=" || op === "??=") {
+      this.error(CODES.unsupportedSyntax, `the logical assignment '${op}' is not supported; write an if statement`, e.loc);
+      return [];
+    }
+    const left = e.left;
+    if (left.type === "ArrayPattern" || left.type === "ObjectPattern") {
+      if (op !== "=") return [];
+      const r = this.expr(e.right);
+      return [...r.pre, ...this.destructure(left, r.expr, origin, undefined, false)];
+    }
+    if (left.type !== "Identifier" && left.type !== "MemberExpression") {
+      this.error(CODES.unsupportedSyntax, "this assignment target is not supported", left.loc);
+      return [];
+    }
+    const target = this.target(left);
+    if (!target) return [];
+    const r = this.expr(e.right);
+    let value = r.expr;
+    if (op !== "=") value = bin(op.slice(0, -1), clone(target.expr), value, e.loc);
+    return [...target.pre, ...r.pre, { k: "assign", target: target.expr, value, origin }];
+  }
+
+  /** An assignment target: the root must be a local of this function. */
+  private target(t: Target): { pre: NStmt[]; expr: Target } | undefined {
+    if (t.type === "Identifier") {
+      const name = this.resolve(t.name);
+      if (name === undefined) {
+        this.error(
+          CODES.writeToCapture,
+          `it assigns to '${t.name}', which is not a local variable or parameter (a global or a captured variable); differentiable functions may only write their own locals — copy it into a local first`,
+          t.loc,
+        );
+        return undefined;
+      }
+      return { pre: [], expr: id(name, t.loc) };
+    }
+    if (t.object.type !== "Identifier" && t.object.type !== "MemberExpression") {
+      this.error(CODES.unsupportedSyntax, "assignment to a field of this expression is not supported; assign to a local array or object", t.loc);
+      return undefined;
+    }
+    const base = this.target(t.object);
+    if (!base) return undefined;
+    if (!t.computed) return { pre: base.pre, expr: member(base.expr, (t.property as Identifier).name) };
+    const k = this.expr(t.property);
+    return { pre: [...base.pre, ...k.pre], expr: { ...member(base.expr, k.expr, true), loc: t.loc } };
+  }
+
+  /** `[a, b] = e` / `{ x, y: z } = e` as element/field reads. */
+  private destructure(p: Pattern, value: Expression, origin: Loc | undefined, type: TypeIR | undefined, declare = true): NStmt[] {
+    const out: NStmt[] = [];
+    let source = value;
+    if (value.type !== "Identifier" && p.type !== "Identifier") {
+      const tmp = this.fresh("$destructured");
+      out.push({ k: "assign", target: id(tmp), value, origin });
+      source = id(tmp);
+    }
+    const bind = (pat: Pattern, v: Expression, t: TypeIR | undefined) => {
+      if (pat.type === "AssignmentPattern") {
+        this.error(CODES.unsupportedSyntax, "default values in destructuring are not supported", pat.loc);
+        return;
+      }
+      if (pat.type === "Identifier") {
+        const name = declare ? this.declare(pat.name, pat.typeAnnotation ?? t) : this.resolve(pat.name);
+        if (name === undefined) {
+          this.error(CODES.writeToCapture, `it assigns to '${pat.name}', which is not a local variable`, pat.loc);
+          return;
+        }
+        out.push({ k: "assign", target: id(name, pat.loc), value: v, origin });
+      } else if (pat.type === "ArrayPattern") {
+        pat.elements.forEach((el, i) => {
+          if (!el) return;
+          if (el.type === "RestElement") {
+            this.error(CODES.unsupportedSyntax, "rest elements in destructuring are not supported", el.loc);
+            return;
+          }
+          const et = t?.kind === "array" ? t.element : t?.kind === "tuple" ? t.elements[i] : undefined;
+          bind(el, index(clone(v), i), et);
+        });
+      } else if (pat.type === "ObjectPattern") {
+        for (const prop of pat.properties) {
+          if (prop.type === "RestElement" || prop.computed) {
+            this.error(CODES.unsupportedSyntax, "rest and computed keys in object destructuring are not supported", prop.loc);
+            continue;
+          }
+          const key = prop.key.type === "Identifier" ? prop.key.name : prop.key.type === "StringLiteral" ? prop.key.value : undefined;
+          if (key === undefined) continue;
+          const ft = t?.kind === "object" ? t.fields[key] : undefined;
+          bind(prop.value, member(clone(v), key), ft);
+        }
+      } else {
+        this.error(CODES.unsupportedSyntax, "this destructuring target is not supported", pat.loc);
+      }
+    };
+    bind(p, source, type);
+    return out;
+  }
+
+  private loopOf(
+    test: Expression,
+    body: Statement,
+    init: NStmt[],
+    update: Expression | null,
+    isDoWhile: boolean,
+    origin: Loc | undefined,
+  ): Lowered {
+    const t = this.expr(test);
+    if (t.pre.length) {
+      this.error(
+        CODES.unsupportedSyntax,
+        "a call to a differentiable function in a loop condition is not supported; compute it into a variable inside the loop",
+        test.loc,
+      );
+    }
+    const frame: LoopFrame = { brk: this.fresh("$break"), cont: this.fresh("$continue"), usedBrk: false, usedCont: false, parent: this.loop };
+    this.loop = frame;
+    const b = this.scoped(() => {
+      if (body.type === "BlockStatement") this.hoistFunctions(body.body);
+      return this.stmt(body);
+    });
+    const upd = update ? this.exprStatement(update, origin) : [];
+    this.loop = frame.parent;
+
+    const out: NStmt[] = [...init];
+    const exitsOut = new Set([...b.exits].filter((f) => f === this.retFlag));
+    let loopTest = t.expr;
+    const first = isDoWhile ? this.fresh("$first") : undefined;
+    if (first) loopTest = or(id(first), loopTest);
+    if (frame.usedBrk) {
+      out.push({ k: "assign", target: id(frame.brk), value: bool(false), origin });
+      loopTest = and(not(id(frame.brk)), loopTest);
+    } else this.locals.delete(frame.brk);
+    if (exitsOut.size) loopTest = and(not(id(this.retFlag!)), loopTest);
+    if (first) out.push({ k: "assign", target: id(first), value: bool(true), origin });
+
+    const loopBody: NStmt[] = [];
+    if (first) loopBody.push({ k: "assign", target: id(first), value: bool(false), origin });
+    if (frame.usedCont) loopBody.push({ k: "assign", target: id(frame.cont!), value: bool(false), origin });
+    else this.locals.delete(frame.cont!);
+    loopBody.push(...b.out);
+    if (upd.length) {
+      // `continue` still runs the update; `break` and `return` do not.
+      const stop = [...(frame.usedBrk ? [frame.brk] : []), ...exitsOut];
+      if (stop.length) loopBody.push({ k: "if", test: not(orAll(stop.map((f) => id(f)))), then: upd, else: [] });
+      else loopBody.push(...upd);
+    }
+    out.push({ k: "loop", test: loopTest, body: loopBody, origin });
+    return { out, exits: exitsOut };
+  }
+
+  private forOf(s: Extract<Statement, { type: "ForOfStatement" }>, origin: Loc | undefined): Lowered {
+    const right = this.expr(s.right);
+    const init: NStmt[] = [...right.pre];
+    let seq = right.expr;
+    if (seq.type !== "Identifier") {
+      const tmp = this.fresh("$items");
+      init.push({ k: "assign", target: id(tmp), value: seq, origin });
+      seq = id(tmp);
+    }
+    const i = this.fresh("$i");
+    init.push({ k: "assign", target: id(i), value: num(0), origin });
+    // Bind the loop variable and advance the index first, so `continue` cannot skip the increment.
+    const left = s.left;
+    let pattern: Pattern;
+    if (left.type === "VariableDeclaration") pattern = left.declarations[0]!.id;
+    else pattern = left as Pattern;
+    const head: Statement[] = [];
+    const elem = index(clone(seq), id(i));
+    const bindStmt: Statement =
+      left.type === "VariableDeclaration"
+        ? { type: "VariableDeclaration", kind: "let", declarations: [{ type: "VariableDeclarator", id: pattern, init: elem }], loc: left.loc }
+        : { type: "ExpressionStatement", expression: assign(pattern, elem), loc: left.loc };
+    head.push(bindStmt, { type: "ExpressionStatement", expression: assign(id(i), bin("+", id(i), num(1))) });
+    const body: Statement = { type: "BlockStatement", body: [...head, s.body] };
+    // `$i` is already resolved; mark it resolvable in the scope so the synthetic statements find it.
+    this.scopes[this.scopes.length - 1]!.set(i, i);
+    if (seq.type === "Identifier") this.scopes[this.scopes.length - 1]!.set(seq.name, seq.name);
+    return this.loopOf(bin("<", id(i), member(clone(seq), "length")), body, init, null, false, origin);
+  }
+
+  private switchOf(s: Extract<Statement, { type: "SwitchStatement" }>, origin: Loc | undefined): Lowered {
+    const d = this.expr(s.discriminant);
+    const sw = this.fresh("$switch");
+    const which = this.fresh("$case");
+    const out: NStmt[] = [...d.pre, { k: "assign", target: id(sw), value: d.expr, origin }];
+    // $case = index of the first matching case, else the default's index, else cases.length.
+    const defaultIndex = s.cases.findIndex((c) => c.test === null);
+    let chain: Expression = num(defaultIndex >= 0 ? defaultIndex : s.cases.length);
+    for (let i = s.cases.length - 1; i >= 0; i--) {
+      const c = s.cases[i]!;
+      if (!c.test) continue;
+      const t = this.expr(c.test);
+      if (t.pre.length) this.error(CODES.unsupportedSyntax, "calls in case labels are not supported", c.test.loc);
+      chain = { type: "ConditionalExpression", test: bin("===", id(sw), t.expr), consequent: num(i), alternate: chain };
+    }
+    out.push({ k: "assign", target: id(which), value: chain, origin });
+    const frame: LoopFrame = { brk: this.fresh("$break"), usedBrk: false, usedCont: false, parent: this.loop };
+    this.loop = frame;
+    const exits = new Set<string>();
+    // Each case runs when execution entered at or before it (fallthrough) and nothing jumped out.
+    const cases: NStmt[][] = [];
+    this.scoped(() => {
+      for (const c of s.cases) this.hoistFunctions(c.consequent);
+      s.cases.forEach((c, i) => {
+        const r = this.list(c.consequent);
+        r.exits.forEach((f) => exits.add(f));
+        cases.push([{ k: "if", test: bin("<=", id(which), num(i)), then: r.out, else: [], origin: c.loc }]);
+      });
+    });
+    this.loop = frame.parent;
+    if (frame.usedBrk) out.push({ k: "assign", target: id(frame.brk), value: bool(false), origin });
+    else this.locals.delete(frame.brk);
+    // Chain the cases so that a jump in one guards all that follow.
+    let guard: Set<string> = new Set();
+    for (const c of cases) {
+      if (guard.size) out.push({ k: "if", test: not(orAll([...guard].map((f) => id(f)))), then: c, else: [] });
+      else out.push(...c);
+      guard = exits;
+    }
+    exits.delete(frame.brk);
+    return { out, exits };
+  }
+
+  // ---- nested functions -------------------------------------------------------------------
+
+  /** Function declarations are hoisted: register them before lowering the block. */
+  private hoistFunctions(stmts: Statement[]): void {
+    for (const s of stmts) if (s.type === "FunctionDeclaration") this.nestedFunction(s.id.name, s, s.loc);
+  }
+
+  private nestedFunction(userName: string, f: Extract<Expression | Statement, { params: Pattern[] }>, loc: Loc | undefined): void {
+    if (f.async || f.generator) {
+      this.error(CODES.unsupportedSyntax, "async functions and generators are not differentiable", loc);
+      return;
+    }
+    const name = this.declare(userName);
+    this.locals.delete(name); // a function, not a variable
+    const names = { jvpName: uniqueName(`${name}$jvp`, this.taken), vjpName: uniqueName(`${name}$vjp`, this.taken) };
+    const info: KnownFunction = { ...names, arity: f.params.length, wrt: f.params.map((_, i) => i), isMethod: false };
+    const entry: NestedFunction = { fn: undefined as unknown as NFunction, info, captures: new Set(), loc };
+    this.nestedByName.set(name, entry);
+    const marked: MarkedFunction = {
+      name,
+      kind: "declaration",
+      params: f.params,
+      body: f.body,
+      returnType: f.returnType,
+      loc,
+      isArrow: f.type === "ArrowFunctionExpression",
+    };
+    const child = new Normalizer(marked, this.ctx, this.taken, this);
+    entry.fn = child.run();
+    this.diagnostics.push(...child.diagnostics);
+    if (child.usesThis) this.usesThis = true;
+    for (const n of child.freeReads) {
+      if (this.locals.has(n) || this.paramNames.has(n)) entry.captures.add(n);
+      else this.freeReads.add(n);
+    }
+    this.nested.push(entry);
+  }
+
+  private lookupNested(name: string): NestedFunction | undefined {
+    return this.nestedByName.get(name) ?? this.outer?.lookupNested(name);
+  }
+
+  // ---- expressions ------------------------------------------------------------------------
+
+  /** An expression outside the derivative's concern (defaults, throw arguments): only renamed. */
+  private plainExpr(e: Expression): Expression {
+    const r = this.expr(e);
+    if (r.pre.length) this.error(CODES.unsupportedSyntax, "calls to differentiable functions are not supported here", e.loc);
+    return r.expr;
+  }
+
+  private expr(e: Expression): { pre: NStmt[]; expr: Expression } {
+    const pre: NStmt[] = [];
+    const go = (x: Expression): Expression => {
+      switch (x.type) {
+        case "Identifier": {
+          if (x.name === "undefined" || x.name === "NaN" || x.name === "Infinity") return { ...x };
+          const local = this.resolve(x.name);
+          if (local !== undefined) return { ...x, name: local, typeAnnotation: undefined };
+          // A name of the enclosing function (nested functions capture it under its renamed name).
+          const outerName = this.outer?.resolveDeep(x.name);
+          if (outerName !== undefined) {
+            this.freeReads.add(outerName);
+            return { ...x, name: outerName };
+          }
+          this.freeReads.add(x.name);
+          return { ...x };
+        }
+        case "NumericLiteral":
+        case "StringLiteral":
+        case "BooleanLiteral":
+        case "NullLiteral":
+          return { ...x };
+        case "ThisExpression":
+          this.usesThis = true;
+          return { ...x };
+        case "BinaryExpression":
+          return { ...x, left: go(x.left), right: go(x.right) };
+        case "UnaryExpression":
+          if (x.operator === "delete") {
+            this.error(CODES.unsupportedSyntax, "`delete` is not supported", x.loc);
+          }
+          return { ...x, argument: go(x.argument) };
+        case "LogicalExpression":
+        case "ConditionalExpression": {
+          // Branches that call user functions must stay lazy (recursion base cases): lower to `if`.
+          const parts = x.type === "LogicalExpression" ? [x.right] : [x.consequent, x.alternate];
+          if (parts.some(hasUserCall)) return this.lazyBranch(x, pre);
+          if (x.type === "LogicalExpression") return { ...x, left: go(x.left), right: go(x.right) };
+          return { ...x, test: go(x.test), consequent: go(x.consequent), alternate: go(x.alternate) };
+        }
+        case "MemberExpression": {
+          const object = go(x.object);
+          return { ...x, object, property: x.computed ? go(x.property) : { ...x.property } };
+        }
+        case "ArrayExpression":
+          return {
+            ...x,
+            elements: x.elements.map((el) => {
+              if (el === null) return null;
+              if (el.type === "SpreadElement") {
+                this.error(CODES.unsupportedSyntax, "array spread is not supported; build the array with a loop and push", el.loc);
+                return num(0);
+              }
+              return go(el);
+            }),
+          };
+        case "ObjectExpression":
+          return {
+            ...x,
+            properties: x.properties.map((p) => {
+              if (p.type === "SpreadElement" || p.computed) {
+                this.error(CODES.unsupportedSyntax, "object spread and computed keys are not supported", p.loc);
+                return { type: "ObjectProperty", key: id("_"), value: num(0), computed: false, shorthand: false };
+              }
+              return { ...p, shorthand: false, value: go(p.value) };
+            }),
+          };
+        case "CallExpression":
+          return this.callInExpr(x, go, pre);
+        case "NewExpression": {
+          if (x.callee.type === "Identifier" && (x.callee.name === "Array" || /Array$/.test(x.callee.name))) {
+            return { ...x, arguments: x.arguments.map((a) => (a.type === "SpreadElement" ? a : go(a))) };
+          }
+          this.error(CODES.unsupportedSyntax, "`new` is not supported in differentiable functions (except `new Array(n)`)", x.loc);
+          return undef();
+        }
+        case "TemplateLiteral":
+          return { ...x, expressions: x.expressions.map(go) };
+        case "AssignmentExpression":
+          this.error(CODES.unsupportedSyntax, "an assignment inside an expression is not supported; make it its own statement", x.loc);
+          return undef();
+        case "UpdateExpression":
+          this.error(CODES.unsupportedSyntax, `'${x.operator}' inside an expression is not supported; make it its own statement`, x.loc);
+          return undef();
+        case "SequenceExpression":
+          this.error(CODES.unsupportedSyntax, "the comma operator is not supported", x.loc);
+          return undef();
+        case "ArrowFunctionExpression":
+        case "FunctionExpression":
+          this.error(
+            CODES.unsupportedSyntax,
+            "a function expression used as a value (such as a map or reduce callback) is not supported; declare it with const and call it, or use a loop",
+            x.loc,
+          );
+          return undef();
+        case "Unsupported":
+          this.error(CODES.unsupportedSyntax, `${x.construct} is not supported in differentiable functions`, x.loc);
+          return undef();
+      }
+    };
+    const expr = go(e);
+    return { pre, expr };
+  }
+
+  resolveDeep(name: string): string | undefined {
+    return this.resolve(name) ?? this.outer?.resolveDeep(name);
+  }
+
+  private lazyBranch(x: Extract<Expression, { type: "LogicalExpression" | "ConditionalExpression" }>, pre: NStmt[]): Expression {
+    const tmp = this.fresh("$branch");
+    const origin = x.loc;
+    if (x.type === "ConditionalExpression") {
+      const t = this.expr(x.test);
+      const a = this.expr(x.consequent);
+      const b = this.expr(x.alternate);
+      pre.push(...t.pre, {
+        k: "if",
+        test: t.expr,
+        then: [...a.pre, { k: "assign", target: id(tmp), value: a.expr, origin }],
+        else: [...b.pre, { k: "assign", target: id(tmp), value: b.expr, origin }],
+        origin,
+      });
+    } else {
+      const l = this.expr(x.left);
+      const r = this.expr(x.right);
+      pre.push(...l.pre, { k: "assign", target: id(tmp), value: l.expr, origin });
+      const test = x.operator === "&&" ? id(tmp) : x.operator === "||" ? not(id(tmp)) : bin("==", id(tmp), { type: "NullLiteral" });
+      pre.push({ k: "if", test, then: [...r.pre, { k: "assign", target: id(tmp), value: r.expr, origin }], else: [], origin });
+    }
+    return id(tmp);
+  }
+
+  private callInExpr(x: CallExpression, go: (e: Expression) => Expression, pre: NStmt[]): Expression {
+    const callee = x.callee;
+    const args = () =>
+      x.arguments.map((a) => {
+        if (a.type === "SpreadElement") {
+          this.error(CODES.unsupportedSyntax, "spread arguments are not supported", a.loc);
+          return num(0);
+        }
+        return go(a);
+      });
+    if (isMath(callee)) {
+      const fname = callee.property.name;
+      if (!(fname in MATH_RULES)) {
+        this.error(CODES.unknownMathFunction, `Math.${fname} has no derivative`, x.loc);
+      }
+      const a = args();
+      // Math.max(a, b, c) → Math.max(Math.max(a, b), c): the rules are binary.
+      if ((fname === "max" || fname === "min") && a.length > 2) {
+        return a.slice(1).reduce((acc, v) => call(clone(callee), [acc, v], x.loc), a[0]!);
+      }
+      return { ...x, callee: clone(callee), arguments: a };
+    }
+    if (isWithoutDerivative(callee)) return { ...x, arguments: args() };
+    if (isArrayFill(x)) return { ...x, callee: go(callee), arguments: args() };
+    if (
+      callee.type === "MemberExpression" &&
+      !callee.computed &&
+      callee.property.type === "Identifier" &&
+      callee.property.name === "push"
+    ) {
+      this.error(CODES.unsupportedSyntax, "push inside an expression is not supported; make it its own statement", x.loc);
+      return undef();
+    }
+    // A call to a user function: its own statement, result in a temporary.
+    const tmp = this.fresh("$call");
+    pre.push(...this.callExpr(x, id(tmp), x.loc, go));
+    return id(tmp);
+  }
+
+  /** Lowers a call to a (possibly) differentiable user function into a `call` statement. */
+  private callExpr(x: CallExpression, target: Identifier | null, origin: Loc | undefined, go?: (e: Expression) => Expression): NStmt[] {
+    const pre: NStmt[] = [];
+    const lower = go ?? ((e: Expression) => {
+      const r = this.expr(e);
+      pre.push(...r.pre);
+      return r.expr;
+    });
+    const args = x.arguments.map((a) => {
+      if (a.type === "SpreadElement") {
+        this.error(CODES.unsupportedSyntax, "spread arguments are not supported", a.loc);
+        return num(0);
+      }
+      return lower(a);
+    });
+    const callee = x.callee;
+    let ncall: NCall;
+    if (callee.type === "Identifier") {
+      const local = this.resolveDeep(callee.name);
+      const nested = local !== undefined ? this.lookupNested(local) : undefined;
+      const known = local === undefined ? this.ctx.known.get(callee.name) : undefined;
+      if (nested) ncall = { kind: "known", name: local!, info: nested.info, args, callee: id(local!, callee.loc) };
+      else if (known) ncall = { kind: "known", name: callee.name, info: known, args, callee: { ...callee } };
+      else ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
+    } else if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
+      const object = lower(callee.object);
+      const method = this.ctx.knownMethods.get(callee.property.name);
+      if (method) ncall = { kind: "method", object, name: callee.property.name, info: method, args, callee: { ...callee, object } };
+      else ncall = { kind: "dynamic", callee: { ...callee, object }, thisArg: object, args };
+    } else {
+      ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
+    }
+    return [...pre, { k: "call", target, call: ncall, origin }];
+  }
+}
+
+function orAll(es: Expression[]): Expression {
+  return es.reduce((a, b) => or(a, b));
+}
+
+function countReturns(stmts: Statement[]): number {
+  let n = 0;
+  const visit = (s: Statement | null | undefined): void => {
+    if (!s) return;
+    switch (s.type) {
+      case "ReturnStatement":
+        n++;
+        return;
+      case "BlockStatement":
+        s.body.forEach(visit);
+        return;
+      case "IfStatement":
+        visit(s.consequent);
+        visit(s.alternate);
+        return;
+      case "ForStatement":
+      case "ForOfStatement":
+      case "WhileStatement":
+      case "DoWhileStatement":
+        visit(s.body);
+        return;
+      case "SwitchStatement":
+        s.cases.forEach((c) => c.consequent.forEach(visit));
+        return;
+      default:
+        return;
+    }
+  };
+  stmts.forEach(visit);
+  return n;
+}
+
+export function isWithoutDerivative(callee: Expression): boolean {
+  return (
+    (callee.type === "Identifier" && callee.name === "withoutDerivative") ||
+    (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier" && callee.property.name === "withoutDerivative")
+  );
+}
+
+/** `new Array(n).fill(c)` / `Array(n).fill(c)`: a fresh array of constants. */
+export function isArrayFill(x: CallExpression): boolean {
+  const c = x.callee;
+  if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier" || c.property.name !== "fill") return false;
+  const o = c.object;
+  return (
+    (o.type === "NewExpression" && o.callee.type === "Identifier" && o.callee.name === "Array") ||
+    (o.type === "CallExpression" && o.callee.type === "Identifier" && o.callee.name === "Array")
+  );
+}
+
+/** Does the expression call a user function (anything but Math, withoutDerivative, Array fill)? */
+export function hasUserCall(e: Expression): boolean {
+  let found = false;
+  const visit = (x: unknown): void => {
+    if (found || !x || typeof x !== "object") return;
+    if (Array.isArray(x)) return x.forEach(visit);
+    const n = x as Expression;
+    if (n.type === "CallExpression" && !isMath(n.callee) && !isWithoutDerivative(n.callee) && !isArrayFill(n)) {
+      found = true;
+      return;
+    }
+    if (n.type === "ArrowFunctionExpression" || n.type === "FunctionExpression") return;
+    for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation") visit(v);
+  };
+  visit(e);
+  return found;
+}
+
+export type { MemberExpression };

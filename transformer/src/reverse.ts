@@ -1,0 +1,464 @@
+// Reverse mode (VJP): `f$vjp(…args)` runs the primal once, recording on `$tape` only what the
+// pullback cannot know otherwise — values a later statement overwrites, which branch each `if`
+// took, how many times each loop ran, and the pullbacks of calls inside loops — and returns
+// `{ value, pullback }`. The pullback walks the statements backwards: for each one it pops what the
+// primal pushed (restoring the variables to their values at that point) and sends the cotangent
+// of what it assigned to its operands. It never re-runs the primal.
+
+import type { Analysis } from "./analysis.js";
+import { rootOf } from "./analysis.js";
+import {
+  arr,
+  assign,
+  assignStmt,
+  bin,
+  bool,
+  call,
+  clone,
+  decl,
+  exprStmt,
+  id,
+  ifStmt,
+  isMath,
+  member,
+  nul,
+  num,
+  obj,
+  ret,
+  type OutStatement,
+} from "./build.js";
+import { declareAll, primalCall, type GenContext } from "./forward.js";
+import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
+import type { NCall, NFunction, NStmt, Target } from "./nir.js";
+import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
+
+interface Generated {
+  primal: OutStatement[];
+  /** Adjoint statements in the order they run (already reversed). */
+  adjoint: OutStatement[];
+}
+
+export class ReverseGenerator {
+  private readonly tape: string;
+  private usesTape = false;
+  /** Locals and params whose overwritten values the pullback needs: pushed before each write. */
+  private readonly restored = new Set<string>();
+  /** Locals written more than once or in a loop (their adjoints must be reset after each write). */
+  private readonly reassigned = new Set<string>();
+  private readonly extraLocals: string[] = [];
+
+  constructor(
+    private readonly fn: NFunction,
+    private readonly an: Analysis,
+    private readonly g: GenContext,
+  ) {
+    this.tape = g.names.fresh("$tape");
+    this.planRestoration();
+  }
+
+  private rt(name: string): Expression {
+    return member(id(this.g.runtime), name);
+  }
+  private b(name: string): string {
+    return this.g.names.adjoint(name);
+  }
+  private active(name: string | undefined): boolean {
+    return !!name && this.an.active.has(name);
+  }
+  private push(e: Expression): Statement {
+    this.usesTape = true;
+    return exprStmt(call(member(id(this.tape), "push"), [e]));
+  }
+  private pop(): Expression {
+    this.usesTape = true;
+    return call(member(id(this.tape), "pop"), []);
+  }
+  private temp(base: string): string {
+    return this.g.names.fresh(base);
+  }
+
+  private planRestoration(): void {
+    const fn = this.fn;
+    const writes = new Map<string, number>();
+    const inLoop = new Set<string>();
+    const read = new Set<string>();
+    fn.params.forEach((p) => writes.set(p.name, 1));
+    const readsOf = (e: unknown): void => {
+      if (!e || typeof e !== "object") return;
+      if (Array.isArray(e)) return e.forEach(readsOf);
+      const n = e as Expression;
+      if (n.type === "Identifier") read.add(n.name);
+      for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation") readsOf(v);
+    };
+    const visit = (ss: NStmt[], loop: boolean) => {
+      for (const s of ss) {
+        if (s.k === "assign" || s.k === "push" || s.k === "call") {
+          const target = s.k === "assign" ? s.target : s.k === "push" ? s.array : s.target;
+          const root = target ? rootOf(target) : undefined;
+          if (root && (s.k === "call" || (s.k === "assign" && s.target.type === "Identifier"))) {
+            writes.set(root, (writes.get(root) ?? 0) + 1);
+            if (loop) inLoop.add(root);
+          }
+          const activeStmt =
+            s.k === "call" ? this.an.callIsActive(s) : (root !== undefined && this.active(root)) || this.an.isActive(s.k === "assign" ? s.value : s.value);
+          if (activeStmt) {
+            if (s.k === "assign") {
+              readsOf(s.value);
+              if (s.target.type === "MemberExpression") readsOf(s.target);
+            } else if (s.k === "push") readsOf(s.value);
+            else readsOf(s.call.args);
+          }
+        } else if (s.k === "if") {
+          visit(s.then, loop);
+          visit(s.else, loop);
+        } else if (s.k === "loop") visit(s.body, true);
+      }
+    };
+    visit(fn.body, false);
+    readsOf(fn.result);
+    for (const [name, n] of writes) {
+      const isParam = fn.params.some((p) => p.name === name);
+      const multi = isParam ? n > 1 : n > 1 || inLoop.has(name);
+      if (multi) this.reassigned.add(name);
+      if (multi && read.has(name)) this.restored.add(name);
+    }
+    // Element writes and pushes mutate an array the pullback may read: undo them too.
+    this.mutatedRead = read;
+  }
+  private mutatedRead = new Set<string>();
+
+  // ---- cotangent propagation ----------------------------------------------------------------
+
+  /** Adds `g` into the adjoint of the place `e` (a local or a path below one). */
+  private accumulate(e: Expression, g: Expression, out: Statement[]): void {
+    const path = this.adjointPath(e);
+    const type = this.an.typeOf(e);
+    if (type.kind === "number") out.push(assignStmt(path, g, "+="));
+    else out.push(assignStmt(path, call(this.rt("accumulate"), [clone(path), g])));
+  }
+
+  private adjointPath(e: Expression): Target {
+    if (e.type === "Identifier") return id(this.b(e.name));
+    if (e.type === "MemberExpression") return member(this.adjointPath(e.object), clone(e.property), e.computed);
+    throw new Error(`internal: no adjoint for ${e.type}`);
+  }
+
+  /** A cheap expression for `g`: binds it to a temporary unless it is already a name or a literal. */
+  private cheap(g: Expression, out: Statement[]): Expression {
+    if (g.type === "Identifier" || g.type === "NumericLiteral") return g;
+    const t = this.temp("$g");
+    out.push(decl("const", t, g));
+    return id(t);
+  }
+
+  /** Sends cotangent `g` of the value of `e` to the adjoints of the active locals `e` reads. */
+  backprop(e: Expression, g: Expression, out: Statement[], maybeNull = false): void {
+    if (!this.an.isActive(e)) return;
+    switch (e.type) {
+      case "Identifier":
+      case "MemberExpression":
+        if (maybeNull && this.an.typeOf(e).kind !== "number") {
+          const inner: Statement[] = [];
+          this.accumulate(e, g, inner);
+          out.push(ifStmt(bin("!=", clone(g), nul()), inner));
+        } else this.accumulate(e, g, out);
+        return;
+      case "BinaryExpression":
+        this.partials(BINARY_RULES[e.operator], [e.left, e.right], g, out);
+        return;
+      case "UnaryExpression":
+        this.backprop(e.argument, e.operator === "-" ? neg(g) : g, out);
+        return;
+      case "CallExpression":
+        if (isMath(e.callee)) this.partials(MATH_RULES[e.callee.property.name] ?? undefined, e.arguments as Expression[], g, out);
+        return;
+      case "ConditionalExpression": {
+        const a: Statement[] = [];
+        const b: Statement[] = [];
+        this.backprop(e.consequent, g, a);
+        this.backprop(e.alternate, g, b);
+        out.push(ifStmt(clone(e.test), a, b));
+        return;
+      }
+      case "LogicalExpression": {
+        const l: Statement[] = [];
+        const r: Statement[] = [];
+        this.backprop(e.left, g, l);
+        this.backprop(e.right, g, r);
+        if (e.operator === "&&") out.push(ifStmt(clone(e.left), r, l));
+        else if (e.operator === "||") out.push(ifStmt(clone(e.left), l, r));
+        else out.push(ifStmt(bin("!=", clone(e.left), nul()), l, r));
+        return;
+      }
+      case "ArrayExpression": {
+        const inner: Statement[] = [];
+        const gg = this.cheap(g, out);
+        e.elements.forEach((x, i) => x && this.backprop(x as Expression, member(clone(gg), num(i), true), inner, true));
+        if (maybeNull) out.push(ifStmt(bin("!=", clone(gg), nul()), inner));
+        else out.push(...inner);
+        return;
+      }
+      case "ObjectExpression": {
+        const inner: Statement[] = [];
+        const gg = this.cheap(g, out);
+        for (const p of e.properties) {
+          if (p.type !== "ObjectProperty") continue;
+          const key = p.key.type === "Identifier" ? p.key.name : p.key.type === "StringLiteral" ? p.key.value : String((p.key as { value?: unknown }).value);
+          this.backprop(p.value, member(clone(gg), key), inner, true);
+        }
+        if (maybeNull) out.push(ifStmt(bin("!=", clone(gg), nul()), inner));
+        else out.push(...inner);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private partials(
+    rule: ((args: Expression[], i: number) => Expression | null) | undefined,
+    args: Expression[],
+    g: Expression,
+    out: Statement[],
+  ): void {
+    if (!rule) return;
+    const activeArgs = args.map((a) => this.an.isActive(a));
+    const gg = activeArgs.filter(Boolean).length > 1 ? this.cheap(g, out) : g;
+    args.forEach((a, i) => {
+      if (!activeArgs[i]) return;
+      const p = rule(args, i);
+      if (p) this.backprop(a, mul(clone(gg), p), out);
+    });
+  }
+
+  // ---- statements ---------------------------------------------------------------------------
+
+  private zeroFor(place: Expression, type: TypeIR): Expression {
+    return type.kind === "number" ? num(0) : call(this.rt("zerosLike"), [clone(place)]);
+  }
+
+  private comment(s: NStmt): string | undefined {
+    const q = this.g.quote(s.origin);
+    return q && `grad of: ${q}`;
+  }
+
+  list(ss: NStmt[], inLoop: boolean): Generated {
+    const primal: OutStatement[] = [];
+    const adjointParts: OutStatement[][] = [];
+    for (const s of ss) {
+      const r = this.statement(s, inLoop);
+      primal.push(...r.primal);
+      if (r.adjoint.length) {
+        const c = this.comment(s);
+        if (c && s.k !== "if" && s.k !== "loop" && !r.adjoint[0]!.comment) r.adjoint[0]!.comment = c;
+        adjointParts.push(r.adjoint);
+      }
+    }
+    return { primal, adjoint: adjointParts.reverse().flat() };
+  }
+
+  private statement(s: NStmt, inLoop: boolean): Generated {
+    const loc = s.origin;
+    switch (s.k) {
+      case "assign":
+        return this.assignment(s, loc);
+      case "push": {
+        const root = rootOf(s.array);
+        const primal = [exprStmt(call(member(clone(s.array), "push"), [clone(s.value)]), loc)];
+        const adjoint: Statement[] = [];
+        if (this.active(root)) {
+          const g = this.temp("$g");
+          adjoint.push({ ...decl("const", g, call(member(this.adjointPath(s.array), "pop"), [])), loc });
+          if (root && this.mutatedRead.has(root)) adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
+          this.backprop(s.value, id(g), adjoint);
+        } else if (root && this.mutatedRead.has(root)) adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
+        return { primal, adjoint };
+      }
+      case "call":
+        return this.callStatement(s, inLoop);
+      case "if": {
+        const a = this.list(s.then, inLoop);
+        const b = this.list(s.else, inLoop);
+        if (!a.adjoint.length && !b.adjoint.length) {
+          return { primal: [ifStmt(clone(s.test), a.primal, b.primal, loc)], adjoint: [] };
+        }
+        const primal = ifStmt(clone(s.test), [...a.primal, this.push(bool(true))], [...b.primal, this.push(bool(false))], loc);
+        const adjoint = { ...ifStmt(this.pop(), a.adjoint, b.adjoint, loc), comment: this.comment(s) };
+        return { primal: [{ ...primal, comment: this.comment(s) }], adjoint: [adjoint] };
+      }
+      case "loop": {
+        const body = this.list(s.body, true);
+        const whileStmt = (bodyStmts: Statement[]): OutStatement => ({
+          type: "WhileStatement",
+          test: clone(s.test),
+          body: { type: "BlockStatement", body: bodyStmts },
+          loc,
+          comment: this.comment(s),
+        });
+        if (!body.adjoint.length) return { primal: [whileStmt(body.primal)], adjoint: [] };
+        // Count the iterations; the pullback runs the body's adjoint that many times.
+        const n = this.temp("$iterations");
+        this.extraLocals.push(n);
+        const primal = [
+          assignStmt(id(n), num(0), "=", loc),
+          whileStmt([exprStmt({ type: "UpdateExpression", operator: "++", prefix: false, argument: id(n) }), ...body.primal]),
+          this.push(id(n)),
+        ];
+        primal[0] = { ...primal[0]!, comment: this.comment(s) } as OutStatement;
+        const adjoint: OutStatement = {
+          type: "ForStatement",
+          init: assign(id(n), this.pop()),
+          test: bin(">", id(n), num(0)),
+          update: { type: "UpdateExpression", operator: "--", prefix: false, argument: id(n) },
+          body: { type: "BlockStatement", body: body.adjoint },
+          loc,
+          comment: this.comment(s),
+        };
+        return { primal, adjoint: [adjoint] };
+      }
+      case "effect":
+        return { primal: [clone(s.stmt)], adjoint: [] };
+    }
+  }
+
+  private assignment(s: Extract<NStmt, { k: "assign" }>, loc: NStmt["origin"]): Generated {
+    const root = rootOf(s.target)!;
+    const primal: Statement[] = [];
+    const adjoint: Statement[] = [];
+    const isVar = s.target.type === "Identifier";
+    const restore = isVar ? this.restored.has(root) : this.mutatedRead.has(root);
+    if (restore) primal.push(this.push(clone(s.target)));
+    primal.push(assignStmt(clone(s.target), clone(s.value), "=", loc));
+
+    const targetActive = this.active(root);
+    const valueActive = this.an.isActive(s.value);
+    const reset = targetActive && (!isVar || this.reassigned.has(root));
+    const type = this.an.typeOf(s.target);
+    let g: Expression | undefined;
+    if (targetActive && valueActive) {
+      const path = this.adjointPath(s.target);
+      if (reset || restore) {
+        const t = this.temp("$g");
+        adjoint.push({ ...decl("const", t, path), loc });
+        g = id(t);
+      } else g = path;
+    }
+    if (restore) adjoint.push(assignStmt(clone(s.target), this.pop(), "=", loc));
+    if (reset) adjoint.push(assignStmt(this.adjointPath(s.target), this.zeroFor(s.target, type), "=", loc));
+    if (g) this.backprop(s.value, g, adjoint);
+    return { primal, adjoint };
+  }
+
+  private isNested(c: NCall): boolean {
+    return c.kind === "known" && this.fn.nested.some((n) => n.fn.name === c.name);
+  }
+
+  private vjpCall(c: NCall): Expression {
+    const args = c.args.map((a) => clone(a));
+    switch (c.kind) {
+      case "known":
+        return call(id(c.info.vjpName), args);
+      case "method":
+        return call(member(clone(c.object), c.info.vjpName), args);
+      case "dynamic":
+        return call(this.rt("vjpCall"), [clone(c.callee), c.thisArg ? clone(c.thisArg) : id("undefined"), arr(args)]);
+    }
+  }
+
+  private callStatement(s: Extract<NStmt, { k: "call" }>, inLoop: boolean): Generated {
+    const c = s.call;
+    const loc = s.origin;
+    const target = s.target;
+    const needsVjp = this.an.callIsActive(s) && target && this.active(target.name);
+    const primal: Statement[] = [];
+    const adjoint: Statement[] = [];
+    const restore = target && this.restored.has(target.name);
+    if (restore) primal.push(this.push(clone(target!)));
+    if (!needsVjp) {
+      const e = this.isNested(c) ? member(this.vjpCall(c), "value") : primalCall(c);
+      primal.push(target ? assignStmt(clone(target), e, "=", loc) : exprStmt(e, loc));
+      if (restore) adjoint.push(assignStmt(clone(target!), this.pop(), "=", loc));
+      if (target && this.active(target.name) && this.reassigned.has(target.name))
+        adjoint.push(assignStmt(id(this.b(target.name)), this.zeroFor(target, this.an.typeOf(target)), "=", loc));
+      return { primal, adjoint };
+    }
+    const pb = this.temp("$pullback");
+    this.extraLocals.push(pb);
+    const pattern: ObjectPattern = {
+      type: "ObjectPattern",
+      properties: [
+        { type: "ObjectProperty", key: id("value"), value: clone(target!), computed: false, shorthand: false },
+        { type: "ObjectProperty", key: id("pullback"), value: id(pb), computed: false, shorthand: false },
+      ],
+    };
+    primal.push(exprStmt(assign(pattern, this.vjpCall(c)), loc));
+    if (inLoop) primal.push(this.push(id(pb)));
+    // Adjoint: pull the result's cotangent back through the callee, then to each active argument.
+    const cts = this.temp("$cotangents");
+    if (inLoop) adjoint.push(assignStmt(id(pb), this.pop(), "=", loc));
+    adjoint.push({ ...decl("const", cts, call(id(pb), [id(this.b(target!.name))])), loc });
+    if (this.reassigned.has(target!.name))
+      adjoint.push(assignStmt(id(this.b(target!.name)), this.zeroFor(target!, this.an.typeOf(target!)), "=", loc));
+    if (restore) adjoint.push(assignStmt(clone(target!), this.pop(), "=", loc));
+    c.args.forEach((a, i) => this.backprop(a, member(id(cts), num(i), true), adjoint, true));
+    return { primal, adjoint };
+  }
+
+  // ---- the function -------------------------------------------------------------------------
+
+  body(): Statement[] {
+    const fn = this.fn;
+    const gen = this.list(fn.body, false);
+    const resultAdjoint: Statement[] = [];
+    const seed = id(this.g.names.fresh("bResult"));
+    this.backprop(fn.result, seed, resultAdjoint);
+    if (resultAdjoint.length) {
+      const q = this.g.quote(fn.resultOrigin);
+      if (q) (resultAdjoint[0] as OutStatement).comment = `grad of: ${q}`;
+    }
+
+    const out: Statement[] = [];
+    for (const n of fn.nested) out.push(...this.g.nestedCode(n.fn));
+    const locals = [...fn.locals.keys(), ...this.extraLocals];
+    if (locals.length) out.push(declareAll(locals));
+    const used = this.usesTape ? this.g.names.fresh("$pulledBack") : undefined;
+    if (this.usesTape) out.push(decl("const", this.tape, arr([])));
+    out.push(...gen.primal);
+
+    // Adjoints start at zero: 0 for numbers, zeros of the final shape for arrays and objects.
+    const pullback: Statement[] = [];
+    if (used) {
+      out.push({ type: "VariableDeclaration", kind: "let", declarations: [{ type: "VariableDeclarator", id: id(used), init: bool(false) }] });
+      pullback.push(ifStmt(id(used), [exprStmt(call(this.rt("pullbackReused"), [{ type: "StringLiteral", value: fn.name }]))]));
+      pullback.push(assignStmt(id(used), bool(true)));
+    }
+    const activeNames = [...fn.params.map((p) => p.name), ...fn.locals.keys()].filter((n) => this.active(n));
+    if (activeNames.length) {
+      pullback.push({
+        type: "VariableDeclaration",
+        kind: "let",
+        declarations: activeNames.map((n) => ({
+          type: "VariableDeclarator",
+          id: id(this.b(n)),
+          init: this.zeroFor(id(n), this.an.typeOfVar(n)),
+        })),
+      });
+    }
+    pullback.push(...resultAdjoint, ...gen.adjoint);
+    const cotangents = fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul()));
+    pullback.push(ret(arr(cotangents)));
+    const pullbackFn: Expression = {
+      type: "ArrowFunctionExpression",
+      params: [seed],
+      body: { type: "BlockStatement", body: pullback },
+    };
+    out.push({ ...ret(obj([["value", clone(fn.result)], ["pullback", pullbackFn]])), loc: fn.resultOrigin });
+    return out;
+  }
+
+  params(): Pattern[] {
+    return this.fn.params.map((p) => (p.default ? ({ type: "AssignmentPattern", left: id(p.name), right: clone(p.default) } as Pattern) : id(p.name)));
+  }
+}
+
+export type { Identifier };

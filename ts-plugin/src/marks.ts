@@ -1,0 +1,188 @@
+// Finding what the transformer acts on in one source file: the `@cotangent/runtime` imports (so
+// renamed and namespace imports are recognized), and every mark — `/** @differentiable */` function
+// declarations, `differentiable(fn, { wrt })` wrappers, `@differentiable` methods, function
+// literals passed straight to an operator, and `/** @derivative(of: f) */` custom derivatives.
+
+import type * as TS from "typescript";
+import { RUNTIME_MODULE, isOperatorName, parseJSDocMark, type Mark, type OperatorName } from "@cotangent/transformer";
+
+export interface RuntimeImports {
+  /** Local name → exported name. */
+  bindings: Map<string, string>;
+  /** Local names of namespace imports. */
+  namespaces: Set<string>;
+}
+
+export function findRuntimeImports(ts: typeof TS, sf: TS.SourceFile): RuntimeImports {
+  const bindings = new Map<string, string>();
+  const namespaces = new Set<string>();
+  for (const stmt of sf.statements) {
+    if (!ts.isImportDeclaration(stmt) || !ts.isStringLiteral(stmt.moduleSpecifier) || stmt.moduleSpecifier.text !== RUNTIME_MODULE) continue;
+    const clause = stmt.importClause;
+    if (!clause || clause.isTypeOnly || !clause.namedBindings) continue;
+    if (ts.isNamespaceImport(clause.namedBindings)) {
+      namespaces.add(clause.namedBindings.name.text);
+    } else {
+      for (const el of clause.namedBindings.elements) {
+        if (el.isTypeOnly) continue;
+        const imported = el.propertyName ?? el.name;
+        bindings.set(el.name.text, ts.isIdentifier(imported) ? imported.text : imported.text);
+      }
+    }
+  }
+  return { bindings, namespaces };
+}
+
+export function skipOuterExpressions(ts: typeof TS, node: TS.Expression): TS.Expression {
+  while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isNonNullExpression(node) || ts.isTypeAssertionExpression(node) || ts.isSatisfiesExpression(node)) {
+    node = node.expression;
+  }
+  return node;
+}
+
+/** The runtime export an expression names (`g` → "gradient" after `import { gradient as g }`; `ct.gradient` → "gradient"). */
+export function runtimeExportOf(ts: typeof TS, expr: TS.Expression, imports: RuntimeImports): string | undefined {
+  const e = skipOuterExpressions(ts, expr);
+  if (ts.isIdentifier(e)) return imports.bindings.get(e.text);
+  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) {
+    const obj = skipOuterExpressions(ts, e.expression);
+    if (ts.isIdentifier(obj) && imports.namespaces.has(obj.text)) return e.name.text;
+  }
+  return undefined;
+}
+
+/** The mark in the JSDoc comment right before a declaration (read from the text: tsc skips JSDoc parsing in .ts files). */
+export function jsDocMarkOf(ts: typeof TS, node: TS.Node, sf: TS.SourceFile): Mark | undefined {
+  const ranges = ts.getLeadingCommentRanges(sf.text, node.pos) ?? [];
+  for (let i = ranges.length - 1; i >= 0; i--) {
+    const r = ranges[i]!;
+    const text = sf.text.slice(r.pos, r.end);
+    if (r.kind === ts.SyntaxKind.MultiLineCommentTrivia && text.startsWith("/**")) return parseJSDocMark(text);
+  }
+  return undefined;
+}
+
+export type FunctionLiteral = TS.ArrowFunction | TS.FunctionExpression;
+
+export function asFunctionLiteral(ts: typeof TS, node: TS.Expression | undefined): FunctionLiteral | undefined {
+  if (!node) return undefined;
+  const e = skipOuterExpressions(ts, node);
+  return ts.isArrowFunction(e) || ts.isFunctionExpression(e) ? e : undefined;
+}
+
+/**
+ * `{ wrt: ["x", "y"] }` → ["x", "y"]; undefined when there is no `wrt`. A `wrt` that is not an
+ * array of string literals is returned as `invalid` with the node to report.
+ */
+export function wrtOption(ts: typeof TS, options: TS.Expression | undefined): { wrt?: string[]; invalid?: TS.Node } {
+  if (!options) return {};
+  const obj = skipOuterExpressions(ts, options);
+  if (!ts.isObjectLiteralExpression(obj)) return { invalid: options };
+  for (const p of obj.properties) {
+    const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
+    if (name !== "wrt") continue;
+    if (!ts.isPropertyAssignment(p)) return { invalid: p };
+    const arr = skipOuterExpressions(ts, p.initializer);
+    if (!ts.isArrayLiteralExpression(arr)) return { invalid: p.initializer };
+    const wrt: string[] = [];
+    for (const el of arr.elements) {
+      const e = skipOuterExpressions(ts, el);
+      if (!ts.isStringLiteral(e) && !ts.isNoSubstitutionTemplateLiteral(e)) return { invalid: el };
+      wrt.push(e.text);
+    }
+    return { wrt };
+  }
+  return {};
+}
+
+export type Found =
+  /** `/** @differentiable *\/ function f(…) {…}` */
+  | { kind: "declaration"; node: TS.FunctionDeclaration; name: string; wrt?: string[] }
+  /** `differentiable(fn, opts)`; `binding` is the `const` it initializes, if any. */
+  | { kind: "wrapper"; call: TS.CallExpression; fn: FunctionLiteral; binding?: string; wrt?: string[]; invalidOptions?: TS.Node }
+  /** `const h = differentiable(f)` with `f` an identifier: `h` is another name for `f`. */
+  | { kind: "alias"; name: string; of: string }
+  /** `@differentiable` / `@differentiable({ wrt })` on a method. */
+  | { kind: "method"; node: TS.MethodDeclaration; decorator: TS.Decorator; cls: TS.ClassLikeDeclaration; wrt?: string[]; invalidOptions?: TS.Node }
+  /** `gradient((x) => …)`: a literal passed straight to an operator. */
+  | { kind: "inline"; call: TS.CallExpression; fn: FunctionLiteral; op: OperatorName }
+  /** `/** @derivative(of: f) *\/ function fCustom(…) {…}` */
+  | { kind: "custom"; node: TS.FunctionDeclaration; of: string; mode: "vjp" | "jvp" };
+
+/** Every mark in the file, in source order. */
+export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImports): Found[] {
+  const found: Found[] = [];
+  const visit = (node: TS.Node): void => {
+    if (ts.isFunctionDeclaration(node) && node.body) {
+      const mark = jsDocMarkOf(ts, node, sf);
+      if (mark?.kind === "differentiable" && node.name) {
+        found.push({ kind: "declaration", node, name: node.name.text, ...(mark.wrt ? { wrt: mark.wrt } : {}) });
+      } else if (mark?.kind === "derivative" && mark.of && node.name) {
+        found.push({ kind: "custom", node, of: mark.of, mode: returnsDifferential(ts, node) ? "jvp" : "vjp" });
+      }
+    } else if (ts.isMethodDeclaration(node) && ts.isClassLike(node.parent)) {
+      for (const mod of node.modifiers ?? []) {
+        if (!ts.isDecorator(mod)) continue;
+        const expr = skipOuterExpressions(ts, mod.expression);
+        if (runtimeExportOf(ts, expr, imports) === "differentiable") {
+          found.push({ kind: "method", node, decorator: mod, cls: node.parent });
+        } else if (ts.isCallExpression(expr) && runtimeExportOf(ts, expr.expression, imports) === "differentiable") {
+          const { wrt, invalid } = wrtOption(ts, expr.arguments[0]);
+          found.push({ kind: "method", node, decorator: mod, cls: node.parent, ...(wrt ? { wrt } : {}), ...(invalid ? { invalidOptions: invalid } : {}) });
+        }
+      }
+    } else if (ts.isCallExpression(node)) {
+      const exported = runtimeExportOf(ts, node.expression, imports);
+      const fn = asFunctionLiteral(ts, node.arguments[0]);
+      if (exported === "differentiable" && fn) {
+        const { wrt, invalid } = wrtOption(ts, node.arguments[1]);
+        const binding = constBindingOf(ts, node);
+        found.push({ kind: "wrapper", call: node, fn, ...(binding ? { binding } : {}), ...(wrt ? { wrt } : {}), ...(invalid ? { invalidOptions: invalid } : {}) });
+      } else if (exported === "differentiable" && node.arguments.length === 1) {
+        const arg = skipOuterExpressions(ts, node.arguments[0]!);
+        const binding = constBindingOf(ts, node);
+        if (ts.isIdentifier(arg) && binding) found.push({ kind: "alias", name: binding, of: arg.text });
+      } else if (exported !== undefined && isOperatorName(exported) && fn) {
+        found.push({ kind: "inline", call: node, fn, op: exported });
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+/** `const NAME = <call>` (through type-only wrappers) → NAME. */
+function constBindingOf(ts: typeof TS, call: TS.CallExpression): string | undefined {
+  let node: TS.Node = call;
+  while (node.parent && (ts.isParenthesizedExpression(node.parent) || ts.isAsExpression(node.parent) || ts.isSatisfiesExpression(node.parent) || ts.isNonNullExpression(node.parent))) {
+    node = node.parent;
+  }
+  const decl = node.parent;
+  if (!decl || !ts.isVariableDeclaration(decl) || decl.initializer !== node || !ts.isIdentifier(decl.name)) return undefined;
+  const list = decl.parent;
+  if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const)) return undefined;
+  return decl.name.text;
+}
+
+/** Does a custom derivative return `{ value, differential }` (forward mode) rather than `{ value, pullback }`? */
+function returnsDifferential(ts: typeof TS, fn: TS.FunctionDeclaration): boolean {
+  let differential = false;
+  const visit = (node: TS.Node): void => {
+    if (differential) return;
+    if (node !== fn && ts.isFunctionLike(node)) return;
+    if (ts.isReturnStatement(node) && node.expression) {
+      const e = skipOuterExpressions(ts, node.expression);
+      if (ts.isObjectLiteralExpression(e)) {
+        for (const p of e.properties) {
+          const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
+          if (name === "differential") differential = true;
+          if (name === "pullback") return;
+        }
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(fn);
+  return differential;
+}

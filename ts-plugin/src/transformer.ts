@@ -1,0 +1,421 @@
+// The ts-patch program transformer: `{ "transform": "@cotangent/ts-plugin/transformer" }` in a
+// tsconfig's `plugins`. Per source file it finds the marks (marks.ts), lowers each marked function
+// to the IR (adapter.ts), asks the core for its JVP and VJP, reports the core's diagnostics through
+// ts-patch's `addDiagnostic` (so `tspc` prints them and exits non-zero), and splices the generated
+// functions in beside the originals (synthesize.ts), registering them on the function objects and
+// resolving `gradient(f)`-style calls at build time.
+
+import ts from "typescript";
+import type * as TS from "typescript";
+import {
+  OPERATORS,
+  RUNTIME_MODULE,
+  defineDerivativesCode,
+  derivativeNames,
+  derivativesRecordCode,
+  differentiate,
+  operatorCallCode,
+  uniqueName,
+  wrtIndices,
+  type Diagnostic,
+  type DifferentiateResult,
+  type KnownFunction,
+  type MarkedFunction,
+  type ModuleContext,
+} from "@cotangent/transformer";
+import { adaptFunction, functionHeadLoc, type FunctionLikeNode } from "./adapter.js";
+import { locOf } from "./loc.js";
+import { findMarks, findRuntimeImports, runtimeExportOf, skipOuterExpressions, type Found, type FunctionLiteral, type RuntimeImports } from "./marks.js";
+import { collectReferences, synthesizeFunction, synthesizeStatements } from "./synthesize.js";
+
+/** Options from the tsconfig plugin entry (none yet; ts-patch passes the whole entry). */
+export interface CotangentTransformerConfig {
+  transform?: string;
+  [key: string]: unknown;
+}
+
+/** What ts-patch passes as the third argument of a program transformer. */
+export interface TransformerExtras {
+  ts?: typeof TS;
+  addDiagnostic?: (diagnostic: TS.Diagnostic) => unknown;
+}
+
+/**
+ * The ts-patch program transformer (`type: "program"`, the default).
+ *
+ * @example
+ * // tsconfig.json
+ * { "compilerOptions": { "plugins": [{ "transform": "@cotangent/ts-plugin/transformer" }] } }
+ * // or by hand:
+ * program.emit(undefined, undefined, undefined, false, { before: [cotangentTransformer(program, {}, { ts })] });
+ */
+export default function cotangentTransformer(
+  program: TS.Program | undefined,
+  _config?: CotangentTransformerConfig,
+  extras: TransformerExtras = {},
+): TS.TransformerFactory<TS.SourceFile> {
+  const tsi = extras.ts ?? ts;
+  const checker = program?.getTypeChecker();
+  const report = extras.addDiagnostic ?? ((d: TS.Diagnostic) => {
+    throw new Error(tsi.flattenDiagnosticMessageText(d.messageText, "\n"));
+  });
+  return (context) => (sf) => {
+    if (sf.isDeclarationFile || !mightHaveMarks(sf.text)) return sf;
+    return transformSourceFile(tsi, context, sf, checker, report);
+  };
+}
+
+export { cotangentTransformer };
+
+function mightHaveMarks(text: string): boolean {
+  return text.includes(RUNTIME_MODULE) || text.includes("@differentiable") || text.includes("@derivative");
+}
+
+/** What the core produced for one mark, and the names the host uses around it. */
+interface Plan {
+  found: Exclude<Found, { kind: "custom" } | { kind: "alias" }>;
+  fnNode: FunctionLikeNode;
+  name: string;
+  info: KnownFunction;
+  marked: MarkedFunction;
+  result?: DifferentiateResult;
+  ok: boolean;
+  /** Lexical `this` in an arrow: the derivatives must be arrows too. */
+  lexicalThis: boolean;
+}
+
+function transformSourceFile(
+  ts: typeof TS,
+  context: TS.TransformationContext,
+  sf: TS.SourceFile,
+  checker: TS.TypeChecker | undefined,
+  report: (d: TS.Diagnostic) => unknown,
+): TS.SourceFile {
+  const { factory } = context;
+  const imports = findRuntimeImports(ts, sf);
+  const found = findMarks(ts, sf, imports);
+  if (found.length === 0) return sf;
+
+  const takenNames = collectIdentifierNames(ts, sf);
+  const runtime = uniqueName("__ct", takenNames);
+  const known = new Map<string, KnownFunction>();
+  const knownMethods = new Map<string, KnownFunction>();
+  const ctx: ModuleContext = { fileName: sf.fileName, source: sf.text, runtime, known, knownMethods, takenNames };
+  const runtimeRefs = { namespace: runtime, bindings: imports.bindings, namespaces: imports.namespaces };
+
+  // 1. Every mark gets its names and its KnownFunction first, so marked functions may call each
+  //    other in any order (and themselves).
+  const plans: Plan[] = [];
+  const byNode = new Map<TS.Node, Plan>();
+  for (const f of found) {
+    if (f.kind === "custom" || f.kind === "alias") continue;
+    const fnNode: FunctionLikeNode = f.kind === "declaration" || f.kind === "method" ? f.node : f.fn;
+    const name =
+      f.kind === "declaration" ? f.name
+      : f.kind === "method" ? methodName(ts, f.node) ?? uniqueName("anonymous", takenNames)
+      : f.kind === "wrapper" && f.binding ? f.binding
+      : uniqueName("anonymous", takenNames);
+    const wrt = f.kind === "inline" ? undefined : f.wrt;
+    const { jvpName, vjpName } = derivativeNames(name, takenNames);
+    const paramNames = fnNode.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).map((p) => (ts.isIdentifier(p.name) ? p.name.text : undefined));
+    const info: KnownFunction = { jvpName, vjpName, arity: paramNames.length, wrt: wrtIndices(paramNames, wrt).indices, isMethod: f.kind === "method" };
+    const kind = f.kind === "declaration" ? "declaration" : f.kind === "method" ? "method" : "expression";
+    const markLoc = f.kind === "method" ? locOf(sf, f.decorator) : functionHeadLoc(ts, sf, fnNode);
+    const marked = adaptFunction(fnNode, { ts, sourceFile: sf, checker, name, kind, markLoc, runtime: runtimeRefs, ...(wrt ? { wrt } : {}) });
+    const invalid = f.kind === "wrapper" || f.kind === "method" ? f.invalidOptions : undefined;
+    if (invalid) rejectInBody(marked, "a `wrt` option that is not an array of parameter-name strings (write `{ wrt: [\"x\"] }`)", locOf(sf, invalid));
+    if (f.kind === "method" && !(ts.isClassDeclaration(f.cls) && f.cls.name)) {
+      rejectInBody(marked, "a `@differentiable` method of an anonymous class or class expression (give the class a name and declare it)", locOf(sf, f.decorator));
+    }
+    const lexicalThis = ts.isArrowFunction(fnNode) && usesLexicalThis(ts, fnNode);
+    const plan: Plan = { found: f, fnNode, name, info, marked, ok: false, lexicalThis };
+    plans.push(plan);
+    byNode.set(f.kind === "wrapper" || f.kind === "inline" ? f.call : f.node, plan);
+    if (f.kind === "declaration" || (f.kind === "wrapper" && f.binding)) known.set(name, info);
+    if (f.kind === "method") knownMethods.set(name, info);
+  }
+  for (const f of found) {
+    if (f.kind === "alias" && known.has(f.of) && !known.has(f.name)) known.set(f.name, known.get(f.of)!);
+  }
+
+  // 2. Differentiate, reporting what the core says.
+  for (const plan of plans) {
+    let result: DifferentiateResult;
+    try {
+      result = differentiate(plan.marked, ctx);
+    } catch (e) {
+      // A crash in the core must surface as a located error, not as a failed compiler run.
+      const message = e instanceof Error ? e.message : String(e);
+      result = { diagnostics: [{ code: "CT9000", severity: "error", message: `internal error while differentiating '${plan.name}': ${message}`, loc: plan.marked.loc, notes: [] }] };
+    }
+    for (const d of result.diagnostics) report(toTsDiagnostic(ts, sf, d));
+    plan.result = result;
+    plan.ok = !result.diagnostics.some((d) => d.severity === "error") && !!result.jvp && !!result.vjp;
+  }
+  const failed = new Set(plans.filter((p) => !p.ok).map((p) => p.name));
+  for (const name of failed) {
+    known.delete(name);
+    knownMethods.delete(name);
+  }
+
+  // 3. Rewrite.
+  let generatedAnything = false;
+  const frames: { before: TS.Statement[]; after: TS.Statement[] }[] = [];
+  const frame = () => frames[frames.length - 1]!;
+  const refsCache = new Map<TS.Node, Map<string, TS.Identifier>>();
+  const referencesOf = (node: TS.Node) => {
+    let refs = refsCache.get(node);
+    if (!refs) refsCache.set(node, (refs = collectReferences(ts, node)));
+    return refs;
+  };
+  const gen = (plan: Plan, which: "jvp" | "vjp"): TS.FunctionDeclaration => {
+    generatedAnything = true;
+    return synthesizeFunction(ts, plan.result![which]!, { fallback: plan.marked.loc, references: referencesOf(plan.fnNode) });
+  };
+  const parseStatement = (code: string): TS.Statement => {
+    generatedAnything = true;
+    return synthesizeStatements(ts, code)[0]!;
+  };
+  /** Parses an expression whose `$placeholders` are replaced by the given nodes. */
+  const parseExpression = (code: string, holes: Record<string, TS.Expression> = {}): TS.Expression => {
+    generatedAnything = true;
+    const stmt = synthesizeStatements(ts, `(${code});`)[0] as TS.ExpressionStatement;
+    let expr = stmt.expression;
+    if (ts.isParenthesizedExpression(expr)) expr = expr.expression;
+    const fill = (node: TS.Node): TS.Node => {
+      if (ts.isIdentifier(node) && Object.prototype.hasOwnProperty.call(holes, node.text)) return holes[node.text]!;
+      return ts.visitEachChild(node, fill, context);
+    };
+    return fill(expr) as TS.Expression;
+  };
+  const toExpression = (decl: TS.FunctionDeclaration, arrow: boolean): TS.Expression => {
+    const e = arrow
+      ? factory.createArrowFunction(undefined, undefined, decl.parameters, undefined, factory.createToken(ts.SyntaxKind.EqualsGreaterThanToken), decl.body!)
+      : factory.createFunctionExpression(undefined, undefined, decl.name, undefined, decl.parameters, undefined, decl.body!);
+    return moveEmitInfo(ts, decl, e);
+  };
+  const holeName = (base: string) => uniqueName(base, takenNames);
+
+  const visitStatements = (statements: readonly TS.Statement[]): TS.Statement[] => {
+    const out: TS.Statement[] = [];
+    for (const s of statements) {
+      frames.push({ before: [], after: [] });
+      const r = ts.visitNode(s, visitor);
+      const { before, after } = frames.pop()!;
+      out.push(...before);
+      if (r) out.push(...(Array.isArray(r) ? r : [r as TS.Statement]));
+      out.push(...after);
+    }
+    return out;
+  };
+
+  const visitor = (node: TS.Node): TS.VisitResult<TS.Node | undefined> => {
+    if (ts.isBlock(node)) return factory.updateBlock(node, visitStatements(node.statements));
+    if (ts.isModuleBlock(node)) return factory.updateModuleBlock(node, visitStatements(node.statements));
+    if (ts.isCaseClause(node)) return factory.updateCaseClause(node, ts.visitNode(node.expression, visitor) as TS.Expression, visitStatements(node.statements));
+    if (ts.isDefaultClause(node)) return factory.updateDefaultClause(node, visitStatements(node.statements));
+
+    const plan = byNode.get(node);
+    if (plan?.found.kind === "declaration" && ts.isFunctionDeclaration(node)) {
+      const visited = ts.visitEachChild(node, visitor, context);
+      if (plan.ok) {
+        frame().after.push(
+          gen(plan, "jvp"),
+          gen(plan, "vjp"),
+          parseStatement(`${defineDerivativesCode(runtime, plan.name, plan.info, plan.name, plan.info.jvpName, plan.info.vjpName)};`),
+        );
+      }
+      return visited;
+    }
+    if (plan?.found.kind === "wrapper" && ts.isCallExpression(node)) {
+      const fnExpr = ts.visitNode(node.arguments[0]!, visitor) as TS.Expression;
+      if (!plan.ok) return factory.updateCallExpression(node, node.expression, node.typeArguments, ts.visitNodes(node.arguments, visitor) as TS.NodeArray<TS.Expression>);
+      const fnHole = holeName("$fn");
+      if (plan.found.binding && !plan.lexicalThis) {
+        // `const g = differentiable(…)`: hoisted declarations after the statement.
+        frame().after.push(gen(plan, "jvp"), gen(plan, "vjp"));
+        return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
+      }
+      // Anywhere else (or an arrow using `this`): the derivatives inline, as expressions in the
+      // same scope as the literal, so they see the same captures and the same `this`.
+      const jvpHole = holeName("$jvp");
+      const vjpHole = holeName("$vjp");
+      return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, jvpHole, vjpHole), {
+        [fnHole]: fnExpr,
+        [jvpHole]: toExpression(gen(plan, "jvp"), plan.lexicalThis),
+        [vjpHole]: toExpression(gen(plan, "vjp"), plan.lexicalThis),
+      });
+    }
+    if (plan?.found.kind === "inline" && ts.isCallExpression(node)) {
+      if (!plan.ok) return ts.visitEachChild(node, visitor, context);
+      const op = plan.found.op;
+      const fnExpr = ts.visitNode(node.arguments[0]!, visitor) as TS.Expression;
+      const [fnHole, jvpHole, vjpHole] = [holeName("$fn"), holeName("$jvp"), holeName("$vjp")];
+      const call = parseExpression(operatorCallCode(runtime, op, derivativesRecordCode(runtime, plan.name, plan.info, jvpHole, vjpHole, fnHole)), {
+        [fnHole]: fnExpr,
+        [jvpHole]: toExpression(gen(plan, "jvp"), plan.lexicalThis),
+        [vjpHole]: toExpression(gen(plan, "vjp"), plan.lexicalThis),
+      }) as TS.CallExpression;
+      return withRestArguments(node, call);
+    }
+    if (ts.isCallExpression(node)) {
+      const rewritten = rewriteOperatorCall(node);
+      if (rewritten) return rewritten;
+    }
+    if (ts.isClassDeclaration(node) && node.members.some((m) => byNode.get(m)?.found.kind === "method")) {
+      return visitClass(node);
+    }
+    if (plan?.found.kind === "method") return ts.visitEachChild(node, visitor, context);
+    const custom = customByNode.get(node);
+    if (custom && ts.isFunctionDeclaration(node)) {
+      const visited = ts.visitEachChild(node, visitor, context);
+      frame().after.push(parseStatement(`${runtime}.registerDerivative(${custom.of}, { ${custom.mode}: ${node.name!.text} });`));
+      return visited;
+    }
+    return ts.visitEachChild(node, visitor, context);
+  };
+
+  /** `gradient(f)` with `f` a marked function of this module → the operator applied to f's derivatives record. */
+  const rewriteOperatorCall = (node: TS.CallExpression): TS.Expression | undefined => {
+    const op = runtimeExportOf(ts, node.expression, imports);
+    if (op === undefined || !(OPERATORS as readonly string[]).includes(op) || node.arguments.length === 0) return undefined;
+    const arg = skipOuterExpressions(ts, node.arguments[0]!);
+    if (!ts.isIdentifier(arg)) return undefined;
+    const info = known.get(arg.text);
+    if (!info) return undefined;
+    const fnHole = holeName("$fn");
+    const call = parseExpression(
+      operatorCallCode(runtime, op as (typeof OPERATORS)[number], derivativesRecordCode(runtime, arg.text, info, info.jvpName, info.vjpName, fnHole)),
+      // The user's own identifier, so the module transform treats it like any reference of theirs.
+      { [fnHole]: ts.visitNode(node.arguments[0]!, visitor) as TS.Expression },
+    ) as TS.CallExpression;
+    return withRestArguments(node, call);
+  };
+
+  const withRestArguments = (original: TS.CallExpression, call: TS.CallExpression): TS.Expression => {
+    const rest = original.arguments.slice(1).map((a) => ts.visitNode(a, visitor) as TS.Expression);
+    const out = rest.length > 0 ? factory.updateCallExpression(call, call.expression, undefined, [...call.arguments, ...rest]) : call;
+    ts.setTextRange(out, original);
+    ts.setSourceMapRange(out, original);
+    return out;
+  };
+
+  const visitClass = (node: TS.ClassDeclaration): TS.Node => {
+    const members: TS.ClassElement[] = [];
+    const afterClass: TS.Statement[] = [];
+    const className = node.name?.text;
+    for (const member of node.members) {
+      const plan = byNode.get(member);
+      if (plan?.found.kind !== "method" || !ts.isMethodDeclaration(member)) {
+        members.push(ts.visitNode(member, visitor) as TS.ClassElement);
+        continue;
+      }
+      const decorator = plan.found.decorator;
+      const visited = ts.visitEachChild(member, visitor, context);
+      const modifiers = visited.modifiers?.filter((m) => !(ts.isDecorator(m) && ts.getOriginalNode(m) === decorator));
+      members.push(factory.updateMethodDeclaration(visited, modifiers, visited.asteriskToken, visited.name, visited.questionToken, visited.typeParameters, visited.parameters, visited.type, visited.body));
+      if (!plan.ok || !className) continue;
+      const isStatic = !!member.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+      for (const which of ["jvp", "vjp"] as const) {
+        const decl = gen(plan, which);
+        const method = factory.createMethodDeclaration(
+          isStatic ? [factory.createModifier(ts.SyntaxKind.StaticKeyword)] : undefined,
+          undefined,
+          factory.createIdentifier(which === "jvp" ? plan.info.jvpName : plan.info.vjpName),
+          undefined,
+          undefined,
+          decl.parameters,
+          undefined,
+          decl.body,
+        );
+        members.push(moveEmitInfo(ts, decl, method));
+      }
+      const owner = isStatic ? className : `${className}.prototype`;
+      afterClass.push(
+        parseStatement(`${defineDerivativesCode(runtime, plan.name, plan.info, `${owner}.${plan.name}`, `${owner}.${plan.info.jvpName}`, `${owner}.${plan.info.vjpName}`)};`),
+      );
+    }
+    frame().after.push(...afterClass);
+    return factory.updateClassDeclaration(node, ts.visitNodes(node.modifiers, visitor) as TS.NodeArray<TS.ModifierLike> | undefined, node.name, node.typeParameters, node.heritageClauses, members);
+  };
+
+  const customByNode = new Map<TS.Node, Extract<Found, { kind: "custom" }>>();
+  for (const f of found) if (f.kind === "custom") customByNode.set(f.node, f);
+
+  frames.push({ before: [], after: [] });
+  const statements = visitStatements(sf.statements);
+  frames.pop();
+  if (!generatedAnything) return sf;
+  const runtimeImport = factory.createImportDeclaration(
+    undefined,
+    factory.createImportClause(false, undefined, factory.createNamespaceImport(factory.createIdentifier(runtime))),
+    factory.createStringLiteral(RUNTIME_MODULE),
+  );
+  return factory.updateSourceFile(sf, [runtimeImport, ...statements]);
+}
+
+/** Puts a function's source-map range and comments on the node built from it. */
+function moveEmitInfo<T extends TS.Node>(ts: typeof TS, from: TS.Node, to: T): T {
+  ts.setSourceMapRange(to, ts.getSourceMapRange(from));
+  const leading = ts.getSyntheticLeadingComments(from);
+  if (leading) ts.setSyntheticLeadingComments(to, leading);
+  return to;
+}
+
+/** A construct found by the host (not by the adapter) that makes the function not differentiable: reported by the core as unsupported. */
+function rejectInBody(marked: MarkedFunction, construct: string, loc: MarkedFunction["loc"]): void {
+  const stmt = { type: "UnsupportedStatement" as const, construct, loc };
+  if (marked.body.type === "BlockStatement") marked.body = { ...marked.body, body: [stmt, ...marked.body.body] };
+  else marked.body = { type: "BlockStatement", body: [stmt, { type: "ReturnStatement", argument: marked.body, loc: marked.body.loc }], loc: marked.body.loc };
+}
+
+function methodName(ts: typeof TS, node: TS.MethodDeclaration): string | undefined {
+  return ts.isIdentifier(node.name) || ts.isStringLiteral(node.name) ? node.name.text : undefined;
+}
+
+function usesLexicalThis(ts: typeof TS, fn: FunctionLiteral): boolean {
+  let uses = false;
+  const visit = (node: TS.Node): void => {
+    if (uses) return;
+    if (node.kind === ts.SyntaxKind.ThisKeyword) uses = true;
+    else if (node !== fn && (ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) || ts.isClassLike(node) || ts.isMethodDeclaration(node))) return;
+    else ts.forEachChild(node, visit);
+  };
+  visit(fn);
+  return uses;
+}
+
+function collectIdentifierNames(ts: typeof TS, sf: TS.SourceFile): Set<string> {
+  const names = new Set<string>();
+  const visit = (node: TS.Node): void => {
+    if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) names.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return names;
+}
+
+/** A core diagnostic as a ts.Diagnostic: `CT1003: …` at the core's location, notes as related information. */
+export function toTsDiagnostic(ts: typeof TS, sf: TS.SourceFile, d: Diagnostic): TS.Diagnostic {
+  const category = d.severity === "error" ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning;
+  const code = Number(/\d+/.exec(d.code)?.[0] ?? 0);
+  const related: TS.DiagnosticRelatedInformation[] = d.notes.map((n) => ({
+    category: ts.DiagnosticCategory.Message,
+    code,
+    file: n.loc ? sf : undefined,
+    start: n.loc?.start,
+    length: n.loc ? n.loc.end - n.loc.start : undefined,
+    messageText: n.message,
+  }));
+  const out: TS.Diagnostic = {
+    category,
+    code,
+    file: sf,
+    start: d.loc?.start ?? 0,
+    length: d.loc ? d.loc.end - d.loc.start : 0,
+    messageText: `${d.code}: ${d.message}`,
+    source: "cotangent",
+  };
+  if (related.length > 0) out.relatedInformation = related;
+  return out;
+}
