@@ -13,6 +13,9 @@ import { COMPARISON, MATH_RULES, NON_DIFFERENTIABLE_BINARY } from "./rules.js";
 const NUMBER: TypeIR = { kind: "number" };
 const UNKNOWN: TypeIR = { kind: "unknown" };
 const BOOLEAN: TypeIR = { kind: "boolean" };
+/** "Not known yet" during inference: joins as the identity, so `let s = 0; s = s + x` stays a number. */
+const PENDING: TypeIR = { kind: "unknown", text: "pending" };
+const isPending = (t: TypeIR) => t === PENDING;
 
 export function rootOf(t: Expression): string | undefined {
   let e = t;
@@ -25,7 +28,8 @@ function sameType(a: TypeIR, b: TypeIR): boolean {
 }
 
 export function joinTypes(a: TypeIR | undefined, b: TypeIR): TypeIR {
-  if (!a) return b;
+  if (!a || isPending(a)) return b;
+  if (isPending(b)) return a;
   if (sameType(a, b)) return a;
   if (a.kind === "array" && b.kind === "array") return { kind: "array", element: joinTypes(a.element, b.element) };
   if (a.kind === "array" && b.kind === "tuple") return { kind: "array", element: b.elements.reduce<TypeIR>((t, e) => joinTypes(t, e), a.element) };
@@ -68,13 +72,14 @@ export class Analysis {
         return { kind: "string" };
       case "Identifier":
         if (e.name === "NaN" || e.name === "Infinity") return NUMBER;
-        return this.types.get(e.name) ?? UNKNOWN;
+        return this.types.get(e.name) ?? (this.inferring && this.fn.locals.has(e.name) ? PENDING : UNKNOWN);
       case "BinaryExpression":
         if (COMPARISON.has(e.operator)) return BOOLEAN;
         if (e.operator === "+") {
           const l = this.typeOf(e.left);
           const r = this.typeOf(e.right);
-          return l.kind === "number" && r.kind === "number" ? NUMBER : l.kind === "string" || r.kind === "string" ? { kind: "string" } : UNKNOWN;
+          const numeric = (x: TypeIR) => x.kind === "number" || isPending(x);
+          return numeric(l) && numeric(r) ? NUMBER : l.kind === "string" || r.kind === "string" ? { kind: "string" } : UNKNOWN;
         }
         return NUMBER;
       case "UnaryExpression":
@@ -131,7 +136,10 @@ export class Analysis {
     }
   }
 
+  private inferring = false;
+
   private inferTypes(): void {
+    this.inferring = true;
     const fn = this.fn;
     const declared = new Map<string, TypeIR>();
     fn.params.forEach((p) => p.type && declared.set(p.name, p.type));
@@ -175,6 +183,8 @@ export class Analysis {
       for (const [k, v] of next) this.types.set(k, v);
       if (!changed) break;
     }
+    this.inferring = false;
+    for (const [k, v] of this.types) if (isPending(v)) this.types.set(k, UNKNOWN);
   }
 
   // ---- activity ---------------------------------------------------------------------------

@@ -150,7 +150,7 @@ export class ForwardGenerator {
       const before = out.length;
       this.statement(s, out);
       // One comment per user statement, on the first generated line for it.
-      if (out.length > before && s.origin && s.origin !== lastOrigin && s.k !== "if" && s.k !== "loop") {
+      if (out.length > before && s.origin && s.origin !== lastOrigin) {
         const c = this.comment(s);
         if (c && !out[before]!.comment) out[before]!.comment = c;
       }
@@ -190,7 +190,7 @@ export class ForwardGenerator {
         out.push(...this.callStatement(s));
         return;
       case "if":
-        out.push({ ...ifStmt(clone(s.test), this.statements(s.then), this.statements(s.else), loc), comment: this.comment(s) });
+        out.push(ifStmt(clone(s.test), this.statements(s.then), this.statements(s.else), loc));
         return;
       case "loop":
         out.push({
@@ -198,7 +198,6 @@ export class ForwardGenerator {
           test: clone(s.test),
           body: { type: "BlockStatement", body: this.statements(s.body) },
           loc,
-          comment: this.comment(s),
         } as OutStatement);
         return;
       case "effect":

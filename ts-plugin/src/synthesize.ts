@@ -71,6 +71,11 @@ export function synthesizeStatements(ts: typeof TS, code: string, mappings: read
     const m = node as { -readonly [K in keyof TS.Node]: TS.Node[K] };
     m.flags |= ts.NodeFlags.Synthesized;
     ts.setTextRange(node, { pos: -1, end: -1 });
+    // Node arrays have ranges too (the emitter places a block's `}` at `statements.end`).
+    ts.forEachChild(node, () => undefined, (array) => {
+      ts.setTextRange(array as unknown as TS.TextRange & { pos: number; end: number }, { pos: -1, end: -1 });
+      return undefined;
+    });
     if (range) ts.setSourceMapRange(node, { pos: range.start, end: range.end });
     for (const c of leading) addComment(ts, node, text, c, "leading");
     for (const c of trailing) addComment(ts, node, text, c, "trailing");

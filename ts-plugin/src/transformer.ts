@@ -116,7 +116,9 @@ function transformSourceFile(
       : f.kind === "wrapper" && f.binding ? f.binding
       : uniqueName("anonymous", takenNames);
     const wrt = f.kind === "inline" ? undefined : f.wrt;
-    const { jvpName, vjpName } = derivativeNames(name, takenNames);
+    // Only names other code refers to are reserved; the core names the derivatives of the others.
+    const referable = f.kind === "declaration" || f.kind === "method" || (f.kind === "wrapper" && !!f.binding);
+    const { jvpName, vjpName } = referable ? derivativeNames(name, takenNames) : { jvpName: `${name}$jvp`, vjpName: `${name}$vjp` };
     const paramNames = fnNode.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).map((p) => (ts.isIdentifier(p.name) ? p.name.text : undefined));
     const info: KnownFunction = { jvpName, vjpName, arity: paramNames.length, wrt: wrtIndices(paramNames, wrt).indices, isMethod: f.kind === "method" };
     const kind = f.kind === "declaration" ? "declaration" : f.kind === "method" ? "method" : "expression";

@@ -1,0 +1,377 @@
+// Babel AST → the core's IR. Babel's node shapes are the IR's model, so most nodes copy across;
+// the work is dropping TypeScript-only syntax, reducing type annotations to TypeIR, attaching
+// locations, and turning anything outside the IR into an `Unsupported` node the core reports.
+
+import type { types as t } from "@babel/core";
+import type {
+  Expression,
+  Loc,
+  MarkedFunction,
+  Pattern,
+  Statement,
+  TypeIR,
+} from "@cotangent/transformer";
+
+type AnyNode = t.Node & { [k: string]: unknown };
+
+export function locOf(node: t.Node | null | undefined): Loc | undefined {
+  if (!node?.loc || node.start == null || node.end == null) return undefined;
+  return {
+    start: node.start,
+    end: node.end,
+    line: node.loc.start.line,
+    column: node.loc.start.column,
+    endLine: node.loc.end.line,
+    endColumn: node.loc.end.column,
+  };
+}
+
+const UNSUPPORTED_NAMES: Record<string, string> = {
+  ClassExpression: "a class expression",
+  AwaitExpression: "`await`",
+  YieldExpression: "`yield`",
+  OptionalMemberExpression: "optional chaining (`?.`)",
+  OptionalCallExpression: "optional chaining (`?.`)",
+  TaggedTemplateExpression: "a tagged template",
+  ObjectMethod: "an object method",
+  TryStatement: "`try`/`catch`",
+  LabeledStatement: "a labeled statement",
+  ForInStatement: "`for…in`",
+  ClassDeclaration: "a class declaration",
+  WithStatement: "`with`",
+  DebuggerStatement: "`debugger`",
+  RegExpLiteral: "a regular expression",
+  BigIntLiteral: "a BigInt",
+  JSXElement: "JSX",
+};
+
+function unsupportedName(type: string): string {
+  return UNSUPPORTED_NAMES[type] ?? `the syntax '${type}'`;
+}
+
+/** Reduces a TypeScript type annotation to what the core needs to know. */
+export function typeIR(node: t.Node | null | undefined, source: string): TypeIR | undefined {
+  if (!node) return undefined;
+  const text = () => (node.start != null && node.end != null ? source.slice(node.start, node.end) : node.type);
+  switch (node.type) {
+    case "TSTypeAnnotation":
+      return typeIR(node.typeAnnotation, source);
+    case "TSNumberKeyword":
+      return { kind: "number" };
+    case "TSBooleanKeyword":
+      return { kind: "boolean" };
+    case "TSStringKeyword":
+      return { kind: "string" };
+    case "TSVoidKeyword":
+      return { kind: "void" };
+    case "TSParenthesizedType":
+      return typeIR(node.typeAnnotation, source);
+    case "TSTypeOperator":
+      return node.operator === "readonly" ? typeIR(node.typeAnnotation, source) : { kind: "unknown", text: text() };
+    case "TSArrayType":
+      return { kind: "array", element: typeIR(node.elementType, source) ?? { kind: "unknown" } };
+    case "TSTupleType":
+      return {
+        kind: "tuple",
+        elements: node.elementTypes.map((e) =>
+          (e.type === "TSNamedTupleMember" ? typeIR(e.elementType, source) : typeIR(e, source)) ?? { kind: "unknown" },
+        ),
+      };
+    case "TSTypeLiteral": {
+      const fields: Record<string, TypeIR> = {};
+      for (const m of node.members) {
+        if (m.type === "TSPropertySignature" && m.key.type === "Identifier") fields[m.key.name] = typeIR(m.typeAnnotation, source) ?? { kind: "unknown" };
+      }
+      return { kind: "object", fields };
+    }
+    case "TSTypeReference": {
+      const name = node.typeName.type === "Identifier" ? node.typeName.name : undefined;
+      const arg = node.typeParameters?.params[0];
+      if ((name === "Array" || name === "ReadonlyArray") && arg) return { kind: "array", element: typeIR(arg, source) ?? { kind: "unknown" } };
+      return { kind: "unknown", text: text() };
+    }
+    default:
+      return { kind: "unknown", text: text() };
+  }
+}
+
+export class BabelAdapter {
+  constructor(private readonly source: string) {}
+
+  private base<T extends object>(node: t.Node, fields: T): T & { loc?: Loc } {
+    return { ...fields, loc: locOf(node) };
+  }
+
+  expr(node: t.Node): Expression {
+    const n = node as AnyNode;
+    switch (node.type) {
+      case "Identifier":
+        return this.base(node, { type: "Identifier", name: node.name });
+      case "NumericLiteral":
+        return this.base(node, { type: "NumericLiteral", value: node.value });
+      case "StringLiteral":
+        return this.base(node, { type: "StringLiteral", value: node.value });
+      case "BooleanLiteral":
+        return this.base(node, { type: "BooleanLiteral", value: node.value });
+      case "NullLiteral":
+        return this.base(node, { type: "NullLiteral" });
+      case "ThisExpression":
+        return this.base(node, { type: "ThisExpression" });
+      case "TSAsExpression":
+      case "TSSatisfiesExpression":
+      case "TSNonNullExpression":
+      case "TSTypeAssertion":
+      case "TSInstantiationExpression":
+      case "ParenthesizedExpression":
+      case "TypeCastExpression":
+        return this.expr(n.expression as t.Node);
+      case "BinaryExpression":
+        if (node.left.type === "PrivateName") return this.unsupported(node, "a private name");
+        return this.base(node, { type: "BinaryExpression", operator: node.operator, left: this.expr(node.left), right: this.expr(node.right) });
+      case "LogicalExpression":
+        return this.base(node, { type: "LogicalExpression", operator: node.operator, left: this.expr(node.left), right: this.expr(node.right) });
+      case "UnaryExpression":
+        return this.base(node, { type: "UnaryExpression", operator: node.operator, argument: this.expr(node.argument) });
+      case "UpdateExpression":
+        return this.base(node, { type: "UpdateExpression", operator: node.operator, prefix: node.prefix, argument: this.expr(node.argument) });
+      case "AssignmentExpression":
+        return this.base(node, {
+          type: "AssignmentExpression",
+          operator: node.operator,
+          left: node.left.type === "MemberExpression" ? (this.expr(node.left) as Pattern) : this.pattern(node.left),
+          right: this.expr(node.right),
+        });
+      case "ConditionalExpression":
+        return this.base(node, {
+          type: "ConditionalExpression",
+          test: this.expr(node.test),
+          consequent: this.expr(node.consequent),
+          alternate: this.expr(node.alternate),
+        });
+      case "CallExpression":
+      case "NewExpression": {
+        if (node.callee.type === "Super" || node.callee.type === "V8IntrinsicIdentifier" || node.callee.type === "Import")
+          return this.unsupported(node, "this call");
+        const args = node.arguments.map((a) =>
+          a.type === "SpreadElement" ? this.base(a, { type: "SpreadElement" as const, argument: this.expr(a.argument) }) : this.expr(a),
+        );
+        return this.base(node, { type: node.type, callee: this.expr(node.callee), arguments: args }) as Expression;
+      }
+      case "MemberExpression":
+        if (node.property.type === "PrivateName") return this.unsupported(node, "a private field (`#name`)");
+        return this.base(node, {
+          type: "MemberExpression",
+          object: this.expr(node.object),
+          property: this.expr(node.property),
+          computed: node.computed,
+        });
+      case "ArrayExpression":
+        return this.base(node, {
+          type: "ArrayExpression",
+          elements: node.elements.map((e) =>
+            e === null ? null : e.type === "SpreadElement" ? this.base(e, { type: "SpreadElement" as const, argument: this.expr(e.argument) }) : this.expr(e),
+          ),
+        });
+      case "ObjectExpression":
+        return this.base(node, {
+          type: "ObjectExpression",
+          properties: node.properties.map((p) => {
+            if (p.type === "SpreadElement") return this.base(p, { type: "SpreadElement" as const, argument: this.expr(p.argument) });
+            if (p.type === "ObjectMethod")
+              return this.base(p, { type: "SpreadElement" as const, argument: this.unsupported(p, "an object method") });
+            return this.base(p, {
+              type: "ObjectProperty" as const,
+              key: this.expr(p.key),
+              value: this.expr(p.value),
+              computed: p.computed,
+              shorthand: p.shorthand,
+            });
+          }),
+        });
+      case "SequenceExpression":
+        return this.base(node, { type: "SequenceExpression", expressions: node.expressions.map((e) => this.expr(e)) });
+      case "TemplateLiteral":
+        return this.base(node, {
+          type: "TemplateLiteral",
+          quasis: node.quasis.map((q) => q.value.raw),
+          expressions: node.expressions.map((e) => this.expr(e)),
+        });
+      case "ArrowFunctionExpression":
+        return this.base(node, {
+          type: "ArrowFunctionExpression",
+          params: node.params.map((p) => this.pattern(p)),
+          body: node.body.type === "BlockStatement" ? this.block(node.body) : this.expr(node.body),
+          async: node.async,
+          generator: false,
+          returnType: typeIR(node.returnType, this.source),
+        });
+      case "FunctionExpression":
+        return this.base(node, {
+          type: "FunctionExpression",
+          id: node.id ? { type: "Identifier" as const, name: node.id.name } : null,
+          params: node.params.map((p) => this.pattern(p)),
+          body: this.block(node.body),
+          async: node.async,
+          generator: node.generator,
+          returnType: typeIR(node.returnType, this.source),
+        });
+      default:
+        return this.unsupported(node, unsupportedName(node.type));
+    }
+  }
+
+  private unsupported(node: t.Node, construct: string): Expression {
+    return this.base(node, { type: "Unsupported", construct });
+  }
+
+  pattern(node: t.Node): Pattern {
+    const ann = (node as { typeAnnotation?: t.Node | null }).typeAnnotation;
+    switch (node.type) {
+      case "Identifier":
+        return this.base(node, { type: "Identifier", name: node.name, typeAnnotation: typeIR(ann, this.source), optional: node.optional ?? undefined });
+      case "ArrayPattern":
+        return this.base(node, {
+          type: "ArrayPattern",
+          elements: node.elements.map((e) => (e ? this.pattern(e) : null)),
+          typeAnnotation: typeIR(ann, this.source),
+        });
+      case "ObjectPattern":
+        return this.base(node, {
+          type: "ObjectPattern",
+          properties: node.properties.map((p) =>
+            p.type === "RestElement"
+              ? this.base(p, { type: "RestElement" as const, argument: this.pattern(p.argument) })
+              : this.base(p, {
+                  type: "ObjectProperty" as const,
+                  key: this.expr(p.key),
+                  value: this.pattern(p.value),
+                  computed: p.computed,
+                  shorthand: p.shorthand,
+                }),
+          ),
+          typeAnnotation: typeIR(ann, this.source),
+        });
+      case "AssignmentPattern":
+        return this.base(node, { type: "AssignmentPattern", left: this.pattern(node.left), right: this.expr(node.right) });
+      case "RestElement":
+        return this.base(node, { type: "RestElement", argument: this.pattern(node.argument), typeAnnotation: typeIR(ann, this.source) });
+      case "MemberExpression":
+        return this.expr(node) as Pattern;
+      case "TSParameterProperty":
+        return this.pattern(node.parameter);
+      default:
+        return this.base(node, { type: "Identifier", name: "__unsupported_pattern__" });
+    }
+  }
+
+  block(node: t.BlockStatement): Extract<Statement, { type: "BlockStatement" }> {
+    return this.base(node, { type: "BlockStatement", body: node.body.map((s) => this.stmt(s)) });
+  }
+
+  private body(node: t.Statement): Statement {
+    return this.stmt(node);
+  }
+
+  stmt(node: t.Node): Statement {
+    switch (node.type) {
+      case "BlockStatement":
+        return this.block(node);
+      case "VariableDeclaration":
+        if (node.kind !== "var" && node.kind !== "let" && node.kind !== "const")
+          return this.base(node, { type: "UnsupportedStatement", construct: `'${node.kind}' declarations` });
+        return this.base(node, {
+          type: "VariableDeclaration",
+          kind: node.kind,
+          declarations: node.declarations.map((d) =>
+            this.base(d, { type: "VariableDeclarator" as const, id: this.pattern(d.id), init: d.init ? this.expr(d.init) : null }),
+          ),
+        });
+      case "ExpressionStatement":
+        return this.base(node, { type: "ExpressionStatement", expression: this.expr(node.expression) });
+      case "IfStatement":
+        return this.base(node, {
+          type: "IfStatement",
+          test: this.expr(node.test),
+          consequent: this.body(node.consequent),
+          alternate: node.alternate ? this.body(node.alternate) : null,
+        });
+      case "ForStatement":
+        return this.base(node, {
+          type: "ForStatement",
+          init: node.init ? (node.init.type === "VariableDeclaration" ? (this.stmt(node.init) as Extract<Statement, { type: "VariableDeclaration" }>) : this.expr(node.init)) : null,
+          test: node.test ? this.expr(node.test) : null,
+          update: node.update ? this.expr(node.update) : null,
+          body: this.body(node.body),
+        });
+      case "ForOfStatement":
+        if (node.await) return this.base(node, { type: "UnsupportedStatement", construct: "`for await`" });
+        return this.base(node, {
+          type: "ForOfStatement",
+          left:
+            node.left.type === "VariableDeclaration"
+              ? (this.stmt(node.left) as Extract<Statement, { type: "VariableDeclaration" }>)
+              : this.pattern(node.left),
+          right: this.expr(node.right),
+          body: this.body(node.body),
+        });
+      case "WhileStatement":
+        return this.base(node, { type: "WhileStatement", test: this.expr(node.test), body: this.body(node.body) });
+      case "DoWhileStatement":
+        return this.base(node, { type: "DoWhileStatement", test: this.expr(node.test), body: this.body(node.body) });
+      case "BreakStatement":
+        return this.base(node, { type: "BreakStatement", label: node.label ? { type: "Identifier" as const, name: node.label.name } : null });
+      case "ContinueStatement":
+        return this.base(node, { type: "ContinueStatement", label: node.label ? { type: "Identifier" as const, name: node.label.name } : null });
+      case "ReturnStatement":
+        return this.base(node, { type: "ReturnStatement", argument: node.argument ? this.expr(node.argument) : null });
+      case "SwitchStatement":
+        return this.base(node, {
+          type: "SwitchStatement",
+          discriminant: this.expr(node.discriminant),
+          cases: node.cases.map((c) =>
+            this.base(c, { type: "SwitchCase" as const, test: c.test ? this.expr(c.test) : null, consequent: c.consequent.map((s) => this.stmt(s)) }),
+          ),
+        });
+      case "FunctionDeclaration":
+        if (!node.id) return this.base(node, { type: "UnsupportedStatement", construct: "an anonymous function declaration" });
+        return this.base(node, {
+          type: "FunctionDeclaration",
+          id: { type: "Identifier" as const, name: node.id.name },
+          params: node.params.map((p) => this.pattern(p)),
+          body: this.block(node.body),
+          async: node.async,
+          generator: node.generator,
+          returnType: typeIR(node.returnType, this.source),
+        });
+      case "EmptyStatement":
+      case "TSTypeAliasDeclaration":
+      case "TSInterfaceDeclaration":
+      case "TSDeclareFunction":
+        return this.base(node, { type: "EmptyStatement" });
+      case "ThrowStatement":
+        return this.base(node, { type: "ThrowStatement", argument: this.expr(node.argument) });
+      default:
+        return this.base(node, { type: "UnsupportedStatement", construct: unsupportedName(node.type) });
+    }
+  }
+
+  /** A marked function (declaration, expression, arrow or method) as the core's MarkedFunction. */
+  marked(
+    node: t.Function,
+    name: string,
+    kind: MarkedFunction["kind"],
+    wrt: string[] | undefined,
+    markLoc: Loc | undefined,
+  ): MarkedFunction {
+    return {
+      name,
+      kind,
+      params: node.params.map((p) => this.pattern(p)),
+      body: node.body.type === "BlockStatement" ? this.block(node.body) : this.expr(node.body),
+      returnType: typeIR(node.returnType as t.Node | null | undefined, this.source),
+      wrt,
+      loc: markLoc ?? locOf(node),
+      isArrow: node.type === "ArrowFunctionExpression",
+    };
+  }
+}

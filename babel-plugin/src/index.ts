@@ -1,0 +1,427 @@
+// @cotangent/babel-plugin: the Babel host. On entering a Program it finds every marked function
+// (`/** @differentiable */` declarations, `differentiable(fn)` wrappers, `@differentiable`
+// methods, function literals passed straight to an operator), asks the core for their JVP and
+// VJP, inserts them next to the originals with locations pointing at the user's lines, resolves
+// operator calls on visible functions at build time, and removes the marks it consumed.
+//
+// Usage: `plugins: ["@cotangent/babel-plugin"]` beside `@babel/preset-typescript`.
+
+import type { NodePath, PluginObj, PluginPass, types as t } from "@babel/core";
+import { parse, parseExpression } from "@babel/parser";
+import {
+  RUNTIME_MODULE,
+  defineDerivativesCode,
+  derivativeNames,
+  derivativesRecordCode,
+  differentiate,
+  formatDiagnostic,
+  isOperatorName,
+  operatorCallCode,
+  parseJSDocMark,
+  uniqueName,
+  wrtIndices,
+  type CodeMapping,
+  type GeneratedFunction,
+  type KnownFunction,
+  type Loc,
+  type MarkedFunction,
+  type ModuleContext,
+  type OperatorName,
+} from "@cotangent/transformer";
+import { BabelAdapter, locOf, typeIR } from "./adapter.js";
+
+export interface PluginOptions {
+  /** Print warnings (such as a result that does not depend on the inputs) to stderr. Default true. */
+  warnings?: boolean;
+}
+
+interface BabelApi {
+  assertVersion(range: number | string): void;
+  types: typeof t;
+}
+
+/** How the file refers to the runtime's exports. */
+interface RuntimeImports {
+  /** local name → exported name, for `import { gradient as g }` */
+  named: Map<string, string>;
+  /** `import * as ct` */
+  namespaces: Set<string>;
+}
+
+type FunctionNode = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression | t.ClassMethod;
+
+interface Mark {
+  kind: "declaration" | "wrapper" | "method" | "inline";
+  path: NodePath<FunctionNode>;
+  name: string;
+  wrt?: string[];
+  info: KnownFunction;
+  /** wrapper: the `differentiable(...)` call; inline: the operator call. */
+  call?: NodePath<t.CallExpression>;
+  operator?: OperatorName;
+  markLoc?: Loc;
+}
+
+export default function cotangentBabelPlugin(api: BabelApi, options: PluginOptions = {}): PluginObj<PluginPass> {
+  api.assertVersion(7);
+  const types = api.types;
+  return {
+    name: "cotangent",
+    manipulateOptions(_opts: unknown, parserOpts: { plugins: unknown[] }) {
+      // Standard decorators on methods (`@differentiable`); functions are marked with JSDoc.
+      if (!parserOpts.plugins.some((p) => p === "decorators" || (Array.isArray(p) && p[0] === "decorators")))
+        parserOpts.plugins.push(["decorators", { version: "2023-11" }]);
+    },
+    visitor: {
+      Program(program, state) {
+        transformProgram(program, state, types, options);
+      },
+    },
+  };
+}
+
+function runtimeImports(program: NodePath<t.Program>): RuntimeImports {
+  const named = new Map<string, string>();
+  const namespaces = new Set<string>();
+  for (const s of program.node.body) {
+    if (s.type !== "ImportDeclaration" || s.source.value !== RUNTIME_MODULE) continue;
+    for (const spec of s.specifiers) {
+      if (spec.type === "ImportNamespaceSpecifier") namespaces.add(spec.local.name);
+      else if (spec.type === "ImportSpecifier") named.set(spec.local.name, spec.imported.type === "Identifier" ? spec.imported.name : spec.imported.value);
+    }
+  }
+  return { named, namespaces };
+}
+
+/** Which runtime export (if any) an expression names: `gradient`, `g` (aliased) or `ct.gradient`. */
+function runtimeName(e: t.Node, imports: RuntimeImports): string | undefined {
+  if (e.type === "Identifier") return imports.named.get(e.name);
+  if (e.type === "MemberExpression" && !e.computed && e.object.type === "Identifier" && imports.namespaces.has(e.object.name) && e.property.type === "Identifier")
+    return e.property.name;
+  return undefined;
+}
+
+/** `{ wrt: ["x", "y"] }` or `{ wrt: "x" }` → names. */
+function wrtOption(node: t.Node | undefined): string[] | undefined {
+  if (!node || node.type !== "ObjectExpression") return undefined;
+  for (const p of node.properties) {
+    if (p.type !== "ObjectProperty" || p.key.type !== "Identifier" || p.key.name !== "wrt") continue;
+    if (p.value.type === "StringLiteral") return [p.value.value];
+    if (p.value.type === "ArrayExpression")
+      return p.value.elements.flatMap((e) => (e && e.type === "StringLiteral" ? [e.value] : []));
+  }
+  return undefined;
+}
+
+function paramNames(fn: t.Function): (string | undefined)[] {
+  return fn.params.map((p) => {
+    const q = p.type === "AssignmentPattern" ? p.left : p.type === "TSParameterProperty" ? p.parameter : p;
+    return q.type === "Identifier" ? q.name : undefined;
+  });
+}
+
+function markComment(node: t.Node, parent: t.Node | null): ReturnType<typeof parseJSDocMark> {
+  const comments = [...(node.leadingComments ?? []), ...((parent?.type === "ExportNamedDeclaration" || parent?.type === "ExportDefaultDeclaration") ? parent.leadingComments ?? [] : [])];
+  for (const c of comments) {
+    if (c.type !== "CommentBlock" || !c.value.startsWith("*")) continue;
+    const m = parseJSDocMark(c.value);
+    if (m) return m;
+  }
+  return undefined;
+}
+
+function transformProgram(program: NodePath<t.Program>, state: PluginPass, types: typeof t, options: PluginOptions): void {
+  const file = state.file;
+  const source: string = file.code ?? "";
+  const fileName: string = file.opts.filename ?? "unknown.ts";
+  const imports = runtimeImports(program);
+
+  const taken = new Set<string>();
+  program.traverse({
+    Identifier(p) {
+      taken.add(p.node.name);
+    },
+  });
+  const rt = uniqueName("__ct", taken);
+  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken };
+  const marks: Mark[] = [];
+  const customDerivatives: { path: NodePath<t.FunctionDeclaration>; of: string; mode: "vjp" | "jvp" }[] = [];
+  const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];
+  const adapter = new BabelAdapter(source);
+
+  const info = (fn: t.Function, name: string, wrt: string[] | undefined, isMethod: boolean): KnownFunction => {
+    const names = derivativeNames(name, taken);
+    return {
+      ...names,
+      arity: fn.params.length,
+      wrt: wrtIndices(paramNames(fn), wrt).indices,
+      isMethod,
+      returnType: typeIR(fn.returnType as t.Node | null | undefined, source),
+    };
+  };
+
+  // 1. Find every mark first, so marked functions can call each other in any order.
+  program.traverse({
+    FunctionDeclaration(p) {
+      const mark = markComment(p.node, p.parent);
+      if (!mark || !p.node.id) return;
+      if (mark.kind === "derivative") {
+        customDerivatives.push({ path: p, of: mark.of!, mode: returnsKey(p.node, "differential") ? "jvp" : "vjp" });
+        return;
+      }
+      const name = p.node.id.name;
+      const i = info(p.node, name, mark.wrt, false);
+      ctx.known.set(name, i);
+      marks.push({ kind: "declaration", path: p, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id) });
+    },
+    CallExpression(p) {
+      const which = runtimeName(p.node.callee, imports);
+      const arg = p.node.arguments[0];
+      if (!which || !arg) return;
+      const isFn = arg.type === "ArrowFunctionExpression" || arg.type === "FunctionExpression";
+      if (which === "differentiable" && isFn) {
+        const decl = p.parentPath.isVariableDeclarator() && p.parentPath.node.id.type === "Identifier" ? p.parentPath.node.id.name : undefined;
+        const name = decl ?? uniqueName("anonymous", taken);
+        const wrt = wrtOption(p.node.arguments[1] as t.Node | undefined);
+        const i = info(arg, name, wrt, false);
+        if (decl) ctx.known.set(name, i);
+        marks.push({ kind: "wrapper", path: p.get("arguments.0") as NodePath<FunctionNode>, name, wrt, info: i, call: p, markLoc: locOf(p.node.callee) });
+      } else if (isOperatorName(which) && isFn) {
+        const name = uniqueName("anonymous", taken);
+        marks.push({
+          kind: "inline",
+          path: p.get("arguments.0") as NodePath<FunctionNode>,
+          name,
+          info: info(arg, name, undefined, false),
+          call: p,
+          operator: which,
+          markLoc: locOf(arg),
+        });
+      } else if (isOperatorName(which) && arg.type === "Identifier") {
+        operatorCalls.push({ path: p, op: which, name: arg.name });
+      }
+    },
+    ClassMethod(p) {
+      const decorators = p.node.decorators ?? [];
+      for (const d of decorators) {
+        const e = d.expression;
+        const isMark = runtimeName(e, imports) === "differentiable" || (e.type === "CallExpression" && runtimeName(e.callee, imports) === "differentiable");
+        if (!isMark) continue;
+        if (p.node.key.type !== "Identifier" || p.node.kind !== "method") {
+          throw p.buildCodeFrameError("CT1001: @differentiable applies to methods with a plain name (not getters, setters or computed keys)");
+        }
+        const name = p.node.key.name;
+        const wrt = e.type === "CallExpression" ? wrtOption(e.arguments[0] as t.Node | undefined) : undefined;
+        const i = info(p.node, name, wrt, true);
+        ctx.knownMethods.set(name, i);
+        marks.push({ kind: "method", path: p, name, wrt, info: i, markLoc: locOf(p.node.key) });
+        d.expression = types.identifier("undefined"); // replaced below: removed from the list
+      }
+      if (p.node.decorators) {
+        p.node.decorators = p.node.decorators.filter((d) => !(d.expression.type === "Identifier" && d.expression.name === "undefined"));
+        if (!p.node.decorators.length) p.node.decorators = null;
+      }
+    },
+  });
+
+  // 2. Differentiate every mark; report all errors at once.
+  const errors: string[] = [];
+  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction }>();
+  for (const m of marks) {
+    const fnNode = m.path.node as t.Function;
+    const marked: MarkedFunction = adapter.marked(fnNode, m.name, m.kind === "method" ? "method" : m.kind === "declaration" ? "declaration" : "expression", m.wrt, m.markLoc);
+    const localCtx: ModuleContext = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
+    const r = differentiate(marked, localCtx);
+    for (const d of r.diagnostics) {
+      const text = formatDiagnostic(d, source, fileName);
+      if (d.severity === "error") errors.push(text);
+      else if (options.warnings !== false) console.warn(text);
+    }
+    if (r.jvp && r.vjp) results.set(m, { jvp: r.jvp, vjp: r.vjp });
+  }
+  if (errors.length) {
+    const first = marks[0]?.path ?? program;
+    const err = first.buildCodeFrameError(`cotangent: ${errors.length} error(s)\n\n${errors.join("\n\n")}`);
+    throw err;
+  }
+
+  // 3. Insert the derivatives next to each marked function.
+  const used = { runtime: false };
+  for (const m of marks) {
+    const r = results.get(m)!;
+    used.runtime = true;
+    const jvpDecl = () => parseFunction(r.jvp, fileName);
+    const vjpDecl = () => parseFunction(r.vjp, fileName);
+    const inf = m.info;
+    switch (m.kind) {
+      case "declaration": {
+        const stmt = m.path.parentPath.isExportNamedDeclaration() || m.path.parentPath.isExportDefaultDeclaration() ? m.path.parentPath : m.path;
+        const reg = parseStatement(`${defineDerivativesCode(rt, m.name, inf, m.name, inf.jvpName, inf.vjpName)};`);
+        stmt.insertAfter([jvpDecl(), vjpDecl(), reg]);
+        break;
+      }
+      case "wrapper": {
+        const call = m.call!;
+        const fnNode = m.path.node as t.Expression;
+        const replacement = parseExpression(defineDerivativesCode(rt, m.name, inf, "__cotangent_fn__", inf.jvpName, inf.vjpName));
+        replaceIdentifier(replacement, "__cotangent_fn__", fnNode);
+        const stmt = call.getStatementParent()!;
+        const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
+        call.replaceWith(replacement);
+        target.insertBefore([jvpDecl(), vjpDecl()]);
+        break;
+      }
+      case "method": {
+        const method = m.path as NodePath<t.ClassMethod>;
+        const classBody = method.parentPath as NodePath<t.ClassBody>;
+        const cls = classBody.parentPath as NodePath<t.Class>;
+        const isStatic = method.node.static;
+        for (const g of [r.jvp, r.vjp]) {
+          const fn = parseFunction(g, fileName);
+          classBody.pushContainer("body", types.classMethod("method", types.identifier(g.name), fn.params, fn.body, false, isStatic));
+        }
+        if (cls.node.type !== "ClassDeclaration" || !cls.node.id) {
+          throw method.buildCodeFrameError("CT1001: @differentiable methods must belong to a named class declaration");
+        }
+        const owner = isStatic ? cls.node.id.name : `${cls.node.id.name}.prototype`;
+        const reg = parseStatement(
+          `${defineDerivativesCode(rt, m.name, inf, `${owner}.${m.name}`, `${owner}.${inf.jvpName}`, `${owner}.${inf.vjpName}`)};`,
+        );
+        const stmt = cls.parentPath.isExportNamedDeclaration() || cls.parentPath.isExportDefaultDeclaration() ? cls.parentPath : cls;
+        stmt.insertAfter(reg);
+        break;
+      }
+      case "inline": {
+        const call = m.call!;
+        const fnNode = m.path.node as t.Expression;
+        const jvpExpr = functionExpression(r.jvp, fileName);
+        const vjpExpr = functionExpression(r.vjp, fileName);
+        const replacement = parseExpression(
+          operatorCallCode(rt, m.operator!, derivativesRecordCode(rt, m.name, inf, "__cotangent_jvp__", "__cotangent_vjp__", "__cotangent_fn__")),
+        );
+        replaceIdentifier(replacement, "__cotangent_fn__", fnNode);
+        replaceIdentifier(replacement, "__cotangent_jvp__", jvpExpr);
+        replaceIdentifier(replacement, "__cotangent_vjp__", vjpExpr);
+        call.replaceWith(replacement);
+        break;
+      }
+    }
+  }
+
+  // 4. Operators applied to visible marked functions resolve at build time.
+  for (const c of operatorCalls) {
+    const inf = ctx.known.get(c.name);
+    if (!inf || !c.path.node) continue;
+    if (c.path.scope.getBinding(c.name)?.scope !== program.scope && !marks.some((m) => m.name === c.name)) continue;
+    used.runtime = true;
+    c.path.replaceWith(parseExpression(operatorCallCode(rt, c.op, derivativesRecordCode(rt, c.name, inf, inf.jvpName, inf.vjpName, c.name))));
+  }
+
+  // 5. Custom derivatives register themselves on the function they are for.
+  for (const d of customDerivatives) {
+    used.runtime = true;
+    const stmt = d.path.parentPath.isExportNamedDeclaration() ? d.path.parentPath : d.path;
+    stmt.insertAfter(parseStatement(`${rt}.registerDerivative(${d.of}, { ${d.mode}: ${d.path.node.id!.name} }, { replace: true });`));
+  }
+
+  if (used.runtime) {
+    program.unshiftContainer("body", types.importDeclaration([types.importNamespaceSpecifier(types.identifier(rt))], types.stringLiteral(RUNTIME_MODULE)));
+  }
+}
+
+/** Does the function return an object literal with this key (`{ value, differential }`)? */
+function returnsKey(fn: t.FunctionDeclaration, key: string): boolean {
+  let found = false;
+  const visit = (n: unknown): void => {
+    if (found || !n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as t.Node;
+    if (node.type === "ReturnStatement" && node.argument?.type === "ObjectExpression") {
+      if (node.argument.properties.some((p) => p.type !== "SpreadElement" && p.key.type === "Identifier" && p.key.name === key)) found = true;
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== "loc" && !k.endsWith("Comments")) visit(v);
+  };
+  visit(fn.body);
+  return found;
+}
+
+function parseStatement(code: string): t.Statement {
+  return parse(code, { sourceType: "module" }).program.body[0]!;
+}
+
+function replaceIdentifier(root: t.Node, name: string, replacement: t.Node): void {
+  const visit = (n: unknown, parent?: Record<string, unknown>, key?: string | number): void => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach((x, i) => visit(x, n as unknown as Record<string, unknown>, i));
+    const node = n as t.Node;
+    if (node.type === "Identifier" && node.name === name && parent && key !== undefined) {
+      (parent as Record<string | number, unknown>)[key] = replacement;
+      return;
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== "loc") visit(v, node as unknown as Record<string, unknown>, k);
+  };
+  visit(root);
+}
+
+/**
+ * Parses generated code and points every node at the user's source: a node on a generated line
+ * with a mapping takes that location; others take the last mapping above them (the statement they
+ * belong to), so a stack trace inside a pullback names the user's line.
+ */
+function parseFunction(g: GeneratedFunction, fileName: string): t.FunctionDeclaration {
+  const ast = parse(g.code, { sourceType: "module" });
+  applyMappings(ast.program, g.mappings, fileName);
+  return ast.program.body[0] as t.FunctionDeclaration;
+}
+
+function functionExpression(g: GeneratedFunction, fileName: string): t.FunctionExpression {
+  const decl = parseFunction(g, fileName);
+  return { ...decl, type: "FunctionExpression" } as unknown as t.FunctionExpression;
+}
+
+function applyMappings(root: t.Node, mappings: CodeMapping[], fileName: string): void {
+  const byLine = new Map<number, CodeMapping>();
+  for (const m of mappings) if (!byLine.has(m.line)) byLine.set(m.line, m);
+  const sorted = [...byLine.keys()].sort((a, b) => a - b);
+  const find = (line: number): CodeMapping | undefined => {
+    let best: CodeMapping | undefined;
+    for (const l of sorted) {
+      if (l > line) break;
+      best = byLine.get(l);
+    }
+    return best ?? (sorted.length ? byLine.get(sorted[0]!) : undefined);
+  };
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as t.Node;
+    if (typeof node.type !== "string") return;
+    if (node.loc) {
+      const m = find(node.loc.start.line);
+      if (m) {
+        const o = m.original;
+        node.loc = {
+          start: { line: o.line, column: o.column, index: o.start },
+          end: { line: o.endLine, column: o.endColumn, index: o.end },
+          filename: fileName,
+          identifierName: undefined,
+        } as t.SourceLocation;
+      } else node.loc = null;
+    }
+    // Generated comments always lead their statement; the parser also attaches them as trailing.
+    delete node.trailingComments;
+    for (const c of node.leadingComments ?? []) {
+      c.loc = undefined as unknown as t.SourceLocation;
+      c.start = undefined as unknown as number;
+      c.end = undefined as unknown as number;
+    }
+    // Offsets refer to the generated text, not the user's file: drop them.
+    node.start = null;
+    node.end = null;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "loc" || k === "leadingComments" || k === "trailingComments" || k === "innerComments") continue;
+      visit(v);
+    }
+  };
+  visit(root);
+}
