@@ -18,6 +18,7 @@ import {
   isOperatorName,
   operatorCallCode,
   parseJSDocMark,
+  secondOrderContext,
   uniqueName,
   wrtIndices,
   type CodeMapping,
@@ -33,6 +34,8 @@ import { BabelAdapter, locOf, typeIR } from "./adapter.js";
 export interface PluginOptions {
   /** Print warnings (such as a result that does not depend on the inputs) to stderr. Default true. */
   warnings?: boolean;
+  /** Called with each function's generated derivatives (used by `cotangent explain`). */
+  onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction }) => void;
 }
 
 interface BabelApi {
@@ -147,6 +150,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   const marks: Mark[] = [];
   const customDerivatives: { path: NodePath<t.FunctionDeclaration>; of: string; mode: "vjp" | "jvp" }[] = [];
   const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];
+  /** `outer(inner(f))`: second derivatives, which need f's JVP differentiated too. */
+  const nestedOperatorCalls: { path: NodePath<t.CallExpression>; outer: OperatorName; inner: OperatorName; name: string }[] = [];
   const adapter = new BabelAdapter(source);
 
   const info = (fn: t.Function, name: string, wrt: string[] | undefined, isMethod: boolean): KnownFunction => {
@@ -199,6 +204,9 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         });
       } else if (isOperatorName(which) && arg.type === "Identifier") {
         operatorCalls.push({ path: p, op: which, name: arg.name });
+      } else if (isOperatorName(which) && arg.type === "CallExpression" && arg.arguments[0]?.type === "Identifier") {
+        const inner = runtimeName(arg.callee, imports);
+        if (inner && isOperatorName(inner)) nestedOperatorCalls.push({ path: p, outer: which, inner, name: arg.arguments[0].name });
       }
     },
     ClassMethod(p) {
@@ -226,7 +234,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
 
   // 2. Differentiate every mark; report all errors at once.
   const errors: string[] = [];
-  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction }>();
+  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction } }>();
+  const secondCtx = nestedOperatorCalls.length ? secondOrderContext(ctx) : undefined;
   for (const m of marks) {
     const fnNode = m.path.node as t.Function;
     const marked: MarkedFunction = adapter.marked(fnNode, m.name, m.kind === "method" ? "method" : m.kind === "declaration" ? "declaration" : "expression", m.wrt, m.markLoc);
@@ -237,7 +246,17 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       if (d.severity === "error") errors.push(text);
       else if (options.warnings !== false) console.warn(text);
     }
-    if (r.jvp && r.vjp) results.set(m, { jvp: r.jvp, vjp: r.vjp });
+    if (r.jvp && r.vjp) {
+      let second: { jvp: GeneratedFunction; vjp: GeneratedFunction } | undefined;
+      if (secondCtx && r.jvpFunction && m.kind !== "inline") {
+        // Second derivatives: differentiate the generated JVP itself.
+        const r2 = differentiate(r.jvpFunction, secondCtx);
+        for (const d of r2.diagnostics) if (d.severity === "error") errors.push(formatDiagnostic(d, source, fileName));
+        if (r2.jvp && r2.vjp) second = { jvp: r2.jvp, vjp: r2.vjp };
+      }
+      results.set(m, { jvp: r.jvp, vjp: r.vjp, second });
+      options.onDerivatives?.({ name: m.name, jvp: r.jvp, vjp: r.vjp });
+    }
   }
   if (errors.length) {
     const first = marks[0]?.path ?? program;
@@ -250,14 +269,16 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   for (const m of marks) {
     const r = results.get(m)!;
     used.runtime = true;
+    const extra = r.second ? [r.second.jvp, r.second.vjp] : [];
     const jvpDecl = () => parseFunction(r.jvp, fileName);
     const vjpDecl = () => parseFunction(r.vjp, fileName);
+    const extraDecls = () => extra.map((g) => parseFunction(g, fileName));
     const inf = m.info;
     switch (m.kind) {
       case "declaration": {
         const stmt = m.path.parentPath.isExportNamedDeclaration() || m.path.parentPath.isExportDefaultDeclaration() ? m.path.parentPath : m.path;
         const reg = parseStatement(`${defineDerivativesCode(rt, m.name, inf, m.name, inf.jvpName, inf.vjpName)};`);
-        stmt.insertAfter([jvpDecl(), vjpDecl(), reg]);
+        stmt.insertAfter([jvpDecl(), vjpDecl(), ...extraDecls(), reg]);
         break;
       }
       case "wrapper": {
@@ -268,7 +289,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         const stmt = call.getStatementParent()!;
         const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
         call.replaceWith(replacement);
-        target.insertBefore([jvpDecl(), vjpDecl()]);
+        target.insertBefore([jvpDecl(), vjpDecl(), ...extraDecls()]);
         break;
       }
       case "method": {
@@ -276,7 +297,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         const classBody = method.parentPath as NodePath<t.ClassBody>;
         const cls = classBody.parentPath as NodePath<t.Class>;
         const isStatic = method.node.static;
-        for (const g of [r.jvp, r.vjp]) {
+        for (const g of [r.jvp, r.vjp, ...extra]) {
           const fn = parseFunction(g, fileName);
           classBody.pushContainer("body", types.classMethod("method", types.identifier(g.name), fn.params, fn.body, false, isStatic));
         }
@@ -315,6 +336,17 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     if (c.path.scope.getBinding(c.name)?.scope !== program.scope && !marks.some((m) => m.name === c.name)) continue;
     used.runtime = true;
     c.path.replaceWith(parseExpression(operatorCallCode(rt, c.op, derivativesRecordCode(rt, c.name, inf, inf.jvpName, inf.vjpName, c.name))));
+  }
+
+  // 4b. `outer(inner(f))`: the runtime builds inner(f)'s derivatives from f's and its JVP's.
+  for (const c of nestedOperatorCalls) {
+    const inf = ctx.known.get(c.name);
+    const second = secondCtx?.known.get(inf?.jvpName ?? "");
+    if (!inf || !second || (c.inner !== "derivative" && c.inner !== "gradient")) continue;
+    used.runtime = true;
+    const record = derivativesRecordCode(rt, c.name, inf, inf.jvpName, inf.vjpName, c.name);
+    const inner = `${rt}.secondOrder(${JSON.stringify(c.inner)}, ${record}, { jvp: ${second.jvpName}, vjp: ${second.vjpName} })`;
+    c.path.replaceWith(parseExpression(operatorCallCode(rt, c.outer, inner)));
   }
 
   // 5. Custom derivatives register themselves on the function they are for.

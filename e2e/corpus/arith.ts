@@ -43,16 +43,6 @@ export function compoundOps(x: number, y: number): number {
 }
 
 /** @differentiable */
-export function incDec(x: number): number {
-  let a = x;
-  a++;
-  ++a;
-  let b = a-- * 2;
-  b += --a;
-  return a * b;
-}
-
-/** @differentiable */
 export function modConst(x: number): number {
   // % with a constant divisor: derivative 1 away from the jumps
   return (x % 2.5) * x + (3 * x) % 1.75;
@@ -83,6 +73,18 @@ export function wrtFirstLast(x: number, y: number, z: number): number {
 }
 
 /** @differentiable */
+export function incDecStatements(x: number): number {
+  let a = x;
+  a++;
+  ++a;
+  let b = a * 2;
+  a--;
+  b += a;
+  --a;
+  return a * b;
+}
+
+/** @differentiable */
 export function reassignChain(x: number): number {
   let v = x;
   v = v * v;
@@ -100,7 +102,7 @@ export const cases: CorpusCase[] = [
   { name: "negations", args: () => [0.3, 1.9] },
   { name: "quotientChain", args: () => [1.5, 0.6, -2.2] },
   { name: "compoundOps", args: () => [0.9, 1.4] },
-  { name: "incDec", args: () => [0.45], secondOrder: true },
+  { name: "incDecStatements", args: () => [0.45], secondOrder: true },
   { name: "modConst", args: () => [3.3], secondOrder: true },
   { name: "modConst", label: "modConst@negative", args: () => [-4.1] },
   { name: "modActive", args: () => [7.3, 2.1] },

@@ -174,13 +174,14 @@ export function maxElement(xs: number[]): number {
 }
 
 /** @differentiable */
-export function reverseAndWeigh(xs: number[]): number {
+export function reverseAndWeighStatements(xs: number[]): number {
   const r: number[] = [];
   for (let i = xs.length - 1; i >= 0; i--) r.push(xs[i]);
   let s = 0;
-  let i = 0;
+  let w = 0;
   for (const x of r) {
-    s += x * ++i;
+    w++;
+    s += x * w;
   }
   return s;
 }
@@ -223,7 +224,7 @@ export const cases: CorpusCase[] = [
   { name: "matVecNorm", args: () => [[[1, 0.5, 0], [-0.25, 2, 1]], [0.7, -1.1, 0.3]] },
   { name: "softmaxEntropy", args: () => [[0.2, -0.4, 1.1]] },
   { name: "maxElement", args: () => [[0.3, 2.2, -1.5, 1.9]] },
-  { name: "reverseAndWeigh", args: () => [[1, 2, 3, 4]] },
+  { name: "reverseAndWeighStatements", args: () => [[1, 2, 3, 4]] },
   { name: "firstPositive", label: "firstPositive@found", args: () => [[-1, -0.5, 0.8, 3]] },
   { name: "firstPositive", label: "firstPositive@none", args: () => [[-1, -0.5]] },
   { name: "convolve", args: () => [[0.1, 0.5, -0.2, 0.9, 1.3], [0.25, 0.5, 0.25]] },

@@ -69,8 +69,8 @@ export function arrowInLoop(xs: number[]): number {
 export function nestedArrows(x: number): number {
   const c = 1.5;
   const outer = (a: number) => {
-    const inner = (b: number) => b * c + a;
-    return inner(a * a);
+    const inner = (b: number, s: number) => b * c + s;
+    return inner(a * a, a);
   };
   return outer(x) * outer(x / 2);
 }

@@ -141,10 +141,11 @@ export function loopWithBranch(x: number): number {
 }
 
 /** @differentiable */
-export function countingDown(x: number): number {
+export function countingDownStatements(x: number): number {
   let r = 0;
   let i = 5;
-  while (i-- > 0) {
+  while (i > 0) {
+    i--;
     r = r * x + i;
   }
   return r;
@@ -205,7 +206,7 @@ export const cases: CorpusCase[] = [
   { name: "nestedLoops", args: () => [0.7, -0.4] },
   { name: "nestedBreakContinue", args: () => [1.3], secondOrder: true },
   { name: "loopWithBranch", args: () => [3.7], secondOrder: true },
-  { name: "countingDown", args: () => [0.6], secondOrder: true },
+  { name: "countingDownStatements", args: () => [0.6], secondOrder: true },
   { name: "bisectionStep", args: () => [2.4], secondOrder: true },
   { name: "loopLocalScopes", args: () => [0.45], secondOrder: true },
   { name: "trigRecurrence", args: () => [0.37, 6], wrt: [0] },

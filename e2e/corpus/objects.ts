@@ -55,11 +55,11 @@ export function simulate(b: Body, dt: number): number {
 }
 
 /** @differentiable */
-export function objectLiteral(x: number, y: number): number {
-  const o = { a: x * y, b: { c: x + y, d: [x, y] } };
-  o.b.c *= 2;
-  o.b.d[1] = o.a - o.b.d[0];
-  return o.a + o.b.c * o.b.d[1];
+export function objectLiteralFields(x: number, y: number): number {
+  const obj = { a: x * y, b: { c: x + y, d: [x, y] } };
+  obj.b.c *= 2;
+  obj.b.d[1] = obj.a - obj.b.d[0];
+  return obj.a + obj.b.c * obj.b.d[1];
 }
 
 /** @differentiable */
@@ -135,7 +135,7 @@ export const cases: CorpusCase[] = [
   { name: "kineticEnergy", args: () => [{ pos: { x: 0.1, y: 0.2 }, vel: { x: 1.5, y: -0.5 }, mass: 2 }] },
   { name: "destructureObject", args: () => [{ pos: { x: 0.1, y: 0.2 }, vel: { x: 1.5, y: -0.5 }, mass: 2 }] },
   { name: "simulate", args: () => [{ pos: { x: 1, y: 0 }, vel: { x: 0, y: 0.7 }, mass: 1.3 }, 0.05] },
-  { name: "objectLiteral", args: () => [0.8, -0.3] },
+  { name: "objectLiteralFields", args: () => [0.8, -0.3] },
   { name: "accumulateStats", args: () => [[0.5, 1.7, -0.4, 2.2, 1.1]] },
   { name: "objectWithArray", args: () => [{ w: [0.3, -0.2, 0.5], b: 0.1 }, 0.9] },
   { name: "polygonArea", args: () => [[{ x: 0, y: 0 }, { x: 2, y: 0.1 }, { x: 1.5, y: 1.7 }, { x: -0.2, y: 1 }]] },

@@ -25,6 +25,7 @@ export {
   type UserJvp,
   type UserVjp,
 } from "./api/register.js";
+export { secondOrder, type SecondOrder } from "./api/higher-order.js";
 export { withoutDerivative, type Tangent, type NumericArray } from "./ad/tangent.js";
 
 // Helpers called by generated code (also usable directly).

@@ -71,6 +71,11 @@ export interface DifferentiateResult {
   /** Present when there are no errors. */
   jvp?: GeneratedFunction;
   vjp?: GeneratedFunction;
+  /**
+   * The JVP as a function the core can differentiate again (for second derivatives: pass it to
+   * `differentiate` with `secondOrderContext`, giving `f$jvp$jvp` and `f$jvp$vjp`).
+   */
+  jvpFunction?: MarkedFunction;
 }
 
 export type { MarkedFunction };

@@ -5,5 +5,5 @@
 export * from "./api.js";
 export * from "./host.js";
 export type * from "./ir.js";
-export { differentiate } from "./differentiate.js";
+export { differentiate, secondOrderContext } from "./differentiate.js";
 export { CODES, codeFrame, formatDiagnostic } from "./diagnostics.js";

@@ -860,10 +860,14 @@ function countReturns(stmts: Statement[]): number {
   return n;
 }
 
+/** `withoutDerivative(x)`, and the runtime's `zerosLike(x)` in generated code: values with no derivative. */
 export function isWithoutDerivative(callee: Expression): boolean {
   return (
     (callee.type === "Identifier" && callee.name === "withoutDerivative") ||
-    (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier" && callee.property.name === "withoutDerivative")
+    (callee.type === "MemberExpression" &&
+      !callee.computed &&
+      callee.property.type === "Identifier" &&
+      (callee.property.name === "withoutDerivative" || callee.property.name === "zerosLike"))
   );
 }
 

@@ -115,8 +115,9 @@ export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImpo
   const visit = (node: TS.Node): void => {
     if (ts.isFunctionDeclaration(node) && node.body) {
       const mark = jsDocMarkOf(ts, node, sf);
-      if (mark?.kind === "differentiable" && node.name) {
-        found.push({ kind: "declaration", node, name: node.name.text, ...(mark.wrt ? { wrt: mark.wrt } : {}) });
+      if (mark?.kind === "differentiable") {
+        // An anonymous `export default function` has no name to hang derivatives on: the transformer reports it.
+        found.push({ kind: "declaration", node, name: node.name?.text ?? "", ...(mark.wrt ? { wrt: mark.wrt } : {}) });
       } else if (mark?.kind === "derivative" && mark.of && node.name) {
         found.push({ kind: "custom", node, of: mark.of, mode: returnsDifferential(ts, node) ? "jvp" : "vjp" });
       }

@@ -47,10 +47,11 @@ export function synthesizeStatements(ts: typeof TS, code: string, mappings: read
   const visit = (node: TS.Node): void => {
     const start = node.getStart(sf);
     const lc = sf.getLineAndCharacterOfPosition(start);
-    let range = exact.get(key(lc.line + 1, lc.character));
     const isStatementLike = ts.isStatement(node) || ts.isFunctionDeclaration(node);
+    // The generated function as a whole maps to the user's function head; its parts to their origins.
+    let range = ts.isFunctionDeclaration(node) && node.parent === sf ? options.fallback : undefined;
+    range ??= exact.get(key(lc.line + 1, lc.character));
     if (!range && isStatementLike) range = byOffset.find((m) => m.offset >= start && m.offset < node.end)?.original;
-    if (!range && ts.isFunctionDeclaration(node) && node.parent === sf) range = options.fallback;
     const plan: Plan = { node, leading: [], trailing: [] };
     if (range) plan.range = range;
     if (isStatementLike) {

@@ -111,7 +111,7 @@ function transformSourceFile(
     if (f.kind === "custom" || f.kind === "alias") continue;
     const fnNode: FunctionLikeNode = f.kind === "declaration" || f.kind === "method" ? f.node : f.fn;
     const name =
-      f.kind === "declaration" ? f.name
+      f.kind === "declaration" ? f.name || uniqueName("anonymous", takenNames)
       : f.kind === "method" ? methodName(ts, f.node) ?? uniqueName("anonymous", takenNames)
       : f.kind === "wrapper" && f.binding ? f.binding
       : uniqueName("anonymous", takenNames);
@@ -126,6 +126,9 @@ function transformSourceFile(
     const marked = adaptFunction(fnNode, { ts, sourceFile: sf, checker, name, kind, markLoc, runtime: runtimeRefs, ...(wrt ? { wrt } : {}) });
     const invalid = f.kind === "wrapper" || f.kind === "method" ? f.invalidOptions : undefined;
     if (invalid) rejectInBody(marked, "a `wrt` option that is not an array of parameter-name strings (write `{ wrt: [\"x\"] }`)", locOf(sf, invalid));
+    if (f.kind === "declaration" && !f.name) {
+      rejectInBody(marked, "an anonymous `export default function` (give the function a name)", marked.loc);
+    }
     if (f.kind === "method" && !(ts.isClassDeclaration(f.cls) && f.cls.name)) {
       rejectInBody(marked, "a `@differentiable` method of an anonymous class or class expression (give the class a name and declare it)", locOf(sf, f.decorator));
     }
@@ -133,7 +136,7 @@ function transformSourceFile(
     const plan: Plan = { found: f, fnNode, name, info, marked, ok: false, lexicalThis };
     plans.push(plan);
     byNode.set(f.kind === "wrapper" || f.kind === "inline" ? f.call : f.node, plan);
-    if (f.kind === "declaration" || (f.kind === "wrapper" && f.binding)) known.set(name, info);
+    if ((f.kind === "declaration" && f.name) || (f.kind === "wrapper" && f.binding)) known.set(name, info);
     if (f.kind === "method") knownMethods.set(name, info);
   }
   for (const f of found) {

@@ -1,6 +1,7 @@
 // The ts.Node → IR adapter: shapes for a representative set of functions, type annotations,
 // locations, and Unsupported nodes for everything outside the IR.
 
+import { describe, expect, test } from "@jest/globals";
 import ts from "typescript";
 import { adaptFunction } from "../src/adapter";
 import { createProgram, findFunction, noLoc, parse } from "./helpers";

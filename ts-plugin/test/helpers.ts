@@ -69,7 +69,7 @@ export interface CompileResult {
 
 /** Compiles in-memory files with the program transformer as a `before` transformer, the way ts-patch runs it. */
 export function compile(
-  transformer: (program: ts.Program, config: object, extras: { ts: typeof ts; addDiagnostic: (d: ts.Diagnostic) => void }) => ts.TransformerFactory<ts.SourceFile>,
+  transformer: (program: ts.Program, config: { [key: string]: unknown }, extras: { ts: typeof ts; addDiagnostic: (d: ts.Diagnostic) => void }) => ts.TransformerFactory<ts.SourceFile>,
   files: Record<string, string>,
   options: ts.CompilerOptions = {},
 ): CompileResult {

@@ -2,6 +2,7 @@
 // `before` transformer (as ts-patch runs it), the emitted CommonJS run against the real runtime,
 // and gradients checked against analytic derivatives and finite differences.
 
+import { describe, expect, test } from "@jest/globals";
 import path from "node:path";
 import ts from "typescript";
 import { SourceMapConsumer } from "source-map";
@@ -229,6 +230,12 @@ export const df = gradient(f);
     expect(code.slice(d.start!, d.start! + d.length!)).toMatch(/^try \{/);
     expect(js).not.toContain("f$vjp");
     expect(js).not.toContain("__ct.Derivatives");
+  });
+
+  test("an anonymous default-exported function cannot carry derivatives", () => {
+    const { messages, js } = build(`/** @differentiable */\nexport default function (x: number): number { return x; }\n`);
+    expect(messages).toEqual([expect.stringMatching(/^CT1001: .*anonymous `export default function`/)]);
+    expect(js).not.toContain("$vjp");
   });
 
   test("an unknown wrt name", () => {

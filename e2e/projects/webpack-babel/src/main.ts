@@ -1,0 +1,18 @@
+// The application half: imports the marked functions and prints their derivatives, one
+// `label = JSON` line each (e2e/test/build.test.ts reads them back).
+import { derivative, gradient, valueWithGradient } from "@cotangent/runtime";
+import { Pendulum, clippedPower, cubePlusSine, pendulumScore, rosenbrock, sigmoid } from "./model.js";
+
+function show(label: string, value: unknown): void {
+  console.log(`${label} = ${JSON.stringify(value)}`);
+}
+
+show("gradient(rosenbrock)(0.5, 2)", gradient(rosenbrock)(0.5, 2));
+show("valueWithGradient(rosenbrock)(-1.2, 1)", valueWithGradient(rosenbrock)(-1.2, 1));
+show("derivative(sigmoid)(0.3)", derivative(sigmoid)(0.3));
+show("gradient(clippedPower)(1.5, 4)", gradient(clippedPower)(1.5, 4));
+show("derivative(cubePlusSine)(0.7)", derivative(cubePlusSine)(0.7));
+show("derivative(pendulumScore)(0.4)", derivative(pendulumScore)(0.4));
+
+const pendulum = new Pendulum(2, 9.81);
+show("gradient(pendulum.energy)(0.4, 0.5)", gradient(pendulum.energy).call(pendulum, 0.4, 0.5));

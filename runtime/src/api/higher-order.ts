@@ -1,0 +1,68 @@
+// Derivatives of derivatives. When the build sees `derivative(derivative(f))`,
+// `gradient(gradient(f))` or `differential(gradient(f))`, it also generates the JVP and VJP of
+// f's own JVP (`f$jvp$jvp`, `f$jvp$vjp`) and calls `secondOrder` to get the derivatives of the
+// inner operator's result as a function. Which composition gives what:
+//   derivative(f) / gradient(f) of a one-parameter f:  f'(x) = f$jvp(x, 1).tangent
+//     its JVP  (forward over forward):  f$jvp$jvp(x, 1, dx, 0).tangent.tangent = f''(x)·dx
+//     its VJP  (reverse over forward):  f$jvp$vjp(x, 1).pullback({ value: 0, tangent: ct })[0]
+//   gradient(f) of a several-parameter scalar f: ∇f(x)
+//     its JVP is the Hessian-vector product H·v = ∇x⟨∇f(x), v⟩ (reverse over forward: H is
+//     symmetric, so this equals the forward-over-reverse product J(∇f)·v).
+
+import { CotangentError, functionName } from "../errors.js";
+import { Derivatives, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
+import { zerosLike, type Tangent } from "../ad/tangent.js";
+import { derivative, gradient } from "./operators.js";
+
+/** The generated derivatives of a function's JVP (`f$jvp$jvp`, `f$jvp$vjp`). */
+export interface SecondOrder {
+  jvp: JvpFunction;
+  vjp: VjpFunction;
+}
+
+type Inner = "derivative" | "gradient";
+
+/**
+ * Derivatives of `inner(f)` as a function, from f's derivatives and those of its JVP.
+ * Called by generated code; `inner` is the operator applied first.
+ *
+ * @example
+ * // the build turns derivative(derivative(f)) into:
+ * derivative(secondOrder("derivative", fDerivatives, { jvp: f$jvp$jvp, vjp: f$jvp$vjp }));
+ */
+export function secondOrder(inner: Inner, f: Derivatives, second: SecondOrder): Derivatives {
+  const arity = f.arity;
+  const name = `${inner}(${f.name})`;
+  if (!f.jvp) throw new CotangentError("CT3001", `'${f.name}' has no forward-mode derivative, which ${name} needs.`);
+  const fn = inner === "derivative" ? derivative(f) : gradient(f);
+  const scalar = arity === 1 && f.wrt.length === 1;
+  if (inner === "derivative" || scalar) {
+    if (!scalar)
+      throw new CotangentError(
+        "CT3006",
+        `${name}: a second derivative by composition needs '${functionName(f.fn ?? f.name)}' to have exactly one differentiated parameter (it has ${f.wrt.length}).`,
+      );
+    // f'(x) = f$jvp(x, 1).tangent; differentiate that expression in x.
+    const jvp: JvpFunction = function (this: unknown, x: unknown, dx: unknown) {
+      const r = second.jvp.call(this, x, 1, dx ?? 0, 0) as { value: { tangent: Tangent }; tangent: { tangent: Tangent } | null };
+      return { value: r.value.tangent ?? 0, tangent: r.tangent?.tangent ?? 0 };
+    };
+    const vjp: VjpFunction = function (this: unknown, x: unknown) {
+      const r = second.vjp.call(this, x, 1) as { value: { tangent: Tangent }; pullback: (ct: Tangent) => Tangent[] };
+      return { value: r.value.tangent ?? 0, pullback: (ct: Tangent) => [r.pullback({ value: 0, tangent: ct })[0] ?? 0] };
+    };
+    return new Derivatives({ name, arity: 1, wrt: [0], jvp, vjp, fn });
+  }
+  // gradient of a several-parameter scalar function: its differential is the Hessian-vector product.
+  const wrt = f.wrt;
+  const jvp: JvpFunction = function (this: unknown, ...argsThenTangents: unknown[]) {
+    const args = argsThenTangents.slice(0, arity);
+    const dirs = argsThenTangents.slice(arity).map((t, i) => t ?? zerosLike(args[i] as Tangent));
+    const value = (fn as (...a: unknown[]) => unknown).apply(this, args);
+    const r = second.vjp.apply(this, [...args, ...dirs]) as { pullback: (ct: Tangent) => Tangent[] };
+    const cts = r.pullback({ value: 0, tangent: 1 });
+    const hv = wrt.map((i) => cts[i] ?? zerosLike(args[i] as Tangent));
+    return { value, tangent: wrt.length === 1 ? hv[0]! : hv };
+  };
+  return new Derivatives({ name, arity, wrt, jvp, fn });
+}
