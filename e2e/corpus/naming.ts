@@ -11,6 +11,13 @@ export function objectLiteral(x: number, y: number): number {
 }
 
 /** @differentiable */
+export function paramNamedO(o: { w: number[]; b: number }, x: number): number {
+  let s = o.b;
+  for (let i = 0; i < o.w.length; i++) s += o.w[i] * x ** i;
+  return Math.tanh(s);
+}
+
+/** @differentiable */
 export function shortNames(f: number, i: number): number {
   let e = f * i;
   let n = e + f;
@@ -22,5 +29,6 @@ export function shortNames(f: number, i: number): number {
 
 export const cases: CorpusCase[] = [
   { name: "objectLiteral", args: () => [0.8, -0.3] },
+  { name: "paramNamedO", args: () => [{ w: [0.3, -0.2, 0.5], b: 0.1 }, 0.9] },
   { name: "shortNames", args: () => [0.7, -1.2] },
 ];

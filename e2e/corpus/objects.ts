@@ -75,9 +75,9 @@ export function accumulateStats(xs: number[]): number {
 }
 
 /** @differentiable */
-export function objectWithArray(o: { w: number[]; b: number }, x: number): number {
-  let s = o.b;
-  for (let i = 0; i < o.w.length; i++) s += o.w[i] * x ** i;
+export function objectWithArray(model: { w: number[]; b: number }, x: number): number {
+  let s = model.b;
+  for (let i = 0; i < model.w.length; i++) s += model.w[i] * x ** i;
   return Math.tanh(s);
 }
 

@@ -117,7 +117,8 @@ function explain(args, flags, c) {
   if (!fs.existsSync(file)) throw new UsageError(`no such file: ${args[0]}`);
   const wanted = args[1];
   const toolchain = loadToolchain(path.dirname(file));
-  const rel = path.relative(process.cwd(), file) || file;
+  const relative = path.relative(process.cwd(), file);
+  const rel = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 
   let generated;
   try {

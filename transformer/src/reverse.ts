@@ -116,6 +116,23 @@ export class ReverseGenerator {
     };
     visit(fn.body, false);
     readsOf(fn.result);
+    // A local's first write at the top level (before any other write) overwrites nothing the
+    // pullback could need: no push, no restore, no adjoint reset.
+    const written = new Set<string>(fn.params.map((p) => p.name));
+    const walk = (ss: NStmt[], top: boolean) => {
+      for (const s of ss) {
+        const target = s.k === "assign" ? s.target : s.k === "call" ? s.target : null;
+        if (target && target.type === "Identifier") {
+          if (top && !written.has(target.name)) this.initialDefs.add(s);
+          written.add(target.name);
+        }
+        if (s.k === "if") {
+          walk(s.then, false);
+          walk(s.else, false);
+        } else if (s.k === "loop") walk(s.body, false);
+      }
+    };
+    walk(fn.body, true);
     for (const [name, n] of writes) {
       const isParam = fn.params.some((p) => p.name === name);
       const multi = isParam ? n > 1 : n > 1 || inLoop.has(name);
@@ -126,6 +143,7 @@ export class ReverseGenerator {
     this.mutatedRead = read;
   }
   private mutatedRead = new Set<string>();
+  private readonly initialDefs = new Set<NStmt>();
 
   // ---- cotangent propagation ----------------------------------------------------------------
 
@@ -288,14 +306,14 @@ export class ReverseGenerator {
       }
       case "loop": {
         const body = this.list(s.body, true);
-        const whileStmt = (bodyStmts: Statement[]): OutStatement => ({
+        const whileStmt = (bodyStmts: Statement[], comment?: string): OutStatement => ({
           type: "WhileStatement",
           test: clone(s.test),
           body: { type: "BlockStatement", body: bodyStmts },
           loc,
-          comment: this.comment(s),
+          comment,
         });
-        if (!body.adjoint.length) return { primal: [whileStmt(body.primal)], adjoint: [] };
+        if (!body.adjoint.length) return { primal: [whileStmt(body.primal, this.comment(s))], adjoint: [] };
         // Count the iterations; the pullback runs the body's adjoint that many times.
         const n = this.temp("$iterations");
         this.extraLocals.push(n);
@@ -326,13 +344,14 @@ export class ReverseGenerator {
     const primal: Statement[] = [];
     const adjoint: Statement[] = [];
     const isVar = s.target.type === "Identifier";
-    const restore = isVar ? this.restored.has(root) : this.mutatedRead.has(root);
+    const initial = this.initialDefs.has(s);
+    const restore = !initial && (isVar ? this.restored.has(root) : this.mutatedRead.has(root));
     if (restore) primal.push(this.push(clone(s.target)));
     primal.push(assignStmt(clone(s.target), clone(s.value), "=", loc));
 
     const targetActive = this.active(root);
     const valueActive = this.an.isActive(s.value);
-    const reset = targetActive && (!isVar || this.reassigned.has(root));
+    const reset = !initial && targetActive && (!isVar || this.reassigned.has(root));
     const type = this.an.typeOf(s.target);
     let g: Expression | undefined;
     if (targetActive && valueActive) {
@@ -372,13 +391,14 @@ export class ReverseGenerator {
     const needsVjp = this.an.callIsActive(s) && target && this.active(target.name);
     const primal: Statement[] = [];
     const adjoint: Statement[] = [];
-    const restore = target && this.restored.has(target.name);
+    const initial = this.initialDefs.has(s);
+    const restore = !initial && target && this.restored.has(target.name);
     if (restore) primal.push(this.push(clone(target!)));
     if (!needsVjp) {
       const e = this.isNested(c) ? member(this.vjpCall(c), "value") : primalCall(c);
       primal.push(target ? assignStmt(clone(target), e, "=", loc) : exprStmt(e, loc));
       if (restore) adjoint.push(assignStmt(clone(target!), this.pop(), "=", loc));
-      if (target && this.active(target.name) && this.reassigned.has(target.name))
+      if (!initial && target && this.active(target.name) && this.reassigned.has(target.name))
         adjoint.push(assignStmt(id(this.b(target.name)), this.zeroFor(target, this.an.typeOf(target)), "=", loc));
       return { primal, adjoint };
     }
@@ -397,7 +417,7 @@ export class ReverseGenerator {
     const cts = this.temp("$cotangents");
     if (inLoop) adjoint.push(assignStmt(id(pb), this.pop(), "=", loc));
     adjoint.push({ ...decl("const", cts, call(id(pb), [id(this.b(target!.name))])), loc });
-    if (this.reassigned.has(target!.name))
+    if (!initial && this.reassigned.has(target!.name))
       adjoint.push(assignStmt(id(this.b(target!.name)), this.zeroFor(target!, this.an.typeOf(target!)), "=", loc));
     if (restore) adjoint.push(assignStmt(clone(target!), this.pop(), "=", loc));
     c.args.forEach((a, i) => this.backprop(a, member(id(cts), num(i), true), adjoint, true));
