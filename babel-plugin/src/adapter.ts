@@ -96,7 +96,15 @@ export function typeIR(node: t.Node | null | undefined, source: string): TypeIR 
 }
 
 export class BabelAdapter {
-  constructor(private readonly source: string) {}
+  /**
+   * @param runtimeImports local name → runtime export (`wd` → `withoutDerivative`): the core sees
+   *   every runtime reference as `RT.<export>`, whatever the user named the import.
+   */
+  constructor(
+    private readonly source: string,
+    private readonly runtimeImports: Map<string, string> = new Map(),
+    private readonly runtime = "__ct",
+  ) {}
 
   private base<T extends object>(node: t.Node, fields: T): T & { loc?: Loc } {
     return { ...fields, loc: locOf(node) };
@@ -105,8 +113,17 @@ export class BabelAdapter {
   expr(node: t.Node): Expression {
     const n = node as AnyNode;
     switch (node.type) {
-      case "Identifier":
+      case "Identifier": {
+        const exported = this.runtimeImports.get(node.name);
+        if (exported)
+          return this.base(node, {
+            type: "MemberExpression",
+            object: { type: "Identifier", name: this.runtime },
+            property: { type: "Identifier", name: exported },
+            computed: false,
+          });
         return this.base(node, { type: "Identifier", name: node.name });
+      }
       case "NumericLiteral":
         return this.base(node, { type: "NumericLiteral", value: node.value });
       case "StringLiteral":

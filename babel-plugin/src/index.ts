@@ -54,7 +54,8 @@ interface RuntimeImports {
 type FunctionNode = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression | t.ClassMethod;
 
 interface Mark {
-  kind: "declaration" | "wrapper" | "method" | "inline";
+  /** declaration: `/** @differentiable *\/ function f`; constant: the same mark on `const f = (…) => …`. */
+  kind: "declaration" | "constant" | "wrapper" | "method" | "inline";
   path: NodePath<FunctionNode>;
   name: string;
   wrt?: string[];
@@ -152,7 +153,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];
   /** `outer(inner(f))`: second derivatives, which need f's JVP differentiated too. */
   const nestedOperatorCalls: { path: NodePath<t.CallExpression>; outer: OperatorName; inner: OperatorName; name: string }[] = [];
-  const adapter = new BabelAdapter(source);
+  const adapter = new BabelAdapter(source, imports.named, rt);
 
   const info = (fn: t.Function, name: string, wrt: string[] | undefined, isMethod: boolean): KnownFunction => {
     const names = derivativeNames(name, taken);
@@ -178,6 +179,17 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       const i = info(p.node, name, mark.wrt, false);
       ctx.known.set(name, i);
       marks.push({ kind: "declaration", path: p, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id) });
+    },
+    VariableDeclarator(p) {
+      const init = p.node.init;
+      if (!init || (init.type !== "ArrowFunctionExpression" && init.type !== "FunctionExpression") || p.node.id.type !== "Identifier") return;
+      const declaration = p.parentPath as NodePath<t.VariableDeclaration>;
+      const mark = markComment(declaration.node, declaration.parent);
+      if (!mark || mark.kind !== "differentiable" || declaration.node.declarations.length !== 1) return;
+      const name = p.node.id.name;
+      const i = info(init, name, mark.wrt, false);
+      ctx.known.set(name, i);
+      marks.push({ kind: "constant", path: p.get("init") as NodePath<FunctionNode>, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id) });
     },
     CallExpression(p) {
       const which = runtimeName(p.node.callee, imports);
@@ -210,6 +222,14 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       }
     },
     ClassMethod(p) {
+      const jsdoc = markComment(p.node, null);
+      if (jsdoc?.kind === "differentiable" && p.node.key.type === "Identifier" && p.node.kind === "method") {
+        const name = p.node.key.name;
+        const i = info(p.node, name, jsdoc.wrt, true);
+        ctx.knownMethods.set(name, i);
+        marks.push({ kind: "method", path: p, name, wrt: jsdoc.wrt, info: i, markLoc: locOf(p.node.key) });
+        return;
+      }
       const decorators = p.node.decorators ?? [];
       for (const d of decorators) {
         const e = d.expression;
@@ -279,6 +299,16 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         const stmt = m.path.parentPath.isExportNamedDeclaration() || m.path.parentPath.isExportDefaultDeclaration() ? m.path.parentPath : m.path;
         const reg = parseStatement(`${defineDerivativesCode(rt, m.name, inf, m.name, inf.jvpName, inf.vjpName)};`);
         stmt.insertAfter([jvpDecl(), vjpDecl(), ...extraDecls(), reg]);
+        break;
+      }
+      case "constant": {
+        const fnPath = m.path;
+        const replacement = parseExpression(defineDerivativesCode(rt, m.name, inf, "__cotangent_fn__", inf.jvpName, inf.vjpName));
+        replaceIdentifier(replacement, "__cotangent_fn__", fnPath.node);
+        const stmt = fnPath.getStatementParent()!;
+        const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
+        fnPath.replaceWith(replacement);
+        target.insertBefore([jvpDecl(), vjpDecl(), ...extraDecls()]);
         break;
       }
       case "wrapper": {

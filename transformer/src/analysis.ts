@@ -42,6 +42,8 @@ export class Analysis {
   readonly types = new Map<string, TypeIR>();
   readonly active = new Set<string>();
   readonly diagnostics: Diagnostic[] = [];
+  /** Parameters whose elements or fields the body writes: derivatives work on copies of them. */
+  readonly mutatedParams = new Set<string>();
 
   constructor(
     readonly fn: NFunction,
@@ -49,6 +51,18 @@ export class Analysis {
   ) {
     this.inferTypes();
     this.inferActivity();
+    const params = new Set(fn.params.map((p) => p.name));
+    const visit = (ss: NStmt[]) => {
+      for (const s of ss) {
+        const root = s.k === "assign" && s.target.type === "MemberExpression" ? rootOf(s.target) : s.k === "push" ? rootOf(s.array) : undefined;
+        if (root && params.has(root)) this.mutatedParams.add(root);
+        if (s.k === "if") {
+          visit(s.then);
+          visit(s.else);
+        } else if (s.k === "loop") visit(s.body);
+      }
+    };
+    visit(fn.body);
   }
 
   typeOfVar(name: string): TypeIR {

@@ -24,6 +24,8 @@ export const CODES = {
   unsupportedParameter: "CT1008",
   /** The result does not depend on any differentiated parameter. */
   resultNotActive: "CT1101",
+  /** A bug in Cotangent itself (the host caught an exception from the core). */
+  internalError: "CT9000",
 } as const;
 export type DiagnosticCode = (typeof CODES)[keyof typeof CODES];
 

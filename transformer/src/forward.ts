@@ -149,6 +149,7 @@ export class ForwardGenerator {
     for (const s of ss) {
       const before = out.length;
       this.statement(s, out);
+      stampLocations(out.slice(before), s.origin);
       // One comment per user statement, on the first generated line for it.
       if (out.length > before && s.origin && s.origin !== lastOrigin) {
         const c = this.comment(s);
@@ -264,6 +265,11 @@ export class ForwardGenerator {
     const locals = [...fn.locals.keys()];
     const tangentsOf = locals.filter((l) => this.an.active.has(l)).map((l) => this.d(l));
     if (locals.length) out.push(declareAll([...locals, ...tangentsOf]));
+    // Arrays and objects are values: a parameter the body writes into is copied first (and its tangent).
+    for (const p of this.an.mutatedParams) {
+      out.push(assignStmt(id(p), call(this.rt("copyTangent"), [id(p)])));
+      if (this.an.active.has(p)) out.push(assignStmt(id(this.d(p)), call(this.rt("copyTangent"), [id(this.d(p))])));
+    }
     // Callers may pass a symbolic zero (null) for a structured tangent: make it concrete.
     fn.wrt.forEach((i) => {
       const p = fn.params[i]!;
@@ -310,3 +316,17 @@ export function declareAll(names: string[]): Statement {
 }
 
 export { index };
+
+/** Gives every generated statement without a location the user statement it came from (source maps). */
+export function stampLocations(stmts: Statement[], loc: NStmt["origin"]): void {
+  if (!loc) return;
+  for (const s of stmts) {
+    if (!s.loc) s.loc = loc;
+    if (s.type === "IfStatement") {
+      stampLocations(s.consequent.type === "BlockStatement" ? s.consequent.body : [s.consequent], loc);
+      if (s.alternate) stampLocations(s.alternate.type === "BlockStatement" ? s.alternate.body : [s.alternate], loc);
+    } else if (s.type === "WhileStatement" || s.type === "ForStatement") {
+      stampLocations(s.body.type === "BlockStatement" ? s.body.body : [s.body], loc);
+    }
+  }
+}

@@ -9,7 +9,10 @@ export class Names {
   private readonly tangents = new Map<string, string>();
   private readonly adjoints = new Map<string, string>();
 
-  constructor(readonly taken: Set<string>) {}
+  constructor(readonly taken: Set<string>) {
+    // `do`, `in`, `if` are what `d`/`b` + a short name can spell: never generate a reserved word.
+    for (const w of RESERVED) taken.add(w);
+  }
 
   /** Tangent (forward mode) of the local `name`. */
   tangent(name: string): string {
@@ -40,3 +43,10 @@ export class Names {
 function capitalizeFirst(name: string): string {
   return name.length > 1 ? name[0]!.toUpperCase() + name.slice(1) : name;
 }
+
+const RESERVED = [
+  "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export",
+  "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super",
+  "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "await",
+  "implements", "interface", "package", "private", "protected", "public", "arguments", "eval",
+];

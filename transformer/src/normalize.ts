@@ -450,14 +450,10 @@ export class Normalizer {
     origin: Loc | undefined,
   ): Lowered {
     const t = this.expr(test);
-    if (t.pre.length) {
-      this.error(
-        CODES.unsupportedSyntax,
-        "a call to a differentiable function in a loop condition is not supported; compute it into a variable inside the loop",
-        test.loc,
-      );
-    }
-    const frame: LoopFrame = { brk: this.fresh("$break"), cont: this.fresh("$continue"), usedBrk: false, usedCont: false, parent: this.loop };
+    // A test that needs statements of its own (`while (i-- > 0)`, a call) is evaluated inside the
+    // body each iteration, and exits through the break flag.
+    const testInBody = t.pre.length > 0;
+    const frame: LoopFrame = { brk: this.fresh("$break"), cont: this.fresh("$continue"), usedBrk: testInBody, usedCont: false, parent: this.loop };
     this.loop = frame;
     const b = this.scoped(() => {
       if (body.type === "BlockStatement") this.hoistFunctions(body.body);
@@ -468,12 +464,14 @@ export class Normalizer {
 
     const out: NStmt[] = [...init];
     const exitsOut = new Set([...b.exits].filter((f) => f === this.retFlag));
-    let loopTest = t.expr;
-    const first = isDoWhile ? this.fresh("$first") : undefined;
+    const stopFlags = () => [...(frame.usedBrk ? [frame.brk] : []), ...exitsOut].map((f) => id(f));
+    const exitTest: NStmt[] = [...t.pre, { k: "if", test: not(t.expr), then: [{ k: "assign", target: id(frame.brk), value: bool(true), origin }], else: [], origin }];
+    let loopTest: Expression = testInBody ? bool(true) : t.expr;
+    const first = isDoWhile && !testInBody ? this.fresh("$first") : undefined;
     if (first) loopTest = or(id(first), loopTest);
     if (frame.usedBrk) {
       out.push({ k: "assign", target: id(frame.brk), value: bool(false), origin });
-      loopTest = and(not(id(frame.brk)), loopTest);
+      loopTest = testInBody ? not(id(frame.brk)) : and(not(id(frame.brk)), loopTest);
     } else this.locals.delete(frame.brk);
     if (exitsOut.size) loopTest = and(not(id(this.retFlag!)), loopTest);
     if (first) out.push({ k: "assign", target: id(first), value: bool(true), origin });
@@ -482,12 +480,18 @@ export class Normalizer {
     if (first) loopBody.push({ k: "assign", target: id(first), value: bool(false), origin });
     if (frame.usedCont) loopBody.push({ k: "assign", target: id(frame.cont!), value: bool(false), origin });
     else this.locals.delete(frame.cont!);
-    loopBody.push(...b.out);
-    if (upd.length) {
+    const guarded = (stmts: NStmt[]): NStmt[] => {
+      const stop = stopFlags();
+      return stmts.length && stop.length ? [{ k: "if", test: not(orAll(stop)), then: stmts, else: [] }] : stmts;
+    };
+    if (testInBody && !isDoWhile) {
+      loopBody.push(...exitTest);
+      loopBody.push(...guarded([...b.out, ...guarded(upd)]));
+    } else {
+      loopBody.push(...b.out);
       // `continue` still runs the update; `break` and `return` do not.
-      const stop = [...(frame.usedBrk ? [frame.brk] : []), ...exitsOut];
-      if (stop.length) loopBody.push({ k: "if", test: not(orAll(stop.map((f) => id(f)))), then: upd, else: [] });
-      else loopBody.push(...upd);
+      loopBody.push(...guarded(upd));
+      if (testInBody) loopBody.push(...guarded(exitTest));
     }
     out.push({ k: "loop", test: loopTest, body: loopBody, origin });
     return { out, exits: exitsOut };
@@ -699,8 +703,7 @@ export class Normalizer {
           this.error(CODES.unsupportedSyntax, "an assignment inside an expression is not supported; make it its own statement", x.loc);
           return undef();
         case "UpdateExpression":
-          this.error(CODES.unsupportedSyntax, `'${x.operator}' inside an expression is not supported; make it its own statement`, x.loc);
-          return undef();
+          return this.updateInExpr(x, e, pre);
         case "SequenceExpression":
           this.error(CODES.unsupportedSyntax, "the comma operator is not supported", x.loc);
           return undef();
@@ -719,6 +722,40 @@ export class Normalizer {
     };
     const expr = go(e);
     return { pre, expr };
+  }
+
+  /** `i++` inside an expression: the update becomes statements before it; the expression reads the old (or new) value. */
+  private updateInExpr(x: Extract<Expression, { type: "UpdateExpression" }>, whole: Expression, pre: NStmt[]): Expression {
+    const arg = x.argument;
+    const root = (() => {
+      let r: Expression = arg;
+      while (r.type === "MemberExpression") r = r.object;
+      return r.type === "Identifier" ? r.name : undefined;
+    })();
+    if (!root || (arg.type !== "Identifier" && arg.type !== "MemberExpression")) {
+      this.error(CODES.unsupportedSyntax, `'${x.operator}' needs a variable or an element`, x.loc);
+      return undef();
+    }
+    // Hoisting the update is only faithful when nothing else in the expression reads the variable.
+    if (countReads(whole, root) > 1) {
+      this.error(
+        CODES.unsupportedSyntax,
+        `'${x.operator}' on '${root}' inside an expression that also reads '${root}' is not supported; make the update its own statement`,
+        x.loc,
+      );
+      return undef();
+    }
+    const target = this.target(arg as Target);
+    if (!target) return undef();
+    pre.push(...target.pre);
+    const step: NStmt = { k: "assign", target: target.expr, value: bin(x.operator === "++" ? "+" : "-", clone(target.expr), num(1)), origin: x.loc };
+    if (x.prefix) {
+      pre.push(step);
+      return clone(target.expr);
+    }
+    const old = this.fresh("$old");
+    pre.push({ k: "assign", target: id(old), value: clone(target.expr), origin: x.loc }, step);
+    return id(old);
   }
 
   resolveDeep(name: string): string | undefined {
@@ -822,6 +859,16 @@ export class Normalizer {
     }
     return [...pre, { k: "call", target, call: ncall, origin }];
   }
+}
+
+function countReads(e: unknown, name: string): number {
+  if (!e || typeof e !== "object") return 0;
+  if (Array.isArray(e)) return e.reduce((n, x) => n + countReads(x, name), 0);
+  const n = e as Expression;
+  if (n.type === "Identifier") return n.name === name ? 1 : 0;
+  let total = 0;
+  for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation" && !(n.type === "MemberExpression" && k === "property" && !n.computed)) total += countReads(v, name);
+  return total;
 }
 
 function orAll(es: Expression[]): Expression {

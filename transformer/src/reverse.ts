@@ -27,7 +27,7 @@ import {
   ret,
   type OutStatement,
 } from "./build.js";
-import { declareAll, primalCall, type GenContext } from "./forward.js";
+import { declareAll, primalCall, stampLocations, type GenContext } from "./forward.js";
 import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
@@ -265,6 +265,8 @@ export class ReverseGenerator {
     const adjointParts: OutStatement[][] = [];
     for (const s of ss) {
       const r = this.statement(s, inLoop);
+      stampLocations(r.primal, s.origin);
+      stampLocations(r.adjoint, s.origin);
       primal.push(...r.primal);
       if (r.adjoint.length) {
         const c = this.comment(s);
@@ -432,6 +434,7 @@ export class ReverseGenerator {
     const resultAdjoint: Statement[] = [];
     const seed = id(this.g.names.fresh("bResult"));
     this.backprop(fn.result, seed, resultAdjoint);
+    stampLocations(resultAdjoint, fn.resultOrigin);
     if (resultAdjoint.length) {
       const q = this.g.quote(fn.resultOrigin);
       if (q) (resultAdjoint[0] as OutStatement).comment = `grad of: ${q}`;
@@ -443,6 +446,8 @@ export class ReverseGenerator {
     if (locals.length) out.push(declareAll(locals));
     const used = this.usesTape ? this.g.names.fresh("$pulledBack") : undefined;
     if (this.usesTape) out.push(decl("const", this.tape, arr([])));
+    // Arrays and objects are values: a parameter the body writes into is copied first.
+    for (const p of this.an.mutatedParams) out.push(assignStmt(id(p), call(this.rt("copyTangent"), [id(p)])));
     out.push(...gen.primal);
 
     // Adjoints start at zero: 0 for numbers, zeros of the final shape for arrays and objects.

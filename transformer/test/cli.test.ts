@@ -24,7 +24,7 @@ jest.setTimeout(60_000);
 test("--help prints usage and exits 0", () => {
   const r = cli("--help");
   expect(r.code).toBe(0);
-  expect(r.stdout).toContain("cotangent explain <file.ts> [name]");
+  expect(r.stdout).toContain("explain <file.ts> [name]");
 });
 
 test("explain prints the JVP and VJP of every marked function", () => {

@@ -1,7 +1,9 @@
 // Finding what the transformer acts on in one source file: the `@cotangent/runtime` imports (so
 // renamed and namespace imports are recognized), and every mark — `/** @differentiable */` function
-// declarations, `differentiable(fn, { wrt })` wrappers, `@differentiable` methods, function
-// literals passed straight to an operator, and `/** @derivative(of: f) */` custom derivatives.
+// declarations and `const f = (…) => …` constants, `differentiable(fn, { wrt })` wrappers,
+// `@differentiable` (decorator or JSDoc) methods, function literals passed straight to an
+// operator, `/** @derivative(of: f) */` custom derivatives — and the `outer(inner(f))` calls that
+// ask for second derivatives.
 
 import type * as TS from "typescript";
 import { RUNTIME_MODULE, isOperatorName, parseJSDocMark, type Mark, type OperatorName } from "@cotangent/transformer";
@@ -100,10 +102,12 @@ export type Found =
   | { kind: "declaration"; node: TS.FunctionDeclaration; name: string; wrt?: string[] }
   /** `differentiable(fn, opts)`; `binding` is the `const` it initializes, if any. */
   | { kind: "wrapper"; call: TS.CallExpression; fn: FunctionLiteral; binding?: string; wrt?: string[]; invalidOptions?: TS.Node }
+  /** `/** @differentiable *\/ const f = (…) => …` (or `= function (…) {…}`): one declarator whose initializer is a function literal. */
+  | { kind: "constant"; statement: TS.VariableStatement; decl: TS.VariableDeclaration; fn: FunctionLiteral; name: string; wrt?: string[] }
   /** `const h = differentiable(f)` with `f` an identifier: `h` is another name for `f`. */
   | { kind: "alias"; name: string; of: string }
-  /** `@differentiable` / `@differentiable({ wrt })` on a method. */
-  | { kind: "method"; node: TS.MethodDeclaration; decorator: TS.Decorator; cls: TS.ClassLikeDeclaration; wrt?: string[]; invalidOptions?: TS.Node }
+  /** `@differentiable` / `@differentiable({ wrt })` on a method, or `/** @differentiable *\/` JSDoc (no decorator). */
+  | { kind: "method"; node: TS.MethodDeclaration; decorator?: TS.Decorator; cls: TS.ClassLikeDeclaration; wrt?: string[]; invalidOptions?: TS.Node }
   /** `gradient((x) => …)`: a literal passed straight to an operator. */
   | { kind: "inline"; call: TS.CallExpression; fn: FunctionLiteral; op: OperatorName }
   /** `/** @derivative(of: f) *\/ function fCustom(…) {…}` */
@@ -121,7 +125,16 @@ export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImpo
       } else if (mark?.kind === "derivative" && mark.of && node.name) {
         found.push({ kind: "custom", node, of: mark.of, mode: returnsDifferential(ts, node) ? "jvp" : "vjp" });
       }
+    } else if (ts.isVariableStatement(node)) {
+      const mark = jsDocMarkOf(ts, node, sf);
+      const decls = node.declarationList.declarations;
+      const decl = decls[0];
+      const fn = asFunctionLiteral(ts, decl?.initializer);
+      if (mark?.kind === "differentiable" && decls.length === 1 && decl && fn && ts.isIdentifier(decl.name)) {
+        found.push({ kind: "constant", statement: node, decl, fn, name: decl.name.text, ...(mark.wrt ? { wrt: mark.wrt } : {}) });
+      }
     } else if (ts.isMethodDeclaration(node) && ts.isClassLike(node.parent)) {
+      const before = found.length;
       for (const mod of node.modifiers ?? []) {
         if (!ts.isDecorator(mod)) continue;
         const expr = skipOuterExpressions(ts, mod.expression);
@@ -132,6 +145,10 @@ export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImpo
           found.push({ kind: "method", node, decorator: mod, cls: node.parent, ...(wrt ? { wrt } : {}), ...(invalid ? { invalidOptions: invalid } : {}) });
         }
       }
+      // `/** @differentiable */` (or `@differentiable(wrt: x)`) JSDoc on a method with a body (not
+      // an overload signature) marks it like the decorator; with both, the decorator's mark stands.
+      const mark = found.length === before && node.body ? jsDocMarkOf(ts, node, sf) : undefined;
+      if (mark?.kind === "differentiable") found.push({ kind: "method", node, cls: node.parent, ...(mark.wrt ? { wrt: mark.wrt } : {}) });
     } else if (ts.isCallExpression(node)) {
       const exported = runtimeExportOf(ts, node.expression, imports);
       const fn = asFunctionLiteral(ts, node.arguments[0]);
@@ -186,4 +203,40 @@ function returnsDifferential(ts: typeof TS, fn: TS.FunctionDeclaration): boolean
   };
   visit(fn);
   return differential;
+}
+
+/** `outer(inner(f))`: both runtime operators, `f` an identifier (second derivatives). */
+export interface NestedOperatorCall {
+  call: TS.CallExpression;
+  outer: OperatorName;
+  inner: OperatorName;
+  /** The inner call, `inner(f)`. */
+  innerCall: TS.CallExpression;
+  name: string;
+}
+
+/** The `outer(inner(f))` call this node is, if any. */
+export function nestedOperatorCallOf(ts: typeof TS, node: TS.Node, imports: RuntimeImports): NestedOperatorCall | undefined {
+  if (!ts.isCallExpression(node) || node.arguments.length === 0) return undefined;
+  const outer = runtimeExportOf(ts, node.expression, imports);
+  if (outer === undefined || !isOperatorName(outer)) return undefined;
+  const innerCall = skipOuterExpressions(ts, node.arguments[0]!);
+  if (!ts.isCallExpression(innerCall) || innerCall.arguments.length !== 1) return undefined;
+  const inner = runtimeExportOf(ts, innerCall.expression, imports);
+  if (inner === undefined || !isOperatorName(inner)) return undefined;
+  const arg = skipOuterExpressions(ts, innerCall.arguments[0]!);
+  if (!ts.isIdentifier(arg)) return undefined;
+  return { call: node, outer, inner, innerCall, name: arg.text };
+}
+
+/** Every `outer(inner(f))` call in the file. */
+export function findNestedOperatorCalls(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImports): NestedOperatorCall[] {
+  const out: NestedOperatorCall[] = [];
+  const visit = (node: TS.Node): void => {
+    const c = nestedOperatorCallOf(ts, node, imports);
+    if (c) out.push(c);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
 }
