@@ -170,7 +170,7 @@ export class Normalizer {
         const init: NStmt[] = this.retFlag ? [{ k: "assign", target: id(this.retFlag), value: bool(false) }] : [];
         body = [...pre, ...init, ...lowered.out];
         result = this.retVar ? id(this.retVar) : undef();
-        resultOrigin = fn.loc;
+        resultOrigin = undefined;
       }
     }
     this.scopes.pop();

@@ -83,12 +83,55 @@ export class ReverseGenerator {
     const inLoop = new Set<string>();
     const read = new Set<string>();
     fn.params.forEach((p) => writes.set(p.name, 1));
+    const all = (e: unknown): void => {
+      if (!e || typeof e !== "object") return;
+      if (Array.isArray(e)) return e.forEach(all);
+      const n = e as Expression;
+      if (n.type === "Identifier") read.add(n.name);
+      for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation") all(v);
+    };
+    // The values the adjoint of `e` evaluates: operands of nonlinear operations, tests, indices.
+    // A variable that is only added or moved (`s = s + t`) needs no saved values at all.
     const readsOf = (e: unknown): void => {
       if (!e || typeof e !== "object") return;
       if (Array.isArray(e)) return e.forEach(readsOf);
       const n = e as Expression;
-      if (n.type === "Identifier") read.add(n.name);
-      for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation") readsOf(v);
+      switch (n.type) {
+        case "Identifier":
+          if (this.an.typeOf(n).kind !== "number") read.add(n.name); // zeros of its shape are taken from it
+          return;
+        case "MemberExpression":
+          readsOf(n.object);
+          if (n.computed) all(n.property);
+          return;
+        case "BinaryExpression":
+          if (n.operator === "+" || n.operator === "-") {
+            readsOf(n.left);
+            readsOf(n.right);
+          } else all(n);
+          return;
+        case "UnaryExpression":
+          if (n.operator === "-" || n.operator === "+") readsOf(n.argument);
+          else all(n);
+          return;
+        case "ConditionalExpression":
+          all(n.test);
+          readsOf(n.consequent);
+          readsOf(n.alternate);
+          return;
+        case "LogicalExpression":
+          all(n.left);
+          readsOf(n.right);
+          return;
+        case "ArrayExpression":
+          n.elements.forEach(readsOf);
+          return;
+        case "ObjectExpression":
+          n.properties.forEach((p) => readsOf(p.type === "ObjectProperty" ? p.value : p));
+          return;
+        default:
+          all(n);
+      }
     };
     const visit = (ss: NStmt[], loop: boolean) => {
       for (const s of ss) {
@@ -365,8 +408,10 @@ export class ReverseGenerator {
       } else g = path;
     }
     if (restore) adjoint.push(assignStmt(clone(s.target), this.pop(), "=", loc));
+    const resetAt = adjoint.length;
     if (reset) adjoint.push(assignStmt(this.adjointPath(s.target), this.zeroFor(s.target, type), "=", loc));
     if (g) this.backprop(s.value, g, adjoint);
+    if (reset && type.kind === "number") foldResetIntoAccumulate(adjoint, resetAt);
     return { primal, adjoint };
   }
 
@@ -484,6 +529,61 @@ export class ReverseGenerator {
   params(): Pattern[] {
     return this.fn.params.map((p) => (p.default ? ({ type: "AssignmentPattern", left: id(p.name), right: clone(p.default) } as Pattern) : id(p.name)));
   }
+}
+
+/**
+ * `bs = 0; … bs += g;` → `bs = g; …` when the statements between do not touch `bs`: the common
+ * shape of accumulators (`s = s + t`), whose adjoint passes straight through.
+ */
+function foldResetIntoAccumulate(stmts: Statement[], resetAt: number): void {
+  const reset = stmts[resetAt];
+  if (reset?.type !== "ExpressionStatement" || reset.expression.type !== "AssignmentExpression") return;
+  const key = JSON.stringify(stripLoc(reset.expression.left));
+  for (let i = resetAt + 1; i < stmts.length; i++) {
+    const s = stmts[i]!;
+    if (s.type !== "ExpressionStatement" || s.expression.type !== "AssignmentExpression") return;
+    const a = s.expression;
+    if (JSON.stringify(stripLoc(a.left)) !== key) {
+      if (JSON.stringify(stripLoc(a.right)).includes(key)) return;
+      continue;
+    }
+    if (a.operator !== "+=") return;
+    reset.expression.right = a.right;
+    stmts.splice(i, 1);
+    dropPassThrough(stmts, resetAt, key);
+    return;
+  }
+}
+
+/**
+ * `const $g = bs; bs = $g; …uses of $g…` → `…uses of bs…` when nothing else writes `bs`: the
+ * adjoint passes through unchanged and needs no temporary.
+ */
+function dropPassThrough(stmts: Statement[], resetAt: number, key: string): void {
+  const reset = stmts[resetAt] as Extract<Statement, { type: "ExpressionStatement" }>;
+  const right = (reset.expression as { right: Expression }).right;
+  const temp = stmts[resetAt - 1];
+  if (right.type !== "Identifier" || temp?.type !== "VariableDeclaration" || temp.declarations[0]?.id.type !== "Identifier") return;
+  const decl = temp.declarations[0]!;
+  if ((decl.id as Identifier).name !== right.name || JSON.stringify(stripLoc(decl.init)) !== key) return;
+  const rest = stmts.slice(resetAt + 1);
+  const writes = (x: Statement) => x.type === "ExpressionStatement" && x.expression.type === "AssignmentExpression" && JSON.stringify(stripLoc(x.expression.left)) === key;
+  if (rest.some(writes) || rest.some((x) => x.type !== "ExpressionStatement" && x.type !== "VariableDeclaration")) return;
+  const replacement = decl.init!;
+  const subst = (n: unknown): unknown => {
+    if (!n || typeof n !== "object") return n;
+    if (Array.isArray(n)) return n.map(subst);
+    const node = n as Expression;
+    if (node.type === "Identifier" && node.name === right.name) return structuredClone(replacement);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = k === "loc" ? v : subst(v);
+    return out;
+  };
+  stmts.splice(resetAt - 1, rest.length + 2, ...(subst(rest) as Statement[]));
+}
+
+function stripLoc(e: unknown): unknown {
+  return JSON.parse(JSON.stringify(e, (k, v) => (k === "loc" ? undefined : v)));
 }
 
 export type { Identifier };

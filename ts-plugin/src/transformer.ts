@@ -1,38 +1,65 @@
 // The ts-patch program transformer: `{ "transform": "@cotangent/ts-plugin/transformer" }` in a
 // tsconfig's `plugins`. Per source file it finds the marks (marks.ts), lowers each marked function
-// to the IR (adapter.ts), asks the core for its JVP and VJP, reports the core's diagnostics through
-// ts-patch's `addDiagnostic` (so `tspc` prints them and exits non-zero), and splices the generated
-// functions in beside the originals (synthesize.ts), registering them on the function objects and
-// resolving `gradient(f)`-style calls at build time.
+// to the IR (adapter.ts), asks the core for its JVP and VJP, reports the core's errors through
+// ts-patch's `addDiagnostic` (so `tspc` prints them and exits non-zero) and its warnings to stderr
+// (or through `addDiagnostic` with `warningsAsDiagnostics`), and splices the generated functions
+// in beside the originals (synthesize.ts), registering them on the function objects and resolving
+// `gradient(f)`-style calls at build time. A file with an `outer(inner(f))` call also gets the
+// derivatives of each marked function's JVP (`f$jvp$jvp`, `f$jvp$vjp`), for second derivatives.
 
 import ts from "typescript";
 import type * as TS from "typescript";
 import {
+  CODES,
   OPERATORS,
   RUNTIME_MODULE,
   defineDerivativesCode,
   derivativeNames,
   derivativesRecordCode,
   differentiate,
+  formatDiagnostic,
   operatorCallCode,
+  secondOrderContext,
   uniqueName,
   wrtIndices,
   type Diagnostic,
   type DifferentiateResult,
+  type GeneratedFunction,
   type KnownFunction,
   type MarkedFunction,
   type ModuleContext,
 } from "@cotangent/transformer";
 import { adaptFunction, functionHeadLoc, type FunctionLikeNode } from "./adapter.js";
 import { locOf } from "./loc.js";
-import { findMarks, findRuntimeImports, runtimeExportOf, skipOuterExpressions, type Found, type FunctionLiteral, type RuntimeImports } from "./marks.js";
+import {
+  findMarks,
+  findNestedOperatorCalls,
+  findRuntimeImports,
+  nestedOperatorCallOf,
+  runtimeExportOf,
+  skipOuterExpressions,
+  type Found,
+  type FunctionLiteral,
+  type RuntimeImports,
+} from "./marks.js";
 import { collectReferences, synthesizeFunction, synthesizeStatements } from "./synthesize.js";
 
-/** Options from the tsconfig plugin entry (none yet; ts-patch passes the whole entry). */
+/** Options from the tsconfig plugin entry (ts-patch passes the whole entry). */
 export interface CotangentTransformerConfig {
   transform?: string;
+  /**
+   * Report the core's warnings (such as CT1101, a result that does not depend on the inputs)
+   * through `addDiagnostic`, as TypeScript warnings. Default false: they are printed to stderr,
+   * because `tspc` exits non-zero on any reported diagnostic, warnings included.
+   */
+  warningsAsDiagnostics?: boolean;
+  /** Print warnings to stderr when they are not reported as diagnostics. Default true (as the Babel plugin's `warnings`). */
+  warnings?: boolean;
   [key: string]: unknown;
 }
+
+/** The code of a crash inside the core, reported at the function being differentiated. */
+const INTERNAL_ERROR: string = (CODES as Readonly<Record<string, string>>)["internalError"] ?? "CT9000";
 
 /** What ts-patch passes as the third argument of a program transformer. */
 export interface TransformerExtras {
@@ -51,19 +78,32 @@ export interface TransformerExtras {
  */
 export default function cotangentTransformer(
   program: TS.Program | undefined,
-  _config?: CotangentTransformerConfig,
+  config: CotangentTransformerConfig = {},
   extras: TransformerExtras = {},
 ): TS.TransformerFactory<TS.SourceFile> {
   const tsi = extras.ts ?? ts;
   const checker = program?.getTypeChecker();
-  const report = extras.addDiagnostic ?? ((d: TS.Diagnostic) => {
-    throw new Error(tsi.flattenDiagnosticMessageText(d.messageText, "\n"));
-  });
+  const addDiagnostic =
+    extras.addDiagnostic ??
+    ((d: TS.Diagnostic) => {
+      if (d.category === tsi.DiagnosticCategory.Error) throw new Error(tsi.flattenDiagnosticMessageText(d.messageText, "\n"));
+      console.warn(tsi.flattenDiagnosticMessageText(d.messageText, "\n"));
+    });
+  const report: Reporter = (sf, d) => {
+    if (d.severity === "warning" && !config.warningsAsDiagnostics) {
+      if (config.warnings !== false) console.warn(formatDiagnostic(d, sf.text, sf.fileName));
+      return;
+    }
+    addDiagnostic(toTsDiagnostic(tsi, sf, d));
+  };
   return (context) => (sf) => {
     if (sf.isDeclarationFile || !mightHaveMarks(sf.text)) return sf;
     return transformSourceFile(tsi, context, sf, checker, report);
   };
 }
+
+/** Where a core diagnostic goes: errors to `addDiagnostic`, warnings to stderr unless configured otherwise. */
+type Reporter = (sf: TS.SourceFile, d: Diagnostic) => void;
 
 export { cotangentTransformer };
 
@@ -80,6 +120,10 @@ interface Plan {
   marked: MarkedFunction;
   result?: DifferentiateResult;
   ok: boolean;
+  /** Other code can name it (`known` / `knownMethods`): declarations, constants, methods, bound wrappers. */
+  referable: boolean;
+  /** The derivatives of its JVP, when the file asks for second derivatives. */
+  second?: { jvp: GeneratedFunction; vjp: GeneratedFunction };
   /** Lexical `this` in an arrow: the derivatives must be arrows too. */
   lexicalThis: boolean;
 }
@@ -89,7 +133,7 @@ function transformSourceFile(
   context: TS.TransformationContext,
   sf: TS.SourceFile,
   checker: TS.TypeChecker | undefined,
-  report: (d: TS.Diagnostic) => unknown,
+  report: Reporter,
 ): TS.SourceFile {
   const { factory } = context;
   const imports = findRuntimeImports(ts, sf);
@@ -113,49 +157,75 @@ function transformSourceFile(
     const name =
       f.kind === "declaration" ? f.name || uniqueName("anonymous", takenNames)
       : f.kind === "method" ? methodName(ts, f.node) ?? uniqueName("anonymous", takenNames)
+      : f.kind === "constant" ? f.name
       : f.kind === "wrapper" && f.binding ? f.binding
       : uniqueName("anonymous", takenNames);
     const wrt = f.kind === "inline" ? undefined : f.wrt;
     // Only names other code refers to are reserved; the core names the derivatives of the others.
-    const referable = f.kind === "declaration" || f.kind === "method" || (f.kind === "wrapper" && !!f.binding);
+    const referable = f.kind === "declaration" || f.kind === "method" || f.kind === "constant" || (f.kind === "wrapper" && !!f.binding);
     const { jvpName, vjpName } = referable ? derivativeNames(name, takenNames) : { jvpName: `${name}$jvp`, vjpName: `${name}$vjp` };
     const paramNames = fnNode.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).map((p) => (ts.isIdentifier(p.name) ? p.name.text : undefined));
     const info: KnownFunction = { jvpName, vjpName, arity: paramNames.length, wrt: wrtIndices(paramNames, wrt).indices, isMethod: f.kind === "method" };
     const kind = f.kind === "declaration" ? "declaration" : f.kind === "method" ? "method" : "expression";
-    const markLoc = f.kind === "method" ? locOf(sf, f.decorator) : functionHeadLoc(ts, sf, fnNode);
+    const markLoc =
+      f.kind === "method" ? locOf(sf, f.decorator ?? f.node.name)
+      : f.kind === "constant" ? locOf(sf, f.decl.name)
+      : functionHeadLoc(ts, sf, fnNode);
     const marked = adaptFunction(fnNode, { ts, sourceFile: sf, checker, name, kind, markLoc, runtime: runtimeRefs, ...(wrt ? { wrt } : {}) });
+    // Lets callers use plain number arithmetic on a declared `number` result (as the Babel host does).
+    if (marked.returnType) info.returnType = marked.returnType;
     const invalid = f.kind === "wrapper" || f.kind === "method" ? f.invalidOptions : undefined;
     if (invalid) rejectInBody(marked, "a `wrt` option that is not an array of parameter-name strings (write `{ wrt: [\"x\"] }`)", locOf(sf, invalid));
     if (f.kind === "declaration" && !f.name) {
       rejectInBody(marked, "an anonymous `export default function` (give the function a name)", marked.loc);
     }
     if (f.kind === "method" && !(ts.isClassDeclaration(f.cls) && f.cls.name)) {
-      rejectInBody(marked, "a `@differentiable` method of an anonymous class or class expression (give the class a name and declare it)", locOf(sf, f.decorator));
+      rejectInBody(marked, "a `@differentiable` method of an anonymous class or class expression (give the class a name and declare it)", markLoc);
     }
     const lexicalThis = ts.isArrowFunction(fnNode) && usesLexicalThis(ts, fnNode);
-    const plan: Plan = { found: f, fnNode, name, info, marked, ok: false, lexicalThis };
+    const plan: Plan = { found: f, fnNode, name, info, marked, ok: false, referable, lexicalThis };
     plans.push(plan);
-    byNode.set(f.kind === "wrapper" || f.kind === "inline" ? f.call : f.node, plan);
-    if ((f.kind === "declaration" && f.name) || (f.kind === "wrapper" && f.binding)) known.set(name, info);
+    byNode.set(f.kind === "wrapper" || f.kind === "inline" ? f.call : f.kind === "constant" ? f.fn : f.node, plan);
+    if ((f.kind === "declaration" && f.name) || f.kind === "constant" || (f.kind === "wrapper" && f.binding)) known.set(name, info);
     if (f.kind === "method") knownMethods.set(name, info);
   }
   for (const f of found) {
     if (f.kind === "alias" && known.has(f.of) && !known.has(f.name)) known.set(f.name, known.get(f.of)!);
   }
 
+  // Second derivatives: `outer(inner(f))` with f marked here needs f's JVP differentiated too
+  // (and, since that JVP calls the JVPs of what f calls, every referable mark's). The context
+  // allocates the `f$jvp$jvp` / `f$jvp$vjp` names, so it is made once, and only when needed.
+  const wantsSecondOrder = findNestedOperatorCalls(ts, sf, imports).some((c) => isSecondOrderInner(c.inner) && known.has(c.name));
+  const secondCtx = wantsSecondOrder ? secondOrderContext(ctx) : undefined;
+
   // 2. Differentiate, reporting what the core says.
-  for (const plan of plans) {
-    let result: DifferentiateResult;
+  const differentiateSafely = (fn: MarkedFunction, c: ModuleContext, name: string): DifferentiateResult => {
     try {
-      result = differentiate(plan.marked, ctx);
+      return differentiate(fn, c);
     } catch (e) {
       // A crash in the core must surface as a located error, not as a failed compiler run.
       const message = e instanceof Error ? e.message : String(e);
-      result = { diagnostics: [{ code: "CT9000", severity: "error", message: `internal error while differentiating '${plan.name}': ${message}`, loc: plan.marked.loc, notes: [] }] };
+      return { diagnostics: [{ code: INTERNAL_ERROR, severity: "error", message: `internal error while differentiating '${name}': ${message}`, loc: fn.loc, notes: [] }] };
     }
-    for (const d of result.diagnostics) report(toTsDiagnostic(ts, sf, d));
+  };
+  for (const plan of plans) {
+    const result = differentiateSafely(plan.marked, ctx, plan.name);
+    for (const d of result.diagnostics) report(sf, d);
     plan.result = result;
     plan.ok = !result.diagnostics.some((d) => d.severity === "error") && !!result.jvp && !!result.vjp;
+    if (plan.ok && secondCtx && plan.referable && result.jvpFunction) {
+      const r2 = differentiateSafely(result.jvpFunction, secondCtx, result.jvpFunction.name ?? plan.info.jvpName);
+      // Warnings about generated code would only confuse; errors are the user's to see (as in the Babel host).
+      for (const d of r2.diagnostics) if (d.severity === "error") report(sf, d);
+      if (!r2.diagnostics.some((d) => d.severity === "error") && r2.jvp && r2.vjp) plan.second = { jvp: r2.jvp, vjp: r2.vjp };
+    }
+  }
+  /** A marked function's second-order derivatives, by its KnownFunction (aliases share it). */
+  const secondByInfo = new Map<KnownFunction, { jvpName: string; vjpName: string }>();
+  for (const plan of plans) {
+    const second = plan.second && (plan.found.kind === "method" ? secondCtx?.knownMethods : secondCtx?.known)?.get(plan.info.jvpName);
+    if (plan.second && second) secondByInfo.set(plan.info, second);
   }
   const failed = new Set(plans.filter((p) => !p.ok).map((p) => p.name));
   for (const name of failed) {
@@ -173,10 +243,19 @@ function transformSourceFile(
     if (!refs) refsCache.set(node, (refs = collectReferences(ts, node)));
     return refs;
   };
-  const gen = (plan: Plan, which: "jvp" | "vjp"): TS.FunctionDeclaration => {
+  const gen = (plan: Plan, which: "jvp" | "vjp"): TS.FunctionDeclaration => genFrom(plan, plan.result![which]!);
+  const genFrom = (plan: Plan, g: GeneratedFunction): TS.FunctionDeclaration => {
     generatedAnything = true;
-    return synthesizeFunction(ts, plan.result![which]!, { fallback: plan.marked.loc, references: referencesOf(plan.fnNode) });
+    return synthesizeFunction(ts, g, { fallback: plan.marked.loc, references: referencesOf(plan.fnNode) });
   };
+  /** The second-order functions (`f$jvp$jvp`, `f$jvp$vjp`) as declarations, when the file needs them. */
+  const genSecond = (plan: Plan): TS.FunctionDeclaration[] => (plan.second ? [genFrom(plan, plan.second.jvp), genFrom(plan, plan.second.vjp)] : []);
+  /** `const NAME = (…) => {…}`: a generated function that must see the enclosing `this`. */
+  const asConstArrow = (decl: TS.FunctionDeclaration): TS.Statement =>
+    factory.createVariableStatement(
+      undefined,
+      factory.createVariableDeclarationList([factory.createVariableDeclaration(decl.name!.text, undefined, undefined, toExpression(decl, true))], ts.NodeFlags.Const),
+    );
   const parseStatement = (code: string): TS.Statement => {
     generatedAnything = true;
     return synthesizeStatements(ts, code)[0]!;
@@ -227,10 +306,31 @@ function transformSourceFile(
         frame().after.push(
           gen(plan, "jvp"),
           gen(plan, "vjp"),
+          ...genSecond(plan),
           parseStatement(`${defineDerivativesCode(runtime, plan.name, plan.info, plan.name, plan.info.jvpName, plan.info.vjpName)};`),
         );
       }
       return visited;
+    }
+    if (plan?.found.kind === "constant" && node === plan.fnNode) {
+      // `/** @differentiable */ const f = (…) => …`: the derivatives before the statement, the
+      // initializer wrapped in `defineDerivatives` (which returns it).
+      const fnExpr = ts.visitEachChild(node, visitor, context) as TS.Expression;
+      if (!plan.ok) return fnExpr;
+      const fnHole = holeName("$fn");
+      if (!plan.lexicalThis) {
+        frame().before.push(gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan));
+        return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
+      }
+      // An arrow using `this`: the derivatives inline, as arrows, so they see the same `this`.
+      const jvpHole = holeName("$jvp");
+      const vjpHole = holeName("$vjp");
+      frame().before.push(...genSecond(plan).map(asConstArrow));
+      return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, jvpHole, vjpHole), {
+        [fnHole]: fnExpr,
+        [jvpHole]: toExpression(gen(plan, "jvp"), true),
+        [vjpHole]: toExpression(gen(plan, "vjp"), true),
+      });
     }
     if (plan?.found.kind === "wrapper" && ts.isCallExpression(node)) {
       const fnExpr = ts.visitNode(node.arguments[0]!, visitor) as TS.Expression;
@@ -238,13 +338,14 @@ function transformSourceFile(
       const fnHole = holeName("$fn");
       if (plan.found.binding && !plan.lexicalThis) {
         // `const g = differentiable(…)`: hoisted declarations after the statement.
-        frame().after.push(gen(plan, "jvp"), gen(plan, "vjp"));
+        frame().after.push(gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan));
         return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
       }
       // Anywhere else (or an arrow using `this`): the derivatives inline, as expressions in the
       // same scope as the literal, so they see the same captures and the same `this`.
       const jvpHole = holeName("$jvp");
       const vjpHole = holeName("$vjp");
+      if (plan.found.binding) frame().before.push(...genSecond(plan).map(asConstArrow));
       return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, jvpHole, vjpHole), {
         [fnHole]: fnExpr,
         [jvpHole]: toExpression(gen(plan, "jvp"), plan.lexicalThis),
@@ -282,6 +383,8 @@ function transformSourceFile(
 
   /** `gradient(f)` with `f` a marked function of this module → the operator applied to f's derivatives record. */
   const rewriteOperatorCall = (node: TS.CallExpression): TS.Expression | undefined => {
+    const nested = rewriteNestedOperatorCall(node);
+    if (nested) return nested;
     const op = runtimeExportOf(ts, node.expression, imports);
     if (op === undefined || !(OPERATORS as readonly string[]).includes(op) || node.arguments.length === 0) return undefined;
     const arg = skipOuterExpressions(ts, node.arguments[0]!);
@@ -294,6 +397,25 @@ function transformSourceFile(
       // The user's own identifier, so the module transform treats it like any reference of theirs.
       { [fnHole]: ts.visitNode(node.arguments[0]!, visitor) as TS.Expression },
     ) as TS.CallExpression;
+    return withRestArguments(node, call);
+  };
+
+  /**
+   * `outer(inner(f))`, inner ∈ {derivative, gradient}, f marked here: the runtime builds inner(f)'s
+   * derivatives from f's and from its JVP's (`RT.secondOrder`), and outer applies to those.
+   */
+  const rewriteNestedOperatorCall = (node: TS.CallExpression): TS.Expression | undefined => {
+    const c = nestedOperatorCallOf(ts, node, imports);
+    if (!c || !isSecondOrderInner(c.inner)) return undefined;
+    const info = known.get(c.name);
+    const second = info && secondByInfo.get(info);
+    if (!info || !second) return undefined;
+    const fnHole = holeName("$fn");
+    const record = derivativesRecordCode(runtime, c.name, info, info.jvpName, info.vjpName, fnHole);
+    const inner = `${runtime}.secondOrder(${JSON.stringify(c.inner)}, ${record}, { jvp: ${second.jvpName}, vjp: ${second.vjpName} })`;
+    const call = parseExpression(operatorCallCode(runtime, c.outer, inner), {
+      [fnHole]: ts.visitNode(c.innerCall.arguments[0]!, visitor) as TS.Expression,
+    }) as TS.CallExpression;
     return withRestArguments(node, call);
   };
 
@@ -317,16 +439,15 @@ function transformSourceFile(
       }
       const decorator = plan.found.decorator;
       const visited = ts.visitEachChild(member, visitor, context);
-      const modifiers = visited.modifiers?.filter((m) => !(ts.isDecorator(m) && ts.getOriginalNode(m) === decorator));
+      const modifiers = decorator ? visited.modifiers?.filter((m) => !(ts.isDecorator(m) && ts.getOriginalNode(m) === decorator)) : visited.modifiers;
       members.push(factory.updateMethodDeclaration(visited, modifiers, visited.asteriskToken, visited.name, visited.questionToken, visited.typeParameters, visited.parameters, visited.type, visited.body));
       if (!plan.ok || !className) continue;
       const isStatic = !!member.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
-      for (const which of ["jvp", "vjp"] as const) {
-        const decl = gen(plan, which);
+      for (const decl of [gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan)]) {
         const method = factory.createMethodDeclaration(
           isStatic ? [factory.createModifier(ts.SyntaxKind.StaticKeyword)] : undefined,
           undefined,
-          factory.createIdentifier(which === "jvp" ? plan.info.jvpName : plan.info.vjpName),
+          factory.createIdentifier(decl.name!.text),
           undefined,
           undefined,
           decl.parameters,
@@ -372,6 +493,11 @@ function rejectInBody(marked: MarkedFunction, construct: string, loc: MarkedFunc
   const stmt = { type: "UnsupportedStatement" as const, construct, loc };
   if (marked.body.type === "BlockStatement") marked.body = { ...marked.body, body: [stmt, ...marked.body.body] };
   else marked.body = { type: "BlockStatement", body: [stmt, { type: "ReturnStatement", argument: marked.body, loc: marked.body.loc }], loc: marked.body.loc };
+}
+
+/** Inner operators whose result the runtime can differentiate again (`RT.secondOrder`). */
+function isSecondOrderInner(op: string): boolean {
+  return op === "derivative" || op === "gradient";
 }
 
 function methodName(ts: typeof TS, node: TS.MethodDeclaration): string | undefined {

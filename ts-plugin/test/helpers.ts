@@ -72,6 +72,7 @@ export function compile(
   transformer: (program: ts.Program, config: { [key: string]: unknown }, extras: { ts: typeof ts; addDiagnostic: (d: ts.Diagnostic) => void }) => ts.TransformerFactory<ts.SourceFile>,
   files: Record<string, string>,
   options: ts.CompilerOptions = {},
+  config: { [key: string]: unknown } = {},
 ): CompileResult {
   const full: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
@@ -86,7 +87,7 @@ export function compile(
   const { program } = createProgram(files, full);
   const outputs = new Map<string, string>();
   const diagnostics: ts.Diagnostic[] = [];
-  const factory = transformer(program, {}, { ts, addDiagnostic: (d) => diagnostics.push(d) });
+  const factory = transformer(program, config, { ts, addDiagnostic: (d) => diagnostics.push(d) });
   program.emit(undefined, (name, text) => outputs.set(path.resolve(name), text), undefined, false, { before: [factory] });
   return { outputs, diagnostics, preEmit: ts.getPreEmitDiagnostics(program), program };
 }

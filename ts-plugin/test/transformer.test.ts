@@ -2,7 +2,7 @@
 // `before` transformer (as ts-patch runs it), the emitted CommonJS run against the real runtime,
 // and gradients checked against analytic derivatives and finite differences.
 
-import { describe, expect, test } from "@jest/globals";
+import { describe, expect, jest, test } from "@jest/globals";
 import path from "node:path";
 import ts from "typescript";
 import { SourceMapConsumer } from "source-map";
@@ -13,8 +13,8 @@ const dir = path.join(__dirname, "__virtual__");
 const main = path.join(dir, "main.ts");
 const mainJs = path.join(dir, "main.js");
 
-function build(code: string, options: ts.CompilerOptions = {}, extra: Record<string, string> = {}) {
-  const result = compile(cotangentTransformer, { [main]: code, ...extra }, options);
+function build(code: string, options: ts.CompilerOptions = {}, extra: Record<string, string> = {}, config: Record<string, unknown> = {}) {
+  const result = compile(cotangentTransformer, { [main]: code, ...extra }, options, config);
   const messages = result.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   return { ...result, messages, js: result.outputs.get(mainJs) ?? "" };
 }
@@ -126,6 +126,97 @@ describe("marked functions", () => {
     expect(gradient(exports.Model.sq)(4)).toBeCloseTo(8, 10);
   });
 
+  test("/** @differentiable */ on `const f = (…) => …` and `const h = function (…) {…}`: derivatives before, init wrapped, f known", () => {
+    const { exports, js } = buildAndRun(`
+      import { gradient } from "@cotangent/runtime";
+      /** @differentiable */
+      export const f = (x: number): number => x * x * 3;
+      /** @differentiable(wrt: x) */
+      export const h = function (x: number, n: number): number { return x ** n; };
+      /** @differentiable */
+      export function useF(x: number): number { return f(x) * 2 + h(x, 2); }
+      /** @differentiable */
+      export let later = (x: number) => x * x;
+      const notMarked = (x: number) => x;
+      export const df = gradient(f);
+      export const dh = gradient(h);
+      export const dUse = gradient(useF);
+      export const dLater = gradient(later);
+      export const viaNot = notMarked(3);
+    `);
+    expect(js.indexOf("function f$jvp(")).toBeLessThan(js.indexOf("exports.f = __ct.defineDerivatives("));
+    expect(js).toContain('exports.f = __ct.defineDerivatives((x) => x * x * 3, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp });');
+    expect(js).toContain('{ name: "h", arity: 2, wrt: [0], jvp: h$jvp, vjp: h$vjp }');
+    expect(js).not.toContain("notMarked$");
+    // Resolved at build time: f is known, so gradient(f) needs no lookup.
+    expect(js).toContain('exports.df = __ct.gradient(new __ct.Derivatives({ name: "f"');
+    // useF's derivatives call f's directly.
+    expect(js).toMatch(/function useF\$vjp\([^)]*\) \{[^]*f\$vjp\(/);
+    expect(exports.df(2)).toBeCloseTo(12, 12);
+    expect(exports.dh(2, 3)).toBeCloseTo(12, 10);
+    expect(exports.dUse(2)).toBeCloseTo(24 + 4, 10);
+    expect(exports.dLater(5)).toBeCloseTo(10, 12);
+    expect(exports.f(2)).toBe(12);
+    expect(exports.viaNot).toBe(3);
+  });
+
+  test("ES modules: a marked `export const` keeps its export, derivatives come first", () => {
+    const { js, messages } = build(
+      `
+      import { gradient } from "@cotangent/runtime";
+      /** @differentiable */
+      export const f = (x: number) => x * x;
+      export const df = gradient(f);
+    `,
+      { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler },
+    );
+    expect(messages).toEqual([]);
+    expect(js).toContain('export const f = __ct.defineDerivatives((x) => x * x, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp });');
+    expect(js.indexOf("function f$vjp(x)")).toBeLessThan(js.indexOf("export const f ="));
+  });
+
+  test("a marked constant whose arrow uses `this`: derivatives inline as arrows", () => {
+    const { exports } = buildAndRun(`
+      import { gradient } from "@cotangent/runtime";
+      export class Scaler {
+        k = 3;
+        grad(x: number): number {
+          /** @differentiable */
+          const f = (x: number) => this.k * x * x;
+          return gradient(f)(x);
+        }
+      }
+    `);
+    expect(new exports.Scaler().grad(2)).toBeCloseTo(12, 12);
+  });
+
+  test("/** @differentiable */ JSDoc on methods marks them like the decorator", () => {
+    const { exports, js } = buildAndRun(`
+      import { gradient } from "@cotangent/runtime";
+      export class Model {
+        w = 2;
+        /** @differentiable */
+        loss(x: number): number { return this.w * x * x; }
+        /** @differentiable(wrt: x) */
+        scaled(x: number, k: number): number { return k * this.loss(x); }
+        /** @differentiable */
+        static sq(x: number): number { return x * x; }
+        /** Not marked. */
+        plain(x: number): number { return x; }
+      }
+      export const m = new Model();
+    `);
+    expect(js).toContain("loss$vjp(");
+    expect(js).toContain("scaled$jvp(");
+    expect(js).toContain("static sq$vjp(");
+    expect(js).not.toContain("plain$");
+    expect(js).toContain('__ct.defineDerivatives(Model.prototype.loss, { name: "loss", arity: 1, wrt: [0], jvp: Model.prototype.loss$jvp, vjp: Model.prototype.loss$vjp });');
+    const { gradient } = require("@cotangent/runtime");
+    expect(gradient(exports.m.loss).call(exports.m, 3)).toBeCloseTo(12, 10);
+    expect(gradient(exports.m.scaled).call(exports.m, 3, 5)).toBeCloseTo(60, 10);
+    expect(gradient(exports.Model.sq)(4)).toBeCloseTo(8, 10);
+  });
+
   test("/** @derivative(of: f) */ registers a custom derivative", () => {
     const { exports, js } = buildAndRun(`
       import { gradient } from "@cotangent/runtime";
@@ -210,6 +301,83 @@ describe("marked functions", () => {
   });
 });
 
+describe("second derivatives: outer(inner(f))", () => {
+  test("derivative(derivative(f)) and gradient(gradient(f)): f$jvp$jvp / f$jvp$vjp next to f's derivatives", () => {
+    const { exports, js } = buildAndRun(`
+      import { derivative, gradient } from "@cotangent/runtime";
+      /** @differentiable */
+      export function f(x: number): number { return x * x * x + Math.sin(x); }
+      /** @differentiable */
+      export const c = (x: number): number => Math.exp(2 * x);
+      export const d2f = derivative(derivative(f));
+      export const g2f = gradient(gradient(f));
+      export const d2c = derivative(derivative(c));
+      export const d1f = derivative(f);
+    `);
+    expect(js).toContain("function f$jvp$jvp(");
+    expect(js).toContain("function f$jvp$vjp(");
+    expect(js).toContain("function c$jvp$vjp(");
+    expect(js).toContain('exports.d2f = __ct.derivative(__ct.secondOrder("derivative", new __ct.Derivatives({ name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp, fn: f }), { jvp: f$jvp$jvp, vjp: f$jvp$vjp }));');
+    // The second-order functions come after f's own derivatives, before its registration.
+    expect(js.indexOf("function f$vjp(")).toBeLessThan(js.indexOf("function f$jvp$jvp("));
+    expect(js.indexOf("function f$jvp$vjp(")).toBeLessThan(js.indexOf("__ct.defineDerivatives(f, "));
+    // Constants: before the statement.
+    expect(js.indexOf("function c$jvp$vjp(")).toBeLessThan(js.indexOf("exports.c = __ct.defineDerivatives("));
+    for (const x of [1.5, -0.3, 2]) {
+      expect(exports.d2f(x)).toBeCloseTo(6 * x - Math.sin(x), 8);
+      expect(exports.g2f(x)).toBeCloseTo(6 * x - Math.sin(x), 8);
+      expect(exports.d2c(x)).toBeCloseTo(4 * Math.exp(2 * x), 8);
+      expect(exports.d1f(x)).toBeCloseTo(3 * x * x + Math.cos(x), 10);
+    }
+  });
+
+  test("differential(gradient(g))(x, y)(1, 0) is the first column of the Hessian", () => {
+    const { exports } = buildAndRun(`
+      import { differential, gradient } from "@cotangent/runtime";
+      /** @differentiable */
+      export function g(x: number, y: number): number { return x * x * y + Math.exp(y) * x; }
+      export const hg = differential(gradient(g));
+    `);
+    for (const [x, y] of [[1.5, 0.5], [-1, 2]] as const) {
+      const col = exports.hg(x, y)(1, 0);
+      expect(col[0]).toBeCloseTo(2 * y, 8);
+      expect(col[1]).toBeCloseTo(2 * x + Math.exp(y), 8);
+    }
+  });
+
+  test("second derivatives through calls to other marked functions, aliases and methods", () => {
+    const { exports, js } = buildAndRun(`
+      import { derivative, differentiable } from "@cotangent/runtime";
+      /** @differentiable */
+      function sq(x: number): number { return x * x; }
+      /** @differentiable */
+      export function f(x: number): number { return sq(x) * x; }
+      export const alias = differentiable(f);
+      export const d2 = derivative(derivative(f));
+      export const d2alias = derivative(derivative(alias));
+      export class M {
+        @differentiable cube(x: number): number { return x * x * x; }
+      }
+    `);
+    expect(js).toContain("function sq$jvp$jvp(");
+    expect(js).toContain("cube$jvp$jvp(");
+    expect(exports.d2(2)).toBeCloseTo(12, 8);
+    expect(exports.d2alias(2)).toBeCloseTo(12, 8);
+  });
+
+  test("no outer(inner(f)) in the file: no second-order functions", () => {
+    const { js } = buildAndRun(`
+      import { derivative } from "@cotangent/runtime";
+      /** @differentiable */
+      export function f(x: number): number { return x * x; }
+      export const d = derivative(f);
+      export const dd = derivative(derivative(Math.sin));
+    `);
+    expect(js).not.toContain("$jvp$jvp");
+    expect(js).not.toContain("secondOrder");
+  });
+});
+
 describe("diagnostics", () => {
   test("an unsupported construct is reported with its CT code and location; no derivatives are inserted", () => {
     const code = `import { gradient } from "@cotangent/runtime";
@@ -236,6 +404,39 @@ export const df = gradient(f);
     const { messages, js } = build(`/** @differentiable */\nexport default function (x: number): number { return x; }\n`);
     expect(messages).toEqual([expect.stringMatching(/^CT1001: .*anonymous `export default function`/)]);
     expect(js).not.toContain("$vjp");
+  });
+
+  test("warnings (CT1101) go to stderr by default, not through addDiagnostic; the build succeeds", () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const { diagnostics, js } = build(`import { gradient } from "@cotangent/runtime";\n/** @differentiable */\nexport function f(x: number): number { return 3; }\nexport const df = gradient(f);\n`);
+      expect(diagnostics).toEqual([]);
+      expect(js).toContain("function f$vjp(");
+      expect(warn).toHaveBeenCalledTimes(1);
+      const text = String(warn.mock.calls[0]![0]);
+      expect(text).toMatch(/CT1101/);
+      expect(text).toContain("main.ts");
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test("warningsAsDiagnostics: warnings are reported through addDiagnostic as TypeScript warnings", () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const code = `/** @differentiable */\nexport function f(x: number): number { return 3; }\n`;
+      const { diagnostics } = build(code, {}, {}, { transform: "@cotangent/ts-plugin/transformer", warningsAsDiagnostics: true });
+      expect(warn).not.toHaveBeenCalled();
+      expect(diagnostics).toHaveLength(1);
+      expect(diagnostics[0]!.category).toBe(ts.DiagnosticCategory.Warning);
+      expect(diagnostics[0]!.code).toBe(1101);
+      expect(ts.flattenDiagnosticMessageText(diagnostics[0]!.messageText, "\n")).toMatch(/^CT1101: /);
+      // `warnings: false` silences them when they are not diagnostics.
+      build(code, {}, {}, { warnings: false });
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test("an unknown wrt name", () => {

@@ -1,0 +1,52 @@
+// Golden snapshots of generated code, in Babel's fixture style: each folder under fixtures/ holds
+// `input.ts` and the expected `output.js` (preset-typescript + this plugin). A missing output.js is
+// written and the test fails so that it is reviewed before it is committed; run with
+// UPDATE_FIXTURES=1 to rewrite all outputs after an intended change to the generated code.
+// Each output is also run, to be sure the snapshot is code that works.
+
+import { describe, expect, test } from "@jest/globals";
+import * as babel from "@babel/core";
+import * as fs from "fs";
+import * as path from "path";
+import * as vm from "vm";
+
+const FIXTURES = path.join(__dirname, "fixtures");
+const PLUGIN = path.resolve(__dirname, "..");
+const update = process.env.UPDATE_FIXTURES === "1";
+
+function transform(source: string, fileName: string, commonjs: boolean): string {
+  const out = babel.transformSync(source, {
+    filename: fileName,
+    configFile: false,
+    babelrc: false,
+    presets: [require.resolve("@babel/preset-typescript")],
+    plugins: [[PLUGIN, { warnings: false }], ...(commonjs ? [require.resolve("@babel/plugin-transform-modules-commonjs")] : [])],
+  });
+  return out!.code!;
+}
+
+function run(code: string): Record<string, unknown> {
+  const module = { exports: {} as Record<string, unknown> };
+  vm.runInThisContext(`(function (module, exports, require) {${code}\n})`)(module, module.exports, require);
+  return module.exports;
+}
+
+describe("generated code snapshots", () => {
+  for (const name of fs.readdirSync(FIXTURES).sort()) {
+    const dir = path.join(FIXTURES, name);
+    test(name, () => {
+      const input = fs.readFileSync(path.join(dir, "input.ts"), "utf8");
+      // A stable, machine-independent file name, so snapshots do not depend on where the repo lives.
+      const fileName = `fixtures/${name}/input.ts`;
+      const actual = transform(input, fileName, false).trim() + "\n";
+      const expectedPath = path.join(dir, "output.js");
+      if (update || !fs.existsSync(expectedPath)) {
+        fs.writeFileSync(expectedPath, actual);
+        if (!update) throw new Error(`wrote a new snapshot ${expectedPath}: review it, then commit it`);
+      }
+      expect(actual).toBe(fs.readFileSync(expectedPath, "utf8"));
+      const exports = run(transform(input, fileName, true));
+      expect(Object.keys(exports).length).toBeGreaterThan(0);
+    });
+  }
+});
