@@ -254,6 +254,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
 
   // 2. Differentiate every mark; report all errors at once.
   const errors: string[] = [];
+  let firstErrorAt: NodePath | undefined;
   const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction } }>();
   const secondCtx = nestedOperatorCalls.length ? secondOrderContext(ctx) : undefined;
   for (const m of marks) {
@@ -263,7 +264,10 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     const r = differentiate(marked, localCtx);
     for (const d of r.diagnostics) {
       const text = formatDiagnostic(d, source, fileName);
-      if (d.severity === "error") errors.push(text);
+      if (d.severity === "error") {
+        errors.push(text);
+        firstErrorAt ??= m.path;
+      }
       else if (options.warnings !== false) console.warn(text);
     }
     if (r.jvp && r.vjp) {
@@ -279,9 +283,10 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     }
   }
   if (errors.length) {
-    const first = marks[0]?.path ?? program;
-    const err = first.buildCodeFrameError(`cotangent: ${errors.length} error(s)\n\n${errors.join("\n\n")}`);
-    throw err;
+    // Babel frames the function that is not differentiable; the message frames each offending expression.
+    const at = firstErrorAt ?? program;
+    const summary = errors.length === 1 ? "1 error" : `${errors.length} errors`;
+    throw at.buildCodeFrameError(`Cotangent: ${summary}\n\n${errors.join("\n\n")}\n`);
   }
 
   // 3. Insert the derivatives next to each marked function.

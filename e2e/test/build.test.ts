@@ -8,6 +8,7 @@
 // a stack trace that names the user's .ts file and line (node --enable-source-maps).
 // Needs the workspace packages built (`npm run build`; `npm test` does it).
 
+import { beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";

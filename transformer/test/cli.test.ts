@@ -2,6 +2,7 @@
 // from the repository root, where @babel/core, @babel/preset-typescript and the (built)
 // @cotangent/babel-plugin resolve. Needs `npm run build` first (`npm test` does it).
 
+import { expect, jest, test } from "@jest/globals";
 import { spawnSync } from "child_process";
 import * as path from "path";
 

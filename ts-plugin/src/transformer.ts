@@ -318,34 +318,28 @@ function transformSourceFile(
       const fnExpr = ts.visitEachChild(node, visitor, context) as TS.Expression;
       if (!plan.ok) return fnExpr;
       const fnHole = holeName("$fn");
-      if (!plan.lexicalThis) {
-        frame().before.push(gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan));
-        return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
-      }
-      // An arrow using `this`: the derivatives inline, as arrows, so they see the same `this`.
-      const jvpHole = holeName("$jvp");
-      const vjpHole = holeName("$vjp");
-      frame().before.push(...genSecond(plan).map(asConstArrow));
-      return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, jvpHole, vjpHole), {
-        [fnHole]: fnExpr,
-        [jvpHole]: toExpression(gen(plan, "jvp"), true),
-        [vjpHole]: toExpression(gen(plan, "vjp"), true),
-      });
+      // An arrow using `this`: the derivatives are `const` arrows, so they see the same `this`.
+      const decls = [gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan)];
+      frame().before.push(...(plan.lexicalThis ? decls.map(asConstArrow) : decls));
+      return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
     }
     if (plan?.found.kind === "wrapper" && ts.isCallExpression(node)) {
       const fnExpr = ts.visitNode(node.arguments[0]!, visitor) as TS.Expression;
       if (!plan.ok) return factory.updateCallExpression(node, node.expression, node.typeArguments, ts.visitNodes(node.arguments, visitor) as TS.NodeArray<TS.Expression>);
       const fnHole = holeName("$fn");
-      if (plan.found.binding && !plan.lexicalThis) {
-        // `const g = differentiable(…)`: hoisted declarations after the statement.
-        frame().after.push(gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan));
+      if (plan.found.binding) {
+        // `const g = differentiable(…)`: hoisted declarations after the statement (other code
+        // refers to them by name: `gradient(g)` resolves at build time); for an arrow using
+        // `this`, `const` arrows before it, which see the same `this`.
+        const decls = [gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan)];
+        if (plan.lexicalThis) frame().before.push(...decls.map(asConstArrow));
+        else frame().after.push(...decls);
         return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
       }
-      // Anywhere else (or an arrow using `this`): the derivatives inline, as expressions in the
-      // same scope as the literal, so they see the same captures and the same `this`.
+      // Anywhere else: the derivatives inline, as expressions in the same scope as the literal,
+      // so they see the same captures and the same `this`.
       const jvpHole = holeName("$jvp");
       const vjpHole = holeName("$vjp");
-      if (plan.found.binding) frame().before.push(...genSecond(plan).map(asConstArrow));
       return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, jvpHole, vjpHole), {
         [fnHole]: fnExpr,
         [jvpHole]: toExpression(gen(plan, "jvp"), plan.lexicalThis),

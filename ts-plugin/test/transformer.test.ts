@@ -175,19 +175,23 @@ describe("marked functions", () => {
     expect(js.indexOf("function f$vjp(x)")).toBeLessThan(js.indexOf("export const f ="));
   });
 
-  test("a marked constant whose arrow uses `this`: derivatives inline as arrows", () => {
-    const { exports } = buildAndRun(`
-      import { gradient } from "@cotangent/runtime";
+  test("marked arrows that use `this` (constant or bound wrapper): derivatives are `const` arrows before the statement", () => {
+    const { exports, js } = buildAndRun(`
+      import { derivative, differentiable, gradient } from "@cotangent/runtime";
       export class Scaler {
         k = 3;
         grad(x: number): number {
           /** @differentiable */
           const f = (x: number) => this.k * x * x;
-          return gradient(f)(x);
+          const g = differentiable((x: number) => this.k * x);
+          return gradient(f)(x) + gradient(g)(x) + derivative(derivative(f))(x);
         }
       }
     `);
-    expect(new exports.Scaler().grad(2)).toBeCloseTo(12, 12);
+    expect(js).toMatch(/const f\$jvp = \(x, dx\) =>/);
+    expect(js).toMatch(/const g\$vjp = \(?x\)? =>/);
+    expect(js).toMatch(/const f\$jvp\$vjp = \(/);
+    expect(new exports.Scaler().grad(2)).toBeCloseTo(12 + 3 + 6, 10);
   });
 
   test("/** @differentiable */ JSDoc on methods marks them like the decorator", () => {

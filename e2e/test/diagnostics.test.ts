@@ -1,0 +1,186 @@
+// Every build-time diagnostic, through both hosts: the same code, at the same line and column,
+// with the message that tells the user what to do.
+
+import { describe, expect, test, jest } from "@jest/globals";
+import { CompileError, compileWithBabel, compileWithTsPatch } from "../harness/compile";
+
+interface Case {
+  code: string;
+  what: string;
+  source: string;
+  /** 1-based line and column of the offending expression. */
+  line: number;
+  column: number;
+  /** Words the message must contain. */
+  message: RegExp;
+}
+
+const HEADER = `import { differentiable, withoutDerivative } from "@cotangent/runtime";\n`;
+
+const CASES: Case[] = [
+  {
+    code: "CT1001",
+    what: "unsupported syntax names the construct",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  try {
+    return x * x;
+  } catch (e) {
+    return 0;
+  }
+}`,
+    line: 4,
+    column: 3,
+    message: /`try`\/`catch` is not supported in differentiable functions/,
+  },
+  {
+    code: "CT1001",
+    what: "a callback used as a value",
+    source: `/** @differentiable */
+export function f(xs: number[]): number {
+  return xs.map((v) => v * 2).length;
+}`,
+    line: 4,
+    column: 17,
+    message: /function expression used as a value .* use a loop/,
+  },
+  {
+    code: "CT1002",
+    what: "wrt names no parameter",
+    source: `/** @differentiable(wrt: z) */
+export function f(x: number, y: number): number {
+  return x * y;
+}`,
+    line: 3,
+    column: 17,
+    message: /'wrt' names 'z', which is not a parameter of 'f'/,
+  },
+  {
+    code: "CT1003",
+    what: "a bitwise operator on an active value suggests withoutDerivative",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const k = x | 0;
+  return k * x;
+}`,
+    line: 4,
+    column: 13,
+    message: /bitwise operator '\|' is not differentiable.*withoutDerivative\(\.\.\.\)/,
+  },
+  {
+    code: "CT1003",
+    what: "a conversion of an active value",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const n = parseInt(x);
+  return n * x;
+}`,
+    line: 4,
+    column: 13,
+    message: /conversion 'parseInt\(\.\.\.\)' is not differentiable/,
+  },
+  {
+    code: "CT1004",
+    what: "a write to a global",
+    source: `let calls = 0;
+/** @differentiable */
+export function f(x: number): number {
+  calls = calls + 1;
+  return x * x;
+}`,
+    line: 5,
+    column: 3,
+    message: /assigns to 'calls', which is not a local variable or parameter/,
+  },
+  {
+    code: "CT1005",
+    what: "a closure capturing an active value",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const scaled = (v: number) => v * x;
+  return scaled(2);
+}`,
+    line: 4,
+    column: 9,
+    message: /'scaled' captures 'x', which depends on the differentiated inputs; pass 'x' to it as a parameter/,
+  },
+  {
+    code: "CT1006",
+    what: "a Math function with no derivative",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  return Math.clz32(x) * x;
+}`,
+    line: 4,
+    column: 10,
+    message: /Math\.clz32 has no derivative/,
+  },
+  {
+    code: "CT1007",
+    what: "an active argument to a parameter the callee does not differentiate",
+    source: `/** @differentiable(wrt: a) */
+export function g(a: number, b: number): number {
+  return a * b;
+}
+/** @differentiable */
+export function f(x: number): number {
+  return g(1, x);
+}`,
+    line: 8,
+    column: 15,
+    message: /argument 2 of 'g' depends on the differentiated inputs, but 'g' is not differentiable with respect to that parameter/,
+  },
+  {
+    code: "CT1008",
+    what: "a rest parameter",
+    source: `/** @differentiable */
+export function f(...xs: number[]): number {
+  return xs[0];
+}`,
+    line: 3,
+    column: 19,
+    message: /rest parameters are not supported.*take an array parameter instead/,
+  },
+];
+
+/** Every `CTnnnn` diagnostic in a host's error text, with its line and column. */
+function diagnosticsIn(text: string): { code: string; line: number; column: number }[] {
+  const out: { code: string; line: number; column: number }[] = [];
+  for (const m of text.matchAll(/:(\d+):(\d+)[^\n]*?\b(CT\d{4})\b/g)) out.push({ code: m[3]!, line: Number(m[1]), column: Number(m[2]) });
+  return out;
+}
+
+const HOSTS = [
+  ["babel", compileWithBabel],
+  ["ts-patch", compileWithTsPatch],
+] as const;
+
+describe.each(HOSTS)("%s host", (host, compile) => {
+  test.each(CASES.map((c, i) => [`${c.code}: ${c.what}`, c, i] as const))("%s", (_label, c, i) => {
+    let error: unknown;
+    try {
+      compile(HEADER + c.source, `diagnostic${i}.ts`);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CompileError);
+    const text = (error as Error).message;
+    expect(text).toMatch(c.message);
+    const found = diagnosticsIn(text);
+    expect(found).toContainEqual({ code: c.code, line: c.line, column: c.column });
+  });
+});
+
+describe("warnings", () => {
+  test("babel: a result that does not depend on the inputs warns (CT1101) and still compiles", () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const m = compileWithBabel(HEADER + `/** @differentiable */\nexport function f(x: number): number {\n  const y = x * 2;\n  return 3;\n}`, "warning.ts");
+      expect(typeof m.f).toBe("function");
+      const text = warn.mock.calls.map((c) => String(c[0])).join("\n");
+      expect(text).toMatch(/warning CT1101: the result of 'f' does not depend on any differentiated parameter/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
