@@ -52,6 +52,7 @@ describe("@cotangent/runtime as built", () => {
         "pullbackReused",
         "registerDerivative",
         "scaleTangent",
+        "secondOrder",
         "valueWithDifferential",
         "valueWithGradient",
         "valueWithPullback",

@@ -58,8 +58,6 @@ export interface CotangentTransformerConfig {
   [key: string]: unknown;
 }
 
-/** The code of a crash inside the core, reported at the function being differentiated. */
-const INTERNAL_ERROR: string = (CODES as Readonly<Record<string, string>>)["internalError"] ?? "CT9000";
 
 /** What ts-patch passes as the third argument of a program transformer. */
 export interface TransformerExtras {
@@ -167,10 +165,14 @@ function transformSourceFile(
     const paramNames = fnNode.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).map((p) => (ts.isIdentifier(p.name) ? p.name.text : undefined));
     const info: KnownFunction = { jvpName, vjpName, arity: paramNames.length, wrt: wrtIndices(paramNames, wrt).indices, isMethod: f.kind === "method" };
     const kind = f.kind === "declaration" ? "declaration" : f.kind === "method" ? "method" : "expression";
+    // Where function-level diagnostics (CT1002, …) point, as in the Babel host: the declared name,
+    // the `differentiable` callee of a wrapper, the literal passed to an operator.
     const markLoc =
-      f.kind === "method" ? locOf(sf, f.decorator ?? f.node.name)
+      f.kind === "method" ? locOf(sf, f.node.name)
       : f.kind === "constant" ? locOf(sf, f.decl.name)
-      : functionHeadLoc(ts, sf, fnNode);
+      : f.kind === "declaration" ? (f.node.name ? locOf(sf, f.node.name) : functionHeadLoc(ts, sf, fnNode))
+      : f.kind === "wrapper" ? locOf(sf, f.call.expression)
+      : locOf(sf, f.fn);
     const marked = adaptFunction(fnNode, { ts, sourceFile: sf, checker, name, kind, markLoc, runtime: runtimeRefs, ...(wrt ? { wrt } : {}) });
     // Lets callers use plain number arithmetic on a declared `number` result (as the Babel host does).
     if (marked.returnType) info.returnType = marked.returnType;
@@ -206,7 +208,7 @@ function transformSourceFile(
     } catch (e) {
       // A crash in the core must surface as a located error, not as a failed compiler run.
       const message = e instanceof Error ? e.message : String(e);
-      return { diagnostics: [{ code: INTERNAL_ERROR, severity: "error", message: `internal error while differentiating '${name}': ${message}`, loc: fn.loc, notes: [] }] };
+      return { diagnostics: [{ code: CODES.internalError, severity: "error", message: `internal error while differentiating '${name}': ${message}`, loc: fn.loc, notes: [] }] };
     }
   };
   for (const plan of plans) {
@@ -369,7 +371,7 @@ function transformSourceFile(
     const custom = customByNode.get(node);
     if (custom && ts.isFunctionDeclaration(node)) {
       const visited = ts.visitEachChild(node, visitor, context);
-      frame().after.push(parseStatement(`${runtime}.registerDerivative(${custom.of}, { ${custom.mode}: ${node.name!.text} });`));
+      frame().after.push(parseStatement(`${runtime}.registerDerivative(${custom.of}, { ${custom.mode}: ${node.name!.text} }, { replace: true });`));
       return visited;
     }
     return ts.visitEachChild(node, visitor, context);

@@ -229,8 +229,21 @@ describe("marked functions", () => {
       export function fVjp(x: number) { return { value: f(x), pullback: (ct: number) => 42 * ct }; }
       export const df = gradient(f);
     `);
-    expect(js).toContain("__ct.registerDerivative(f, { vjp: fVjp })");
+    // `replace`: it overrides derivatives the build generated for a marked `f` (as in the Babel host).
+    expect(js).toContain("__ct.registerDerivative(f, { vjp: fVjp }, { replace: true });");
     expect(exports.df(1.2)).toBe(42);
+  });
+
+  test("/** @derivative(of: f) */ on a marked f replaces its generated derivatives", () => {
+    const { exports } = buildAndRun(`
+      import { gradient } from "@cotangent/runtime";
+      /** @differentiable */
+      export function f(x: number): number { return x * x; }
+      /** @derivative(of: f) */
+      export function fVjp(x: number) { return { value: f(x), pullback: (ct: number) => 7 * ct }; }
+    `);
+    const { gradient } = require("@cotangent/runtime");
+    expect(gradient(exports.f)(3)).toBe(7);
   });
 
   test("renamed and namespace runtime imports", () => {

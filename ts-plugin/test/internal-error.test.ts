@@ -1,0 +1,34 @@
+// A crash inside the core surfaces as a located CT9000 (CODES.internalError) diagnostic at the
+// marked function, not as a failed compiler run.
+
+import { expect, jest, test } from "@jest/globals";
+import path from "node:path";
+import ts from "typescript";
+
+jest.mock("@cotangent/transformer", () => {
+  const actual = jest.requireActual<Record<string, unknown>>("@cotangent/transformer");
+  return {
+    ...actual,
+    differentiate: () => {
+      throw new Error("boom");
+    },
+  };
+});
+
+import { CODES } from "@cotangent/transformer";
+import cotangentTransformer from "../src/transformer";
+import { compile } from "./helpers";
+
+test("a core crash is reported as CT9000 at the function; nothing is generated", () => {
+  const main = path.join(__dirname, "__virtual__", "main.ts");
+  const code = `/** @differentiable */\nexport function f(x: number): number { return x * x; }\n`;
+  const { diagnostics, outputs } = compile(cotangentTransformer, { [main]: code });
+  expect(CODES.internalError).toBe("CT9000");
+  expect(diagnostics).toHaveLength(1);
+  const d = diagnostics[0]!;
+  expect(d.category).toBe(ts.DiagnosticCategory.Error);
+  expect(d.code).toBe(9000);
+  expect(ts.flattenDiagnosticMessageText(d.messageText, "\n")).toBe("CT9000: internal error while differentiating 'f': boom");
+  expect(code.slice(d.start!, d.start! + d.length!)).toBe("f"); // the function's name, as the Babel host reports it
+  expect(outputs.get(main.replace(/\.ts$/, ".js"))).not.toContain("f$vjp");
+});
