@@ -21,7 +21,6 @@ import {
   secondOrderContext,
   uniqueName,
   wrtIndices,
-  type CodeMapping,
   type GeneratedFunction,
   type KnownFunction,
   type Loc,
@@ -30,6 +29,7 @@ import {
   type OperatorName,
 } from "@cotangent/transformer";
 import { BabelAdapter, locOf, typeIR } from "./adapter.js";
+import { functionDeclaration, functionExpression } from "./build-ast.js";
 
 export interface PluginOptions {
   /** Print warnings (such as a result that does not depend on the inputs) to stderr. Default true. */
@@ -295,15 +295,15 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     const r = results.get(m)!;
     used.runtime = true;
     const extra = r.second ? [r.second.jvp, r.second.vjp] : [];
-    const jvpDecl = () => parseFunction(r.jvp, fileName);
-    const vjpDecl = () => parseFunction(r.vjp, fileName);
-    const extraDecls = () => extra.map((g) => parseFunction(g, fileName));
+    const jvpDecl = () => functionDeclaration(r.jvp, fileName, m.markLoc);
+    const vjpDecl = () => functionDeclaration(r.vjp, fileName, m.markLoc);
+    const extraDecls = () => extra.map((g) => functionDeclaration(g, fileName, m.markLoc));
     const inf = m.info;
     switch (m.kind) {
       case "declaration": {
         const stmt = m.path.parentPath.isExportNamedDeclaration() || m.path.parentPath.isExportDefaultDeclaration() ? m.path.parentPath : m.path;
         const reg = parseStatement(`${defineDerivativesCode(rt, m.name, inf, m.name, inf.jvpName, inf.vjpName)};`);
-        stmt.insertAfter([jvpDecl(), vjpDecl(), ...extraDecls(), reg]);
+        insertNodes(stmt, "after", [jvpDecl(), vjpDecl(), ...extraDecls(), reg]);
         break;
       }
       case "constant": {
@@ -313,7 +313,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         const stmt = fnPath.getStatementParent()!;
         const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
         fnPath.replaceWith(replacement);
-        target.insertBefore([jvpDecl(), vjpDecl(), ...extraDecls()]);
+        insertNodes(target, "before", [jvpDecl(), vjpDecl(), ...extraDecls()]);
         break;
       }
       case "wrapper": {
@@ -324,7 +324,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         const stmt = call.getStatementParent()!;
         const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
         call.replaceWith(replacement);
-        target.insertBefore([jvpDecl(), vjpDecl(), ...extraDecls()]);
+        insertNodes(target, "before", [jvpDecl(), vjpDecl(), ...extraDecls()]);
         break;
       }
       case "method": {
@@ -333,8 +333,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         const cls = classBody.parentPath as NodePath<t.Class>;
         const isStatic = method.node.static;
         for (const g of [r.jvp, r.vjp, ...extra]) {
-          const fn = parseFunction(g, fileName);
-          classBody.pushContainer("body", types.classMethod("method", types.identifier(g.name), fn.params, fn.body, false, isStatic));
+          const fn = functionDeclaration(g, fileName, m.markLoc);
+          classBody.node.body.push(types.classMethod("method", types.identifier(g.name), fn.params, fn.body, false, isStatic));
         }
         if (cls.node.type !== "ClassDeclaration" || !cls.node.id) {
           throw method.buildCodeFrameError("CT1001: @differentiable methods must belong to a named class declaration");
@@ -344,14 +344,14 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
           `${defineDerivativesCode(rt, m.name, inf, `${owner}.${m.name}`, `${owner}.${inf.jvpName}`, `${owner}.${inf.vjpName}`)};`,
         );
         const stmt = cls.parentPath.isExportNamedDeclaration() || cls.parentPath.isExportDefaultDeclaration() ? cls.parentPath : cls;
-        stmt.insertAfter(reg);
+        insertNodes(stmt, "after", [reg]);
         break;
       }
       case "inline": {
         const call = m.call!;
         const fnNode = m.path.node as t.Expression;
-        const jvpExpr = functionExpression(r.jvp, fileName);
-        const vjpExpr = functionExpression(r.vjp, fileName);
+        const jvpExpr = functionExpression(r.jvp, fileName, m.markLoc);
+        const vjpExpr = functionExpression(r.vjp, fileName, m.markLoc);
         const replacement = parseExpression(
           operatorCallCode(rt, m.operator!, derivativesRecordCode(rt, m.name, inf, "__cotangent_jvp__", "__cotangent_vjp__", "__cotangent_fn__")),
         );
@@ -388,12 +388,28 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   for (const d of customDerivatives) {
     used.runtime = true;
     const stmt = d.path.parentPath.isExportNamedDeclaration() ? d.path.parentPath : d.path;
-    stmt.insertAfter(parseStatement(`${rt}.registerDerivative(${d.of}, { ${d.mode}: ${d.path.node.id!.name} }, { replace: true });`));
+    insertNodes(stmt, "after", [parseStatement(`${rt}.registerDerivative(${d.of}, { ${d.mode}: ${d.path.node.id!.name} }, { replace: true });`)]);
   }
 
   if (used.runtime) {
-    program.unshiftContainer("body", types.importDeclaration([types.importNamespaceSpecifier(types.identifier(rt))], types.stringLiteral(RUNTIME_MODULE)));
+    program.node.body.unshift(types.importDeclaration([types.importNamespaceSpecifier(types.identifier(rt))], types.stringLiteral(RUNTIME_MODULE)));
   }
+}
+
+/**
+ * Splices generated statements next to `stmt` in its statement list. This runs on entering the
+ * Program, before Babel has visited the body, so plain node insertion is enough: Babel visits the
+ * new statements like any others, without the path bookkeeping (and scope re-crawls) of insertAfter.
+ */
+function insertNodes(stmt: NodePath, where: "before" | "after", nodes: t.Statement[]): void {
+  const container = stmt.container;
+  if (!Array.isArray(container)) {
+    if (where === "after") stmt.insertAfter(nodes);
+    else stmt.insertBefore(nodes);
+    return;
+  }
+  const at = (container as t.Node[]).indexOf(stmt.node);
+  (container as t.Node[]).splice(where === "after" ? at + 1 : at, 0, ...nodes);
 }
 
 /** Does the function return an object literal with this key (`{ value, differential }`)? */
@@ -430,65 +446,3 @@ function replaceIdentifier(root: t.Node, name: string, replacement: t.Node): voi
   visit(root);
 }
 
-/**
- * Parses generated code and points every node at the user's source: a node on a generated line
- * with a mapping takes that location; others take the last mapping above them (the statement they
- * belong to), so a stack trace inside a pullback names the user's line.
- */
-function parseFunction(g: GeneratedFunction, fileName: string): t.FunctionDeclaration {
-  const ast = parse(g.code, { sourceType: "module" });
-  applyMappings(ast.program, g.mappings, fileName);
-  return ast.program.body[0] as t.FunctionDeclaration;
-}
-
-function functionExpression(g: GeneratedFunction, fileName: string): t.FunctionExpression {
-  const decl = parseFunction(g, fileName);
-  return { ...decl, type: "FunctionExpression" } as unknown as t.FunctionExpression;
-}
-
-function applyMappings(root: t.Node, mappings: CodeMapping[], fileName: string): void {
-  const byLine = new Map<number, CodeMapping>();
-  for (const m of mappings) if (!byLine.has(m.line)) byLine.set(m.line, m);
-  const sorted = [...byLine.keys()].sort((a, b) => a - b);
-  const find = (line: number): CodeMapping | undefined => {
-    let best: CodeMapping | undefined;
-    for (const l of sorted) {
-      if (l > line) break;
-      best = byLine.get(l);
-    }
-    return best ?? (sorted.length ? byLine.get(sorted[0]!) : undefined);
-  };
-  const visit = (n: unknown): void => {
-    if (!n || typeof n !== "object") return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    const node = n as t.Node;
-    if (typeof node.type !== "string") return;
-    if (node.loc) {
-      const m = find(node.loc.start.line);
-      if (m) {
-        const o = m.original;
-        node.loc = {
-          start: { line: o.line, column: o.column, index: o.start },
-          end: { line: o.endLine, column: o.endColumn, index: o.end },
-          filename: fileName,
-          identifierName: undefined,
-        } as t.SourceLocation;
-      } else node.loc = null;
-    }
-    // Generated comments always lead their statement; the parser also attaches them as trailing.
-    delete node.trailingComments;
-    for (const c of node.leadingComments ?? []) {
-      c.loc = undefined as unknown as t.SourceLocation;
-      c.start = undefined as unknown as number;
-      c.end = undefined as unknown as number;
-    }
-    // Offsets refer to the generated text, not the user's file: drop them.
-    node.start = null;
-    node.end = null;
-    for (const [k, v] of Object.entries(node)) {
-      if (k === "loc" || k === "leadingComments" || k === "trailingComments" || k === "innerComments") continue;
-      visit(v);
-    }
-  };
-  visit(root);
-}

@@ -92,8 +92,10 @@ export class Analysis {
         if (e.operator === "+") {
           const l = this.typeOf(e.left);
           const r = this.typeOf(e.right);
-          const numeric = (x: TypeIR) => x.kind === "number" || isPending(x);
-          return numeric(l) && numeric(r) ? NUMBER : l.kind === "string" || r.kind === "string" ? { kind: "string" } : UNKNOWN;
+          // Optimistic: `+` is addition unless a side is known to be a string (string concatenation
+          // of an active value is diagnosed separately).
+          const stringy = (x: Expression, t: TypeIR) => t.kind === "string" || x.type === "StringLiteral" || x.type === "TemplateLiteral";
+          return stringy(e.left, l) || stringy(e.right, r) ? { kind: "string" } : NUMBER;
         }
         return NUMBER;
       case "UnaryExpression":

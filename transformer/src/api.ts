@@ -4,7 +4,7 @@
 // inserts it beside the original function. Generated code reaches @cotangent/runtime only
 // through the identifier `ModuleContext.runtime` (the host adds the namespace import).
 
-import type { Loc, MarkedFunction, TypeIR } from "./ir.js";
+import type { Loc, MarkedFunction, Pattern, Statement, TypeIR } from "./ir.js";
 
 /** What the core knows about a differentiable function visible by name in the module. */
 export interface KnownFunction {
@@ -64,6 +64,12 @@ export interface GeneratedFunction {
   /** A complete `function NAME(params) { … }` in plain JavaScript (no types). */
   code: string;
   mappings: CodeMapping[];
+  /**
+   * The same function as IR, for hosts that build their AST directly instead of parsing `code`.
+   * Statements carry the user's location in `loc` and the `// grad of:` text in `comment`.
+   */
+  params: Pattern[];
+  body: Statement[];
 }
 
 export interface DifferentiateResult {

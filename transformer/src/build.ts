@@ -92,9 +92,19 @@ export function withComment<T extends Statement>(s: T, comment: string | undefin
   return s;
 }
 
-/** Deep copy of an IR subtree (generated code never shares nodes with the input). */
+/**
+ * Deep copy of an IR subtree (generated code never shares nodes with the input). Locations are
+ * shared: they are immutable records. A plain recursive copy; structuredClone is several times slower.
+ */
 export function clone<T>(node: T): T {
-  return structuredClone(node);
+  if (node === null || typeof node !== "object") return node;
+  if (Array.isArray(node)) return node.map(clone) as T;
+  const out: Record<string, unknown> = {};
+  for (const key in node) {
+    const v = (node as Record<string, unknown>)[key];
+    out[key] = key === "loc" ? v : clone(v);
+  }
+  return out as T;
 }
 
 export const isMath = (e: Expression): e is MemberExpression & { property: Identifier } =>

@@ -77,7 +77,7 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
   const print = (name: string, part: Derivatives["jvp"]): GeneratedFunction => {
     const p = new Printer();
     const code = p.functionDeclaration(name, part.params, part.body);
-    return { name, code, mappings: p.mappings };
+    return { name, code, mappings: p.mappings, params: part.params, body: part.body };
   };
   const jvpFunction: MarkedFunction = {
     name: jvpName,

@@ -90,12 +90,14 @@ export class ReverseGenerator {
       if (n.type === "Identifier") read.add(n.name);
       for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation") all(v);
     };
-    // The values the adjoint of `e` evaluates: operands of nonlinear operations, tests, indices.
-    // A variable that is only added or moved (`s = s + t`) needs no saved values at all.
+    // The values the adjoint of `e` evaluates: the operands a partial derivative multiplies by,
+    // tests, indices. Inactive parts have no adjoint; a variable that is only added or moved
+    // (`s = s + t`, `v = v + 0.01 * f`) needs no saved values at all.
     const readsOf = (e: unknown): void => {
       if (!e || typeof e !== "object") return;
       if (Array.isArray(e)) return e.forEach(readsOf);
       const n = e as Expression;
+      if (!this.an.isActive(n)) return;
       switch (n.type) {
         case "Identifier":
           if (this.an.typeOf(n).kind !== "number") read.add(n.name); // zeros of its shape are taken from it
@@ -104,15 +106,26 @@ export class ReverseGenerator {
           readsOf(n.object);
           if (n.computed) all(n.property);
           return;
-        case "BinaryExpression":
+        case "BinaryExpression": {
+          const l = this.an.isActive(n.left);
+          const r = this.an.isActive(n.right);
           if (n.operator === "+" || n.operator === "-") {
             readsOf(n.left);
             readsOf(n.right);
+          } else if (n.operator === "*") {
+            // ∂(l·r)/∂l = r and ∂(l·r)/∂r = l: each side's value is needed only for the other's adjoint.
+            if (l) all(n.right);
+            if (r) all(n.left);
+            readsOf(n.left);
+            readsOf(n.right);
+          } else if (n.operator === "/" && !r) {
+            all(n.right);
+            readsOf(n.left);
           } else all(n);
           return;
+        }
         case "UnaryExpression":
-          if (n.operator === "-" || n.operator === "+") readsOf(n.argument);
-          else all(n);
+          readsOf(n.argument);
           return;
         case "ConditionalExpression":
           all(n.test);

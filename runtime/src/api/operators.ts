@@ -80,10 +80,18 @@ function requireNumber(value: unknown, f: unknown, op: string): asserts value is
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => any {
   checkOperand(f, "gradient");
+  // Derivatives resolved by the build are fixed: no lookup per call (this is the hot path).
+  const fixed = isDerivatives(f) ? requireDerivative(f, "vjp", "gradient") : undefined;
   return function (this: unknown, ...args: A) {
-    const { d, value, pullback } = runVjp(f, "gradient", this, args);
-    requireNumber(value, f, "gradient");
-    return select(d, pullback(1), args);
+    const d = fixed ?? requireDerivative(f, "vjp", "gradient");
+    const result = d.vjp.apply(this, args);
+    requireNumber(result.value, f, "gradient");
+    const cotangents = result.pullback(1);
+    if (d.wrt.length === 1) {
+      const i = d.wrt[0]!;
+      return cotangents[i] ?? zerosLike(args[i]);
+    }
+    return select(d, cotangents, args);
   };
 }
 
