@@ -117,8 +117,9 @@ export function writeLocalCopy(xs: number[]): number {
 }
 
 /** @differentiable */
-export function writeParamElements(xs: number[]): number {
-  // writes into its own parameter (the caller's array is modified)
+export function writeParamElements(input: number[]): number {
+  // a parameter belongs to the caller: write into a copy (writing into `input` is CT1004)
+  const xs = input.slice();
   for (let i = 1; i < xs.length; i++) {
     xs[i] = xs[i] + xs[i - 1] * 0.5;
   }

@@ -93,6 +93,32 @@ export function f(x: number): number {
     message: /assigns to 'calls', which is not a local variable or parameter/,
   },
   {
+    code: "CT1004",
+    what: "a write into a parameter (the caller's array)",
+    source: `/** @differentiable */
+export function f(xs: number[]): number {
+  xs[0] = xs[0] * 2;
+  return xs[0];
+}`,
+    line: 4,
+    column: 3,
+    message: /writes into its parameter 'xs', which belongs to the caller.*xs\.slice\(\)/,
+  },
+  {
+    code: "CT1009",
+    what: "two names for one array, written through one",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const a = [x, 2 * x];
+  const b = a;
+  b[0] = x * x;
+  return a[0] + a[1];
+}`,
+    line: 5,
+    column: 3,
+    message: /'b' and 'a' name the same array or object, and 'b' is written through.*a\.slice\(\)/,
+  },
+  {
     code: "CT1005",
     what: "a closure capturing an active value",
     source: `/** @differentiable */

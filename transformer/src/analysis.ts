@@ -7,7 +7,7 @@ import { isMath } from "./build.js";
 import { CODES, makeDiagnostic, notDifferentiable } from "./diagnostics.js";
 import type { Expression, Loc, TypeIR } from "./ir.js";
 import type { NFunction, NStmt, Target } from "./nir.js";
-import { isArrayFill, isWithoutDerivative } from "./normalize.js";
+import { isArrayCopy, isArrayFill, isWithoutDerivative } from "./normalize.js";
 import { COMPARISON, MATH_RULES, NON_DIFFERENTIABLE_BINARY } from "./rules.js";
 
 const NUMBER: TypeIR = { kind: "number" };
@@ -42,8 +42,10 @@ export class Analysis {
   readonly types = new Map<string, TypeIR>();
   readonly active = new Set<string>();
   readonly diagnostics: Diagnostic[] = [];
-  /** Parameters whose elements or fields the body writes: derivatives work on copies of them. */
-  readonly mutatedParams = new Set<string>();
+  /** Where each local or parameter is first written through (element/field write, push). */
+  private readonly writtenThrough = new Map<string, Loc | undefined>();
+  /** `b = a` of arrays/objects: two names for one value. */
+  private readonly aliases: { target: string; source: string; loc: Loc | undefined }[] = [];
 
   constructor(
     readonly fn: NFunction,
@@ -51,11 +53,25 @@ export class Analysis {
   ) {
     this.inferTypes();
     this.inferActivity();
-    const params = new Set(fn.params.map((p) => p.name));
+    this.checkWritesThrough();
+  }
+
+  /**
+   * Derivatives treat arrays and objects as values. Writing into a parameter (the caller's array)
+   * or through a second name for the same array would make the derivative disagree with the
+   * function, so both are errors that say how to copy instead.
+   */
+  private checkWritesThrough(): void {
+    const fn = this.fn;
     const visit = (ss: NStmt[]) => {
       for (const s of ss) {
         const root = s.k === "assign" && s.target.type === "MemberExpression" ? rootOf(s.target) : s.k === "push" ? rootOf(s.array) : undefined;
-        if (root && params.has(root)) this.mutatedParams.add(root);
+        if (root && !this.writtenThrough.has(root)) this.writtenThrough.set(root, s.origin);
+        if (s.k === "assign" && s.target.type === "Identifier" && (s.value.type === "Identifier" || s.value.type === "MemberExpression")) {
+          const t = this.typeOf(s.value).kind;
+          const source = rootOf(s.value);
+          if (source && t !== "number" && t !== "boolean" && t !== "string") this.aliases.push({ target: s.target.name, source, loc: s.origin });
+        }
         if (s.k === "if") {
           visit(s.then);
           visit(s.else);
@@ -63,6 +79,23 @@ export class Analysis {
       }
     };
     visit(fn.body);
+    for (const p of fn.params) {
+      if (!this.writtenThrough.has(p.name)) continue;
+      this.note(
+        CODES.writeToCapture,
+        `it writes into its parameter '${p.name}', which belongs to the caller; derivatives treat arguments as values, so a caller would not see this write. Write into a copy instead: \`const copy = ${p.name}.slice();\``,
+        this.writtenThrough.get(p.name),
+      );
+    }
+    for (const a of this.aliases) {
+      const written = this.writtenThrough.has(a.target) ? a.target : this.writtenThrough.has(a.source) ? a.source : undefined;
+      if (!written || fn.params.some((p) => p.name === written)) continue;
+      this.note(
+        CODES.aliasedWrite,
+        `'${a.target}' and '${a.source}' name the same array or object, and '${written}' is written through; derivatives treat arrays as values, so copy it instead: \`${a.target} = ${a.source}.slice()\``,
+        a.loc,
+      );
+    }
   }
 
   typeOfVar(name: string): TypeIR {
@@ -140,6 +173,7 @@ export class Analysis {
       case "CallExpression":
         if (isMath(e.callee)) return NUMBER;
         if (isWithoutDerivative(e.callee) && e.arguments[0] && e.arguments[0].type !== "SpreadElement") return this.typeOf(e.arguments[0]);
+        if (isArrayCopy(e)) return this.typeOf((e.callee as { object: Expression }).object);
         if (isArrayFill(e)) {
           const v = e.arguments[0];
           return { kind: "array", element: v && v.type !== "SpreadElement" ? this.typeOf(v) : UNKNOWN };
@@ -228,6 +262,7 @@ export class Analysis {
           const rule = MATH_RULES[e.callee.property.name];
           return !!rule && e.arguments.some((a) => a.type !== "SpreadElement" && this.isActive(a));
         }
+        if (isArrayCopy(e)) return this.isActive((e.callee as { object: Expression }).object);
         return false; // withoutDerivative, Array fill (user calls were hoisted)
       case "ArrayExpression":
         return e.elements.some((x) => x && x.type !== "SpreadElement" && this.isActive(x));

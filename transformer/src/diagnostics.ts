@@ -22,6 +22,8 @@ export const CODES = {
   nonDifferentiableArgument: "CT1007",
   /** Parameters of a form the derivative code cannot take (rest parameters, pattern defaults). */
   unsupportedParameter: "CT1008",
+  /** Two names for one array or object, written through one of them. */
+  aliasedWrite: "CT1009",
   /** The result does not depend on any differentiated parameter. */
   resultNotActive: "CT1101",
   /** A bug in Cotangent itself (the host caught an exception from the core). */

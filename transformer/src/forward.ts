@@ -27,6 +27,7 @@ import {
 import type { Expression, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { Names } from "./naming.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
+import { isArrayCopy } from "./normalize.js";
 import { add, BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
 
 export interface GenContext {
@@ -95,6 +96,11 @@ export class ForwardGenerator {
           : { type: "ConditionalExpression", test, consequent: l, alternate: r };
       }
       case "CallExpression": {
+        if (isArrayCopy(e)) {
+          // The tangent of a copy is a copy of the tangent.
+          const t = this.tangent((e.callee as { object: Expression }).object);
+          return t && call(member(t, "slice"), []);
+        }
         if (!isMath(e.callee)) return null;
         const rule = MATH_RULES[e.callee.property.name];
         if (!rule) return null;
@@ -265,11 +271,6 @@ export class ForwardGenerator {
     const locals = [...fn.locals.keys()];
     const tangentsOf = locals.filter((l) => this.an.active.has(l)).map((l) => this.d(l));
     if (locals.length) out.push(declareAll([...locals, ...tangentsOf]));
-    // Arrays and objects are values: a parameter the body writes into is copied first (and its tangent).
-    for (const p of this.an.mutatedParams) {
-      out.push(assignStmt(id(p), call(this.rt("copyTangent"), [id(p)])));
-      if (this.an.active.has(p)) out.push(assignStmt(id(this.d(p)), call(this.rt("copyTangent"), [id(this.d(p))])));
-    }
     // Callers may pass a symbolic zero (null) for a structured tangent: make it concrete.
     fn.wrt.forEach((i) => {
       const p = fn.params[i]!;

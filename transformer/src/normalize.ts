@@ -810,6 +810,7 @@ export class Normalizer {
     }
     if (isWithoutDerivative(callee)) return { ...x, arguments: args() };
     if (isArrayFill(x)) return { ...x, callee: go(callee), arguments: args() };
+    if (isArrayCopy(x)) return { ...x, callee: go(callee), arguments: [] };
     if (
       callee.type === "MemberExpression" &&
       !callee.computed &&
@@ -929,6 +930,12 @@ export function isArrayFill(x: CallExpression): boolean {
   );
 }
 
+/** `xs.slice()`: a copy of an array (the way to get a local array to write into). */
+export function isArrayCopy(x: CallExpression): boolean {
+  const c = x.callee;
+  return x.arguments.length === 0 && c.type === "MemberExpression" && !c.computed && c.property.type === "Identifier" && c.property.name === "slice";
+}
+
 /** Does the expression call a user function (anything but Math, withoutDerivative, Array fill)? */
 export function hasUserCall(e: Expression): boolean {
   let found = false;
@@ -936,7 +943,7 @@ export function hasUserCall(e: Expression): boolean {
     if (found || !x || typeof x !== "object") return;
     if (Array.isArray(x)) return x.forEach(visit);
     const n = x as Expression;
-    if (n.type === "CallExpression" && !isMath(n.callee) && !isWithoutDerivative(n.callee) && !isArrayFill(n)) {
+    if (n.type === "CallExpression" && !isMath(n.callee) && !isWithoutDerivative(n.callee) && !isArrayFill(n) && !isArrayCopy(n)) {
       found = true;
       return;
     }

@@ -30,6 +30,7 @@ import {
 import { declareAll, primalCall, stampLocations, type GenContext } from "./forward.js";
 import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
+import { isArrayCopy } from "./normalize.js";
 import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
 
 interface Generated {
@@ -245,6 +246,8 @@ export class ReverseGenerator {
         return;
       case "CallExpression":
         if (isMath(e.callee)) this.partials(MATH_RULES[e.callee.property.name] ?? undefined, e.arguments as Expression[], g, out);
+        // A copy passes its cotangent straight to the original.
+        else if (isArrayCopy(e)) this.backprop((e.callee as { object: Expression }).object, g, out, maybeNull);
         return;
       case "ConditionalExpression": {
         const a: Statement[] = [];
@@ -504,8 +507,6 @@ export class ReverseGenerator {
     if (locals.length) out.push(declareAll(locals));
     const used = this.usesTape ? this.g.names.fresh("$pulledBack") : undefined;
     if (this.usesTape) out.push(decl("const", this.tape, arr([])));
-    // Arrays and objects are values: a parameter the body writes into is copied first.
-    for (const p of this.an.mutatedParams) out.push(assignStmt(id(p), call(this.rt("copyTangent"), [id(p)])));
     out.push(...gen.primal);
 
     // Adjoints start at zero: 0 for numbers, zeros of the final shape for arrays and objects.
