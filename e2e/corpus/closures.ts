@@ -94,7 +94,31 @@ export function stopGradientPartial(x: number, y: number): number {
   return c * Math.sin(x) + y * y;
 }
 
+/** @differentiable */
+export function captureLoopCounter(x: number): number {
+  // the local arrow's pullback reads `k` when it runs: it must see each iteration's value
+  let s = 0;
+  for (let k = 1; k <= 3; k++) {
+    const inner = (v: number) => v * v * k;
+    s += inner(x);
+  }
+  return s;
+}
+
+/** @differentiable */
+export function captureReassigned(x: number): number {
+  let s = 0;
+  let k = 2;
+  const inner = (v: number) => Math.sin(v * k);
+  s += inner(x);
+  k = 5;
+  s += inner(x);
+  return s;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "captureLoopCounter", args: () => [1.3], secondOrder: true },
+  { name: "captureReassigned", args: () => [1.3], secondOrder: true },
   { name: "softClip", args: () => [0.7], secondOrder: true },
   { name: "swish", args: () => [-0.4], secondOrder: true },
   { name: "weightedSum", args: () => [[0.1, 0.2, 0.3, 0.4, 0.5]] },

@@ -71,8 +71,16 @@ export class Normalizer {
     return name;
   }
 
+  /** Names bound ahead of their declaration (see hoistFunctions), taken over when it is reached. */
+  private readonly predeclared = new Set<string>();
+
   private declare(name: string, declared?: TypeIR): string {
     const scope = this.scopes[this.scopes.length - 1]!;
+    const early = scope.get(name);
+    if (early !== undefined && this.predeclared.delete(early)) {
+      if (declared) this.locals.set(early, { name: early, synthetic: false, declared });
+      return early;
+    }
     // Reuse the user's name unless another binding of this function already has it.
     const unique = this.locals.has(name) || this.isParamName(name) ? uniqueName(name, this.taken) : name;
     this.taken.add(unique);
@@ -574,6 +582,19 @@ export class Normalizer {
 
   /** Function declarations are hoisted: register them before lowering the block. */
   private hoistFunctions(stmts: Statement[]): void {
+    if (!stmts.some((s) => s.type === "FunctionDeclaration")) return;
+    // A function declaration may read variables declared after it in the same block: bind those
+    // names first, so that its reads resolve to them (captures) rather than to globals.
+    for (const s of stmts) {
+      if (s.type !== "VariableDeclaration") continue;
+      for (const d of s.declarations) {
+        if (d.init && (d.init.type === "ArrowFunctionExpression" || d.init.type === "FunctionExpression")) continue;
+        for (const name of patternNames(d.id)) {
+          if (this.scopes[this.scopes.length - 1]!.has(name)) continue;
+          this.predeclared.add(this.declare(name));
+        }
+      }
+    }
     for (const s of stmts) if (s.type === "FunctionDeclaration") this.nestedFunction(s.id.name, s, s.loc);
   }
 
@@ -859,6 +880,23 @@ export class Normalizer {
       ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
     }
     return [...pre, { k: "call", target, call: ncall, origin }];
+  }
+}
+
+function patternNames(p: Pattern): string[] {
+  switch (p.type) {
+    case "Identifier":
+      return [p.name];
+    case "ArrayPattern":
+      return p.elements.flatMap((e) => (e ? patternNames(e) : []));
+    case "ObjectPattern":
+      return p.properties.flatMap((q) => patternNames(q.type === "RestElement" ? q.argument : q.value));
+    case "AssignmentPattern":
+      return patternNames(p.left);
+    case "RestElement":
+      return patternNames(p.argument);
+    default:
+      return [];
   }
 }
 

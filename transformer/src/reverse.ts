@@ -173,6 +173,9 @@ export class ReverseGenerator {
     };
     visit(fn.body, false);
     readsOf(fn.result);
+    // A local function's pullback reads the variables it captures when it runs, during this
+    // function's pullback: they must hold the values they had at each call.
+    for (const n of fn.nested) for (const c of n.captures) read.add(c);
     // A local's first write at the top level (before any other write) overwrites nothing the
     // pullback could need: no push, no restore, no adjoint reset.
     const written = new Set<string>(fn.params.map((p) => p.name));
