@@ -94,7 +94,14 @@ export function reassignChain(x: number): number {
   return v + x;
 }
 
+/** @differentiable(wrt: x) */
+export function defaultFromParam(x: number, y: number = x * x + 1): number {
+  // the default depends on x: the derivative follows it when y is omitted
+  return Math.sin(x) * y;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "defaultFromParam", args: () => [0.9], wrt: [0], secondOrder: true },
   { name: "poly3", args: () => [0.7, -1.3] },
   { name: "rational", args: () => [1.2, -0.4] },
   { name: "cube", args: () => [-1.1], secondOrder: true },

@@ -45,6 +45,17 @@ export function f(xs: number[]): number {
     message: /function expression used as a value .* use a loop/,
   },
   {
+    code: "CT1001",
+    what: "`arguments`",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  return arguments.length * x;
+}`,
+    line: 4,
+    column: 10,
+    message: /`arguments` is not supported in differentiable functions; name the parameters/,
+  },
+  {
     code: "CT1002",
     what: "wrt names no parameter",
     source: `/** @differentiable(wrt: z) */

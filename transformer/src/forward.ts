@@ -284,14 +284,12 @@ export class ForwardGenerator {
     return out;
   }
 
-  /** Parameter list: the primal parameters (with defaults), then one tangent per parameter. */
+  /** Parameter list: the primal parameters, then one tangent per parameter. */
   params(): Pattern[] {
     const fn = this.fn;
     const typed = (name: string, type: TypeIR | undefined) => ({ ...id(name), typeAnnotation: type });
     return [
-      ...fn.params.map((p) =>
-        p.default ? ({ type: "AssignmentPattern", left: typed(p.name, p.type), right: clone(p.default) } as Pattern) : typed(p.name, p.type),
-      ),
+      ...fn.params.map((p) => typed(p.name, p.type)),
       ...fn.params.map((p) => typed(this.d(p.name), p.type)),
     ];
   }

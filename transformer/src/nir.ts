@@ -42,7 +42,8 @@ export interface NLocal {
 
 export interface NFunction {
   name: string;
-  params: { name: string; type?: TypeIR; default?: Expression }[];
+  /** Defaults were moved into the body (`if (y === undefined) y = …`). */
+  params: { name: string; type?: TypeIR }[];
   wrt: number[];
   locals: Map<string, NLocal>;
   body: NStmt[];

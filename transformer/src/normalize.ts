@@ -120,13 +120,15 @@ export class Normalizer {
         this.scopes[0]!.set(pattern.name, pattern.name);
         this.paramNames.add(pattern.name);
         this.taken.add(pattern.name);
-        params.push({ name: pattern.name, type: pattern.typeAnnotation, default: dflt && this.plainExpr(dflt) });
+        params.push({ name: pattern.name, type: pattern.typeAnnotation });
         paramUserNames.push(pattern.name);
+        if (dflt) pre.push(this.defaultValue(pattern.name, dflt, p.loc));
       } else if (pattern.type === "ArrayPattern" || pattern.type === "ObjectPattern") {
         const name = uniqueName(`$arg${i}`, this.taken);
         this.paramNames.add(name);
-        params.push({ name, type: pattern.typeAnnotation, default: dflt && this.plainExpr(dflt) });
+        params.push({ name, type: pattern.typeAnnotation });
         paramUserNames.push(undefined);
+        if (dflt) pre.push(this.defaultValue(name, dflt, p.loc));
         pre.push(...this.destructure(pattern, id(name), p.loc, pattern.typeAnnotation));
       } else {
         this.diagnostics.push(
@@ -193,6 +195,15 @@ export class Normalizer {
       nested: this.nested,
       usesThis: this.usesThis,
     };
+  }
+
+  /**
+   * `y = x * 2` as a parameter default becomes `if (y === undefined) y = x * 2;` in the body, so
+   * the derivative follows the default's dependence on the other parameters.
+   */
+  private defaultValue(name: string, dflt: Expression, origin: Loc | undefined): NStmt {
+    const r = this.expr(dflt);
+    return { k: "if", test: bin("===", id(name), undef()), then: [...r.pre, { k: "assign", target: id(name), value: r.expr, origin }], else: [], origin };
   }
 
   // ---- statements -------------------------------------------------------------------------
@@ -648,6 +659,10 @@ export class Normalizer {
       switch (x.type) {
         case "Identifier": {
           if (x.name === "undefined" || x.name === "NaN" || x.name === "Infinity") return { ...x };
+          if (x.name === "arguments" && this.resolve("arguments") === undefined) {
+            this.error(CODES.unsupportedSyntax, "`arguments` is not supported in differentiable functions; name the parameters", x.loc);
+            return undef();
+          }
           const local = this.resolve(x.name);
           if (local !== undefined) return { ...x, name: local, typeAnnotation: undefined };
           // A name of the enclosing function (nested functions capture it under its renamed name).

@@ -544,7 +544,7 @@ export class ReverseGenerator {
   }
 
   params(): Pattern[] {
-    return this.fn.params.map((p) => (p.default ? ({ type: "AssignmentPattern", left: id(p.name), right: clone(p.default) } as Pattern) : id(p.name)));
+    return this.fn.params.map((p) => id(p.name));
   }
 }
 

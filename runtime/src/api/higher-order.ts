@@ -35,23 +35,34 @@ export function secondOrder(inner: Inner, f: Derivatives, second: SecondOrder): 
   const name = `${inner}(${f.name})`;
   if (!f.jvp) throw new CotangentError("CT3001", `'${f.name}' has no forward-mode derivative, which ${name} needs.`);
   const fn = inner === "derivative" ? derivative(f) : gradient(f);
-  const scalar = arity === 1 && f.wrt.length === 1;
+  const scalar = f.wrt.length === 1;
   if (inner === "derivative" || scalar) {
     if (!scalar)
       throw new CotangentError(
         "CT3006",
         `${name}: a second derivative by composition needs '${functionName(f.fn ?? f.name)}' to have exactly one differentiated parameter (it has ${f.wrt.length}).`,
       );
-    // f'(x) = f$jvp(x, 1).tangent; differentiate that expression in x.
-    const jvp: JvpFunction = function (this: unknown, x: unknown, dx: unknown) {
-      const r = second.jvp.call(this, x, 1, dx ?? 0, 0) as { value: { tangent: Tangent }; tangent: { tangent: Tangent } | null };
+    // f'(args) = f$jvp(...args, ...unit).tangent, with the unit tangent on the differentiated
+    // parameter; differentiate that expression in the arguments.
+    const i = f.wrt[0]!;
+    const unit = Array.from({ length: arity }, (_, k) => (k === i ? 1 : null));
+    const zeros = Array.from({ length: arity }, () => null);
+    const jvp: JvpFunction = function (this: unknown, ...argsThenTangents: unknown[]) {
+      const args = argsThenTangents.slice(0, arity);
+      const tangents = argsThenTangents.slice(arity, 2 * arity);
+      const r = second.jvp.apply(this, [...args, ...unit, ...tangents, ...zeros]) as {
+        value: { tangent: Tangent };
+        tangent: { tangent: Tangent } | null;
+      };
       return { value: r.value.tangent ?? 0, tangent: r.tangent?.tangent ?? 0 };
     };
-    const vjp: VjpFunction = function (this: unknown, x: unknown) {
-      const r = second.vjp.call(this, x, 1) as { value: { tangent: Tangent }; pullback: (ct: Tangent) => Tangent[] };
-      return { value: r.value.tangent ?? 0, pullback: (ct: Tangent) => [r.pullback({ value: 0, tangent: ct })[0] ?? 0] };
+    const vjp: VjpFunction = function (this: unknown, ...given: unknown[]) {
+      // Omitted trailing arguments stay undefined (their defaults apply), in their own slots.
+      const args = Array.from({ length: arity }, (_, k) => given[k]);
+      const r = second.vjp.apply(this, [...args, ...unit]) as { value: { tangent: Tangent }; pullback: (ct: Tangent) => Tangent[] };
+      return { value: r.value.tangent ?? 0, pullback: (ct: Tangent) => r.pullback({ value: 0, tangent: ct }).slice(0, arity) };
     };
-    return new Derivatives({ name, arity: 1, wrt: [0], jvp, vjp, fn });
+    return new Derivatives({ name, arity, wrt: f.wrt, jvp, vjp, fn });
   }
   // gradient of a several-parameter scalar function: its differential is the Hessian-vector product.
   const wrt = f.wrt;
