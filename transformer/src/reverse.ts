@@ -584,8 +584,17 @@ function dropPassThrough(stmts: Statement[], resetAt: number, key: string): void
   const decl = temp.declarations[0]!;
   if ((decl.id as Identifier).name !== right.name || JSON.stringify(stripLoc(decl.init)) !== key) return;
   const rest = stmts.slice(resetAt + 1);
-  const writes = (x: Statement) => x.type === "ExpressionStatement" && x.expression.type === "AssignmentExpression" && JSON.stringify(stripLoc(x.expression.left)) === key;
-  if (rest.some(writes) || rest.some((x) => x.type !== "ExpressionStatement" && x.type !== "VariableDeclaration")) return;
+  // Safe only if nothing after writes the adjoint (at any depth): then `$g` and `bs` are equal.
+  let written = false;
+  const scan = (n: unknown): void => {
+    if (written || !n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach(scan);
+    const node = n as Expression;
+    if (node.type === "AssignmentExpression" && JSON.stringify(stripLoc(node.left)) === key) written = true;
+    for (const [k, v] of Object.entries(node)) if (k !== "loc") scan(v);
+  };
+  scan(rest);
+  if (written) return;
   const replacement = decl.init!;
   const subst = (n: unknown): unknown => {
     if (!n || typeof n !== "object") return n;
