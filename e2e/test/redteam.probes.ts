@@ -351,4 +351,231 @@ export function f(x: number): number {
   const d = mod.__ops.differential(x)(1);
   return Math.abs(g - ds) > 1e-9 || Math.abs(d - ds) > 1e-9 ? `g=${g} d=${d} expected ${ds}` : undefined;
 }}),
+
+P("idxIncRhs", `
+/** @differentiable */
+export function f(xs: number[], x: number): number {
+  const a = [0, 0, 0, 0];
+  let i = 0;
+  a[i] = xs[i++] * x;
+  a[i] = xs[i++] * x * x;
+  return a[0] + 10 * a[1] + 100 * a[2];
+}`, [[[1, 2, 3], 0.7]]),
+P("idxIncLhs", `
+/** @differentiable */
+export function f(xs: number[], x: number): number {
+  const a = [0, 0, 0, 0];
+  let i = 0;
+  a[i++] = xs[i] * x;
+  a[i++] += xs[i] * x;
+  return a[0] + 10 * a[1] + 100 * a[2];
+}`, [[[1, 2, 3], 0.7]]),
+P("forOfReassign", `
+/** @differentiable */
+export function f(x: number): number {
+  let a = [x, 2 * x];
+  let s = 0;
+  for (const v of a) {
+    s += v * v;
+    a = [v, v * 3, v];
+  }
+  return s + a[1];
+}`, [[0.7]]),
+P("aliasPush", `
+/** @differentiable */
+export function f(x: number): number {
+  const m: number[][] = [];
+  const row = [x, 0];
+  m.push(row);
+  row[1] = x * x;
+  return m[0][1] + row[1];
+}`, [[0.7]]),
+P("aliasElemAssign", `
+/** @differentiable */
+export function f(x: number): number {
+  const m: number[][] = [[1, 2], [3, 4]];
+  const row = [x, 0];
+  m[0] = row;
+  row[1] = x * x;
+  return m[0][1] * 3 + row[1];
+}`, [[0.7]]),
+P("aliasElemRead", `
+/** @differentiable */
+export function f(x: number): number {
+  const m: number[][] = [[x, 2], [3, 4]];
+  const r = m[0];
+  r[1] = x * x;
+  return m[0][1] * 3 + r[1];
+}`, [[0.7]]),
+P("aliasObjField", `
+/** @differentiable */
+export function f(x: number): number {
+  const a = [x, 1];
+  const o = { v: a };
+  a[1] = x * x * x;
+  return o.v[1] + a[1];
+}`, [[0.7]]),
+P("aliasForOfRow", `
+/** @differentiable */
+export function f(x: number): number {
+  const m: number[][] = [[x, 1], [2, x]];
+  for (const row of m) {
+    row[1] = row[0] * x;
+  }
+  return m[0][1] + m[1][1];
+}`, [[0.7]]),
+P("shallowSliceParam", `
+/** @differentiable */
+export function f(m: number[][], x: number): number {
+  const c = m.slice();
+  c[0][0] = x * x;
+  return c[0][0] + m[0][0];
+}`, [[[[1, 2], [3, 4]], 0.7]]),
+P("shallowSliceLocal", `
+/** @differentiable */
+export function f(x: number): number {
+  const m = [[x, 2], [3, 4]];
+  const c = m.slice();
+  c[0][1] = x * x;
+  return c[0][1] + m[0][1] * 2;
+}`, [[0.7]]),
+P("fwdSliceTangent", `
+/** @differentiable */
+export function f(xs: number[]): number {
+  const b = xs.slice();
+  b[0] = b[0] * b[1];
+  return xs[0] * 5 + b[0];
+}`, [[[1.5, 2.5]]]),
+P("sliceAfterPush", `
+/** @differentiable */
+export function f(x: number): number {
+  const a: number[] = [];
+  a.push(x);
+  const b = a.slice();
+  a.push(2 * x);
+  b.push(x * x);
+  b[0] = b[0] * a[1];
+  return b[0] + b[1] + a[0] * a[1];
+}`, [[0.7]]),
+P("max3", `
+/** @differentiable */
+export function f(x: number, y: number, z: number): number {
+  return Math.max(x, y, z) * 2 + Math.min(x, y, z) * 3 + Math.max(x, y, z, 0.5);
+}`, [[0.1, 0.2, 0.9], [0.9, 0.2, 0.1], [0.2, 0.9, 0.1], [0.3, 0.1, 0.2]]),
+P("max1", `
+/** @differentiable */
+export function f(x: number): number {
+  return Math.max(x) + Math.min(x * 2) + Math.hypot(x, 2 * x, 3);
+}`, [[0.7]]),
+P("powZero", `
+/** @differentiable */
+export function f(x: number, y: number): number {
+  return x ** y + Math.pow(x, 2);
+}`, [[0, 2], [0, 3]]),
+P("powZeroB", `
+/** @differentiable */
+export function f(x: number): number {
+  return x ** 2 + x ** 1 + Math.pow(x, 3) + x ** 0;
+}`, [[0]]),
+P("arrowInArray", `
+/** @differentiable */
+export function f(x: number): number {
+  const hs: ((t: number) => number)[] = [];
+  for (let i = 0; i < 3; i++) {
+    const h = (t: number) => t * i;
+    hs.push(h);
+  }
+  let s = 0;
+  for (let k = 0; k < 3; k++) s += hs[k](x);
+  return s;
+}`, [[0.7]]),
+P("switchInLoopContinue", `
+/** @differentiable */
+export function f(x: number): number {
+  let s = 0;
+  for (let i = 0; i < 6; i++) {
+    switch (i % 3) {
+      case 0:
+        s += x;
+        if (i > 2) continue;
+      case 1:
+        s = s * x;
+        break;
+      default:
+        s = Math.sin(s);
+        continue;
+    }
+    s += 0.5 * x;
+  }
+  return s;
+}`, [[0.7]]),
+P("doWhileCallTestContinue", `
+/** @differentiable */
+function g(x: number): number { return x * x; }
+/** @differentiable */
+export function f(x: number): number {
+  let v = x;
+  let i = 0;
+  do {
+    i++;
+    if (i % 2 === 0) continue;
+    v = v * 1.2 + 0.05;
+  } while (g(v) < 20 && i < 50);
+  return v;
+}`, [[0.7]]),
+P("forUpdateCallContinue", `
+/** @differentiable */
+function step(x: number): number { return x * 1.1 + 0.3; }
+/** @differentiable */
+export function f(x: number): number {
+  let s = 0;
+  let k = 0;
+  for (let v = x; v < 10; v = step(v)) {
+    k++;
+    if (k % 2 === 0) continue;
+    s += v * v;
+  }
+  return s;
+}`, [[0.7]]),
+P("destructDecl", `
+/** @differentiable */
+function pair(x: number): [number, number] { return [x * x, Math.sin(x)]; }
+/** @differentiable */
+export function f(x: number, y: number): number {
+  const [a, b] = pair(x);
+  let [c, d] = [y, a];
+  for (let i = 0; i < 3; i++) {
+    [c, d] = [d * b, c + 1];
+  }
+  const { p, q: r } = { p: c, q: d };
+  return p * r;
+}`, [[0.7, 1.1]]),
+P("forOfDestructure", `
+/** @differentiable */
+export function f(ps: [number, number][], t: number): number {
+  let s = 0;
+  for (const [a, b] of ps) s += a * b * t;
+  for (const { 0: u } of ps) s += u;
+  return s;
+}`, [[[[1, 2], [3, 4]], 0.5]]),
+P("objParamGrad", `
+/** @differentiable */
+export function f(p: { a: number; b: { c: number; d: number[] } }, t: number): number {
+  let s = p.a * t;
+  for (let i = 0; i < p.b.d.length; i++) s += p.b.d[i] * p.b.c;
+  return s * s;
+}`, [[{ a: 1, b: { c: 2, d: [3, 4] } }, 0.5]]),
+P("wrtSubset", `
+/** @differentiable(wrt: (x, z)) */
+export function f(x: number, y: number, z: number): number {
+  return x * y * z + Math.sin(y * z);
+}`, [[0.7, 1.1, 1.3]], { wrt: [0, 2] }),
+P("mutualRecursion", `
+/** @differentiable(wrt: x) */
+export function ev(x: number, n: number): number { return n <= 0 ? x : od(x * x, n - 1) + x; }
+/** @differentiable(wrt: x) */
+export function od(x: number, n: number): number { return n <= 0 ? 1 : Math.sin(ev(x, n - 1)); }
+/** @differentiable */
+export function f(x: number): number { return ev(x, 5); }
+`, [[0.7]]),
 ];

@@ -28,9 +28,11 @@ interface Derivatives {
 
 function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: Names, analyses: Map<NFunction, Analysis>): Derivatives {
   const quote = quoter(ctx.source);
+  const nestedDerivatives = new Map<NFunction, Derivatives>();
   const nestedDecl = (mode: "jvp" | "vjp") => (nfn: NFunction): Statement[] => {
     const entry = fn.nested.find((n) => n.fn === nfn)!;
-    const d = generate(nfn, analyses.get(nfn)!, ctx, new Names(names.taken), analyses);
+    let d = nestedDerivatives.get(nfn);
+    if (!d) nestedDerivatives.set(nfn, (d = generate(nfn, analyses.get(nfn)!, ctx, new Names(names.taken), analyses)));
     const name = mode === "jvp" ? entry.info.jvpName : entry.info.vjpName;
     const part = d[mode];
     return [{ type: "FunctionDeclaration", id: { type: "Identifier", name }, params: part.params, body: { type: "BlockStatement", body: part.body }, loc: entry.loc }];

@@ -15,7 +15,6 @@ import {
   exprStmt,
   id,
   ifStmt,
-  index,
   isMath,
   member,
   nul,
@@ -28,7 +27,7 @@ import type { Expression, ObjectPattern, Pattern, Statement, TypeIR } from "./ir
 import type { Names } from "./naming.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy } from "./normalize.js";
-import { add, BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
+import { add, BINARY_RULES, MATH_RULES, mul, neg, type Partial } from "./rules.js";
 
 export interface GenContext {
   runtime: string;
@@ -63,19 +62,8 @@ export class ForwardGenerator {
         return id(this.d(e.name));
       case "MemberExpression":
         return this.tangentPath(e);
-      case "BinaryExpression": {
-        const rule = BINARY_RULES[e.operator];
-        if (!rule) return null;
-        const args = [e.left, e.right];
-        let sum: Expression | null = null;
-        args.forEach((a, i) => {
-          const t = this.tangent(a);
-          if (!t) return;
-          const p = rule(args, i);
-          if (p) sum = add(sum, mul(p, t));
-        });
-        return sum;
-      }
+      case "BinaryExpression":
+        return this.chainRule(BINARY_RULES[e.operator], [e.left, e.right]);
       case "UnaryExpression": {
         const t = this.tangent(e.argument);
         return t && (e.operator === "-" ? neg(t) : t);
@@ -102,17 +90,7 @@ export class ForwardGenerator {
           return t && call(member(t, "slice"), []);
         }
         if (!isMath(e.callee)) return null;
-        const rule = MATH_RULES[e.callee.property.name];
-        if (!rule) return null;
-        const args = e.arguments as Expression[];
-        let sum: Expression | null = null;
-        args.forEach((a, i) => {
-          const t = this.tangent(a);
-          if (!t) return;
-          const p = rule(args, i);
-          if (p) sum = add(sum, mul(p, t));
-        });
-        return sum;
+        return this.chainRule(MATH_RULES[e.callee.property.name], e.arguments as Expression[]);
       }
       case "ArrayExpression":
         return arr(e.elements.map((x) => this.materialize(this.tangent(x as Expression), x as Expression)));
@@ -127,6 +105,19 @@ export class ForwardGenerator {
       default:
         return null;
     }
+  }
+
+  /** Σᵢ ∂f/∂argᵢ · d(argᵢ) over the active arguments; null when none is active or f has no rule. */
+  private chainRule(rule: Partial | null | undefined, args: Expression[]): Expression | null {
+    if (!rule) return null;
+    let sum: Expression | null = null;
+    args.forEach((a, i) => {
+      const t = this.tangent(a);
+      if (!t) return;
+      const p = rule(args, i);
+      if (p) sum = add(sum, mul(p, t));
+    });
+    return sum;
   }
 
   /** `a[i].x` → `da[i].x`: the same path below the tangent of the root. */
@@ -314,7 +305,6 @@ export function declareAll(names: string[]): Statement {
   };
 }
 
-export { index };
 
 /** Gives every generated statement without a location the user statement it came from (source maps). */
 export function stampLocations(stmts: Statement[], loc: NStmt["origin"]): void {

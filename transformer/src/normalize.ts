@@ -1007,4 +1007,3 @@ export function hasUserCall(e: Expression): boolean {
   return found;
 }
 
-export type { MemberExpression };

@@ -612,4 +612,3 @@ function stripLoc(e: unknown): unknown {
   return JSON.parse(JSON.stringify(e, (k, v) => (k === "loc" ? undefined : v)));
 }
 
-export type { Identifier };
