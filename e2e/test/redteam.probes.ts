@@ -488,7 +488,7 @@ export function f(x: number): number {
   let s = 0;
   for (let k = 0; k < 3; k++) s += hs[k](x);
   return s;
-}`, [[0.7]]),
+}`, [[0.7]], { dump: true }),
 P("switchInLoopContinue", `
 /** @differentiable */
 export function f(x: number): number {
@@ -557,7 +557,7 @@ export function f(ps: [number, number][], t: number): number {
   for (const [a, b] of ps) s += a * b * t;
   for (const { 0: u } of ps) s += u;
   return s;
-}`, [[[[1, 2], [3, 4]], 0.5]]),
+}`, [[[[1, 2], [3, 4]], 0.5]], { dump: true }),
 P("objParamGrad", `
 /** @differentiable */
 export function f(p: { a: number; b: { c: number; d: number[] } }, t: number): number {
@@ -566,7 +566,7 @@ export function f(p: { a: number; b: { c: number; d: number[] } }, t: number): n
   return s * s;
 }`, [[{ a: 1, b: { c: 2, d: [3, 4] } }, 0.5]]),
 P("wrtSubset", `
-/** @differentiable(wrt: (x, z)) */
+/** @differentiable(wrt: x, z) */
 export function f(x: number, y: number, z: number): number {
   return x * y * z + Math.sin(y * z);
 }`, [[0.7, 1.1, 1.3]], { wrt: [0, 2] }),
