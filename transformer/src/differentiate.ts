@@ -66,10 +66,16 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
   // Analyse the function and every nested function it calls.
   const analyses = new Map<NFunction, Analysis>();
   const analyse = (f: NFunction, loc: Loc | undefined) => {
+    // Local functions first: the type of what they return tells their callers' analysis whether
+    // a call's result is a number.
+    for (const n of f.nested) {
+      const inner = analyse(n.fn, n.loc);
+      n.info.returnType ??= inner.typeOf(n.fn.result);
+    }
     const a = new Analysis(f, loc);
     analyses.set(f, a);
     diagnostics.push(...a.diagnostics.filter((d) => f === nfn || d.severity === "error"));
-    for (const n of f.nested) analyse(n.fn, n.loc);
+    return a;
   };
   analyse(nfn, fn.loc);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };

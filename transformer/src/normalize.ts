@@ -617,7 +617,7 @@ export class Normalizer {
     const name = this.declare(userName);
     this.locals.delete(name); // a function, not a variable
     const names = { jvpName: uniqueName(`${name}$jvp`, this.taken), vjpName: uniqueName(`${name}$vjp`, this.taken) };
-    const info: KnownFunction = { ...names, arity: f.params.length, wrt: f.params.map((_, i) => i), isMethod: false };
+    const info: KnownFunction = { ...names, arity: f.params.length, wrt: f.params.map((_, i) => i), isMethod: false, returnType: f.returnType };
     const entry: NestedFunction = { fn: undefined as unknown as NFunction, info, captures: new Set(), loc };
     this.nestedByName.set(name, entry);
     const marked: MarkedFunction = {
