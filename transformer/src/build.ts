@@ -41,7 +41,9 @@ export const not = (e: Expression): Expression => {
   if (e.type === "UnaryExpression" && e.operator === "!") return e.argument;
   return un("!", e);
 };
-export const and = (a: Expression, b: Expression): Expression => ({ type: "LogicalExpression", operator: "&&", left: a, right: b });
+const isTrue = (e: Expression) => e.type === "BooleanLiteral" && e.value;
+export const and = (a: Expression, b: Expression): Expression =>
+  isTrue(b) ? a : isTrue(a) ? b : { type: "LogicalExpression", operator: "&&", left: a, right: b };
 export const or = (a: Expression, b: Expression): Expression => ({ type: "LogicalExpression", operator: "||", left: a, right: b });
 export const member = (object: Expression, property: string | Expression, computed = typeof property !== "string"): MemberExpression => ({
   type: "MemberExpression",
