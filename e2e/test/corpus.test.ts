@@ -3,6 +3,8 @@
 // primal unchanged, second order where flagged, and operators applied across modules.
 // Failures are also written to e2e/out/corpus-failures.<host>.json (with the function's source).
 
+import { afterAll, describe, test, expect } from "@jest/globals";
+
 import * as fs from "fs";
 import * as path from "path";
 import {

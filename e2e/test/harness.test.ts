@@ -2,6 +2,8 @@
 // hand-written derivatives, the plain compile, and the corpus tables (points are away from
 // kinks, values are finite, `wrt` lists agree with the marks).
 
+import { describe, test, expect } from "@jest/globals";
+
 import {
   assertClose,
   close,

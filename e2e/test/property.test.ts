@@ -3,6 +3,8 @@
 // checked with fast-check: gradient vs finite differences, forward vs reverse, primal
 // unchanged. Seeded: set E2E_SEED to reproduce a printed seed; E2E_RUNS scales the run count.
 
+import { describe, test } from "@jest/globals";
+
 import * as path from "path";
 import fc from "fast-check";
 import { DEFAULT_TOL, assertClose, close, finiteDifferenceGradient, forwardVsReverse, mulberry32 } from "../harness/check";

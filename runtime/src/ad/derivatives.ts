@@ -28,7 +28,10 @@ export interface JvpResult<V = unknown> {
 export interface VjpResult<V = unknown> {
   value: V;
   /** Returns one cotangent per declared parameter (`null`/`undefined` = zero). */
-  pullback: (cotangent: Tangent) => Tangent[];
+  // The cotangent's shape is the result's (a number for a number-valued function), which the
+  // type cannot know here: `any` lets `(b: number) => …` pullbacks be written as they read.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  pullback: (cotangent: any) => Tangent[];
 }
 
 /** Generated forward-mode function: `jvp.call(thisArg, ...args, ...tangents)`. */

@@ -18,13 +18,15 @@ import { zerosLike, type Tangent } from "../ad/tangent.js";
 export type UserVjp<A extends unknown[] = unknown[], R = unknown> = (...args: A) => {
   value: R;
   /** One cotangent for a one-parameter function; otherwise an array with one per parameter. */
-  pullback: (cotangent: Tangent) => unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  pullback: (cotangent: any) => unknown;
 };
 
 /** A user-written forward-mode rule: the value, and a differential taking one tangent per parameter. */
 export type UserJvp<A extends unknown[] = unknown[], R = unknown> = (...args: A) => {
   value: R;
-  differential: (...tangents: Tangent[]) => unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  differential: (...tangents: any[]) => unknown;
 };
 
 /** Rules for {@link registerDerivative}; at least one is required. */
