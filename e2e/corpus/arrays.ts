@@ -205,7 +205,15 @@ export function convolve(signal: number[], kernel: [number, number, number]): nu
   return s;
 }
 
+/** @differentiable */
+export function fillWithInput(x: number): number {
+  const b: number[] = new Array(3).fill(x);
+  b[1] = b[1] * b[2];
+  return b[0] + b[1] + Math.max(b[2]);
+}
+
 export const cases: CorpusCase[] = [
+  { name: "fillWithInput", args: () => [0.7], secondOrder: true },
   { name: "sum", args: () => [[0.5, -1.5, 2.25]] },
   { name: "dotProduct", args: () => [[1, 2, 3], [0.5, -0.25, 0.125]] },
   { name: "norm2", args: () => [[3, -4, 1.5]] },

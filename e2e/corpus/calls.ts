@@ -136,7 +136,19 @@ function pair(x: number): [number, number] {
   return [Math.cos(x), Math.sin(x) * x];
 }
 
+/** @differentiable */
+function scaledByDefault(x: number, y: number = x * 2): number {
+  return x * y;
+}
+
+/** @differentiable */
+export function callsWithDefault(x: number): number {
+  // the omitted argument takes its default, which depends on x
+  return scaledByDefault(x) + scaledByDefault(x, 3);
+}
+
 export const cases: CorpusCase[] = [
+  { name: "callsWithDefault", args: () => [0.7], secondOrder: true },
   { name: "callHelpers", args: () => [0.7, -1.2] },
   { name: "callChain", args: () => [0.9], secondOrder: true },
   { name: "powRec", args: () => [1.1, 11], wrt: [0] },

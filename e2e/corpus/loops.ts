@@ -189,7 +189,33 @@ export function trigRecurrence(x: number, n: number): number {
   return b;
 }
 
+/** @differentiable */
+export function forOfReassigned(x: number): number {
+  // for…of keeps iterating the array it started with
+  let a = [x, 2 * x];
+  let s = 0;
+  for (const v of a) {
+    s += v * v;
+    a = [v, v * 3, v];
+  }
+  return s + a[1];
+}
+
+/** @differentiable */
+export function letWithoutInitInLoop(x: number): number {
+  // `let t;` starts undefined in every iteration
+  let s = 0;
+  for (let i = 0; i < 4; i++) {
+    let t: number | undefined;
+    if (i % 2 === 0) t = x * (i + 1);
+    s += (t ?? 1) * x;
+  }
+  return s;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "forOfReassigned", args: () => [0.7], secondOrder: true },
+  { name: "letWithoutInitInLoop", args: () => [0.7], secondOrder: true },
   { name: "powerLoop", args: () => [1.3, 5], wrt: [0] },
   { name: "taylorExp", args: () => [0.9], secondOrder: true },
   { name: "newtonSqrt", args: () => [2.7], secondOrder: true },

@@ -105,7 +105,14 @@ export function logSumExp2(a: number, b: number): number {
   return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
 }
 
+/** @differentiable */
+export function powAtZeroBase(x: number, y: number): number {
+  // ∂/∂y x^y at x = 0 is 0, not 0·log(0)
+  return x ** y + Math.pow(x, y);
+}
+
 export const cases: CorpusCase[] = [
+  { name: "powAtZeroBase", args: () => [0, 2] },
   { name: "trig", args: () => [0.6], secondOrder: true },
   { name: "inverseTrig", args: () => [0.3], secondOrder: true },
   { name: "angle", args: () => [0.8, 1.7] },

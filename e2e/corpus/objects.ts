@@ -129,7 +129,19 @@ export function renameFields(cfg: { scale: number; offset: number }, x: number):
   return y * y;
 }
 
+/** @differentiable */
+export function numericKeyDestructure(p: number[], x: number): number {
+  const u = x * 3;
+  let s = 0;
+  {
+    const { 0: u } = p;
+    s += u * x;
+  }
+  return s + u;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "numericKeyDestructure", args: () => [[2, 5], 0.7] },
   { name: "pointNorm", args: () => [{ x: 1.2, y: -0.5 }] },
   { name: "distance", args: () => [{ x: 1, y: 2 }, { x: -0.5, y: 0.25 }] },
   { name: "kineticEnergy", args: () => [{ pos: { x: 0.1, y: 0.2 }, vel: { x: 1.5, y: -0.5 }, mass: 2 }] },

@@ -34,7 +34,18 @@ export function countingDown(x: number): number {
   return r;
 }
 
+/** @differentiable */
+export function incInValueIndex(xs: number[], x: number): number {
+  // the target's index is evaluated before the right-hand side's i++ (JavaScript order)
+  const a = [0, 0, 0];
+  let i = 0;
+  a[i] = xs[i++] * x;
+  a[i] = xs[i++] * x * x;
+  return a[0] + 10 * a[1] + 100 * a[2];
+}
+
 export const cases: CorpusCase[] = [
+  { name: "incInValueIndex", args: () => [[1, 2, 3], 0.7] },
   { name: "incDec", args: () => [0.45], secondOrder: true },
   { name: "reverseAndWeigh", args: () => [[1, 2, 3, 4]] },
   { name: "countingDown", args: () => [0.6], secondOrder: true },

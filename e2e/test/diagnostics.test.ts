@@ -127,7 +127,64 @@ export function f(x: number): number {
 }`,
     line: 5,
     column: 3,
-    message: /'b' and 'a' name the same array or object, and 'b' is written through.*a\.slice\(\)/,
+    message: /'b' and 'a' refer to the same array or object, and 'b' is written through; .*store a copy instead \(for an array, `\.slice\(\)`/,
+  },
+  {
+    code: "CT1009",
+    what: "an array stored in another, then written through",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const row = [x, 2];
+  const m: number[][] = [];
+  m.push(row);
+  row[1] = x * x;
+  return m[0][1] + row[1];
+}`,
+    line: 6,
+    column: 3,
+    message: /'m' holds a reference to 'row', and 'row' is written through/,
+  },
+  {
+    code: "CT1009",
+    what: "a shallow copy of nested arrays, written through",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const m = [[x, 2], [3, 4]];
+  const c = m.slice();
+  c[0][1] = x * x;
+  return c[0][1] + m[0][1] * 2;
+}`,
+    line: 5,
+    column: 3,
+    message: /'c' is a shallow copy of 'm' and shares its inner arrays, and 'c' is written through/,
+  },
+  {
+    code: "CT1009",
+    what: "a reference chosen by a conditional, written through",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const a = [1, x];
+  const c = [2, x];
+  const b = x > 0 ? a : c;
+  b[1] = x * x;
+  return a[1] + c[1];
+}`,
+    line: 6,
+    column: 3,
+    message: /'b' and 'a' refer to the same array or object, and 'b' is written through/,
+  },
+  {
+    code: "CT1001",
+    what: "a local function used as a value",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const h = (t: number) => t * x;
+  const hs = [h];
+  return x;
+}`,
+    line: 5,
+    column: 15,
+    message: /the local function 'h' is used as a value \(stored or passed\); local functions can only be called/,
   },
   {
     code: "CT1005",

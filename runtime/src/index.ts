@@ -44,4 +44,4 @@ export {
   type VjpFunction,
   type VjpResult,
 } from "./ad/derivatives.js";
-export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent } from "./ad/tangent.js";
+export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent, sumElements } from "./ad/tangent.js";

@@ -53,6 +53,7 @@ describe("@cotangent/runtime as built", () => {
         "registerDerivative",
         "scaleTangent",
         "secondOrder",
+        "sumElements",
         "valueWithDifferential",
         "valueWithGradient",
         "valueWithPullback",

@@ -121,3 +121,13 @@ describe("registerDerivative", () => {
     expect(gradient(sum)(1, 2, 3)).toEqual([1, 1, 1]);
   });
 });
+
+describe("registerDerivative with { replace: true }", () => {
+  it("replaces the modes given and keeps the others (one @derivative per mode)", () => {
+    const cube = (x: number) => x * x * x;
+    registerDerivative(cube, { vjp: (x: number) => ({ value: cube(x), pullback: (g: number) => 3 * x * x * g }) });
+    registerDerivative(cube, { jvp: (x: number) => ({ value: cube(x), differential: (dx: number) => 3 * x * x * dx }) }, { replace: true });
+    expect(gradient(cube)(2)).toBe(12);
+    expect(derivative(cube)(2)).toBe(12);
+  });
+});

@@ -42,10 +42,6 @@ export class Analysis {
   readonly types = new Map<string, TypeIR>();
   readonly active = new Set<string>();
   readonly diagnostics: Diagnostic[] = [];
-  /** Where each local or parameter is first written through (element/field write, push). */
-  private readonly writtenThrough = new Map<string, Loc | undefined>();
-  /** `b = a` of arrays/objects: two names for one value. */
-  private readonly aliases: { target: string; source: string; loc: Loc | undefined }[] = [];
 
   constructor(
     readonly fn: NFunction,
@@ -57,44 +53,138 @@ export class Analysis {
   }
 
   /**
-   * Derivatives treat arrays and objects as values. Writing into a parameter (the caller's array)
-   * or through a second name for the same array would make the derivative disagree with the
-   * function, so both are errors that say how to copy instead.
+   * Derivatives treat arrays and objects as values. Writing into a parameter (the caller's array),
+   * or writing through one of two references to the same array, would make the derivative
+   * disagree with the function, so both are errors that say how to copy instead.
+   *
+   * References are shared by `b = a` (also through `?:`, `&&`, `withoutDerivative`), by storing an
+   * array in another (`m.push(row)`, `m[0] = row`, `{ v: a }`, `[row]`), and by `slice()` of an
+   * array of arrays (a shallow copy shares the inner arrays).
    */
   private checkWritesThrough(): void {
     const fn = this.fn;
+    /** `same`: a is (part of) b — `depth` levels below b's root; writes into b above that level do not reach a. */
+    type Share = { kind: "same" | "contains" | "elements"; a: string; b: string; depth: number; loc: Loc | undefined };
+    const shares: Share[] = [];
+    const writes: { root: string; depth: number; loc: Loc | undefined }[] = [];
+    const depthOf = (t: Expression) => {
+      let d = 0;
+      for (let e = t; e.type === "MemberExpression"; e = e.object) d++;
+      return d;
+    };
+    const isRef = (e: Expression) => {
+      const k = this.typeOf(e).kind;
+      return k !== "number" && k !== "boolean" && k !== "string";
+    };
+    /** Roots of the arrays/objects the value of `e` is (`same`) or holds references to (`contains`). */
+    const refs = (e: Expression, out: { same: [string, number][]; contains: string[]; elements: string[] }, inside = false): void => {
+      switch (e.type) {
+        case "Identifier":
+        case "MemberExpression": {
+          const root = rootOf(e);
+          // Only this function's own arrays can be written through (globals and captures cannot).
+          const own = root !== undefined && (fn.locals.has(root) || fn.params.some((p) => p.name === root));
+          if (own && isRef(e)) {
+            if (inside) out.contains.push(root!);
+            else out.same.push([root!, depthOf(e)]);
+          }
+          return;
+        }
+        case "ConditionalExpression":
+          refs(e.consequent, out, inside);
+          refs(e.alternate, out, inside);
+          return;
+        case "LogicalExpression":
+          refs(e.left, out, inside);
+          refs(e.right, out, inside);
+          return;
+        case "ArrayExpression":
+          for (const x of e.elements) if (x && x.type !== "SpreadElement") refs(x, out, true);
+          return;
+        case "ObjectExpression":
+          for (const p of e.properties) if (p.type === "ObjectProperty") refs(p.value, out, true);
+          return;
+        case "CallExpression": {
+          // withoutDerivative(a) is a itself (zerosLike, the other such intrinsic, returns a fresh value).
+          const c = e.callee;
+          const passThrough =
+            (c.type === "Identifier" && c.name === "withoutDerivative") ||
+            (c.type === "MemberExpression" && c.property.type === "Identifier" && c.property.name === "withoutDerivative");
+          if (passThrough && e.arguments[0] && e.arguments[0].type !== "SpreadElement") refs(e.arguments[0], out, inside);
+          if (isArrayCopy(e)) {
+            const source = (e.callee as { object: Expression }).object;
+            const t = this.typeOf(source);
+            const root = rootOf(source);
+            const nested = t.kind === "array" ? t.element.kind !== "number" : t.kind === "tuple" ? t.elements.some((x) => x.kind !== "number") : true;
+            if (root && nested) out.elements.push(root);
+          }
+          return;
+        }
+        default:
+          return;
+      }
+    };
+    const share = (holder: string | undefined, value: Expression, loc: Loc | undefined, stored: boolean) => {
+      if (!holder) return;
+      const out = { same: [] as [string, number][], contains: [] as string[], elements: [] as string[] };
+      refs(value, out, stored);
+      for (const [r, depth] of out.same) shares.push({ kind: "same", a: holder, b: r, depth, loc });
+      for (const r of out.contains) shares.push({ kind: "contains", a: holder, b: r, depth: 0, loc });
+      for (const r of out.elements) shares.push({ kind: "elements", a: holder, b: r, depth: 0, loc });
+    };
     const visit = (ss: NStmt[]) => {
       for (const s of ss) {
-        const root = s.k === "assign" && s.target.type === "MemberExpression" ? rootOf(s.target) : s.k === "push" ? rootOf(s.array) : undefined;
-        if (root && !this.writtenThrough.has(root)) this.writtenThrough.set(root, s.origin);
-        if (s.k === "assign" && s.target.type === "Identifier" && (s.value.type === "Identifier" || s.value.type === "MemberExpression")) {
-          const t = this.typeOf(s.value).kind;
-          const source = rootOf(s.value);
-          if (source && t !== "number" && t !== "boolean" && t !== "string") this.aliases.push({ target: s.target.name, source, loc: s.origin });
-        }
-        if (s.k === "if") {
+        if (s.k === "assign") {
+          if (s.target.type === "MemberExpression") {
+            writes.push({ root: rootOf(s.target)!, depth: depthOf(s.target), loc: s.origin });
+            share(rootOf(s.target), s.value, s.origin, true);
+          } else share(s.target.name, s.value, s.origin, false);
+        } else if (s.k === "push") {
+          writes.push({ root: rootOf(s.array)!, depth: depthOf(s.array) + 1, loc: s.origin });
+          share(rootOf(s.array), s.value, s.origin, true);
+        } else if (s.k === "if") {
           visit(s.then);
           visit(s.else);
         } else if (s.k === "loop") visit(s.body);
       }
     };
     visit(fn.body);
-    for (const p of fn.params) {
-      if (!this.writtenThrough.has(p.name)) continue;
+    const params = new Set(fn.params.map((p) => p.name));
+    const reported = new Set<string>();
+    for (const w of writes) {
+      if (!params.has(w.root) || reported.has(w.root)) continue;
+      reported.add(w.root);
       this.note(
         CODES.writeToCapture,
-        `it writes into its parameter '${p.name}', which belongs to the caller; derivatives treat arguments as values, so a caller would not see this write. Write into a copy instead: \`const copy = ${p.name}.slice();\``,
-        this.writtenThrough.get(p.name),
+        `it writes into its parameter '${w.root}', which belongs to the caller; derivatives treat arguments as values, so a caller would not see this write. Write into a copy instead: \`const copy = ${w.root}.slice();\``,
+        w.loc,
       );
     }
-    for (const a of this.aliases) {
-      const written = this.writtenThrough.has(a.target) ? a.target : this.writtenThrough.has(a.source) ? a.source : undefined;
-      if (!written || fn.params.some((p) => p.name === written)) continue;
+    const label = (name: string) => (name.startsWith("$") ? "a value computed here" : `'${name}'`);
+    for (const sh of shares) {
+      // Which writes reach the shared storage: any write through either name of the same array;
+      // for a stored array, writes into it, or into the holder's elements (depth 2 and more).
+      const hits = writes.filter((w) =>
+        sh.kind === "same"
+          ? (w.root === sh.a && w.depth >= 1) || (w.root === sh.b && w.depth > sh.depth)
+          : sh.kind === "contains"
+            ? (w.root === sh.b && w.depth >= 1) || (w.root === sh.a && w.depth >= 2)
+            : (w.root === sh.a || w.root === sh.b) && w.depth >= 2,
+      );
+      const hit = hits.find((w) => !params.has(w.root));
+      if (!hit) continue;
+      const how =
+        sh.kind === "same"
+          ? `${label(sh.a)} and ${label(sh.b)} refer to the same array or object`
+          : sh.kind === "contains"
+            ? `${label(sh.a)} holds a reference to ${label(sh.b)}`
+            : `${label(sh.a)} is a shallow copy of ${label(sh.b)} and shares its inner arrays`;
       this.note(
         CODES.aliasedWrite,
-        `'${a.target}' and '${a.source}' name the same array or object, and '${written}' is written through; derivatives treat arrays as values, so copy it instead: \`${a.target} = ${a.source}.slice()\``,
-        a.loc,
+        `${how}, and '${hit.root}' is written through; derivatives treat arrays as values, so store a copy instead (for an array, \`.slice()\`; for nested arrays, copy each level)`,
+        sh.loc,
       );
+      return; // one is enough to explain the problem
     }
   }
 
@@ -119,6 +209,7 @@ export class Analysis {
         return { kind: "string" };
       case "Identifier":
         if (e.name === "NaN" || e.name === "Infinity") return NUMBER;
+        if (e.name === "undefined") return PENDING; // `let t;`: says nothing about what t will hold
         return this.types.get(e.name) ?? (this.inferring && this.fn.locals.has(e.name) ? PENDING : UNKNOWN);
       case "BinaryExpression":
         if (COMPARISON.has(e.operator)) return BOOLEAN;
@@ -263,6 +354,7 @@ export class Analysis {
           return !!rule && e.arguments.some((a) => a.type !== "SpreadElement" && this.isActive(a));
         }
         if (isArrayCopy(e)) return this.isActive((e.callee as { object: Expression }).object);
+        if (isArrayFill(e)) return this.isActive(e.arguments[0] as Expression | undefined);
         return false; // withoutDerivative, Array fill (user calls were hoisted)
       case "ArrayExpression":
         return e.elements.some((x) => x && x.type !== "SpreadElement" && this.isActive(x));

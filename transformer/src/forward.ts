@@ -26,7 +26,7 @@ import {
 import type { Expression, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { Names } from "./naming.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
-import { isArrayCopy } from "./normalize.js";
+import { isArrayCopy, isArrayFill } from "./normalize.js";
 import { add, BINARY_RULES, MATH_RULES, mul, neg, type Partial } from "./rules.js";
 
 export interface GenContext {
@@ -88,6 +88,11 @@ export class ForwardGenerator {
           // The tangent of a copy is a copy of the tangent.
           const t = this.tangent((e.callee as { object: Expression }).object);
           return t && call(member(t, "slice"), []);
+        }
+        if (isArrayFill(e)) {
+          // new Array(n).fill(x): the tangent is new Array(n).fill(dx).
+          const v = e.arguments[0] as Expression;
+          return call(clone(e.callee), [this.materialize(this.tangent(v), v)]);
         }
         if (!isMath(e.callee)) return null;
         return this.chainRule(MATH_RULES[e.callee.property.name], e.arguments as Expression[]);

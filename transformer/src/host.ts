@@ -49,12 +49,14 @@ export interface Mark {
  * comment's text (with or without the comment delimiters). Returns undefined when there is none.
  */
 export function parseJSDocMark(comment: string): Mark | undefined {
-  const diff = /@differentiable\b(?:\s*\(([^)]*)\))?/.exec(comment);
+  // `@differentiable`, `@differentiable(wrt: x, z)`, and Swift's `@differentiable(wrt: (x, z))`.
+  const diff = /@differentiable\b(?:[ \t]*\(([^\n]*)\))?/.exec(comment);
   if (diff) {
     const args = diff[1]?.trim();
     if (!args) return { kind: "differentiable" };
     const m = /^wrt\s*:\s*(.*)$/s.exec(args);
     const wrt = (m ? m[1]! : args)
+      .replace(/^\((.*)\)$/s, "$1")
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean);

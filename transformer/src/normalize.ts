@@ -257,7 +257,9 @@ export class Normalizer {
           if (d.id.type === "Identifier") {
             const declared = d.id.typeAnnotation;
             if (!d.init) {
-              this.declare(d.id.name, declared);
+              // Each execution of `let t;` (each loop iteration) starts it at undefined again.
+              const name = this.declare(d.id.name, declared);
+              if (s.kind !== "var" && this.loop) out.push({ k: "assign", target: id(name, d.id.loc), value: undef(), origin });
               continue;
             }
             const r = this.expr(d.init);
@@ -380,9 +382,27 @@ export class Normalizer {
     const target = this.target(left);
     if (!target) return [];
     const r = this.expr(e.right);
+    // JavaScript evaluates the target's keys before the right-hand side: when the right-hand side
+    // needed statements of its own (`a[i] = xs[i++]`), fix the keys in temporaries first.
+    const keys: NStmt[] = r.pre.length ? this.freezeKeys(target.expr, origin) : [];
     let value = r.expr;
     if (op !== "=") value = bin(op.slice(0, -1), clone(target.expr), value, e.loc);
-    return [...target.pre, ...r.pre, { k: "assign", target: target.expr, value, origin }];
+    return [...target.pre, ...keys, ...r.pre, { k: "assign", target: target.expr, value, origin }];
+  }
+
+  /** Replaces non-literal computed keys of a member target (in place) by temporaries assigned now. */
+  private freezeKeys(t: Target, origin: Loc | undefined): NStmt[] {
+    const out: NStmt[] = [];
+    let e: Expression = t;
+    while (e.type === "MemberExpression") {
+      if (e.computed && e.property.type !== "NumericLiteral" && e.property.type !== "StringLiteral") {
+        const tmp = this.fresh("$key");
+        out.unshift({ k: "assign", target: id(tmp), value: e.property, origin });
+        e.property = id(tmp);
+      }
+      e = e.object;
+    }
+    return out;
   }
 
   /** An assignment target: the root must be a local of this function. */
@@ -447,10 +467,19 @@ export class Normalizer {
             this.error(CODES.unsupportedSyntax, "rest and computed keys in object destructuring are not supported", prop.loc);
             continue;
           }
-          const key = prop.key.type === "Identifier" ? prop.key.name : prop.key.type === "StringLiteral" ? prop.key.value : undefined;
-          if (key === undefined) continue;
+          const k = prop.key;
+          if (k.type === "NumericLiteral") {
+            const et = t?.kind === "array" ? t.element : t?.kind === "tuple" ? t.elements[k.value] : undefined;
+            bind(prop.value, index(clone(v), k.value), et);
+            continue;
+          }
+          const key = k.type === "Identifier" ? k.name : k.type === "StringLiteral" ? k.value : undefined;
+          if (key === undefined) {
+            this.error(CODES.unsupportedSyntax, "this key in object destructuring is not supported", prop.loc);
+            continue;
+          }
           const ft = t?.kind === "object" ? t.fields[key] : undefined;
-          bind(prop.value, member(clone(v), key), ft);
+          bind(prop.value, IDENTIFIER.test(key) ? member(clone(v), key) : member(clone(v), { type: "StringLiteral", value: key }, true), ft);
         }
       } else {
         this.error(CODES.unsupportedSyntax, "this destructuring target is not supported", pat.loc);
@@ -520,7 +549,9 @@ export class Normalizer {
     const right = this.expr(s.right);
     const init: NStmt[] = [...right.pre];
     let seq = right.expr;
-    if (seq.type !== "Identifier") {
+    // JavaScript iterates the array the expression had when the loop started, even if the body
+    // assigns the variable another one.
+    if (seq.type !== "Identifier" || (s.right.type === "Identifier" && assignsTo(s.body, s.right.name))) {
       const tmp = this.fresh("$items");
       init.push({ k: "assign", target: id(tmp), value: seq, origin });
       seq = id(tmp);
@@ -664,6 +695,14 @@ export class Normalizer {
             return undef();
           }
           const local = this.resolve(x.name);
+          if (local !== undefined && this.lookupNested(local)) {
+            this.error(
+              CODES.unsupportedSyntax,
+              `the local function '${x.name}' is used as a value (stored or passed); local functions can only be called`,
+              x.loc,
+            );
+            return undef();
+          }
           if (local !== undefined) return { ...x, name: local, typeAnnotation: undefined };
           // A name of the enclosing function (nested functions capture it under its renamed name).
           const outerName = this.outer?.resolveDeep(x.name);
@@ -838,7 +877,8 @@ export class Normalizer {
         this.error(CODES.unknownMathFunction, `Math.${fname} has no derivative`, x.loc);
       }
       const a = args();
-      // Math.max(a, b, c) → Math.max(Math.max(a, b), c): the rules are binary.
+      // Math.max(a) is a; Math.max(a, b, c) → Math.max(Math.max(a, b), c): the rules are binary.
+      if ((fname === "max" || fname === "min") && a.length === 1) return a[0]!;
       if ((fname === "max" || fname === "min") && a.length > 2) {
         return a.slice(1).reduce((acc, v) => call(clone(callee), [acc, v], x.loc), a[0]!);
       }
@@ -879,17 +919,19 @@ export class Normalizer {
     });
     const callee = x.callee;
     let ncall: NCall;
+    // Omitted trailing arguments are passed as undefined, so tangents line up with parameters.
+    const padded = (info: KnownFunction) => [...args, ...Array.from({ length: Math.max(0, info.arity - args.length) }, () => undef())];
     if (callee.type === "Identifier") {
       const local = this.resolveDeep(callee.name);
       const nested = local !== undefined ? this.lookupNested(local) : undefined;
       const known = local === undefined ? this.ctx.known.get(callee.name) : undefined;
-      if (nested) ncall = { kind: "known", name: local!, info: nested.info, args, callee: id(local!, callee.loc) };
-      else if (known) ncall = { kind: "known", name: callee.name, info: known, args, callee: { ...callee } };
+      if (nested) ncall = { kind: "known", name: local!, info: nested.info, args: padded(nested.info), callee: id(local!, callee.loc) };
+      else if (known) ncall = { kind: "known", name: callee.name, info: known, args: padded(known), callee: { ...callee } };
       else ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
     } else if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
       const object = lower(callee.object);
       const method = this.ctx.knownMethods.get(callee.property.name);
-      if (method) ncall = { kind: "method", object, name: callee.property.name, info: method, args, callee: { ...callee, object } };
+      if (method) ncall = { kind: "method", object, name: callee.property.name, info: method, args: padded(method), callee: { ...callee, object } };
       else ncall = { kind: "dynamic", callee: { ...callee, object }, thisArg: object, args };
     } else {
       ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
@@ -897,6 +939,8 @@ export class Normalizer {
     return [...pre, { k: "call", target, call: ncall, origin }];
   }
 }
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 function patternNames(p: Pattern): string[] {
   switch (p.type) {
@@ -913,6 +957,17 @@ function patternNames(p: Pattern): string[] {
     default:
       return [];
   }
+}
+
+/** Does `node` assign the variable `name` (`name = …`, `name += …`, `name++`)? Shadowing is ignored: conservative. */
+function assignsTo(node: unknown, name: string): boolean {
+  if (!node || typeof node !== "object") return false;
+  if (Array.isArray(node)) return node.some((n) => assignsTo(n, name));
+  const n = node as Expression;
+  if (n.type === "AssignmentExpression" && patternNames(n.left as Pattern).includes(name)) return true;
+  if (n.type === "UpdateExpression" && n.argument.type === "Identifier" && n.argument.name === name) return true;
+  for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation" && assignsTo(v, name)) return true;
+  return false;
 }
 
 function countReads(e: unknown, name: string): number {

@@ -30,7 +30,7 @@ import {
 import { declareAll, primalCall, stampLocations, type GenContext } from "./forward.js";
 import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
-import { isArrayCopy } from "./normalize.js";
+import { isArrayCopy, isArrayFill } from "./normalize.js";
 import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
 
 interface Generated {
@@ -251,6 +251,8 @@ export class ReverseGenerator {
         if (isMath(e.callee)) this.partials(MATH_RULES[e.callee.property.name] ?? undefined, e.arguments as Expression[], g, out);
         // A copy passes its cotangent straight to the original.
         else if (isArrayCopy(e)) this.backprop((e.callee as { object: Expression }).object, g, out, maybeNull);
+        // Every element of new Array(n).fill(x) is x: x gets the sum of their cotangents.
+        else if (isArrayFill(e)) this.backprop(e.arguments[0] as Expression, call(this.rt("sumElements"), [clone(g)]), out);
         return;
       case "ConditionalExpression": {
         const a: Statement[] = [];

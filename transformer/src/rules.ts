@@ -52,7 +52,13 @@ export const BINARY_RULES: Record<string, Partial> = {
   "**": ([l, r], i) =>
     i === 0
       ? mul(c(r!), bin("**", c(l!), isNum(r!) ? num((r as { value: number }).value - 1) : bin("-", c(r!), num(1))))
-      : mul(bin("**", c(l!), c(r!)), M("log", l!)),
+      : // ∂/∂y x^y = x^y·ln x, which is 0 (not 0·-∞) at x = 0
+        {
+          type: "ConditionalExpression",
+          test: bin("===", c(l!), num(0)),
+          consequent: num(0),
+          alternate: mul(bin("**", c(l!), c(r!)), M("log", l!)),
+        },
   // a % b = a - b·trunc(a / b)
   "%": ([l, r], i) => (i === 0 ? num(1) : neg(M("trunc", bin("/", c(l!), c(r!))))),
 };

@@ -162,6 +162,22 @@ export function accumulate(acc: unknown, b: unknown): Tangent {
 }
 
 /**
+ * The sum of the elements of an array of numbers (`null` counts as zero): the cotangent that
+ * `new Array(n).fill(x)` sends back to `x`. Called by generated code.
+ *
+ * @example
+ * sumElements([1, 2, null, 4]); // 7
+ */
+export function sumElements(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === "number") return v;
+  const items = v as ArrayLike<unknown>;
+  let total = 0;
+  for (let i = 0; i < items.length; i++) total += sumElements(items[i]);
+  return total;
+}
+
+/**
  * `v * s` for a tangent: every number in `v` multiplied by the number `s`; zero stays `null`.
  * Returns a fresh value.
  *

@@ -89,7 +89,7 @@ function adaptJvp(user: UserJvp, name: string, arity: number): JvpFunction {
  * functions) or an array with one per parameter; `jvp(...args)` returns `{ value, differential }`
  * whose differential takes one tangent per parameter. Zero tangents/cotangents arrive as zeros of
  * the right shape, never `null`. Throws CT3004 if `fn` already has derivatives, unless
- * `{ replace: true }`. Returns `fn`.
+ * `{ replace: true }`, which replaces the modes given and keeps a mode not given. Returns `fn`.
  *
  * @example
  * registerDerivative(Math.hypot, {
@@ -140,8 +140,10 @@ export function registerDerivative<F extends AnyFunction>(
     name,
     arity,
     wrt: Array.from({ length: arity }, (_, i) => i),
-    vjp: vjp && adaptVjp(vjp as UserVjp, name, arity),
-    jvp: jvp && adaptJvp(jvp as UserJvp, name, arity),
+    // With { replace: true } the modes given replace the existing ones; a mode not given is kept
+    // (so one `@derivative` for the pullback and another for the differential can both register).
+    vjp: vjp ? adaptVjp(vjp as UserVjp, name, arity) : existing?.vjp,
+    jvp: jvp ? adaptJvp(jvp as UserJvp, name, arity) : existing?.jvp,
     fn,
   });
   registry.derivatives.set(fn, record);
