@@ -187,6 +187,28 @@ export function f(x: number): number {
     message: /the local function 'h' is used as a value \(stored or passed\); local functions can only be called/,
   },
   {
+    code: "CT1011",
+    what: "a differentiated parameter whose type is not Differentiable",
+    source: `/** @differentiable */
+export function f(x: number, label: string): number {
+  return x * label.length;
+}`,
+    line: 3,
+    column: 30,
+    message: /with respect to parameters whose type is Differentiable .* 'label' is string; restrict it with \/\*\* @differentiable\(wrt: x\) \*\//,
+  },
+  {
+    code: "CT1011",
+    what: "a result whose type is not Differentiable",
+    source: `/** @differentiable */
+export function f(x: number): string {
+  return String(x);
+}`,
+    line: 3,
+    column: 17,
+    message: /its result type string is not Differentiable/,
+  },
+  {
     code: "CT1005",
     what: "a closure capturing an active value",
     source: `/** @differentiable */
@@ -266,6 +288,22 @@ describe.each(HOSTS)("%s host", (host, compile) => {
 });
 
 describe("warnings", () => {
+  test("babel: step functions and '%' by an active divisor warn (CT1102) and still compile", () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const m = compileWithBabel(
+        HEADER + `/** @differentiable */\nexport function f(x: number, y: number): number {\n  return Math.round(x) * y + x % y;\n}`,
+        "warning-step.ts",
+      );
+      expect(typeof m.f).toBe("function");
+      const text = warn.mock.calls.map((c) => String(c[0])).join("\n");
+      expect(text).toMatch(/warning-step\.ts:4:10 - warning CT1102: in 'f': Math\.round has a zero derivative/);
+      expect(text).toMatch(/warning-step\.ts:4:28 - warning CT1102: in 'f': '%' by a divisor that depends on the differentiated inputs/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   test("babel: a result that does not depend on the inputs warns (CT1101) and still compiles", () => {
     const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
     try {

@@ -403,6 +403,10 @@ export class Analysis {
     this.diagnostics.push(notDifferentiable(code, this.fn.name, this.fnLoc, message, loc));
   }
 
+  private warn(message: string, loc: Loc | undefined): void {
+    this.diagnostics.push(makeDiagnostic(CODES.zeroDerivative, `in '${this.fn.name}': ${message}`, loc, [], "warning"));
+  }
+
   private check(): void {
     const fn = this.fn;
     const checkExpr = (e: Expression | null | undefined): void => {
@@ -431,6 +435,16 @@ export class Analysis {
         );
       if (e.type === "UnaryExpression" && e.operator === "~" && this.isActive(e.argument))
         this.note(CODES.nonDifferentiableOperation, "the bitwise operator '~' is not differentiable; use withoutDerivative(...)", e.loc);
+      if (e.type === "CallExpression" && isMath(e.callee) && MATH_RULES[e.callee.property.name] === null && e.arguments.some((a) => this.isActive(a as Expression)))
+        this.warn(
+          `Math.${e.callee.property.name} has a zero derivative wherever it has one, so no derivative flows through it; write Math.${e.callee.property.name}(withoutDerivative(...)) to say that is intended`,
+          e.loc,
+        );
+      if (e.type === "BinaryExpression" && e.operator === "%" && this.isActive(e.right))
+        this.warn(
+          "'%' by a divisor that depends on the differentiated inputs is only piecewise differentiable (∂(a % b)/∂b = -trunc(a / b), with jumps); use withoutDerivative(...) on the divisor if it is meant as a constant",
+          e.loc,
+        );
       for (const [k, v] of Object.entries(e)) {
         if (k === "loc" || k === "typeAnnotation") continue;
         if (Array.isArray(v)) v.forEach((x) => x && typeof x === "object" && "type" in x && checkExpr(x as Expression));
@@ -467,7 +481,19 @@ export class Analysis {
             if (!anyActive) break;
             if (c.kind === "dynamic") {
               const callee = c.callee;
-              if (callee.type === "Identifier" && conversions.has(callee.name)) {
+              const info = c.calleeInfo;
+              if (info && !info.hasDerivative && !conversions.has(info.name)) {
+                const d = notDifferentiable(
+                  CODES.noDerivative,
+                  fn.name,
+                  this.fnLoc,
+                  `it calls '${info.name}' on a value that depends on the differentiated inputs, and '${info.name}' has no derivative; mark '${info.name}' /** @differentiable */ where it is defined, register one with registerDerivative(${info.name}, { vjp, jvp }), or pass withoutDerivative(...) if the call is meant as a constant`,
+                  s.origin,
+                );
+                if (info.declaration)
+                  d.notes.push({ message: `'${info.name}' is declared here`, loc: info.declaration.loc, fileName: info.declaration.fileName });
+                this.diagnostics.push(d);
+              } else if (callee.type === "Identifier" && conversions.has(callee.name)) {
                 this.note(
                   CODES.nonDifferentiableOperation,
                   `the conversion '${callee.name}(...)' is not differentiable; use withoutDerivative(...) if a constant is intended`,
@@ -505,6 +531,27 @@ export class Analysis {
     };
     visit(fn.body);
     checkExpr(fn.result);
+    const notDifferentiableKind = (t: TypeIR | undefined) =>
+      t && (t.kind === "string" || t.kind === "boolean" || t.kind === "nondiff" || t.kind === "void" || t.kind === "function");
+    const describe = (t: TypeIR) => (t.kind === "nondiff" || t.kind === "unknown" ? (t.text ?? t.kind) : t.kind);
+    const nondiffParams = fn.wrt.map((i) => fn.params[i]!).filter((p) => notDifferentiableKind(p.type));
+    if (nondiffParams.length) {
+      const ok = fn.wrt.map((i) => fn.params[i]!).filter((p) => !notDifferentiableKind(p.type)).map((p) => p.name);
+      for (const p of nondiffParams)
+        this.note(
+          CODES.notDifferentiableType,
+          `it can only be differentiated with respect to parameters whose type is Differentiable (numbers, and arrays and objects of numbers), and '${p.name}' is ${describe(p.type!)}; ${
+            ok.length ? `restrict it with /** @differentiable(wrt: ${ok.join(", ")}) */` : "mark the parameter that should be differentiated with wrt"
+          }`,
+          p.loc,
+        );
+    }
+    if (notDifferentiableKind(fn.returnType))
+      this.note(
+        CODES.notDifferentiableType,
+        `its result type ${describe(fn.returnType!)} is not Differentiable; a differentiable function returns numbers, or arrays and objects of numbers`,
+        this.fnLoc,
+      );
     for (const n of fn.nested) {
       for (const cap of n.captures) {
         if (this.active.has(cap))

@@ -41,6 +41,8 @@ export type Severity = "error" | "warning";
 export interface DiagnosticNote {
   message: string;
   loc?: Loc;
+  /** When the note is in another file than the diagnostic (a callee declared elsewhere). */
+  fileName?: string;
 }
 
 export interface Diagnostic {

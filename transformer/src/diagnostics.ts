@@ -24,8 +24,14 @@ export const CODES = {
   unsupportedParameter: "CT1008",
   /** Two names for one array or object, written through one of them. */
   aliasedWrite: "CT1009",
+  /** A call, on an active value, to a function that has no derivative (known from types). */
+  noDerivative: "CT1010",
+  /** A differentiated parameter or the result has a type that is not Differentiable. */
+  notDifferentiableType: "CT1011",
   /** The result does not depend on any differentiated parameter. */
   resultNotActive: "CT1101",
+  /** A step function (Math.round, floor, …) or `%` by an active divisor: a derivative that is zero or piecewise. */
+  zeroDerivative: "CT1102",
   /** A bug in Cotangent itself (the host caught an exception from the core). */
   internalError: "CT9000",
 } as const;
@@ -80,7 +86,7 @@ export function formatDiagnostic(d: Diagnostic, source: string, fileName: string
   const parts = [`${where} - ${d.severity} ${d.code}: ${d.message}`];
   if (d.loc) parts.push(codeFrame(source, d.loc));
   for (const note of d.notes) {
-    const at = note.loc ? ` (${fileName}:${note.loc.line}:${note.loc.column + 1})` : "";
+    const at = note.loc ? ` (${note.fileName ?? fileName}:${note.loc.line}:${note.loc.column + 1})` : "";
     parts.push(`note: ${note.message}${at}`);
   }
   return parts.join("\n");

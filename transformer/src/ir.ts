@@ -95,6 +95,22 @@ export interface CallExpression extends Base {
   callee: Expression;
   arguments: (Expression | SpreadElement)[];
   optional?: boolean;
+  /** What a host with a type checker knows about the function called (absent: unknown). */
+  calleeInfo?: CalleeInfo;
+}
+
+/** Facts about a called function that only a type checker can give (the ts-patch host fills these). */
+export interface CalleeInfo {
+  /** The name to show in messages. */
+  name: string;
+  /**
+   * false: the function has no derivative — not marked, no `@derivative(of:)`, not a runtime
+   * primitive — so a call on an active value is an error. true: it has one. Absent: unknown (the
+   * call is left to the run-time lookup).
+   */
+  hasDerivative: boolean;
+  /** Where the function is declared, for the note that suggests marking it. */
+  declaration?: { fileName: string; loc: Loc };
 }
 export interface NewExpression extends Base {
   type: "NewExpression";

@@ -5,7 +5,7 @@
 // break, continue and early return are lowered to flags); one result expression at the end.
 
 import type { KnownFunction } from "./api.js";
-import type { Expression, Identifier, Loc, MemberExpression, Statement, TypeIR } from "./ir.js";
+import type { CalleeInfo, Expression, Identifier, Loc, MemberExpression, Statement, TypeIR } from "./ir.js";
 
 /** Where an assignment writes: a variable, or an element/field path below one. */
 export type Target = Identifier | MemberExpression;
@@ -16,7 +16,7 @@ export type NCall =
   /** `obj.m(…)` where `m` is a marked method: `obj[m$vjp](…)`. */
   | { kind: "method"; object: Expression; name: string; info: KnownFunction; args: Expression[]; callee: Expression }
   /** Anything else: the runtime looks the derivatives up on the function object. */
-  | { kind: "dynamic"; callee: Expression; thisArg: Expression | null; args: Expression[] };
+  | { kind: "dynamic"; callee: Expression; thisArg: Expression | null; args: Expression[]; calleeInfo?: CalleeInfo };
 
 interface NBase {
   /** The user's statement this came from: generated code maps here and quotes it in `// grad of:`. */
@@ -43,7 +43,9 @@ export interface NLocal {
 export interface NFunction {
   name: string;
   /** Defaults were moved into the body (`if (y === undefined) y = …`). */
-  params: { name: string; type?: TypeIR }[];
+  params: { name: string; type?: TypeIR; loc?: Loc }[];
+  /** The declared result type, when the source had one. */
+  returnType?: TypeIR;
   wrt: number[];
   locals: Map<string, NLocal>;
   body: NStmt[];

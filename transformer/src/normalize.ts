@@ -120,13 +120,13 @@ export class Normalizer {
         this.scopes[0]!.set(pattern.name, pattern.name);
         this.paramNames.add(pattern.name);
         this.taken.add(pattern.name);
-        params.push({ name: pattern.name, type: pattern.typeAnnotation });
+        params.push({ name: pattern.name, type: pattern.typeAnnotation, loc: p.loc });
         paramUserNames.push(pattern.name);
         if (dflt) pre.push(this.defaultValue(pattern.name, dflt, p.loc));
       } else if (pattern.type === "ArrayPattern" || pattern.type === "ObjectPattern") {
         const name = uniqueName(`$arg${i}`, this.taken);
         this.paramNames.add(name);
-        params.push({ name, type: pattern.typeAnnotation });
+        params.push({ name, type: pattern.typeAnnotation, loc: p.loc });
         paramUserNames.push(undefined);
         if (dflt) pre.push(this.defaultValue(name, dflt, p.loc));
         pre.push(...this.destructure(pattern, id(name), p.loc, pattern.typeAnnotation));
@@ -194,6 +194,7 @@ export class Normalizer {
       resultOrigin,
       nested: this.nested,
       usesThis: this.usesThis,
+      returnType: fn.returnType,
     };
   }
 
@@ -927,12 +928,12 @@ export class Normalizer {
       const known = local === undefined ? this.ctx.known.get(callee.name) : undefined;
       if (nested) ncall = { kind: "known", name: local!, info: nested.info, args: padded(nested.info), callee: id(local!, callee.loc) };
       else if (known) ncall = { kind: "known", name: callee.name, info: known, args: padded(known), callee: { ...callee } };
-      else ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
+      else ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args, calleeInfo: x.calleeInfo };
     } else if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
       const object = lower(callee.object);
       const method = this.ctx.knownMethods.get(callee.property.name);
       if (method) ncall = { kind: "method", object, name: callee.property.name, info: method, args: padded(method), callee: { ...callee, object } };
-      else ncall = { kind: "dynamic", callee: { ...callee, object }, thisArg: object, args };
+      else ncall = { kind: "dynamic", callee: { ...callee, object }, thisArg: object, args, calleeInfo: x.calleeInfo };
     } else {
       ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
     }
