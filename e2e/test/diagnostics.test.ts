@@ -298,7 +298,7 @@ describe("warnings", () => {
       expect(typeof m.f).toBe("function");
       const text = warn.mock.calls.map((c) => String(c[0])).join("\n");
       expect(text).toMatch(/warning-step\.ts:4:10 - warning CT1102: in 'f': Math\.round has a zero derivative/);
-      expect(text).toMatch(/warning-step\.ts:4:28 - warning CT1102: in 'f': '%' by a divisor that depends on the differentiated inputs/);
+      expect(text).toMatch(/warning-step\.ts:4:30 - warning CT1102: in 'f': '%' by a divisor that depends on the differentiated inputs/);
     } finally {
       warn.mockRestore();
     }

@@ -166,3 +166,79 @@ export { later, later as renamed };
 export function useLater(x: number): number { return later(x) * 2; }
 `, (m) => ({ later: gradient(m.later)(0.5), ren: gradient(m.renamed)(0.5), use: gradient(m.useLater)(0.5), exp: 0.75 }));
 });
+import * as fs from "fs";
+import * as os from "os";
+import ts from "typescript";
+import { loadTsTransformer, TS_OPTIONS } from "../harness/compile";
+import { execFileSync } from "child_process";
+
+function cjsLoad(host: any, files: Record<string, string>, dir: string, entry: string) {
+  const cache = new Map<string, any>();
+  const load = (name: string): any => {
+    if (cache.has(name)) return cache.get(name).exports;
+    const file = path.join(dir, name + ".ts");
+    const code = compiledCode(host, files[name]!, file);
+    const module = { exports: {} as any };
+    cache.set(name, module);
+    const req = (s: string) => (s.startsWith("./") ? load(s.slice(2).replace(/\.js$/, "")) : require(s));
+    new Function("module", "exports", "require", code)(module, module.exports, req);
+    return module.exports;
+  };
+  return load(entry);
+}
+
+test("crossmodule", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rt2x-"));
+  fs.symlinkSync(path.join(__dirname, "..", "..", "node_modules"), path.join(dir, "node_modules"));
+  const files: Record<string, string> = {
+    a: `import { gradient, derivative } from "@cotangent/runtime";
+import { g } from "./b";
+/** @differentiable(wrt: x) */
+export function f(x: number, n: number): number { return n <= 0 ? Math.sin(x) : x * g(x, n - 1); }
+export const viaA = (x: number) => gradient((t: number) => f(t, 3))(x);
+export const viaAd = (x: number) => derivative((t: number) => f(t, 3))(x);
+`,
+    b: `import { f } from "./a";
+/** @differentiable(wrt: x) */
+export function g(x: number, n: number): number { return Math.cos(x) + f(x, n); }
+`,
+  };
+  for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, k + ".ts"), v);
+  try {
+    for (const host of ["babel", "ts-patch"]) {
+      try {
+        const a = cjsLoad(host, files, dir, "a");
+        const fd = (x: number) => (a.f(x + 1e-6, 3) - a.f(x - 1e-6, 3)) / 2e-6;
+        console.log(`### cycle [${host}] grad ${a.viaA(0.4)} fwd ${a.viaAd(0.4)} fd ${fd(0.4)} ext ${gradient(a.f)(0.4, 3)}`);
+      } catch (e: any) { console.log(`### cycle [${host}] ERR ${String(e?.stack).slice(0, 600)}`); }
+    }
+    // ESM output of ts-patch host
+    const opts = { ...TS_OPTIONS, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, outDir: path.join(dir, "out") };
+    const files2: Record<string, string> = {
+      "a.ts": files.a!.replace(`"./b"`, `"./b.js"`),
+      "b.ts": files.b!.replace(`"./a"`, `"./a.js"`),
+      "main.ts": `import { gradient, derivative, differential } from "@cotangent/runtime";
+import { f, viaA, viaAd } from "./a.js";
+import { g } from "./b.js";
+/** @differentiable */
+export default function h(x: number): number { return x * x; }
+class K { @differentiable m(x: number): number { return 3 * x * x; } }
+import { differentiable } from "@cotangent/runtime";
+console.log(JSON.stringify({ viaA: viaA(0.4), viaAd: viaAd(0.4), ext: gradient(f)(0.4, 3), g: gradient(g)(0.4, 2), h: gradient(h)(3), k: gradient((x: number) => new K().m(x))(1) }));
+`,
+    };
+    for (const [k, v] of Object.entries(files2)) fs.writeFileSync(path.join(dir, k), v);
+    fs.writeFileSync(path.join(dir, "package.json"), `{"type":"module"}`);
+    const program = ts.createProgram({ rootNames: Object.keys(files2).map((k) => path.join(dir, k)), options: opts });
+    const added: ts.Diagnostic[] = [];
+    const factory = loadTsTransformer()(program, {}, { ts, library: "typescript", addDiagnostic: (d: ts.Diagnostic) => added.push(d), removeDiagnostic: () => {}, diagnostics: added });
+    const emit = program.emit(undefined, undefined, undefined, false, { before: [factory] });
+    console.log("### esm diags", [...added, ...emit.diagnostics].map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")));
+    try {
+      console.log("### esm run", execFileSync("node", [path.join(dir, "out", "main.js")], { encoding: "utf8", cwd: dir }));
+    } catch (e: any) { console.log("### esm run ERR", String(e.stderr).slice(0, 1500)); }
+    console.log(fs.readFileSync(path.join(dir, "out", "b.js"), "utf8"));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
