@@ -150,10 +150,12 @@ function explain(args, flags, c) {
     out.push(c.bold(c.cyan(`// ===== ${title} ${"=".repeat(Math.max(3, 72 - title.length))}`)));
     if (showJvp) {
       out.push(c.dim(`// Forward mode (JVP): the value and the tangent of the result, given tangents of the inputs.`));
+      if (g.jvp.signature) out.push(c.dim(g.jvp.signature));
       out.push(g.jvp.code.trimEnd(), "");
     }
     if (showVjp) {
       out.push(c.dim(`// Reverse mode (VJP): the value and a pullback from the result's cotangent to the inputs'.`));
+      if (g.vjp.signature) out.push(c.dim(g.vjp.signature));
       out.push(g.vjp.code.trimEnd(), "");
     }
   }

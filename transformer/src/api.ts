@@ -72,6 +72,8 @@ export interface GeneratedFunction {
    */
   params: Pattern[];
   body: Statement[];
+  /** Its TypeScript signature, as a `declare function …;` line (from the types the analysis knows). */
+  signature: string;
 }
 
 export interface DifferentiateResult {

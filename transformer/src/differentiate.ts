@@ -10,6 +10,7 @@ import type { NFunction } from "./nir.js";
 import { Normalizer } from "./normalize.js";
 import { Printer } from "./print.js";
 import { ReverseGenerator } from "./reverse.js";
+import { derivativeSignatures } from "./signature.js";
 
 /** The first line of the user's source at `loc`, whitespace collapsed: what `// grad of:` quotes. */
 function quoter(source: string): (loc: Loc | undefined) => string | undefined {
@@ -82,10 +83,11 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
 
   const names = new Names(taken);
   const d = generate(nfn, analyses.get(nfn)!, ctx, names, analyses);
-  const print = (name: string, part: Derivatives["jvp"]): GeneratedFunction => {
+  const signatures = derivativeSignatures(nfn, analyses.get(nfn)!, names, jvpName, vjpName);
+  const print = (name: string, part: Derivatives["jvp"], signature: string): GeneratedFunction => {
     const p = new Printer();
     const code = p.functionDeclaration(name, part.params, part.body);
-    return { name, code, mappings: p.mappings, params: part.params, body: part.body };
+    return { name, code, mappings: p.mappings, params: part.params, body: part.body, signature };
   };
   const jvpFunction: MarkedFunction = {
     name: jvpName,
@@ -95,7 +97,7 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
     loc: fn.loc,
     isArrow: false,
   };
-  return { diagnostics, jvp: print(jvpName, d.jvp), vjp: print(vjpName, d.vjp), jvpFunction };
+  return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction };
 }
 
 /**
