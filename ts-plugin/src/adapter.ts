@@ -9,7 +9,8 @@ import type * as TS from "typescript";
 import type * as IR from "@cotangent/transformer";
 import type { Loc, MarkedFunction, TypeIR } from "@cotangent/transformer";
 import { locOf, locOfRange } from "./loc.js";
-import { numericValue, propertyNameText, typeNodeToIR } from "./type-ir.js";
+import { numericValue, propertyNameText, typeNodeToIR, typeToIR } from "./type-ir.js";
+import type { CalleeResolver } from "./callee.js";
 
 export type FunctionLikeNode = TS.FunctionDeclaration | TS.FunctionExpression | TS.ArrowFunction | TS.MethodDeclaration;
 
@@ -43,6 +44,11 @@ export interface AdaptOptions {
    * and the generated code reaches the runtime only through the namespace the host adds.
    */
   runtime?: RuntimeRefs;
+  /**
+   * With a checker: what each call's callee is (`calleeInfo`: marked, registered, a runtime
+   * primitive, or a function without a derivative). See callee.ts (`createCalleeResolver`).
+   */
+  callees?: CalleeResolver;
 }
 
 /** Lowers a function-like node to the IR of a marked function. */
@@ -91,6 +97,8 @@ class Adapter {
   private readonly sf: TS.SourceFile;
   private readonly checker?: TS.TypeChecker;
   private readonly runtime?: RuntimeRefs;
+  private readonly callees?: CalleeResolver;
+  private readonly root: TS.Node;
   /** Names declared anywhere inside the function: they shadow runtime imports of the same name. */
   private readonly localNames = new Set<string>();
 
@@ -99,6 +107,8 @@ class Adapter {
     this.sf = options.sourceFile;
     this.checker = options.checker;
     this.runtime = options.runtime;
+    this.callees = options.callees;
+    this.root = root;
     if (this.runtime) this.collectLocalNames(root);
   }
 
@@ -116,11 +126,42 @@ class Adapter {
       isArrow: ts.isArrowFunction(node),
     };
     if (fn.returnType) marked.returnType = fn.returnType;
+    if (this.checker) this.checkerTypes(node, marked);
     if (options.wrt) marked.wrt = options.wrt;
     if (ts.isMethodDeclaration(node) && !ts.isIdentifier(node.name) && !ts.isStringLiteral(node.name)) {
       marked.body = this.prependUnsupported(marked.body, "a method with a computed or private name", node.name);
     }
     return marked;
+  }
+
+  /**
+   * Types the checker infers where the function has no annotation: each plain parameter (from
+   * its declared or contextual type) and the result (from the signature).
+   */
+  private checkerTypes(node: FunctionLikeNode, marked: MarkedFunction): void {
+    const { ts } = this;
+    const checker = this.checker!;
+    const cx = { ts, sourceFile: this.sf, checker };
+    const params = node.parameters.filter((p) => !this.isThisParameter(p));
+    params.forEach((p, i) => {
+      const target = marked.params[i];
+      if (p.type || p.dotDotDotToken || !target || target.type !== "Identifier" || target.typeAnnotation) return;
+      try {
+        const t = typeToIR(checker.getTypeAtLocation(p), cx, 0, new Set());
+        if (t.kind !== "unknown") target.typeAnnotation = t;
+      } catch {
+        // no fact
+      }
+    });
+    if (!node.type && !marked.returnType) {
+      try {
+        const sig = checker.getSignatureFromDeclaration(node);
+        const t = sig && typeToIR(checker.getReturnTypeOfSignature(sig), cx, 0, new Set());
+        if (t && t.kind !== "unknown") marked.returnType = t;
+      } catch {
+        // no fact
+      }
+    }
   }
 
   // ---- functions ----------------------------------------------------------------------------
@@ -412,6 +453,8 @@ class Adapter {
       if (node.expression.kind === ts.SyntaxKind.SuperKeyword) return this.unsupported("a `super(…)` call", node);
       const call: IR.CallExpression = { type: "CallExpression", callee: this.expression(node.expression), arguments: node.arguments.map((a) => this.argument(a)), loc };
       if (node.questionDotToken) call.optional = true;
+      const info = this.callees?.(node, this.root);
+      if (info) call.calleeInfo = info;
       return call;
     }
     if (ts.isNewExpression(node)) {

@@ -10,38 +10,19 @@
 import ts from "typescript";
 import type * as TS from "typescript";
 import {
-  CODES,
   OPERATORS,
   RUNTIME_MODULE,
   defineDerivativesCode,
-  derivativeNames,
   derivativesRecordCode,
-  differentiate,
   formatDiagnostic,
   operatorCallCode,
-  secondOrderContext,
   uniqueName,
-  wrtIndices,
   type Diagnostic,
-  type DifferentiateResult,
   type GeneratedFunction,
-  type KnownFunction,
-  type MarkedFunction,
-  type ModuleContext,
 } from "@cotangent/transformer";
-import { adaptFunction, functionHeadLoc, type FunctionLikeNode } from "./adapter.js";
-import { locOf } from "./loc.js";
-import {
-  findMarks,
-  findNestedOperatorCalls,
-  findRuntimeImports,
-  nestedOperatorCallOf,
-  runtimeExportOf,
-  skipOuterExpressions,
-  type Found,
-  type FunctionLiteral,
-  type RuntimeImports,
-} from "./marks.js";
+import { createCalleeResolver } from "./callee.js";
+import { analyzeSourceFile, isSecondOrderInner, mightHaveMarks, toTsDiagnostic, type AnalyzeOptions, type Plan } from "./check.js";
+import { nestedOperatorCallOf, runtimeExportOf, skipOuterExpressions, type Found } from "./marks.js";
 import { collectReferences, synthesizeFunction, synthesizeStatements } from "./synthesize.js";
 
 /** Options from the tsconfig plugin entry (ts-patch passes the whole entry). */
@@ -81,6 +62,9 @@ export default function cotangentTransformer(
 ): TS.TransformerFactory<TS.SourceFile> {
   const tsi = extras.ts ?? ts;
   const checker = program?.getTypeChecker();
+  // One resolver per program: it caches the program's custom derivatives for every file.
+  const callees = program && checker ? createCalleeResolver(tsi, program, checker) : undefined;
+  const analyze: AnalyzeOptions = { ...(checker ? { checker } : {}), ...(program ? { program } : {}), ...(callees ? { callees } : {}) };
   const addDiagnostic =
     extras.addDiagnostic ??
     ((d: TS.Diagnostic) => {
@@ -96,7 +80,7 @@ export default function cotangentTransformer(
   };
   return (context) => (sf) => {
     if (sf.isDeclarationFile || !mightHaveMarks(sf.text)) return sf;
-    return transformSourceFile(tsi, context, sf, checker, report);
+    return transformSourceFile(tsi, context, sf, analyze, report);
   };
 }
 
@@ -105,135 +89,19 @@ type Reporter = (sf: TS.SourceFile, d: Diagnostic) => void;
 
 export { cotangentTransformer };
 
-function mightHaveMarks(text: string): boolean {
-  return text.includes(RUNTIME_MODULE) || text.includes("@differentiable") || text.includes("@derivative");
-}
-
-/** What the core produced for one mark, and the names the host uses around it. */
-interface Plan {
-  found: Exclude<Found, { kind: "custom" } | { kind: "alias" }>;
-  fnNode: FunctionLikeNode;
-  name: string;
-  info: KnownFunction;
-  marked: MarkedFunction;
-  result?: DifferentiateResult;
-  ok: boolean;
-  /** Other code can name it (`known` / `knownMethods`): declarations, constants, methods, bound wrappers. */
-  referable: boolean;
-  /** The derivatives of its JVP, when the file asks for second derivatives. */
-  second?: { jvp: GeneratedFunction; vjp: GeneratedFunction };
-  /** Lexical `this` in an arrow: the derivatives must be arrows too. */
-  lexicalThis: boolean;
-}
-
 function transformSourceFile(
   ts: typeof TS,
   context: TS.TransformationContext,
   sf: TS.SourceFile,
-  checker: TS.TypeChecker | undefined,
+  analyze: AnalyzeOptions,
   report: Reporter,
 ): TS.SourceFile {
   const { factory } = context;
-  const imports = findRuntimeImports(ts, sf);
-  const found = findMarks(ts, sf, imports);
-  if (found.length === 0) return sf;
-
-  const takenNames = collectIdentifierNames(ts, sf);
-  const runtime = uniqueName("__ct", takenNames);
-  const known = new Map<string, KnownFunction>();
-  const knownMethods = new Map<string, KnownFunction>();
-  const ctx: ModuleContext = { fileName: sf.fileName, source: sf.text, runtime, known, knownMethods, takenNames };
-  const runtimeRefs = { namespace: runtime, bindings: imports.bindings, namespaces: imports.namespaces };
-
-  // 1. Every mark gets its names and its KnownFunction first, so marked functions may call each
-  //    other in any order (and themselves).
-  const plans: Plan[] = [];
-  const byNode = new Map<TS.Node, Plan>();
-  for (const f of found) {
-    if (f.kind === "custom" || f.kind === "alias") continue;
-    const fnNode: FunctionLikeNode = f.kind === "declaration" || f.kind === "method" ? f.node : f.fn;
-    const name =
-      f.kind === "declaration" ? f.name || uniqueName("anonymous", takenNames)
-      : f.kind === "method" ? methodName(ts, f.node) ?? uniqueName("anonymous", takenNames)
-      : f.kind === "constant" ? f.name
-      : f.kind === "wrapper" && f.binding ? f.binding
-      : uniqueName("anonymous", takenNames);
-    const wrt = f.kind === "inline" ? undefined : f.wrt;
-    // Only names other code refers to are reserved; the core names the derivatives of the others.
-    const referable = f.kind === "declaration" || f.kind === "method" || f.kind === "constant" || (f.kind === "wrapper" && !!f.binding);
-    const { jvpName, vjpName } = referable ? derivativeNames(name, takenNames) : { jvpName: `${name}$jvp`, vjpName: `${name}$vjp` };
-    const paramNames = fnNode.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).map((p) => (ts.isIdentifier(p.name) ? p.name.text : undefined));
-    const info: KnownFunction = { jvpName, vjpName, arity: paramNames.length, wrt: wrtIndices(paramNames, wrt).indices, isMethod: f.kind === "method" };
-    const kind = f.kind === "declaration" ? "declaration" : f.kind === "method" ? "method" : "expression";
-    // Where function-level diagnostics (CT1002, …) point, as in the Babel host: the declared name,
-    // the `differentiable` callee of a wrapper, the literal passed to an operator.
-    const markLoc =
-      f.kind === "method" ? locOf(sf, f.node.name)
-      : f.kind === "constant" ? locOf(sf, f.decl.name)
-      : f.kind === "declaration" ? (f.node.name ? locOf(sf, f.node.name) : functionHeadLoc(ts, sf, fnNode))
-      : f.kind === "wrapper" ? locOf(sf, f.call.expression)
-      : locOf(sf, f.fn);
-    const marked = adaptFunction(fnNode, { ts, sourceFile: sf, checker, name, kind, markLoc, runtime: runtimeRefs, ...(wrt ? { wrt } : {}) });
-    // Lets callers use plain number arithmetic on a declared `number` result (as the Babel host does).
-    if (marked.returnType) info.returnType = marked.returnType;
-    const invalid = f.kind === "wrapper" || f.kind === "method" ? f.invalidOptions : undefined;
-    if (invalid) rejectInBody(marked, "a `wrt` option that is not an array of parameter-name strings (write `{ wrt: [\"x\"] }`)", locOf(sf, invalid));
-    if (f.kind === "declaration" && !f.name) {
-      rejectInBody(marked, "an anonymous `export default function` (give the function a name)", marked.loc);
-    }
-    if (f.kind === "method" && !(ts.isClassDeclaration(f.cls) && f.cls.name)) {
-      rejectInBody(marked, "a `@differentiable` method of an anonymous class or class expression (give the class a name and declare it)", markLoc);
-    }
-    const lexicalThis = ts.isArrowFunction(fnNode) && usesLexicalThis(ts, fnNode);
-    const plan: Plan = { found: f, fnNode, name, info, marked, ok: false, referable, lexicalThis };
-    plans.push(plan);
-    byNode.set(f.kind === "wrapper" || f.kind === "inline" ? f.call : f.kind === "constant" ? f.fn : f.node, plan);
-    if ((f.kind === "declaration" && f.name) || f.kind === "constant" || (f.kind === "wrapper" && f.binding)) known.set(name, info);
-    if (f.kind === "method") knownMethods.set(name, info);
-  }
-  for (const f of found) {
-    if (f.kind === "alias" && known.has(f.of) && !known.has(f.name)) known.set(f.name, known.get(f.of)!);
-  }
-
-  // Second derivatives: `outer(inner(f))` with f marked here needs f's JVP differentiated too
-  // (and, since that JVP calls the JVPs of what f calls, every referable mark's). The context
-  // allocates the `f$jvp$jvp` / `f$jvp$vjp` names, so it is made once, and only when needed.
-  const wantsSecondOrder = findNestedOperatorCalls(ts, sf, imports).some((c) => isSecondOrderInner(c.inner) && known.has(c.name));
-  const secondCtx = wantsSecondOrder ? secondOrderContext(ctx) : undefined;
-
-  // 2. Differentiate, reporting what the core says.
-  const differentiateSafely = (fn: MarkedFunction, c: ModuleContext, name: string): DifferentiateResult => {
-    try {
-      return differentiate(fn, c);
-    } catch (e) {
-      // A crash in the core must surface as a located error, not as a failed compiler run.
-      const message = e instanceof Error ? e.message : String(e);
-      return { diagnostics: [{ code: CODES.internalError, severity: "error", message: `internal error while differentiating '${name}': ${message}`, loc: fn.loc, notes: [] }] };
-    }
-  };
-  for (const plan of plans) {
-    const result = differentiateSafely(plan.marked, ctx, plan.name);
-    for (const d of result.diagnostics) report(sf, d);
-    plan.result = result;
-    plan.ok = !result.diagnostics.some((d) => d.severity === "error") && !!result.jvp && !!result.vjp;
-    if (plan.ok && secondCtx && plan.referable && result.jvpFunction) {
-      const r2 = differentiateSafely(result.jvpFunction, secondCtx, result.jvpFunction.name ?? plan.info.jvpName);
-      // Warnings about generated code would only confuse; errors are the user's to see (as in the Babel host).
-      for (const d of r2.diagnostics) if (d.severity === "error") report(sf, d);
-      if (!r2.diagnostics.some((d) => d.severity === "error") && r2.jvp && r2.vjp) plan.second = { jvp: r2.jvp, vjp: r2.vjp };
-    }
-  }
-  /** A marked function's second-order derivatives, by its KnownFunction (aliases share it). */
-  const secondByInfo = new Map<KnownFunction, { jvpName: string; vjpName: string }>();
-  for (const plan of plans) {
-    const second = plan.second && (plan.found.kind === "method" ? secondCtx?.knownMethods : secondCtx?.known)?.get(plan.info.jvpName);
-    if (plan.second && second) secondByInfo.set(plan.info, second);
-  }
-  const failed = new Set(plans.filter((p) => !p.ok).map((p) => p.name));
-  for (const name of failed) {
-    known.delete(name);
-    knownMethods.delete(name);
-  }
+  // 1–2. Marks, names, differentiation (check.ts: the same pipeline the editor plugin runs).
+  const analysis = analyzeSourceFile(ts, sf, analyze);
+  if (!analysis) return sf;
+  for (const d of analysis.diagnostics) report(sf, d);
+  const { imports, found, byNode, runtime, takenNames, known, secondByInfo } = analysis;
 
   // 3. Rewrite.
   let generatedAnything = false;
@@ -484,65 +352,4 @@ function moveEmitInfo<T extends TS.Node>(ts: typeof TS, from: TS.Node, to: T): T
   return to;
 }
 
-/** A construct found by the host (not by the adapter) that makes the function not differentiable: reported by the core as unsupported. */
-function rejectInBody(marked: MarkedFunction, construct: string, loc: MarkedFunction["loc"]): void {
-  const stmt = { type: "UnsupportedStatement" as const, construct, loc };
-  if (marked.body.type === "BlockStatement") marked.body = { ...marked.body, body: [stmt, ...marked.body.body] };
-  else marked.body = { type: "BlockStatement", body: [stmt, { type: "ReturnStatement", argument: marked.body, loc: marked.body.loc }], loc: marked.body.loc };
-}
-
-/** Inner operators whose result the runtime can differentiate again (`RT.secondOrder`). */
-function isSecondOrderInner(op: string): boolean {
-  return op === "derivative" || op === "gradient";
-}
-
-function methodName(ts: typeof TS, node: TS.MethodDeclaration): string | undefined {
-  return ts.isIdentifier(node.name) || ts.isStringLiteral(node.name) ? node.name.text : undefined;
-}
-
-function usesLexicalThis(ts: typeof TS, fn: FunctionLiteral): boolean {
-  let uses = false;
-  const visit = (node: TS.Node): void => {
-    if (uses) return;
-    if (node.kind === ts.SyntaxKind.ThisKeyword) uses = true;
-    else if (node !== fn && (ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) || ts.isClassLike(node) || ts.isMethodDeclaration(node))) return;
-    else ts.forEachChild(node, visit);
-  };
-  visit(fn);
-  return uses;
-}
-
-function collectIdentifierNames(ts: typeof TS, sf: TS.SourceFile): Set<string> {
-  const names = new Set<string>();
-  const visit = (node: TS.Node): void => {
-    if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) names.add(node.text);
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
-  return names;
-}
-
-/** A core diagnostic as a ts.Diagnostic: `CT1003: …` at the core's location, notes as related information. */
-export function toTsDiagnostic(ts: typeof TS, sf: TS.SourceFile, d: Diagnostic): TS.Diagnostic {
-  const category = d.severity === "error" ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning;
-  const code = Number(/\d+/.exec(d.code)?.[0] ?? 0);
-  const related: TS.DiagnosticRelatedInformation[] = d.notes.map((n) => ({
-    category: ts.DiagnosticCategory.Message,
-    code,
-    file: n.loc ? sf : undefined,
-    start: n.loc?.start,
-    length: n.loc ? n.loc.end - n.loc.start : undefined,
-    messageText: n.message,
-  }));
-  const out: TS.Diagnostic = {
-    category,
-    code,
-    file: sf,
-    start: d.loc?.start ?? 0,
-    length: d.loc ? d.loc.end - d.loc.start : 0,
-    messageText: `${d.code}: ${d.message}`,
-    source: "cotangent",
-  };
-  if (related.length > 0) out.relatedInformation = related;
-  return out;
-}
+export { toTsDiagnostic };

@@ -29,6 +29,8 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
       return { kind: "void" };
     case ts.SyntaxKind.SymbolKeyword:
     case ts.SyntaxKind.BigIntKeyword:
+    case ts.SyntaxKind.UndefinedKeyword:
+    case ts.SyntaxKind.NullKeyword:
       return { kind: "nondiff", text: text() };
   }
   if (ts.isParenthesizedTypeNode(node)) return typeNodeToIR(node.type, cx);
@@ -38,6 +40,8 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
     if (ts.isPrefixUnaryExpression(lit) && ts.isNumericLiteral(lit.operand)) return { kind: "number" };
     if (lit.kind === ts.SyntaxKind.TrueKeyword || lit.kind === ts.SyntaxKind.FalseKeyword) return { kind: "boolean" };
     if (ts.isStringLiteral(lit) || ts.isNoSubstitutionTemplateLiteral(lit)) return { kind: "string" };
+    if (lit.kind === ts.SyntaxKind.NullKeyword) return { kind: "nondiff", text: text() };
+    if (ts.isBigIntLiteral(lit)) return { kind: "nondiff", text: text() };
     return { kind: "unknown", text: text() };
   }
   if (ts.isArrayTypeNode(node)) return { kind: "array", element: typeNodeToIR(node.elementType, cx) };
@@ -62,6 +66,8 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
       const name = member.name && propertyNameText(ts, member.name);
       if (name === undefined) return { kind: "unknown", text: text() };
       if (ts.isPropertySignature(member)) {
+        // `NoDerivative<T>` fields (from @cotangent/runtime) have no tangent: they drop out.
+        if (member.type && isNoDerivativeNode(ts, member.type)) continue;
         fields[name] = member.type ? typeNodeToIR(member.type, cx) : { kind: "unknown" };
       } else if (ts.isMethodSignature(member)) {
         fields[name] = { kind: "function" };
@@ -78,13 +84,21 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
     if ((name === "Array" || name === "ReadonlyArray") && args?.length === 1) {
       return { kind: "array", element: typeNodeToIR(args[0]!, cx) };
     }
-    if (cx.checker) {
-      try {
-        return typeToIR(cx.checker.getTypeFromTypeNode(node), cx, 0, new Set());
-      } catch {
-        // A checker failure on an odd type must not break the build: fall through to `unknown`.
-      }
+  }
+  // Everything else (references to interfaces and aliases, unions, `typeof x`, indexed access, …):
+  // what the checker says the annotation means.
+  if (cx.checker) {
+    try {
+      return typeToIR(cx.checker.getTypeFromTypeNode(node), cx, 0, new Set());
+    } catch {
+      // A checker failure on an odd type must not break the build: fall through to `unknown`.
     }
+  }
+  if (ts.isUnionTypeNode(node)) {
+    const parts = node.types.map((t) => typeNodeToIR(t, cx));
+    if (parts.every((p) => p.kind === "number")) return { kind: "number" };
+    if (parts.every((p) => p.kind === "string")) return { kind: "string" };
+    if (parts.every((p) => p.kind === "boolean")) return { kind: "boolean" };
   }
   return { kind: "unknown", text: text() };
 }
@@ -99,8 +113,12 @@ export function typeToIR(type: TS.Type, cx: TypeContext, depth: number, seen: Se
   if (f & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return { kind: "boolean" };
   if (f & (ts.TypeFlags.String | ts.TypeFlags.StringLiteral | ts.TypeFlags.TemplateLiteral)) return { kind: "string" };
   if (f & ts.TypeFlags.Void) return { kind: "void" };
-  if (f & (ts.TypeFlags.ESSymbolLike | ts.TypeFlags.BigIntLike)) return { kind: "nondiff", text: text() };
+  if (f & (ts.TypeFlags.ESSymbolLike | ts.TypeFlags.BigIntLike | ts.TypeFlags.Null | ts.TypeFlags.Undefined)) return { kind: "nondiff", text: text() };
+  if (f & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return { kind: "unknown", text: text() };
   if (type.isUnion()) {
+    const NULLISH = ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void;
+    if (type.types.every((t) => t.flags & NULLISH)) return { kind: "nondiff", text: text() };
+    if (type.types.every((t) => t.flags & (ts.TypeFlags.StringLiteral | ts.TypeFlags.String | ts.TypeFlags.TemplateLiteral))) return { kind: "string" };
     // Numeric enums and unions of number literals are numbers; anything else stays unknown.
     if (type.types.every((t) => t.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral | ts.TypeFlags.EnumLiteral) && !(t.flags & ts.TypeFlags.StringLiteral))) {
       return { kind: "number" };
@@ -130,12 +148,30 @@ export function typeToIR(type: TS.Type, cx: TypeContext, depth: number, seen: Se
     const fields: Record<string, TypeIR> = {};
     for (const prop of checker.getPropertiesOfType(type)) {
       const propType = checker.getTypeOfSymbol(prop);
+      if (isNoDerivativeProperty(ts, prop, propType)) continue;
       fields[prop.name] = prop.flags & ts.SymbolFlags.Method ? { kind: "function" } : typeToIR(propType, cx, depth + 1, seen);
     }
     return { kind: "object", fields };
   } finally {
     seen.delete(type);
   }
+}
+
+/** `NoDerivative<T>` / `ct.NoDerivative<T>` written as a type. */
+export function isNoDerivativeNode(ts: typeof TS, node: TS.TypeNode): boolean {
+  while (ts.isParenthesizedTypeNode(node)) node = node.type;
+  if (!ts.isTypeReferenceNode(node)) return false;
+  const name = ts.isIdentifier(node.typeName) ? node.typeName.text : node.typeName.right.text;
+  return name === "NoDerivative";
+}
+
+/** A property declared as `NoDerivative<T>` (or whose type is that alias, for mapped and instantiated types). */
+function isNoDerivativeProperty(ts: typeof TS, prop: TS.Symbol, propType: TS.Type): boolean {
+  for (const d of prop.declarations ?? []) {
+    const typeNode = (d as { type?: TS.TypeNode }).type;
+    if ((ts.isPropertySignature(d) || ts.isPropertyDeclaration(d)) && typeNode && isNoDerivativeNode(ts, typeNode)) return true;
+  }
+  return propType.aliasSymbol?.name === "NoDerivative";
 }
 
 /** The text of a property name when it is static (identifier, string, number); undefined when computed. */
