@@ -1,5 +1,5 @@
 // Hand-written derivatives following the generated-code conventions, shared by the runtime tests.
-import { Derivatives, defineDerivatives, type Tangent } from "@cotangent/runtime";
+import { Derivatives, defineDerivatives, type Tangent, type WithWrt } from "@cotangent/runtime";
 
 const num = (t: Tangent): number => (t ?? 0) as number;
 
@@ -40,7 +40,9 @@ export function makeFx() {
       return { value: fx(x, y), pullback: (b: Tangent) => [num(b) * (y + Math.cos(x)), null] };
     },
   });
-  return fx;
+  // Its derivatives differentiate x only: say so to the operators' types, as
+  // differentiable(fx, { wrt: ["x"] }) would.
+  return fx as typeof fx & WithWrt<["x"]>;
 }
 
 /** g(v, s) = { sum: s * (v[0] + v[1]), label } — array and object shapes, a non-numeric leaf. */

@@ -42,20 +42,24 @@ export type JvpFunction = (this: any, ...argsThenTangents: any[]) => JvpResult;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type VjpFunction = (this: any, ...args: any[]) => VjpResult;
 
-/** Fields of a {@link Derivatives} record. */
-export interface DerivativesInit {
+/**
+ * Fields of a {@link Derivatives} record. The type parameters are type-only: `F`, the function
+ * the record stands for, and `W`, the indices of its differentiated parameters, type the
+ * operators' results (`gradient(record)` takes F's parameters and returns the tangents of W's).
+ */
+export interface DerivativesInit<F extends AnyFunction = AnyFunction, W extends readonly number[] = readonly number[]> {
   /** Name of the original function, for error messages. */
   name: string;
   /** Number of declared parameters of the original function. */
   arity: number;
   /** Indices of the differentiated parameters, in order. */
-  wrt: readonly number[];
+  wrt: W;
   /** Forward mode, if generated/registered. */
   jvp?: JvpFunction | undefined;
   /** Reverse mode, if generated/registered. */
   vjp?: VjpFunction | undefined;
   /** The original function, if known. */
-  fn?: AnyFunction | undefined;
+  fn?: F | undefined;
 }
 
 const BRAND = Symbol.for("@cotangent/runtime.Derivatives");
@@ -73,15 +77,17 @@ const BRAND = Symbol.for("@cotangent/runtime.Derivatives");
  * });
  * gradient(d)(3); // 6
  */
-export class Derivatives implements DerivativesInit {
+export class Derivatives<F extends AnyFunction = AnyFunction, const W extends readonly number[] = readonly number[]>
+  implements DerivativesInit<F, W>
+{
   readonly name: string;
   readonly arity: number;
-  readonly wrt: readonly number[];
+  readonly wrt: W;
   readonly jvp: JvpFunction | undefined;
   readonly vjp: VjpFunction | undefined;
-  readonly fn: AnyFunction | undefined;
+  readonly fn: F | undefined;
 
-  constructor(init: DerivativesInit) {
+  constructor(init: DerivativesInit<F, W>) {
     this.name = init.name;
     this.arity = init.arity;
     this.wrt = init.wrt;

@@ -4,6 +4,7 @@
 
 import { CotangentError, describeValue } from "../errors.js";
 import { registry, type AnyFunction } from "../ad/derivatives.js";
+import type { WithWrt } from "./types.js";
 
 /** Options of a differentiable mark. */
 export interface DifferentiableOptions {
@@ -50,6 +51,12 @@ function mark<F>(fn: F): F {
  * plugin or ts-patch transformer) generates its forward- and reverse-mode derivatives; at run time
  * this returns the function unchanged. `wrt` restricts differentiation to the named parameters.
  *
+ * Types: `differentiable(fn)` has fn's type. With `{ wrt }`, the result also carries the optional,
+ * type-only {@link WithWrt} mark, from which the operators know how many parameters are
+ * differentiated (one: `gradient` returns one tangent, not a tuple). Types cannot see parameter
+ * names, so each entry's tangent type is that of the function's differentiable parameters (exact
+ * when they share a type, such as `number`).
+ *
  * @example
  * const f = differentiable((x: number, y: number) => x * y + Math.sin(x));
  * const g = differentiable((x: number, n: number) => x ** n, { wrt: ["x"] });
@@ -59,6 +66,10 @@ function mark<F>(fn: F): F {
  * }
  */
 export function differentiable<F extends AnyFunction>(method: F, context: ClassMethodDecoratorContext<unknown, F>): F;
+export function differentiable<F extends AnyFunction, const W extends readonly string[]>(
+  fn: F,
+  options: DifferentiableOptions & { wrt: W },
+): F & WithWrt<W>;
 export function differentiable<F extends AnyFunction>(fn: F, options?: DifferentiableOptions): F;
 export function differentiable(
   options: DifferentiableOptions,

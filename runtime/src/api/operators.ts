@@ -8,31 +8,25 @@
 import { CotangentError, describeValue, functionName } from "../errors.js";
 import { isDerivatives, requireDerivative, type AnyFunction, type Derivatives } from "../ad/derivatives.js";
 import { zerosLike, type Tangent } from "../ad/tangent.js";
+import type {
+  DerivativeCheck,
+  DifferentiableFunction,
+  DifferentialArgs,
+  GradientOf,
+  ParamsOf,
+  ResultOf,
+  ScalarFunction,
+  TangentVector,
+  ThisOf,
+  ValueWithDifferential,
+  ValueWithGradient,
+  ValueWithPullback,
+} from "./types.js";
 
-/** What the operators accept: a differentiable function, or the record the build passes instead. */
+export type { DifferentiableFunction, ValueWithDifferential, ValueWithGradient, ValueWithPullback } from "./types.js";
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Differentiable<A extends unknown[] = any[], R = unknown> = ((...args: A) => R) | Derivatives;
-
-/** Result of {@link valueWithGradient}. */
-export interface ValueWithGradient<V = number> {
-  value: V;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  gradient: any;
-}
-
-/** Result of {@link valueWithPullback}. */
-export interface ValueWithPullback<V = unknown> {
-  value: V;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  pullback: (cotangent: Tangent) => any;
-}
-
-/** Result of {@link valueWithDifferential}. */
-export interface ValueWithDifferential<V = unknown> {
-  value: V;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  differential: (...tangents: Tangent[]) => any;
-}
+type AnyDerivatives = Derivatives<any, any>;
 
 function checkOperand(f: unknown, op: string): void {
   if (typeof f !== "function" && !isDerivatives(f)) {
@@ -73,12 +67,19 @@ function requireNumber(value: unknown, f: unknown, op: string): asserts value is
  * differentiated parameter, or an array (in `wrt` order) when there are several. Parameters with
  * a zero cotangent get `zerosLike(arg)`. Reverse mode.
  *
+ * Types: the returned function takes f's parameters and returns {@link GradientOf} f: the
+ * {@link TangentVector} of the parameter for a one-parameter f, else a tuple of them (or as many
+ * as a `differentiable(f, { wrt })` mark or a Derivatives record's `wrt` says). f must return a
+ * number.
+ *
  * @example
  * const f = differentiable((x: number, y: number) => x * y + Math.sin(x));
  * gradient(f)(2, 3); // [3 + cos(2), 2]
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => any {
+export function gradient<F extends ScalarFunction | Derivatives<ScalarFunction, readonly number[]>>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => GradientOf<F>;
+export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => unknown {
   checkOperand(f, "gradient");
   // Derivatives resolved by the build are fixed: no lookup per call (this is the hot path).
   const fixed = isDerivatives(f) ? requireDerivative(f, "vjp", "gradient") : undefined;
@@ -102,9 +103,12 @@ export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Deri
  * const f = differentiable((x: number) => x * x);
  * valueWithGradient(f)(3); // { value: 9, gradient: 6 }
  */
+export function valueWithGradient<F extends ScalarFunction | Derivatives<ScalarFunction, readonly number[]>>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => ValueWithGradient<number, GradientOf<F>>;
 export function valueWithGradient<A extends unknown[]>(
   f: ((...args: A) => number) | Derivatives,
-): (...args: A) => ValueWithGradient<number> {
+): (...args: A) => ValueWithGradient<number, unknown> {
   checkOperand(f, "valueWithGradient");
   return function (this: unknown, ...args: A) {
     const { d, value, pullback } = runVjp(f, "valueWithGradient", this, args);
@@ -122,8 +126,10 @@ export function valueWithGradient<A extends unknown[]>(
  * const f = differentiable((x: number) => [x, x * x]);
  * pullback(f)(3)([1, 1]); // 1 + 6 = 7
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function pullback<A extends unknown[]>(f: Differentiable<A>): (...args: A) => (cotangent: Tangent) => any {
+export function pullback<F extends AnyFunction | AnyDerivatives>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => (cotangent: TangentVector<ResultOf<F>>) => GradientOf<F>;
+export function pullback<A extends unknown[]>(f: DifferentiableFunction<A>): (...args: A) => (cotangent: Tangent) => unknown {
   checkOperand(f, "pullback");
   return function (this: unknown, ...args: A) {
     const { d, pullback: pb } = runVjp(f, "pullback", this, args);
@@ -139,7 +145,12 @@ export function pullback<A extends unknown[]>(f: Differentiable<A>): (...args: A
  * const { value, pullback: pb } = valueWithPullback(f)(3); // value [3, 9]
  * pb([0, 1]); // 6
  */
-export function valueWithPullback<A extends unknown[], R>(f: Differentiable<A, R>): (...args: A) => ValueWithPullback<R> {
+export function valueWithPullback<F extends AnyFunction | AnyDerivatives>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => ValueWithPullback<ResultOf<F>, GradientOf<F>>;
+export function valueWithPullback<A extends unknown[], R>(
+  f: DifferentiableFunction<A, R>,
+): (...args: A) => { value: R; pullback: (cotangent: Tangent) => unknown } {
   checkOperand(f, "valueWithPullback");
   return function (this: unknown, ...args: A) {
     const { d, value, pullback: pb } = runVjp(f, "valueWithPullback", this, args);
@@ -166,8 +177,10 @@ function runJvp(d: Derivatives & { jvp: AnyFunction }, thisArg: unknown, args: r
  * const f = differentiable((x: number, y: number) => x * y);
  * differential(f)(2, 3)(1, 0); // 3
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function differential<A extends unknown[]>(f: Differentiable<A>): (...args: A) => (...tangents: Tangent[]) => any {
+export function differential<F extends AnyFunction | AnyDerivatives>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => (...tangents: DifferentialArgs<F>) => TangentVector<ResultOf<F>>;
+export function differential<A extends unknown[]>(f: DifferentiableFunction<A>): (...args: A) => (...tangents: Tangent[]) => unknown {
   checkOperand(f, "differential");
   return function (this: unknown, ...args: A) {
     const d = requireDerivative(f, "jvp", "differential");
@@ -186,9 +199,12 @@ export function differential<A extends unknown[]>(f: Differentiable<A>): (...arg
  * const { value, differential: df } = valueWithDifferential(f)(3); // value 9
  * df(1); // 6
  */
+export function valueWithDifferential<F extends AnyFunction | AnyDerivatives>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => ValueWithDifferential<ResultOf<F>, DifferentialArgs<F>>;
 export function valueWithDifferential<A extends unknown[], R>(
-  f: Differentiable<A, R>,
-): (...args: A) => ValueWithDifferential<R> {
+  f: DifferentiableFunction<A, R>,
+): (...args: A) => { value: R; differential: (...tangents: Tangent[]) => unknown } {
   checkOperand(f, "valueWithDifferential");
   return function (this: unknown, ...args: A) {
     const d = requireDerivative(f, "jvp", "valueWithDifferential");
@@ -204,10 +220,17 @@ export function valueWithDifferential<A extends unknown[], R>(
  * The derivative of a function of one differentiated number parameter, in forward mode:
  * `derivative(f)(x)` is df/dx at x (0 when the result does not depend on x).
  *
+ * Types: f must return a number and have one parameter, a number (or one differentiated
+ * parameter by a `differentiable(f, { wrt: [name] })` mark); otherwise the argument is reported
+ * as not assignable to {@link DerivativeNeedsOneNumberParameter}.
+ *
  * @example
  * const f = differentiable((x: number) => x ** 3);
  * derivative(f)(2); // 12
  */
+export function derivative<F extends ScalarFunction | Derivatives<ScalarFunction, readonly number[]>>(
+  f: F & DerivativeCheck<F>,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => number;
 export function derivative<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => number {
   checkOperand(f, "derivative");
   return function (this: unknown, ...args: A) {

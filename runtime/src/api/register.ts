@@ -13,6 +13,7 @@ import {
   type VjpResult,
 } from "../ad/derivatives.js";
 import { zerosLike, type Tangent } from "../ad/tangent.js";
+import type { ExpectedJvp, ExpectedVjp } from "./types.js";
 
 /** A user-written reverse-mode rule: the value, and a pullback from the result's cotangent. */
 export type UserVjp<A extends unknown[] = unknown[], R = unknown> = (...args: A) => {
@@ -29,10 +30,15 @@ export type UserJvp<A extends unknown[] = unknown[], R = unknown> = (...args: A)
   differential: (...tangents: any[]) => unknown;
 };
 
-/** Rules for {@link registerDerivative}; at least one is required. */
-export interface DerivativeRules<A extends unknown[] = unknown[], R = unknown> {
-  vjp?: UserVjp<A, R>;
-  jvp?: UserJvp<A, R>;
+/**
+ * Rules for {@link registerDerivative}, typed from the function `(this: T, ...args: A) => R` they
+ * differentiate; at least one is required. `vjp` must be an {@link ExpectedVjp}: the function's
+ * parameters → `{ value: R, pullback: ExpectedPullback<A, R> }`; `jvp` an {@link ExpectedJvp}.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface DerivativeRules<A extends readonly unknown[] = any[], R = any, T = unknown> {
+  vjp?: ExpectedVjp<A, R, T>;
+  jvp?: ExpectedJvp<A, R, T>;
 }
 
 /** Options of {@link registerDerivative}. */
@@ -103,11 +109,12 @@ function adaptJvp(user: UserJvp, name: string, arity: number): JvpFunction {
  *   },
  * }, { arity: 2 });
  */
-export function registerDerivative<F extends AnyFunction>(
-  fn: F,
-  rules: DerivativeRules<Parameters<F>, ReturnType<F>>,
-  options: RegisterOptions = {},
-): F {
+export function registerDerivative<F extends (this: T, ...args: A) => R, A extends unknown[], R, T = unknown>(
+  fn: F & ((this: T, ...args: A) => R),
+  rules: DerivativeRules<A, R, T>,
+  options?: RegisterOptions,
+): F;
+export function registerDerivative<F extends AnyFunction>(fn: F, rules: DerivativeRules, options: RegisterOptions = {}): F {
   if (typeof fn !== "function") {
     throw new CotangentError("CT3005", `registerDerivative(fn, rules): fn must be a function, got ${describeValue(fn)}.`);
   }
