@@ -19,6 +19,7 @@ import {
   operatorCallCode,
   parseJSDocMark,
   secondOrderContext,
+  secondOrderRegistrationCode,
   uniqueName,
   wrtIndices,
   type GeneratedFunction,
@@ -260,6 +261,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   for (const m of marks) {
     const fnNode = m.path.node as t.Function;
     const marked: MarkedFunction = adapter.marked(fnNode, m.name, m.kind === "method" ? "method" : m.kind === "declaration" ? "declaration" : "expression", m.wrt, m.markLoc);
+    if (m.kind === "method") marked.owner = methodOwner(m.path as NodePath<t.ClassMethod>);
     const localCtx: ModuleContext = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
     const r = differentiate(marked, localCtx);
     for (const d of r.diagnostics) {
@@ -294,11 +296,14 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   for (const m of marks) {
     const r = results.get(m)!;
     used.runtime = true;
+    const inf = m.info;
     const extra = r.second ? [r.second.jvp, r.second.vjp] : [];
     const jvpDecl = () => functionDeclaration(r.jvp, fileName, m.markLoc);
     const vjpDecl = () => functionDeclaration(r.vjp, fileName, m.markLoc);
-    const extraDecls = () => extra.map((g) => functionDeclaration(g, fileName, m.markLoc));
-    const inf = m.info;
+    const secondInfo = r.second ? (m.kind === "method" ? secondCtx?.knownMethods : secondCtx?.known)?.get(inf.jvpName) : undefined;
+    const secondRegistration = (owner?: string) =>
+      secondInfo ? [parseStatement(secondOrderRegistrationCode(rt, inf.jvpName, secondInfo, owner))] : [];
+    const extraDecls = () => [...extra.map((g) => functionDeclaration(g, fileName, m.markLoc)), ...secondRegistration()];
     switch (m.kind) {
       case "declaration": {
         const stmt = m.path.parentPath.isExportNamedDeclaration() || m.path.parentPath.isExportDefaultDeclaration() ? m.path.parentPath : m.path;
@@ -344,7 +349,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
           `${defineDerivativesCode(rt, m.name, inf, `${owner}.${m.name}`, `${owner}.${inf.jvpName}`, `${owner}.${inf.vjpName}`)};`,
         );
         const stmt = cls.parentPath.isExportNamedDeclaration() || cls.parentPath.isExportDefaultDeclaration() ? cls.parentPath : cls;
-        insertNodes(stmt, "after", [reg]);
+        insertNodes(stmt, "after", [reg, ...secondRegistration(owner)]);
         break;
       }
       case "inline": {
@@ -394,6 +399,13 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   if (used.runtime) {
     program.node.body.unshift(types.importDeclaration([types.importNamespaceSpecifier(types.identifier(rt))], types.stringLiteral(RUNTIME_MODULE)));
   }
+}
+
+/** `C.prototype` (or `C` for a static method): where the method and its derivatives live. */
+function methodOwner(method: NodePath<t.ClassMethod>): string | undefined {
+  const cls = method.parentPath.parentPath?.node;
+  if (!cls || cls.type !== "ClassDeclaration" || !cls.id) return undefined;
+  return method.node.static ? cls.id.name : `${cls.id.name}.prototype`;
 }
 
 /**

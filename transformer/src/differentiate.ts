@@ -96,6 +96,7 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
     body: { type: "BlockStatement", body: d.jvp.body },
     loc: fn.loc,
     isArrow: false,
+    owner: fn.owner,
   };
   return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction };
 }

@@ -248,6 +248,7 @@ export class ForwardGenerator {
       case "known":
         return call(id(c.info.jvpName), args);
       case "method":
+        // `this.m$jvp(…)`: m's derivatives check for an override of m themselves (overrideGuard).
         return call(member(clone(c.object), c.info.jvpName), args);
       case "dynamic":
         return call(this.rt("jvpCall"), [
@@ -273,6 +274,7 @@ export class ForwardGenerator {
       if (this.an.typeOfVar(p.name).kind !== "number")
         out.push(ifStmt(bin("==", id(this.d(p.name)), nul()), [assignStmt(id(this.d(p.name)), call(this.rt("zerosLike"), [id(p.name)]))]));
     });
+    if (fn.owner) out.push(overrideGuard(this.g.runtime, fn, "jvpCall", [arr(fn.params.map((p) => id(p.name))), arr(fn.params.map((p) => id(this.d(p.name))))]));
     out.push(...this.statements(fn.body));
     const value = clone(fn.result);
     const tangent = this.tangent(fn.result) ?? (this.an.typeOf(fn.result).kind === "number" ? num(0) : nul());
@@ -323,4 +325,20 @@ export function stampLocations(stmts: Statement[], loc: NStmt["origin"]): void {
       stampLocations(s.body.type === "BlockStatement" ? s.body.body : [s.body], loc);
     }
   }
+}
+
+/**
+ * `if (this != null && this.m !== Owner.m) return RT.jvpCall(this.m, this, [args], [tangents]);` — a method's
+ * derivatives belong to that method: when the object has another `m` (a subclass override, an
+ * own property), defer to that function's derivatives (an error that names it if it has none).
+ */
+export function overrideGuard(runtime: string, fn: NFunction, helper: "jvpCall" | "vjpCall", args: Expression[]): Statement {
+  const own = member({ type: "ThisExpression" }, fn.name);
+  const [head, ...rest] = fn.owner!.split(".");
+  const owner = rest.reduce<Expression>((o, part) => member(o, part), id(head!));
+  // `this != null`: a static method called detached (`const sq = Model.sq; sq(2)`) has no `this`.
+  const test: Expression = { type: "LogicalExpression", operator: "&&", left: bin("!=", { type: "ThisExpression" }, nul()), right: bin("!==", own, member(owner, fn.name)) };
+  return ifStmt(test, [
+    ret(call(member(id(runtime), helper), [member({ type: "ThisExpression" }, fn.name), { type: "ThisExpression" }, ...args])),
+  ]);
 }

@@ -108,3 +108,19 @@ export function wrtIndices(paramNames: (string | undefined)[], wrt: string[] | u
   }
   return { indices: indices.sort((a, b) => a - b), unknown };
 }
+
+/**
+ * After the second-order functions (`f$jvp$jvp`, `f$jvp$vjp`) of a marked function: registers
+ * them as the derivatives of its JVP, so that code which calls the JVP through the run-time
+ * lookup (a method on another object, an imported function) can be differentiated again.
+ * `owner` is `C.prototype` / `C` for methods.
+ */
+export function secondOrderRegistrationCode(
+  runtime: string,
+  jvpName: string,
+  second: Pick<KnownFunction, "arity" | "wrt" | "jvpName" | "vjpName">,
+  owner?: string,
+): string {
+  const at = (name: string) => (owner ? `${owner}.${name}` : name);
+  return `${defineDerivativesCode(runtime, jvpName, second, at(jvpName), at(second.jvpName), at(second.vjpName))};`;
+}

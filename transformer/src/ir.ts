@@ -347,4 +347,10 @@ export interface MarkedFunction {
   loc?: Loc;
   /** Arrow functions keep the enclosing `this`; the generated derivatives must too. */
   isArrow: boolean;
+  /**
+   * For methods: code for the object the method is defined on (`Pendulum.prototype`, or
+   * `Pendulum` for a static method). The derivatives check that `this.name` is still that method
+   * (a subclass or an instance may override it) and otherwise defer to the override's derivatives.
+   */
+  owner?: string;
 }

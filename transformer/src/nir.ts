@@ -46,6 +46,8 @@ export interface NFunction {
   params: { name: string; type?: TypeIR; loc?: Loc }[];
   /** The declared result type, when the source had one. */
   returnType?: TypeIR;
+  /** Methods: code for the object that holds them (see MarkedFunction.owner). */
+  owner?: string;
   wrt: number[];
   locals: Map<string, NLocal>;
   body: NStmt[];

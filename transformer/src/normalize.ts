@@ -195,6 +195,7 @@ export class Normalizer {
       nested: this.nested,
       usesThis: this.usesThis,
       returnType: fn.returnType,
+      owner: fn.owner,
     };
   }
 
@@ -931,7 +932,9 @@ export class Normalizer {
       else ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args, calleeInfo: x.calleeInfo };
     } else if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
       const object = lower(callee.object);
-      const method = this.ctx.knownMethods.get(callee.property.name);
+      // Direct calls to a marked method's derivatives only through `this` (the method's own
+      // derivatives check for overrides); any other object goes through the run-time lookup.
+      const method = object.type === "ThisExpression" ? this.ctx.knownMethods.get(callee.property.name) : undefined;
       if (method) ncall = { kind: "method", object, name: callee.property.name, info: method, args: padded(method), callee: { ...callee, object } };
       else ncall = { kind: "dynamic", callee: { ...callee, object }, thisArg: object, args, calleeInfo: x.calleeInfo };
     } else {

@@ -27,7 +27,7 @@ import {
   ret,
   type OutStatement,
 } from "./build.js";
-import { declareAll, primalCall, stampLocations, type GenContext } from "./forward.js";
+import { declareAll, overrideGuard, primalCall, stampLocations, type GenContext } from "./forward.js";
 import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy, isArrayFill } from "./normalize.js";
@@ -446,6 +446,7 @@ export class ReverseGenerator {
       case "known":
         return call(id(c.info.vjpName), args);
       case "method":
+        // `this.m$vjp(…)`: m's derivatives check for an override of m themselves (overrideGuard).
         return call(member(clone(c.object), c.info.vjpName), args);
       case "dynamic":
         return call(this.rt("vjpCall"), [clone(c.callee), c.thisArg ? clone(c.thisArg) : id("undefined"), arr(args)]);
@@ -512,6 +513,7 @@ export class ReverseGenerator {
     if (locals.length) out.push(declareAll(locals));
     const used = this.usesTape ? this.g.names.fresh("$pulledBack") : undefined;
     if (this.usesTape) out.push(decl("const", this.tape, arr([])));
+    if (fn.owner) out.push(overrideGuard(this.g.runtime, fn, "vjpCall", [arr(fn.params.map((p) => id(p.name)))]));
     out.push(...gen.primal);
 
     // Adjoints start at zero: 0 for numbers, zeros of the final shape for arrays and objects.

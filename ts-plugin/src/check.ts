@@ -130,6 +130,10 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
     }
     if (f.kind === "method" && !(ts.isClassDeclaration(f.cls) && f.cls.name)) {
       rejectInBody(marked, "a `@differentiable` method of an anonymous class or class expression (give the class a name and declare it)", markLoc);
+    } else if (f.kind === "method" && ts.isClassDeclaration(f.cls) && f.cls.name) {
+      // Where the method lives: its derivatives defer to an override found on `this` instead.
+      const isStatic = !!ts.getModifiers(f.node)?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+      marked.owner = isStatic ? f.cls.name.text : `${f.cls.name.text}.prototype`;
     }
     const lexicalThis = ts.isArrowFunction(fnNode) && usesLexicalThis(ts, fnNode);
     const plan: Plan = { found: f, fnNode, name, info, marked, ok: false, referable, lexicalThis };

@@ -16,9 +16,11 @@ import {
   derivativesRecordCode,
   formatDiagnostic,
   operatorCallCode,
+  secondOrderRegistrationCode,
   uniqueName,
   type Diagnostic,
   type GeneratedFunction,
+  type KnownFunction,
 } from "@cotangent/transformer";
 import { createCalleeResolver } from "./callee.js";
 import { analyzeSourceFile, isSecondOrderInner, mightHaveMarks, toTsDiagnostic, type AnalyzeOptions, type Plan } from "./check.js";
@@ -120,6 +122,11 @@ function transformSourceFile(
   };
   /** The second-order functions (`f$jvp$jvp`, `f$jvp$vjp`) as declarations, when the file needs them. */
   const genSecond = (plan: Plan): TS.FunctionDeclaration[] => (plan.second ? [genFrom(plan, plan.second.jvp), genFrom(plan, plan.second.vjp)] : []);
+  /** Registers the second-order functions as the derivatives of the JVP (see secondOrderRegistrationCode). */
+  const registerSecond = (plan: Plan, owner?: string): TS.Statement[] => {
+    const second = secondByInfo.get(plan.info);
+    return plan.second && second ? [parseStatement(secondOrderRegistrationCode(runtime, plan.info.jvpName, second as KnownFunction, owner))] : [];
+  };
   /** `const NAME = (…) => {…}`: a generated function that must see the enclosing `this`. */
   const asConstArrow = (decl: TS.FunctionDeclaration): TS.Statement =>
     factory.createVariableStatement(
@@ -177,6 +184,7 @@ function transformSourceFile(
           gen(plan, "jvp"),
           gen(plan, "vjp"),
           ...genSecond(plan),
+          ...registerSecond(plan),
           parseStatement(`${defineDerivativesCode(runtime, plan.name, plan.info, plan.name, plan.info.jvpName, plan.info.vjpName)};`),
         );
       }
@@ -190,7 +198,7 @@ function transformSourceFile(
       const fnHole = holeName("$fn");
       // An arrow using `this`: the derivatives are `const` arrows, so they see the same `this`.
       const decls = [gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan)];
-      frame().before.push(...(plan.lexicalThis ? decls.map(asConstArrow) : decls));
+      frame().before.push(...(plan.lexicalThis ? decls.map(asConstArrow) : decls), ...registerSecond(plan));
       return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
     }
     if (plan?.found.kind === "wrapper" && ts.isCallExpression(node)) {
@@ -202,8 +210,8 @@ function transformSourceFile(
         // refers to them by name: `gradient(g)` resolves at build time); for an arrow using
         // `this`, `const` arrows before it, which see the same `this`.
         const decls = [gen(plan, "jvp"), gen(plan, "vjp"), ...genSecond(plan)];
-        if (plan.lexicalThis) frame().before.push(...decls.map(asConstArrow));
-        else frame().after.push(...decls);
+        if (plan.lexicalThis) frame().before.push(...decls.map(asConstArrow), ...registerSecond(plan));
+        else frame().after.push(...decls, ...registerSecond(plan));
         return parseExpression(defineDerivativesCode(runtime, plan.name, plan.info, fnHole, plan.info.jvpName, plan.info.vjpName), { [fnHole]: fnExpr });
       }
       // Anywhere else: the derivatives inline, as expressions in the same scope as the literal,
@@ -323,6 +331,7 @@ function transformSourceFile(
       const owner = isStatic ? className : `${className}.prototype`;
       afterClass.push(
         parseStatement(`${defineDerivativesCode(runtime, plan.name, plan.info, `${owner}.${plan.name}`, `${owner}.${plan.info.jvpName}`, `${owner}.${plan.info.vjpName}`)};`),
+        ...registerSecond(plan, owner),
       );
     }
     frame().after.push(...afterClass);

@@ -226,6 +226,36 @@ export function vjpCall(fn: unknown, thisArg: unknown, args: readonly unknown[])
   return d.vjp.apply(thisArg, args as unknown[]);
 }
 
+// Derivatives of jvpCall itself. Generated JVPs call other functions' JVPs through jvpCall when
+// they cannot reference them directly (a method of another object, an imported function); for
+// second derivatives the build differentiates those JVPs again, so jvpCall needs derivatives:
+// differentiating "call fn's JVP" is calling the derivatives of fn's JVP, which the build
+// registered on the JVP function object (f$jvp$jvp, f$jvp$vjp).
+defineDerivatives(jvpCall, {
+  name: "jvpCall",
+  arity: 4,
+  wrt: [2, 3],
+  jvp(fn: unknown, thisArg: unknown, args: unknown[], tangents: unknown[], _dFn: unknown, _dThis: unknown, dArgs: unknown[] | null, dTangents: unknown[] | null) {
+    const d = requireDerivative(fn, "jvp", "a second derivative through a call");
+    const n = d.arity;
+    return jvpCall(
+      d.jvp,
+      thisArg,
+      [...padded(args, n, undefined), ...padded(tangents, n, null)],
+      [...padded(dArgs ?? [], n, null), ...padded(dTangents ?? [], n, null)],
+    );
+  },
+  vjp(fn: unknown, thisArg: unknown, args: unknown[], tangents: unknown[]) {
+    const d = requireDerivative(fn, "jvp", "a second derivative through a call");
+    const n = d.arity;
+    const r = vjpCall(d.jvp, thisArg, [...padded(args, n, undefined), ...padded(tangents, n, null)]);
+    return { value: r.value, pullback: (ct: unknown) => {
+      const c = r.pullback(ct);
+      return [null, null, c.slice(0, n), c.slice(n, 2 * n)];
+    } };
+  },
+});
+
 /**
  * Throws CT3002. Generated pullbacks that replay a tape call this when invoked a second time.
  *
