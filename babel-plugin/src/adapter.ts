@@ -28,6 +28,7 @@ export function locOf(node: t.Node | null | undefined): Loc | undefined {
 
 const UNSUPPORTED_NAMES: Record<string, string> = {
   ClassExpression: "a class expression",
+  Super: "`super`",
   AwaitExpression: "`await`",
   YieldExpression: "`yield`",
   OptionalMemberExpression: "optional chaining (`?.`)",
@@ -167,8 +168,8 @@ export class BabelAdapter {
         });
       case "CallExpression":
       case "NewExpression": {
-        if (node.callee.type === "Super" || node.callee.type === "V8IntrinsicIdentifier" || node.callee.type === "Import")
-          return this.unsupported(node, "this call");
+        if (node.callee.type === "Super") return this.unsupported(node, "`super`");
+        if (node.callee.type === "V8IntrinsicIdentifier" || node.callee.type === "Import") return this.unsupported(node, "this call");
         const args = node.arguments.map((a) =>
           a.type === "SpreadElement" ? this.base(a, { type: "SpreadElement" as const, argument: this.expr(a.argument) }) : this.expr(a),
         );

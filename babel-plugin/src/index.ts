@@ -9,6 +9,7 @@
 import type { NodePath, PluginObj, PluginPass, types as t } from "@babel/core";
 import { parse, parseExpression } from "@babel/parser";
 import {
+  CODES,
   RUNTIME_MODULE,
   defineDerivativesCode,
   derivativeNames,
@@ -23,6 +24,7 @@ import {
   uniqueName,
   wrtIndices,
   type GeneratedFunction,
+  type Diagnostic,
   type KnownFunction,
   type Loc,
   type MarkedFunction,
@@ -155,6 +157,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   /** `outer(inner(f))`: second derivatives, which need f's JVP differentiated too. */
   const nestedOperatorCalls: { path: NodePath<t.CallExpression>; outer: OperatorName; inner: OperatorName; name: string }[] = [];
   const adapter = new BabelAdapter(source, imports.named, rt);
+  /** Marks that cannot be honoured at all (reported with the differentiation errors). */
+  const markErrors: Diagnostic[] = [];
 
   const info = (fn: t.Function, name: string, wrt: string[] | undefined, isMethod: boolean): KnownFunction => {
     const names = derivativeNames(name, taken);
@@ -171,7 +175,17 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   program.traverse({
     FunctionDeclaration(p) {
       const mark = markComment(p.node, p.parent);
-      if (!mark || !p.node.id) return;
+      if (!mark) return;
+      if (!p.node.id) {
+        markErrors.push({
+          code: CODES.unsupportedSyntax,
+          severity: "error",
+          message: "an anonymous `export default function` cannot be marked differentiable (give the function a name)",
+          loc: locOf(p.parentPath.isExportDefaultDeclaration() ? p.parent : p.node),
+          notes: [],
+        });
+        return;
+      }
       if (mark.kind === "derivative") {
         customDerivatives.push({ path: p, of: mark.of!, mode: returnsKey(p.node, "differential") ? "jvp" : "vjp" });
         return;
@@ -254,7 +268,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   });
 
   // 2. Differentiate every mark; report all errors at once.
-  const errors: string[] = [];
+  const errors: string[] = markErrors.map((d) => formatDiagnostic(d, source, fileName));
   let firstErrorAt: NodePath | undefined;
   const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction } }>();
   const secondCtx = nestedOperatorCalls.length ? secondOrderContext(ctx) : undefined;

@@ -212,7 +212,42 @@ export function fillWithInput(x: number): number {
   return b[0] + b[1] + Math.max(b[2]);
 }
 
+/** @differentiable */
+export function pushedPair(x: number): number[] {
+  const r: number[] = [];
+  r.push(x);
+  r.push(x * x);
+  return r;
+}
+
+/** @differentiable */
+export function pushedPairInLoop(x: number): number {
+  // the callee's pullback undoes its pushes: the array it returned must not change
+  let a = 0;
+  for (let i = 0; i < 2; i++) a += pushedPair(x * (i + 1))[1];
+  return a;
+}
+
+/** @differentiable */
+export function shiftWithinArray(x: number): number {
+  // an element copied within an array of numbers is not an alias
+  const w = [x, 2 * x, 3 * x];
+  w[0] = w[1];
+  return w[0] * w[2];
+}
+
+/** @differentiable */
+export function iterateOneRowWriteAnother(x: number): number {
+  // m[0] is iterated while m[1] is written: different rows, no aliasing
+  const m = [[x, 1], [2, x]];
+  for (const e of m[0]) m[1][0] += e;
+  return m[1][0] * m[1][1];
+}
+
 export const cases: CorpusCase[] = [
+  { name: "shiftWithinArray", args: () => [1.3], secondOrder: true },
+  { name: "iterateOneRowWriteAnother", args: () => [1.3], secondOrder: true },
+  { name: "pushedPairInLoop", args: () => [0.3], secondOrder: true },
   { name: "fillWithInput", args: () => [0.7], secondOrder: true },
   { name: "sum", args: () => [[0.5, -1.5, 2.25]] },
   { name: "dotProduct", args: () => [[1, 2, 3], [0.5, -0.25, 0.125]] },

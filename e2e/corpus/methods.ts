@@ -141,7 +141,35 @@ export function springTotal(a: { x: number; y: number }, b: { x: number; y: numb
   return SPRING.total(a, b);
 }
 
+export class Quadratic {
+  k = 2;
+  @differentiable
+  sq(x: number): number {
+    return this.k * x * x;
+  }
+  @differentiable
+  twice(x: number): number {
+    return this.sq(x) + 1;
+  }
+}
+
+export class CubicMarked extends Quadratic {
+  // an override with derivatives of its own: twice() must use these, not Quadratic's
+  @differentiable
+  sq(x: number): number {
+    return x * x * x;
+  }
+}
+
+const CUBIC_MARKED = new CubicMarked();
+
+/** @differentiable */
+export function overriddenMarked(x: number): number {
+  return CUBIC_MARKED.twice(x);
+}
+
 export const cases: CorpusCase[] = [
+  { name: "overriddenMarked", args: () => [0.5], secondOrder: true },
   { name: "polyMethod", args: () => [1.3], secondOrder: true },
   { name: "polyProduct", args: () => [-0.6], secondOrder: true },
   { name: "polyEnergy", args: () => [[0.2, 1.1, -0.7]] },

@@ -56,6 +56,17 @@ export function f(x: number): number {
     message: /`arguments` is not supported in differentiable functions; name the parameters/,
   },
   {
+    code: "CT1001",
+    what: "an anonymous default export cannot be marked",
+    source: `/** @differentiable */
+export default function (x: number): number {
+  return x * x;
+}`,
+    line: 3,
+    column: 1,
+    message: /anonymous `export default function`.*give the function a name/,
+  },
+  {
     code: "CT1002",
     what: "wrt names no parameter",
     source: `/** @differentiable(wrt: z) */

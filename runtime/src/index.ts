@@ -75,4 +75,4 @@ export {
   type VjpFunction,
   type VjpResult,
 } from "./ad/derivatives.js";
-export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent, sumElements } from "./ad/tangent.js";
+export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent, sumElements, checkTangentShape } from "./ad/tangent.js";

@@ -179,3 +179,29 @@ describe("derivative", () => {
     expect(e.message).toContain("'onlyVjp'");
   });
 });
+
+describe("tangent and cotangent shapes are checked (CT3008)", () => {
+  const s = new Derivatives({
+    name: "s",
+    arity: 2,
+    wrt: [0, 1],
+    jvp: (xs: number[], p: { a: number }, dxs: number[] | null, dp: { a: number } | null) => ({
+      value: xs[0]! * p.a,
+      tangent: (dxs?.[0] ?? 0) * p.a + xs[0]! * (dp?.a ?? 0),
+    }),
+    vjp: (xs: number[], p: { a: number }) => ({ value: xs[0]! * p.a, pullback: (b: number) => [[b * p.a, 0], { a: b * xs[0]! }] }),
+  });
+  it("a pullback's cotangent must have the result's shape", () => {
+    expect(() => pullback(s)([1, 2], { a: 3 })([1] as never)).toThrow(/CT3008: the cotangent of the result of 's': expected a number, got/);
+  });
+  it("a differential's tangents must have their arguments' shapes, and not be too many", () => {
+    expect(() => differential(s)([1, 2], { a: 3 })([1] as never, null)).toThrow(/CT3008: the tangent of argument 1 of 's': has 1 element, expected 2/);
+    expect(() => differential(s)([1, 2], { a: 3 })(null, { b: 1 } as never)).toThrow(/has a field 'b' that the value does not have/);
+    expect(() => (differential(s)([1, 2], { a: 3 }) as (...t: unknown[]) => unknown)(null, null, 1)).toThrow(/takes 2 tangents \(one per differentiated parameter\), got 3/);
+    expect(differential(s)([1, 2], { a: 3 })([1, 0], { a: 1 })).toBe(4);
+  });
+  it("derivative of a function whose value is not a number is CT3006", () => {
+    const u = new Derivatives({ name: "u", arity: 1, wrt: [0], jvp: () => ({ value: undefined, tangent: null }) });
+    expect(() => derivative(u as never)(1)).toThrow(/CT3006: derivative needs a number-valued function; 'u' returned undefined/);
+  });
+});

@@ -39,6 +39,7 @@ describe("@cotangent/runtime as built", () => {
         "RUNTIME_ERROR_CODES",
         "accumulate",
         "addTangent",
+        "checkTangentShape",
         "copyTangent",
         "defineDerivatives",
         "derivative",

@@ -64,9 +64,23 @@ export class Analysis {
   private checkWritesThrough(): void {
     const fn = this.fn;
     /** `same`: a is (part of) b — `depth` levels below b's root; writes into b above that level do not reach a. */
-    type Share = { kind: "same" | "contains" | "elements"; a: string; b: string; depth: number; loc: Loc | undefined };
+    type Share = { kind: "same" | "contains" | "elements"; a: string; b: string; depth: number; keys: Expression[]; loc: Loc | undefined };
     const shares: Share[] = [];
-    const writes: { root: string; depth: number; loc: Loc | undefined }[] = [];
+    const writes: { root: string; depth: number; keys: Expression[]; loc: Loc | undefined }[] = [];
+    /** The keys of a path from its root: `m[0].x` → [0, "x"]. */
+    const keysOf = (t: Expression): Expression[] => {
+      const keys: Expression[] = [];
+      for (let e = t; e.type === "MemberExpression"; e = e.object)
+        keys.unshift(e.computed ? e.property : { type: "StringLiteral", value: (e.property as { name: string }).name });
+      return keys;
+    };
+    /** Two paths below the same root that differ in a literal key (`m[0]` and `m[1][0]`) never meet. */
+    const disjoint = (a: Expression[], b: Expression[]) =>
+      a.some((k, i) => {
+        const l = b[i];
+        const lit = (x: Expression | undefined) => (x?.type === "NumericLiteral" || x?.type === "StringLiteral" ? String(x.value) : undefined);
+        return lit(k) !== undefined && lit(l) !== undefined && lit(k) !== lit(l);
+      });
     const depthOf = (t: Expression) => {
       let d = 0;
       for (let e = t; e.type === "MemberExpression"; e = e.object) d++;
@@ -77,7 +91,7 @@ export class Analysis {
       return k !== "number" && k !== "boolean" && k !== "string";
     };
     /** Roots of the arrays/objects the value of `e` is (`same`) or holds references to (`contains`). */
-    const refs = (e: Expression, out: { same: [string, number][]; contains: string[]; elements: string[] }, inside = false): void => {
+    const refs = (e: Expression, out: { same: [string, number, Expression[]][]; contains: string[]; elements: string[] }, inside = false): void => {
       switch (e.type) {
         case "Identifier":
         case "MemberExpression": {
@@ -86,7 +100,7 @@ export class Analysis {
           const own = root !== undefined && (fn.locals.has(root) || fn.params.some((p) => p.name === root));
           if (own && isRef(e)) {
             if (inside) out.contains.push(root!);
-            else out.same.push([root!, depthOf(e)]);
+            else out.same.push([root!, depthOf(e), keysOf(e)]);
           }
           return;
         }
@@ -126,21 +140,21 @@ export class Analysis {
     };
     const share = (holder: string | undefined, value: Expression, loc: Loc | undefined, stored: boolean) => {
       if (!holder) return;
-      const out = { same: [] as [string, number][], contains: [] as string[], elements: [] as string[] };
+      const out = { same: [] as [string, number, Expression[]][], contains: [] as string[], elements: [] as string[] };
       refs(value, out, stored);
-      for (const [r, depth] of out.same) shares.push({ kind: "same", a: holder, b: r, depth, loc });
-      for (const r of out.contains) shares.push({ kind: "contains", a: holder, b: r, depth: 0, loc });
-      for (const r of out.elements) shares.push({ kind: "elements", a: holder, b: r, depth: 0, loc });
+      for (const [r, depth, keys] of out.same) shares.push({ kind: "same", a: holder, b: r, depth, keys, loc });
+      for (const r of out.contains) shares.push({ kind: "contains", a: holder, b: r, depth: 0, keys: [], loc });
+      for (const r of out.elements) shares.push({ kind: "elements", a: holder, b: r, depth: 0, keys: [], loc });
     };
     const visit = (ss: NStmt[]) => {
       for (const s of ss) {
         if (s.k === "assign") {
           if (s.target.type === "MemberExpression") {
-            writes.push({ root: rootOf(s.target)!, depth: depthOf(s.target), loc: s.origin });
+            writes.push({ root: rootOf(s.target)!, depth: depthOf(s.target), keys: keysOf(s.target), loc: s.origin });
             share(rootOf(s.target), s.value, s.origin, true);
           } else share(s.target.name, s.value, s.origin, false);
         } else if (s.k === "push") {
-          writes.push({ root: rootOf(s.array)!, depth: depthOf(s.array) + 1, loc: s.origin });
+          writes.push({ root: rootOf(s.array)!, depth: depthOf(s.array) + 1, keys: keysOf(s.array), loc: s.origin });
           share(rootOf(s.array), s.value, s.origin, true);
         } else if (s.k === "if") {
           visit(s.then);
@@ -166,7 +180,7 @@ export class Analysis {
       // for a stored array, writes into it, or into the holder's elements (depth 2 and more).
       const hits = writes.filter((w) =>
         sh.kind === "same"
-          ? (w.root === sh.a && w.depth >= 1) || (w.root === sh.b && w.depth > sh.depth)
+          ? (w.root === sh.a && w.depth >= 1) || (w.root === sh.b && w.depth > sh.depth && !disjoint(sh.keys, w.keys))
           : sh.kind === "contains"
             ? (w.root === sh.b && w.depth >= 1) || (w.root === sh.a && w.depth >= 2)
             : (w.root === sh.a || w.root === sh.b) && w.depth >= 2,
@@ -179,9 +193,12 @@ export class Analysis {
           : sh.kind === "contains"
             ? `${label(sh.a)} holds a reference to ${label(sh.b)}`
             : `${label(sh.a)} is a shallow copy of ${label(sh.b)} and shares its inner arrays`;
+      const untyped = [sh.a, sh.b].some((n) => this.typeOfVar(n).kind === "unknown");
       this.note(
         CODES.aliasedWrite,
-        `${how}, and '${hit.root}' is written through; derivatives treat arrays as values, so store a copy instead (for an array, \`.slice()\`; for nested arrays, copy each level)`,
+        `${how}, and '${hit.root}' is written through; derivatives treat arrays as values, so store a copy instead (for an array, \`.slice()\`; for nested arrays, copy each level)${
+          untyped ? ". If these hold only numbers, annotating their types (number[]) tells Cotangent so" : ""
+        }`,
         sh.loc,
       );
       return; // one is enough to explain the problem
@@ -234,6 +251,7 @@ export class Analysis {
       }
       case "MemberExpression": {
         const o = this.typeOf(e.object);
+        if (isPending(o) && e.computed) return PENDING; // an element of what is not known yet: says nothing
         if (!e.computed && e.property.type === "Identifier") {
           if (e.property.name === "length" && (o.kind === "array" || o.kind === "tuple" || o.kind === "string")) return NUMBER;
           if (o.kind === "object") return o.fields[e.property.name] ?? UNKNOWN;

@@ -203,6 +203,8 @@ export class ReverseGenerator {
     this.mutatedRead = read;
   }
   private mutatedRead = new Set<string>();
+  /** Whether the pullback writes into arrays/objects in place (undoing element writes and pushes). */
+  private undoesInPlace = false;
   private readonly initialDefs = new Set<NStmt>();
 
   // ---- cotangent propagation ----------------------------------------------------------------
@@ -353,9 +355,15 @@ export class ReverseGenerator {
         if (this.active(root)) {
           const g = this.temp("$g");
           adjoint.push({ ...decl("const", g, call(member(this.adjointPath(s.array), "pop"), [])), loc });
-          if (root && this.mutatedRead.has(root)) adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
+          if (root && this.mutatedRead.has(root)) {
+            adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
+            this.undoesInPlace = true;
+          }
           this.backprop(s.value, id(g), adjoint);
-        } else if (root && this.mutatedRead.has(root)) adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
+        } else if (root && this.mutatedRead.has(root)) {
+          adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
+          this.undoesInPlace = true;
+        }
         return { primal, adjoint };
       }
       case "call":
@@ -412,6 +420,7 @@ export class ReverseGenerator {
     const isVar = s.target.type === "Identifier";
     const initial = this.initialDefs.has(s);
     const restore = !initial && (isVar ? this.restored.has(root) : this.mutatedRead.has(root));
+    if (restore && !isVar) this.undoesInPlace = true;
     if (restore) primal.push(this.push(clone(s.target)));
     primal.push(assignStmt(clone(s.target), clone(s.value), "=", loc));
 
@@ -543,7 +552,11 @@ export class ReverseGenerator {
       params: [seed],
       body: { type: "BlockStatement", body: pullback },
     };
-    out.push({ ...ret(obj([["value", clone(fn.result)], ["pullback", pullbackFn]])), loc: fn.resultOrigin });
+    // The pullback undoes element writes and pushes in place; an array or object that escapes as
+    // the value must not change under the caller when it runs: return a copy of it.
+    const value =
+      this.undoesInPlace && this.an.typeOf(fn.result).kind !== "number" ? call(this.rt("copyTangent"), [clone(fn.result)]) : clone(fn.result);
+    out.push({ ...ret(obj([["value", value], ["pullback", pullbackFn]])), loc: fn.resultOrigin });
     return out;
   }
 

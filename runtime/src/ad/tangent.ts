@@ -53,6 +53,41 @@ function mismatch(op: string, a: unknown, b: unknown): never {
 }
 
 /**
+ * Throws CT3008 unless `tangent` has the shape of `primal` (a number for a number, an array of
+ * the same length for an array, fields of the object for an object; `null`/`undefined` is zero
+ * of any shape). `what` names it in the message (e.g. "the tangent of argument 1").
+ *
+ * @example
+ * checkTangentShape([1, 2], [0.5, 0.5], "the tangent of xs"); // fine
+ * checkTangentShape([1, 2], [0.5], "the tangent of xs"); // CT3008: … has 1 element, expected 2
+ */
+export function checkTangentShape(primal: unknown, tangent: unknown, what: string, path = ""): void {
+  if (tangent === null || tangent === undefined) return;
+  const fail = (why: string): never => {
+    throw new CotangentError("CT3008", `${what}${path ? ` at ${path}` : ""}: ${why}. A tangent has the shape of its value: a number for a number, an array of the same length for an array, the same fields for an object (null is zero).`);
+  };
+  if (typeof primal === "number") {
+    if (typeof tangent !== "number") fail(`expected a number, got ${describeValue(tangent)}`);
+    return;
+  }
+  if (Array.isArray(primal) || isNumericArray(primal)) {
+    const p = primal as ArrayLike<unknown>;
+    if (!Array.isArray(tangent) && !isNumericArray(tangent)) fail(`expected an array of ${p.length}, got ${describeValue(tangent)}`);
+    const t = tangent as ArrayLike<unknown>;
+    if (t.length !== p.length) fail(`has ${t.length} element${t.length === 1 ? "" : "s"}, expected ${p.length}`);
+    for (let i = 0; i < p.length; i++) checkTangentShape(p[i], t[i], what, `${path}[${i}]`);
+    return;
+  }
+  if (isRecord(primal)) {
+    if (!isRecord(tangent)) fail(`expected an object with the fields of the value, got ${describeValue(tangent)}`);
+    for (const key of Object.keys(tangent as object)) {
+      if (!(key in (primal as object))) fail(`has a field '${key}' that the value does not have`);
+      checkTangentShape((primal as Mutable)[key], (tangent as Mutable)[key], what, `${path}.${key}`);
+    }
+  }
+}
+
+/**
  * The zero tangent of `v`, with `v`'s shape: 0 for a number, an array of zeros for an array, a
  * fieldwise object for an object, and `null` for values without a tangent (null, undefined,
  * booleans, strings, functions, bigints, symbols).

@@ -7,7 +7,7 @@
 
 import { CotangentError, describeValue, functionName } from "../errors.js";
 import { isDerivatives, requireDerivative, type AnyFunction, type Derivatives } from "../ad/derivatives.js";
-import { zerosLike, type Tangent } from "../ad/tangent.js";
+import { checkTangentShape, zerosLike, type Tangent } from "../ad/tangent.js";
 import type {
   DerivativeCheck,
   DifferentiableFunction,
@@ -132,8 +132,11 @@ export function pullback<F extends AnyFunction | AnyDerivatives>(
 export function pullback<A extends unknown[]>(f: DifferentiableFunction<A>): (...args: A) => (cotangent: Tangent) => unknown {
   checkOperand(f, "pullback");
   return function (this: unknown, ...args: A) {
-    const { d, pullback: pb } = runVjp(f, "pullback", this, args);
-    return (cotangent: Tangent) => select(d, pb(cotangent), args);
+    const { d, value, pullback: pb } = runVjp(f, "pullback", this, args);
+    return (cotangent: Tangent) => {
+      checkTangentShape(value, cotangent, `the cotangent of the result of '${d.name}'`);
+      return select(d, pb(cotangent), args);
+    };
   };
 }
 
@@ -154,13 +157,25 @@ export function valueWithPullback<A extends unknown[], R>(
   checkOperand(f, "valueWithPullback");
   return function (this: unknown, ...args: A) {
     const { d, value, pullback: pb } = runVjp(f, "valueWithPullback", this, args);
-    return { value: value as R, pullback: (cotangent: Tangent) => select(d, pb(cotangent), args) };
+    return {
+      value: value as R,
+      pullback: (cotangent: Tangent) => {
+        checkTangentShape(value, cotangent, `the cotangent of the result of '${d.name}'`);
+        return select(d, pb(cotangent), args);
+      },
+    };
   };
 }
 
 function runJvp(d: Derivatives & { jvp: AnyFunction }, thisArg: unknown, args: readonly unknown[], tangents: readonly unknown[]) {
+  if (tangents.length > d.wrt.length)
+    throw new CotangentError(
+      "CT3008",
+      `the differential of '${d.name}' takes ${d.wrt.length} tangent${d.wrt.length === 1 ? "" : "s"} (one per differentiated parameter), got ${tangents.length}.`,
+    );
   const full: unknown[] = new Array(d.arity).fill(null);
   d.wrt.forEach((param, k) => {
+    checkTangentShape(args[param], tangents[k], `the tangent of argument ${param + 1} of '${d.name}'`);
     full[param] = tangents[k] ?? null;
   });
   const padded = args.slice(0, d.arity);
@@ -249,7 +264,14 @@ export function derivative<A extends unknown[]>(f: ((...args: A) => number) | De
         `derivative needs a number argument for the differentiated parameter of '${nameOf(f)}', got ${describeValue(x)}. Use differential(f) for other inputs.`,
       );
     }
-    const t = runJvp(d, this, args, [1]).tangent ?? 0;
+    const r = runJvp(d, this, args, [1]);
+    if (typeof r.value !== "number") {
+      throw new CotangentError(
+        "CT3006",
+        `derivative needs a number-valued function; '${nameOf(f)}' returned ${describeValue(r.value)}. Use differential(f) for other results.`,
+      );
+    }
+    const t = r.tangent ?? 0;
     if (typeof t !== "number") {
       throw new CotangentError(
         "CT3006",
