@@ -28,6 +28,8 @@ export const CODES = {
   noDerivative: "CT1010",
   /** A differentiated parameter or the result has a type that is not Differentiable. */
   notDifferentiableType: "CT1011",
+  /** A `/** @derivative(of: f) *\/` function whose types do not match f's (needs the type checker). */
+  customDerivativeMismatch: "CT1012",
   /** The result does not depend on any differentiated parameter. */
   resultNotActive: "CT1101",
   /** A step function (Math.round, floor, …) or `%` by an active divisor: a derivative that is zero or piecewise. */

@@ -21,6 +21,7 @@ import {
   type ModuleContext,
 } from "@cotangent/transformer";
 import { adaptFunction, functionHeadLoc, type FunctionLikeNode, type RuntimeRefs } from "./adapter.js";
+import { checkCustomDerivative } from "./custom.js";
 import { createCalleeResolver, type CalleeResolver } from "./callee.js";
 import { locOf } from "./loc.js";
 import { findMarks, findNestedOperatorCalls, findRuntimeImports, type Found, type FunctionLiteral, type RuntimeImports } from "./marks.js";
@@ -144,6 +145,11 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
   }
   for (const f of found) {
     if (f.kind === "alias" && known.has(f.of) && !known.has(f.name)) known.set(f.name, known.get(f.of)!);
+    // `/** @derivative(of: f) */` functions must fit f (checked with types, CT1012).
+    if (f.kind === "custom" && checker) {
+      const d = checkCustomDerivative(ts, checker, sf, f.node, f.of, f.mode);
+      if (d) diagnostics.push(d);
+    }
   }
 
   // Second derivatives: `outer(inner(f))` with f marked here needs f's JVP differentiated too

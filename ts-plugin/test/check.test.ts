@@ -185,3 +185,32 @@ describe("CT1011: a differentiated parameter or result whose type is not Differe
     expect(r.messages[0]).toContain("'on' is boolean");
   });
 });
+
+describe("CT1012: a /** @derivative(of: f) */ function must fit f", () => {
+  const base = `
+    export function clampedLog(x: number): number { return Math.log(Math.max(x, 1e-12)); }
+    export function mix(a: number, b: number): number { return a * b; }
+  `;
+  test.each([
+    ["a correct pullback", `/** @derivative(of: clampedLog) */ export function d(x: number) { return { value: clampedLog(x), pullback: (g: number) => g / x }; }`, undefined],
+    ["a correct differential", `/** @derivative(of: mix) */ export function d(a: number, b: number) { return { value: mix(a, b), differential: (da: number, db: number) => da * b + a * db }; }`, undefined],
+    ["a correct pullback of two parameters", `/** @derivative(of: mix) */ export function d(a: number, b: number) { return { value: a * b, pullback: (g: number): [number, number] => [g * b, g * a] }; }`, undefined],
+    ["wrong parameter count", `/** @derivative(of: mix) */ export function d(a: number) { return { value: a, pullback: (g: number) => [g, g] }; }`, /must take mix's parameters \(a: number, b: number\), but it takes 1/],
+    ["wrong parameter type", `/** @derivative(of: clampedLog) */ export function d(x: string) { return { value: 1, pullback: (g: number) => g }; }`, /parameter 1 must accept number/],
+    ["a value of the wrong type", `/** @derivative(of: clampedLog) */ export function d(x: number) { return { value: "log", pullback: (g: number) => g }; }`, /'value' must be number \(what clampedLog returns\), not string/],
+    ["a pullback returning the wrong type", `/** @derivative(of: clampedLog) */ export function d(x: number) { return { value: x, pullback: (g: number) => String(g) }; }`, /the pullback must return the cotangent of 'x', a number, not string/],
+    ["a pullback returning too few cotangents", `/** @derivative(of: mix) */ export function d(a: number, b: number) { return { value: a * b, pullback: (g: number): [number] => [g * b] }; }`, /must return 2 cotangents \(one per parameter of mix\), not 1/],
+    ["a differential with the wrong arity", `/** @derivative(of: mix) */ export function d(a: number, b: number) { return { value: a * b, differential: (da: number) => da * b }; }`, /must take one tangent per parameter of mix \(a: number, b: number\), but it takes 1/],
+  ])("%s", (_what, custom, message) => {
+    const r = check({ "f.ts": base, "main.ts": `import { clampedLog, mix } from "./f";\n${custom}` });
+    const errors = r.messages.filter((m) => m.startsWith("CT1012"));
+    if (!message) expect(errors).toEqual([]);
+    else {
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(message);
+      // with a note at f's declaration, in the other file
+      const d = r.result.diagnostics.find((x) => x.code === 1012)!;
+      expect(d.relatedInformation?.[0]?.file?.fileName).toMatch(/f\.ts$/);
+    }
+  });
+});
