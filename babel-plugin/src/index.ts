@@ -325,25 +325,27 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         insertNodes(stmt, "after", [jvpDecl(), vjpDecl(), ...extraDecls(), reg]);
         break;
       }
-      case "constant": {
-        const fnPath = m.path;
-        const replacement = parseExpression(defineDerivativesCode(rt, m.name, inf, "__cotangent_fn__", inf.jvpName, inf.vjpName));
-        replaceIdentifier(replacement, "__cotangent_fn__", fnPath.node);
-        const stmt = fnPath.getStatementParent()!;
-        const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
-        fnPath.replaceWith(replacement);
-        insertNodes(target, "before", [jvpDecl(), vjpDecl(), ...extraDecls()]);
-        break;
-      }
+      case "constant":
       case "wrapper": {
-        const call = m.call!;
-        const fnNode = m.path.node as t.Expression;
-        const replacement = parseExpression(defineDerivativesCode(rt, m.name, inf, "__cotangent_fn__", inf.jvpName, inf.vjpName));
-        replaceIdentifier(replacement, "__cotangent_fn__", fnNode);
-        const stmt = call.getStatementParent()!;
+        // The literal becomes `RT.defineDerivatives(literal, {...})`; its derivatives go before the
+        // statement, unless the literal sits in a function nested inside that statement (it could
+        // capture that function's locals): then they go inline, as function expressions.
+        const fnPath = m.path;
+        const replaced = m.kind === "wrapper" ? m.call! : fnPath;
+        const stmt = replaced.getStatementParent()!;
         const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
-        call.replaceWith(replacement);
-        insertNodes(target, "before", [jvpDecl(), vjpDecl(), ...extraDecls()]);
+        const sameFunction = fnPath.parentPath!.scope.getFunctionParent() === stmt.scope.getFunctionParent();
+        const inline = !sameFunction && !ctx.known.has(m.name);
+        const replacement = parseExpression(
+          defineDerivativesCode(rt, m.name, inf, "__cotangent_fn__", inline ? "__cotangent_jvp__" : inf.jvpName, inline ? "__cotangent_vjp__" : inf.vjpName),
+        );
+        replaceIdentifier(replacement, "__cotangent_fn__", fnPath.node);
+        if (inline) {
+          replaceIdentifier(replacement, "__cotangent_jvp__", functionExpression(r.jvp, fileName, m.markLoc));
+          replaceIdentifier(replacement, "__cotangent_vjp__", functionExpression(r.vjp, fileName, m.markLoc));
+        }
+        replaced.replaceWith(replacement);
+        if (!inline) insertNodes(target, "before", [jvpDecl(), vjpDecl(), ...extraDecls()]);
         break;
       }
       case "method": {

@@ -116,7 +116,12 @@ export function captureReassigned(x: number): number {
   return s;
 }
 
+/** A factory: the marked arrow captures the factory's parameter, so its derivatives must too. */
+export const makeScaledSquare = (a: number) => differentiable((x: number) => a * x * x + Math.sin(a * x));
+export const scaledSquare = makeScaledSquare(3);
+
 export const cases: CorpusCase[] = [
+  { name: "scaledSquare", args: () => [0.4] },
   { name: "captureLoopCounter", args: () => [1.3], secondOrder: true },
   { name: "captureReassigned", args: () => [1.3], secondOrder: true },
   { name: "softClip", args: () => [0.7], secondOrder: true },
