@@ -144,13 +144,15 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   const imports = runtimeImports(program);
 
   const taken = new Set<string>();
+  const shadowedGlobals = new Set<string>();
   program.traverse({
     Identifier(p) {
       taken.add(p.node.name);
+      if (p.node.name === "Math" && p.scope.getBinding("Math")) shadowedGlobals.add("Math");
     },
   });
   const rt = uniqueName("__ct", taken);
-  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken };
+  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken, shadowedGlobals };
   const marks: Mark[] = [];
   const customDerivatives: { path: NodePath<t.FunctionDeclaration>; of: string; mode: "vjp" | "jvp" }[] = [];
   const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];
@@ -174,7 +176,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   // 1. Find every mark first, so marked functions can call each other in any order.
   program.traverse({
     FunctionDeclaration(p) {
-      const mark = markComment(p.node, p.parent);
+      // Overloaded functions carry their documentation on the first signature: a mark there marks the implementation.
+      const mark = markComment(p.node, p.parent) ?? overloadMark(p);
       if (!mark) return;
       if (!p.node.id) {
         markErrors.push({
@@ -438,6 +441,23 @@ function insertNodes(stmt: NodePath, where: "before" | "after", nodes: t.Stateme
   }
   const at = (container as t.Node[]).indexOf(stmt.node);
   (container as t.Node[]).splice(where === "after" ? at + 1 : at, 0, ...nodes);
+}
+
+/** The mark on an overload signature (`declare`-like, bodiless) of the same name before this implementation. */
+function overloadMark(p: NodePath<t.FunctionDeclaration>): ReturnType<typeof parseJSDocMark> {
+  const name = p.node.id?.name;
+  const at = p.parentPath.isExportNamedDeclaration() ? p.parentPath : p;
+  const container = at.container;
+  if (!name || !Array.isArray(container)) return undefined;
+  for (const s of container as t.Statement[]) {
+    if (s === at.node) break;
+    const fn = s.type === "ExportNamedDeclaration" ? s.declaration : s;
+    if (fn?.type === "TSDeclareFunction" && fn.id?.name === name) {
+      const mark = markComment(fn, s === fn ? null : s);
+      if (mark) return mark;
+    }
+  }
+  return undefined;
 }
 
 /** Does the function return an object literal with this key (`{ value, differential }`)? */

@@ -100,7 +100,19 @@ export function defaultFromParam(x: number, y: number = x * x + 1): number {
   return Math.sin(x) * y;
 }
 
+const SAME_LINE_K = 2; /** @differentiable */ export function sameLineMark(x: number): number { return SAME_LINE_K * x * x; }
+
+/** An overloaded function: the mark (and documentation) on the first signature marks the implementation. */
+/** @differentiable */
+export function overloaded(x: number): number;
+export function overloaded(x: number, y: number): number;
+export function overloaded(x: number, y: number = 1): number {
+  return x * x * y + y;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "sameLineMark", args: () => [0.7], secondOrder: true },
+  { name: "overloaded", args: () => [0.7, 1.5] },
   { name: "defaultFromParam", args: () => [0.9], wrt: [0], secondOrder: true },
   { name: "poly3", args: () => [0.7, -1.3] },
   { name: "rational", args: () => [1.2, -0.4] },

@@ -78,6 +78,40 @@ export function f(x: number, y: number): number {
     message: /'wrt' names 'z', which is not a parameter of 'f'/,
   },
   {
+    code: "CT1002",
+    what: "a wrt that lists nothing",
+    source: `/** @differentiable(wrt: ) */
+export function f(x: number, y: number): number {
+  return x * y;
+}`,
+    line: 3,
+    column: 17,
+    message: /'wrt' lists no parameter \(or is malformed\)/,
+  },
+  {
+    code: "CT1003",
+    what: "a method of an active number",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  return x.valueOf() * x;
+}`,
+    line: 4,
+    column: 10,
+    message: /the method 'valueOf' of a number that depends on the differentiated inputs is not differentiable/,
+  },
+  {
+    code: "CT1001",
+    what: "a file-level Math that is not the global one",
+    source: `const Math = { sin: (v: number) => 3 * v, cos: (v: number) => 0 };
+/** @differentiable */
+export function f(x: number): number {
+  return Math.sin(x);
+}`,
+    line: 5,
+    column: 10,
+    message: /'Math' here is not the global Math/,
+  },
+  {
     code: "CT1003",
     what: "a bitwise operator on an active value suggests withoutDerivative",
     source: `/** @differentiable */

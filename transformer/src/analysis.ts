@@ -412,7 +412,8 @@ export class Analysis {
   }
 
   callIsActive(s: Extract<NStmt, { k: "call" }>): boolean {
-    return s.call.args.some((a) => this.isActive(a)) || (s.call.kind === "method" && this.isActive(s.call.object));
+    const c = s.call;
+    return c.args.some((a) => this.isActive(a)) || (c.kind === "method" && this.isActive(c.object)) || (c.kind === "dynamic" && this.isActive(c.thisArg));
   }
 
   // ---- checks that need activity ------------------------------------------------------------
@@ -515,6 +516,23 @@ export class Analysis {
                 this.note(
                   CODES.nonDifferentiableOperation,
                   `the conversion '${callee.name}(...)' is not differentiable; use withoutDerivative(...) if a constant is intended`,
+                  s.origin,
+                );
+              } else if (
+                callee.type === "MemberExpression" &&
+                !callee.computed &&
+                callee.property.type === "Identifier" &&
+                !arrayMethods.has(callee.property.name) &&
+                c.thisArg &&
+                this.isActive(c.thisArg)
+              ) {
+                // The pullback of a call gives cotangents for its arguments only, not for the object.
+                const number = this.typeOf(c.thisArg).kind === "number";
+                this.note(
+                  number ? CODES.nonDifferentiableOperation : CODES.unsupportedSyntax,
+                  number
+                    ? `the method '${callee.property.name}' of a number that depends on the differentiated inputs is not differentiable; use withoutDerivative(...) on the number if a constant is intended`
+                    : `calling the method '${callee.property.name}' on a value that depends on the differentiated inputs is not supported (its derivative with respect to the object is not computed); pass the value as an argument instead`,
                   s.origin,
                 );
               } else if (

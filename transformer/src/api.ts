@@ -34,6 +34,8 @@ export interface ModuleContext {
   knownMethods: Map<string, KnownFunction>;
   /** Every identifier used anywhere in the file: generated names never take one of these. */
   takenNames: Set<string>;
+  /** Globals the file declares a binding of its own for (`const Math = …`): not the built-ins. */
+  shadowedGlobals?: Set<string>;
 }
 
 export type Severity = "error" | "warning";

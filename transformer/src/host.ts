@@ -52,6 +52,8 @@ export function parseJSDocMark(comment: string): Mark | undefined {
   // `@differentiable`, `@differentiable(wrt: x, z)`, and Swift's `@differentiable(wrt: (x, z))`.
   const diff = /@differentiable\b(?:[ \t]*\(([^\n]*)\))?/.exec(comment);
   if (diff) {
+    // An opening parenthesis with no closing one: a malformed list, reported as an empty `wrt`.
+    if (diff[1] === undefined && /^[ \t]*\(/.test(comment.slice(diff.index + diff[0].length))) return { kind: "differentiable", wrt: [] };
     const args = diff[1]?.trim();
     if (!args) return { kind: "differentiable" };
     const m = /^wrt\s*:\s*(.*)$/s.exec(args);

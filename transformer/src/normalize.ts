@@ -144,6 +144,17 @@ export class Normalizer {
       }
     });
     const { indices, unknown } = wrtIndices(paramUserNames, fn.wrt);
+    if (fn.wrt && fn.wrt.length === 0) {
+      this.diagnostics.push(
+        notDifferentiable(
+          CODES.unknownWrt,
+          fn.name,
+          fn.loc,
+          "its 'wrt' lists no parameter (or is malformed); write the parameters to differentiate, e.g. @differentiable(wrt: x, y) or { wrt: [\"x\"] }",
+          fn.loc,
+        ),
+      );
+    }
     for (const w of unknown) {
       this.diagnostics.push(
         notDifferentiable(CODES.unknownWrt, fn.name, fn.loc, `'wrt' names '${w}', which is not a parameter of '${fn.name}'`, fn.loc),
@@ -873,6 +884,14 @@ export class Normalizer {
         }
         return go(a);
       });
+    if (isMath(callee) && (this.ctx.shadowedGlobals?.has("Math") || this.resolveDeep("Math") !== undefined)) {
+      this.error(
+        CODES.unsupportedSyntax,
+        "'Math' here is not the global Math (this file declares its own); differentiable code uses the built-in Math functions, so rename that declaration",
+        callee.loc,
+      );
+      return undef();
+    }
     if (isMath(callee)) {
       const fname = callee.property.name;
       if (!(fname in MATH_RULES)) {

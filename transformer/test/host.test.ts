@@ -9,6 +9,9 @@ describe("parseJSDocMark", () => {
     ["*\n * Energy of the system.\n * @differentiable(wrt: y)\n ", { kind: "differentiable", wrt: ["y"] }],
     ["* @derivative(of: f)", { kind: "derivative", of: "f" }],
     ["* Plain documentation. ", undefined],
+    // empty or unclosed lists are reported by the core (CT1002) as a wrt that lists no parameter
+    ["* @differentiable(wrt: ) ", { kind: "differentiable", wrt: [] }],
+    ["* @differentiable(wrt: x ", { kind: "differentiable", wrt: [] }],
   ])("%j", (comment, mark) => {
     expect(parseJSDocMark(comment)).toEqual(mark);
   });

@@ -78,6 +78,25 @@ export function mightHaveMarks(text: string): boolean {
  * Marked functions that failed are removed from `known` / `knownMethods` (so callers do not use
  * their derivatives).
  */
+/** Globals this file declares its own binding for at the top level (`const Math = …`, `import Math`). */
+function shadowedGlobals(ts: typeof TS, sf: TS.SourceFile): Set<string> {
+  const out = new Set<string>();
+  const add = (name: TS.Node | undefined) => {
+    if (name && ts.isIdentifier(name) && name.text === "Math") out.add("Math");
+  };
+  for (const s of sf.statements) {
+    if (ts.isVariableStatement(s)) s.declarationList.declarations.forEach((d) => add(d.name));
+    else if (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s) || ts.isEnumDeclaration(s) || ts.isModuleDeclaration(s)) add(s.name);
+    else if (ts.isImportDeclaration(s) && s.importClause) {
+      add(s.importClause.name);
+      const b = s.importClause.namedBindings;
+      if (b && ts.isNamespaceImport(b)) add(b.name);
+      else if (b) b.elements.forEach((e) => add(e.name));
+    }
+  }
+  return out;
+}
+
 export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: AnalyzeOptions = {}): FileAnalysis | undefined {
   const checker = options.checker ?? options.program?.getTypeChecker();
   const callees = options.callees ?? (options.program && checker ? createCalleeResolver(ts, options.program, checker) : undefined);
@@ -90,7 +109,7 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
   const runtime = uniqueName("__ct", takenNames);
   const known = new Map<string, KnownFunction>();
   const knownMethods = new Map<string, KnownFunction>();
-  const ctx: ModuleContext = { fileName: sf.fileName, source: sf.text, runtime, known, knownMethods, takenNames };
+  const ctx: ModuleContext = { fileName: sf.fileName, source: sf.text, runtime, known, knownMethods, takenNames, shadowedGlobals: shadowedGlobals(ts, sf) };
   const runtimeRefs = { namespace: runtime, bindings: imports.bindings, namespaces: imports.namespaces };
 
   // 1. Every mark gets its names and its KnownFunction first, so marked functions may call each

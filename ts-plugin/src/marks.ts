@@ -55,7 +55,9 @@ export function runtimeExportOf(ts: typeof TS, expr: TS.Expression, imports: Run
 
 /** The mark in the JSDoc comment right before a declaration (read from the text: tsc skips JSDoc parsing in .ts files). */
 export function jsDocMarkOf(ts: typeof TS, node: TS.Node, sf: TS.SourceFile): Mark | undefined {
-  const ranges = ts.getLeadingCommentRanges(sf.text, node.pos) ?? [];
+  // A comment on the same line as the previous token counts as that token's trailing comment for
+  // TypeScript (`const a = 1; /** @differentiable */ function f…`): look at both.
+  const ranges = [...(ts.getTrailingCommentRanges(sf.text, node.pos) ?? []), ...(ts.getLeadingCommentRanges(sf.text, node.pos) ?? [])];
   for (let i = ranges.length - 1; i >= 0; i--) {
     const r = ranges[i]!;
     const text = sf.text.slice(r.pos, r.end);
@@ -114,11 +116,27 @@ export type Found =
   | { kind: "custom"; node: TS.FunctionDeclaration; of: string; mode: "vjp" | "jvp" };
 
 /** Every mark in the file, in source order. */
+/** The mark on an overload signature of `impl` (a bodiless declaration of the same name before it). */
+function overloadMarkOf(ts: typeof TS, impl: TS.FunctionDeclaration, sf: TS.SourceFile): Mark | undefined {
+  const siblings = (impl.parent as { statements?: TS.NodeArray<TS.Statement> }).statements;
+  if (!siblings || !impl.name) return undefined;
+  for (const s of siblings) {
+    if (s === impl) break;
+    if (ts.isFunctionDeclaration(s) && !s.body && s.name?.text === impl.name.text) {
+      const mark = jsDocMarkOf(ts, s, sf);
+      if (mark) return mark;
+    }
+  }
+  return undefined;
+}
+
 export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImports): Found[] {
   const found: Found[] = [];
   const visit = (node: TS.Node): void => {
     if (ts.isFunctionDeclaration(node) && node.body) {
-      const mark = jsDocMarkOf(ts, node, sf);
+      // Overloaded functions carry their documentation on the first signature: a mark there
+      // marks the implementation.
+      const mark = jsDocMarkOf(ts, node, sf) ?? overloadMarkOf(ts, node, sf);
       if (mark?.kind === "differentiable") {
         // An anonymous `export default function` has no name to hang derivatives on: the transformer reports it.
         found.push({ kind: "declaration", node, name: node.name?.text ?? "", ...(mark.wrt ? { wrt: mark.wrt } : {}) });

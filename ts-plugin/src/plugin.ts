@@ -227,14 +227,20 @@ function withoutDerivativeName(ts: typeof TS, sf: TS.SourceFile, imports: Return
     const last = nb.elements[nb.elements.length - 1]!;
     return { name: "withoutDerivative", edits: [{ span: { start: last.end, length: 0 }, newText: ", withoutDerivative" }] };
   }
+  // After the last import; with none, after the prologue ("use strict"), else at the top — below
+  // a `#!` line, which must stay first.
   const lastImport = [...sf.statements].reverse().find((s) => ts.isImportDeclaration(s) || ts.isImportEqualsDeclaration(s));
-  let at = 0;
-  if (lastImport) {
-    const line = sf.getLineAndCharacterOfPosition(lastImport.end).line;
-    const starts = sf.getLineStarts();
+  const directives = sf.statements.filter((s, i) => sf.statements.slice(0, i + 1).every((d) => ts.isExpressionStatement(d) && ts.isStringLiteral(d.expression)));
+  const after = lastImport ?? directives[directives.length - 1];
+  const starts = sf.getLineStarts();
+  let at: number;
+  if (after) {
+    const line = sf.getLineAndCharacterOfPosition(after.end).line;
     at = line + 1 < starts.length ? starts[line + 1]! : sf.text.length;
+  } else {
+    at = sf.text.startsWith("#!") && starts.length > 1 ? starts[1]! : 0;
   }
-  const prefix = lastImport && at === sf.text.length && !sf.text.endsWith("\n") ? "\n" : "";
+  const prefix = after && at === sf.text.length && !sf.text.endsWith("\n") ? "\n" : "";
   return { name: "withoutDerivative", edits: [{ span: { start: at, length: 0 }, newText: `${prefix}import { withoutDerivative } from "@cotangent/runtime";\n` }] };
 }
 

@@ -163,6 +163,21 @@ describe("quick fixes", () => {
     expect(p.diagnostics("b.ts")).toEqual([]);
   });
 
+  test("the new import goes below a #! line and after a \"use strict\" prologue", () => {
+    const p = project({
+      "cli.ts": `#!/usr/bin/env node\n/** @differentiable */\nexport function f(x: number): number {\n  return Math.floor(x) + x;\n}\n`,
+      "strict.ts": `"use strict";\n/** @differentiable */\nexport function f(x: number): number {\n  return Math.floor(x) + x;\n}\n`,
+    });
+    for (const file of ["cli.ts", "strict.ts"]) {
+      const [floor] = p.diagnostics(file);
+      p.apply(p.fixes(file, floor!)[0]!);
+      const lines = p.text(file).split("\n");
+      expect(lines[0]).toMatch(/^(#!|"use strict")/);
+      expect(lines[1]).toBe(`import { withoutDerivative } from "@cotangent/runtime";`);
+      expect(p.diagnostics(file)).toEqual([]);
+    }
+  });
+
   test("CT1010: wrap the argument (through a namespace import), or mark the callee (a new JSDoc line, or merged into its JSDoc)", () => {
     const files = {
       "helpers.ts": `/**\n * Doubles.\n */\nexport function double(v: number): number {\n  return 2 * v;\n}\n  /** Triples. */\n  export function triple(v: number): number {\n    return 3 * v;\n  }\nexport function plain(v: number): number {\n  return v;\n}\n`,
