@@ -61,9 +61,18 @@ export function expression(vars: readonly string[], depth: number): fc.Arbitrary
       weight: 1,
       arbitrary: fc
         .tuple(sub, fc.constantFrom("<", ">", "<=", ">="), sub, sub, sub)
-        .map(([l, op, r, t, e]) => `(${l} ${op} ${r} ? ${t} : ${e})`),
+        .map(([l, op, r, t, e]) => `(${comparison(l, op, r)} ? ${t} : ${e})`),
     },
   );
+}
+
+/**
+ * `l op r`, written so that TypeScript cannot read `l < (…) > …` as a call with type arguments
+ * (`(x < x ? x : x) < (x > (-0.25) ? x : x)` parses as `(…)<(x)>(-0.25)` in tsc, not in Babel):
+ * a `<` before a parenthesized right operand is written as the mirrored `>`.
+ */
+export function comparison(l: string, op: string, r: string): string {
+  return op === "<" && r.startsWith("(") ? `${r} > ${l}` : `${l} ${op} ${r}`;
 }
 
 const LOCALS = ["a", "b"] as const;
@@ -84,7 +93,7 @@ function statement(vars: readonly string[], shape: Shape, nesting: number, inLoo
       weight: 2,
       arbitrary: fc
         .tuple(e, fc.constantFrom("<", ">"), e, block, fc.option(block, { nil: undefined }))
-        .map(([l, op, r, t, f]) => `if (${l} ${op} ${r}) { ${t} }${f ? ` else { ${f} }` : ""}`),
+        .map(([l, op, r, t, f]) => `if (${comparison(l, op, r)}) { ${t} }${f ? ` else { ${f} }` : ""}`),
     });
   }
   if (nesting < 2 && shape.loops) {

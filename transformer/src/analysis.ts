@@ -241,14 +241,10 @@ export class Analysis {
         return NUMBER;
       case "UnaryExpression":
         return e.operator === "-" || e.operator === "+" || e.operator === "~" ? NUMBER : e.operator === "!" ? BOOLEAN : UNKNOWN;
-      case "ConditionalExpression": {
-        const a = this.typeOf(e.consequent);
-        return sameType(a, this.typeOf(e.alternate)) ? a : UNKNOWN;
-      }
-      case "LogicalExpression": {
-        const a = this.typeOf(e.left);
-        return sameType(a, this.typeOf(e.right)) ? a : UNKNOWN;
-      }
+      case "ConditionalExpression":
+        return joinTypes(this.typeOf(e.consequent), this.typeOf(e.alternate));
+      case "LogicalExpression":
+        return joinTypes(this.typeOf(e.left), this.typeOf(e.right));
       case "MemberExpression": {
         const o = this.typeOf(e.object);
         if (isPending(o) && e.computed) return PENDING; // an element of what is not known yet: says nothing
@@ -303,7 +299,9 @@ export class Analysis {
     const declared = new Map<string, TypeIR>();
     fn.params.forEach((p) => p.type && declared.set(p.name, p.type));
     for (const [name, l] of fn.locals) if (l.declared && l.declared.kind !== "unknown") declared.set(name, l.declared);
-    // Iterate to a fixpoint: a local's type is the join of everything assigned to it.
+    // Iterate to a fixpoint: a local's type is the join of everything assigned to it. Declared
+    // types are known from the first round (an unknown read early would never be refined).
+    for (const [k, v] of declared) this.types.set(k, v);
     for (let round = 0; round < 8; round++) {
       const next = new Map<string, TypeIR>(declared);
       const visit = (ss: NStmt[]) => {
