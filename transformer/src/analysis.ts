@@ -7,7 +7,7 @@ import { isMath } from "./build.js";
 import { CODES, makeDiagnostic, notDifferentiable } from "./diagnostics.js";
 import type { Expression, Loc, TypeIR } from "./ir.js";
 import type { NFunction, NStmt, Target } from "./nir.js";
-import { isArrayCopy, isArrayFill, isWithoutDerivative } from "./normalize.js";
+import { isArrayCopy, isArrayFill, isWithoutDerivative } from "./queries.js";
 import { COMPARISON, MATH_RULES, NON_DIFFERENTIABLE_BINARY } from "./rules.js";
 
 const NUMBER: TypeIR = { kind: "number" };

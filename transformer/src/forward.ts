@@ -26,7 +26,7 @@ import {
 import type { Expression, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { Names } from "./naming.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
-import { isArrayCopy, isArrayFill } from "./normalize.js";
+import { isArrayCopy, isArrayFill } from "./queries.js";
 import { add, BINARY_RULES, MATH_RULES, mul, neg, type Partial } from "./rules.js";
 
 export interface GenContext {

@@ -30,7 +30,7 @@ import {
 import { declareAll, overrideGuard, primalCall, stampLocations, type GenContext } from "./forward.js";
 import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
-import { isArrayCopy, isArrayFill } from "./normalize.js";
+import { isArrayCopy, isArrayFill } from "./queries.js";
 import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
 
 interface Generated {
