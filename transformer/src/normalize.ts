@@ -958,7 +958,7 @@ export class Normalizer {
       if (method) ncall = { kind: "method", object, name: callee.property.name, info: method, args: padded(method), callee: { ...callee, object } };
       else ncall = { kind: "dynamic", callee: { ...callee, object }, thisArg: object, args, calleeInfo: x.calleeInfo };
     } else {
-      ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args };
+      ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args, calleeInfo: x.calleeInfo };
     }
     return [...pre, { k: "call", target, call: ncall, origin }];
   }

@@ -51,7 +51,7 @@ function resolveCallee(
 ): CalleeInfo | undefined {
   const callee = skipOuterExpressions(ts, call.expression);
   const nameNode = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.name) ? callee.name : undefined;
-  if (!nameNode) return undefined;
+  if (!nameNode) return resolveBySignature(ts, program, checker, call, root);
   const name = nameNode.text;
   // `Math.sin(x)`: the global Math (the core differentiates it by its own table).
   if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math") {
@@ -113,6 +113,23 @@ function resolveCallee(
         declNode ??= d;
         marked = true;
       }
+    } else if (ts.isMethodDeclaration(d) && ts.isObjectLiteralExpression(d.parent)) {
+      // `{ m(v) { … } }`: an object-literal method cannot be marked (no decorators there).
+      kind = "function";
+      declNode ??= d;
+      if (jsDocMarkOf(ts, d, sf)?.kind === "differentiable") marked = true;
+    } else if (ts.isPropertyAssignment(d) && ts.isObjectLiteralExpression(d.parent)) {
+      // `{ m: (v) => … }` or `{ m: differentiable((v) => …) }`.
+      const init = skipOuterExpressions(ts, d.initializer);
+      if (asFunctionLiteral(ts, init)) {
+        kind = "function";
+        declNode ??= d;
+        if (jsDocMarkOf(ts, d, sf)?.kind === "differentiable") marked = true;
+      } else if (ts.isCallExpression(init) && runtimeExportOf(ts, init.expression, importsOf(ts, sf)) === "differentiable") {
+        kind = "function";
+        declNode ??= d;
+        marked = true;
+      }
     } else if (ts.isPropertyDeclaration(d) && d.initializer && asFunctionLiteral(ts, d.initializer)) {
       kind = "function";
       declNode ??= d;
@@ -125,6 +142,25 @@ function resolveCallee(
   const at = nameOf ?? declNode;
   const dsf = declNode.getSourceFile();
   return { name, hasDerivative, declaration: { fileName: dsf.fileName, loc: locOf(dsf, at) } };
+}
+
+/**
+ * A callee that is not a name (`make()(x)`, `(pick ? a : b)(x)`): the function literal the checker
+ * resolves the call to, when it is one of the program's own; marked only when it is wrapped in
+ * `differentiable(…)`.
+ */
+function resolveBySignature(ts: typeof TS, program: TS.Program, checker: TS.TypeChecker, call: TS.CallExpression, root: TS.Node): CalleeInfo | undefined {
+  const decl = checker.getResolvedSignature(call)?.declaration;
+  if (!decl || !(ts.isArrowFunction(decl) || ts.isFunctionExpression(decl) || ts.isFunctionDeclaration(decl))) return undefined;
+  const sf = decl.getSourceFile();
+  if (program.isSourceFileDefaultLibrary(sf) || isRuntimePackageFile(ts, sf.fileName)) return undefined;
+  if (sf === root.getSourceFile() && decl.pos >= root.pos && decl.end <= root.end) return undefined;
+  const wrapped = ts.isCallExpression(decl.parent) && runtimeExportOf(ts, decl.parent.expression, importsOf(ts, sf)) === "differentiable";
+  const marked = wrapped || (ts.isFunctionDeclaration(decl) && jsDocMarkOf(ts, decl, sf)?.kind === "differentiable");
+  // A function literal in the union of a conditional's branches, say, is one candidate of several: unknown.
+  const calleeType = checker.getTypeAtLocation(call.expression);
+  if (calleeType.isUnion()) return undefined;
+  return { name: call.expression.getText(call.getSourceFile()), hasDerivative: marked, declaration: { fileName: sf.fileName, loc: locOf(sf, decl) } };
 }
 
 /** A `@differentiable` decorator (any spelling that names `differentiable`) or JSDoc mark on a method. */

@@ -214,3 +214,32 @@ describe("CT1012: a /** @derivative(of: f) */ function must fit f", () => {
     }
   });
 });
+
+describe("CT1010 through object literals and calls of calls", () => {
+  test("an object-literal method or arrow property without a derivative; a marked property is fine", () => {
+    const r = check({
+      "main.ts": `import { differentiable } from "@cotangent/runtime";
+const o = { m(v: number) { return v * v; }, a: (v: number) => v * 3, ok: differentiable((v: number) => v * 2) };
+/** @differentiable */
+export function f(x: number): number {
+  return o.m(x) + o.a(x) + o.ok(x);
+}`,
+    });
+    expect(r.codes).toEqual(["CT1010", "CT1010"]);
+    expect(r.messages[0]).toMatch(/calls 'm' on a value that depends on the differentiated inputs, and 'm' has no derivative/);
+    expect(r.messages[1]).toMatch(/calls 'a'/);
+  });
+  test("a call of a call result: the literal it resolves to decides", () => {
+    const r = check({
+      "main.ts": `import { differentiable } from "@cotangent/runtime";
+const make = () => (v: number) => v * v;
+const makeMarked = () => differentiable((v: number) => v * v);
+/** @differentiable */
+export function f(x: number): number {
+  return make()(x) + makeMarked()(x);
+}`,
+    });
+    expect(r.codes).toEqual(["CT1010"]);
+    expect(r.messages[0]).toMatch(/calls 'make\(\)'/);
+  });
+});
