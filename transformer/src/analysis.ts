@@ -247,7 +247,8 @@ export class Analysis {
         return joinTypes(this.typeOf(e.left), this.typeOf(e.right));
       case "MemberExpression": {
         const o = this.typeOf(e.object);
-        if (isPending(o) && e.computed) return PENDING; // an element of what is not known yet: says nothing
+        // A part of what is not known yet says nothing yet (except `.length`, always a number).
+        if (isPending(o)) return !e.computed && e.property.type === "Identifier" && e.property.name === "length" ? NUMBER : PENDING;
         if (!e.computed && e.property.type === "Identifier") {
           if (e.property.name === "length" && (o.kind === "array" || o.kind === "tuple" || o.kind === "string")) return NUMBER;
           if (o.kind === "object") return o.fields[e.property.name] ?? UNKNOWN;
