@@ -9,20 +9,10 @@ import ts from "typescript";
 import { checkSourceFile } from "../src/check";
 import { adaptFunction } from "../src/adapter";
 import { createCalleeResolver } from "../src/callee";
-import { createProgram, findFunction } from "./helpers";
+import { CHECK_OPTIONS as OPTIONS, createProgram, findFunction } from "./helpers";
 
 const dir = path.join(__dirname, "__virtual_check__");
 const file = (name: string) => path.join(dir, name);
-const OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  lib: ["lib.es2022.d.ts"],
-  module: ts.ModuleKind.ESNext,
-  moduleResolution: ts.ModuleResolutionKind.Bundler,
-  strict: true,
-  types: [],
-  skipLibCheck: true,
-  noEmit: true,
-};
 
 /** Cotangent's diagnostics for `main.ts` among `files` (names relative to a virtual folder). */
 function check(files: Record<string, string>, main = "main.ts") {

@@ -5,6 +5,18 @@ import path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "../..");
 
+/** Compiler options of the in-memory programs the checker tests build (strict, ES2022, no @types). */
+export const CHECK_OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  lib: ["lib.es2022.d.ts"],
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  strict: true,
+  types: [],
+  skipLibCheck: true,
+  noEmit: true,
+};
+
 /** A parsed (parent-linked) source file. */
 export function parse(code: string, fileName = "/virtual/input.ts"): ts.SourceFile {
   return ts.createSourceFile(fileName, code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);

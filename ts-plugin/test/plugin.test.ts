@@ -7,19 +7,9 @@ import { describe, expect, test } from "@jest/globals";
 import path from "node:path";
 import ts from "typescript";
 import { FIX_NAMES, init } from "../src/plugin";
-import { repoRoot } from "./helpers";
+import { CHECK_OPTIONS as OPTIONS, repoRoot } from "./helpers";
 
 let projects = 0;
-const OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  lib: ["lib.es2022.d.ts"],
-  module: ts.ModuleKind.ESNext,
-  moduleResolution: ts.ModuleResolutionKind.Bundler,
-  strict: true,
-  types: [],
-  skipLibCheck: true,
-  noEmit: true,
-};
 const registry = ts.createDocumentRegistry();
 
 /** A language service over in-memory files (the rest from disk), wrapped by the plugin. */
