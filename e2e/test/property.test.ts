@@ -87,6 +87,21 @@ function smoothAt(f: (x: number, y: number) => number, x: number, y: number): bo
   return a.every((v, i) => Number.isFinite(v) && close(v, b[i]!, 1e-7));
 }
 
+/** Runs `check` on generated programs; a failure reports where (`context`) besides its message. */
+function assertProperty<P>(arb: fc.Arbitrary<P>, check: (p: P) => void, context: (p: P) => string, seed: number, numRuns: number): void {
+  fc.assert(
+    fc.property(arb, (p) => {
+      try {
+        check(p);
+      } catch (e: any) {
+        if (fc.PreconditionFailure.isFailure(e)) throw e;
+        throw new Error(`${e?.message ?? e}\n${context(p)}`);
+      }
+    }),
+    { seed, numRuns, maxSkipsPerRun: 100, interruptAfterTimeLimit: 90_000 },
+  );
+}
+
 for (const host of HOSTS) {
   describe(`${host} host: random programs`, () => {
     PROPERTIES.forEach(({ name, shape, numRuns: baseRuns }, index) => {
@@ -112,17 +127,7 @@ for (const host of HOSTS) {
           const r = forwardVsReverse(c.differential, c.gradient, [p.x, p.y], [0, 1], mulberry32(Math.round(p.x * 1000) ^ 0x5eed));
           assertClose(r.forward, r.reverse, `forward vs reverse, u = ${JSON.stringify(r.tangents)}`);
         };
-        fc.assert(
-          fc.property(arb, (p) => {
-            try {
-              check(p);
-            } catch (e: any) {
-              if (fc.PreconditionFailure.isFailure(e)) throw e;
-              throw new Error(`${e?.message ?? e}\nat (x, y) = (${p.x}, ${p.y})\n${functionSourceOf("f", p)}`);
-            }
-          }),
-          { seed, numRuns, maxSkipsPerRun: 100, interruptAfterTimeLimit: 90_000 },
-        );
+        assertProperty(arb, check, (p) => `at (x, y) = (${p.x}, ${p.y})\n${functionSourceOf("f", p)}`, seed, numRuns);
         // eslint-disable-next-line no-console
         if (skipped) console.info(`${host} / ${name}: ${skipped} of ${numRuns} points skipped (non-smooth or huge)`);
       }, 180_000);
@@ -186,17 +191,7 @@ for (const host of HOSTS) {
           const r = forwardVsReverse(c.differential, c.gradient, args, [0, 1, 2], mulberry32(Math.round(p.x * 1000) ^ 0x5eed));
           assertClose(r.forward, r.reverse, `forward vs reverse, u = ${JSON.stringify(r.tangents)}`);
         };
-        fc.assert(
-          fc.property(arb, (p) => {
-            try {
-              check(p);
-            } catch (e: any) {
-              if (fc.PreconditionFailure.isFailure(e)) throw e;
-              throw new Error(`${e?.message ?? e}\nat (x, y, v) = (${p.x}, ${p.y}, ${JSON.stringify(p.v)})\n${arraySourceOf("f", p)}`);
-            }
-          }),
-          { seed, numRuns, maxSkipsPerRun: 100, interruptAfterTimeLimit: 90_000 },
-        );
+        assertProperty(arb, check, (p) => `at (x, y, v) = (${p.x}, ${p.y}, ${JSON.stringify(p.v)})\n${arraySourceOf("f", p)}`, seed, numRuns);
         // eslint-disable-next-line no-console
         if (skipped) console.info(`${host} / ${name}: ${skipped} of ${numRuns} points skipped (non-smooth or huge)`);
       }, 240_000);
