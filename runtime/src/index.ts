@@ -76,3 +76,12 @@ export {
   type VjpResult,
 } from "./ad/derivatives.js";
 export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent, sumElements, checkTangentShape } from "./ad/tangent.js";
+export { concreteTangent } from "./ad/tangent.js";
+export { jvpMethodCall, vjpMethodCall } from "./ad/derivatives.js";
+
+// Tensors.
+export { Tensor, isTensor, type NestedArray } from "./tensor/tensor.js";
+export type { DType, TensorData } from "./tensor/dtype.js";
+export { tensor, zeros, ones, full, eye, arange, linspace, type TensorLike, type TensorValues } from "./tensor/create.js";
+export { randomNormal, randomUniform, type RandomNormalOptions, type RandomUniformOptions } from "./tensor/random.js";
+export * from "./ops/index.js";

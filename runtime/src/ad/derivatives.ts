@@ -60,6 +60,13 @@ export interface DerivativesInit<F extends AnyFunction = AnyFunction, W extends 
   vjp?: VjpFunction | undefined;
   /** The original function, if known. */
   fn?: F | undefined;
+  /**
+   * A method whose derivatives take the object it is called on as an explicit parameter 0
+   * (`jvp(self, ...args, dSelf, ...dArgs)`, `vjp(self, ...args)` with a pullback giving
+   * `[bSelf, ...bArgs]`); `arity` counts `self`. Tensor methods are such records, so generated
+   * code can differentiate `a.add(b)` with respect to `a` (jvpMethodCall / vjpMethodCall).
+   */
+  receiver?: boolean | undefined;
 }
 
 const BRAND = Symbol.for("@cotangent/runtime.Derivatives");
@@ -86,8 +93,10 @@ export class Derivatives<F extends AnyFunction = AnyFunction, const W extends re
   readonly jvp: JvpFunction | undefined;
   readonly vjp: VjpFunction | undefined;
   readonly fn: F | undefined;
+  readonly receiver: boolean;
 
   constructor(init: DerivativesInit<F, W>) {
+    this.receiver = init.receiver ?? false;
     this.name = init.name;
     this.arity = init.arity;
     this.wrt = init.wrt;
@@ -210,6 +219,7 @@ function padded(values: readonly unknown[], n: number, fill: unknown): unknown[]
  */
 export function jvpCall(fn: unknown, thisArg: unknown, args: readonly unknown[], tangents: readonly unknown[]): JvpResult {
   const d = requireDerivative(fn, "jvp", "a forward-mode call");
+  if (d.receiver) return jvpMethodCall(fn, thisArg, args, null, tangents);
   return d.jvp.apply(thisArg, [...padded(args, d.arity, undefined), ...padded(tangents, d.arity, null)]);
 }
 
@@ -223,7 +233,48 @@ export function jvpCall(fn: unknown, thisArg: unknown, args: readonly unknown[],
  */
 export function vjpCall(fn: unknown, thisArg: unknown, args: readonly unknown[]): VjpResult {
   const d = requireDerivative(fn, "vjp", "a reverse-mode call");
+  if (d.receiver) {
+    const r = vjpMethodCall(fn, thisArg, args);
+    return { value: r.value, pullback: (b: unknown) => r.pullback(b).slice(1) };
+  }
   return d.vjp.apply(thisArg, args as unknown[]);
+}
+
+function requireReceiver(fn: unknown, mode: Mode): Derivatives {
+  const d: Derivatives = mode === "jvp" ? requireDerivative(fn, "jvp", "a method call on a differentiated value") : requireDerivative(fn, "vjp", "a method call on a differentiated value");
+  if (!d.receiver)
+    throw new CotangentError(
+      "CT3001",
+      `the method '${d.name}' is called on a value that depends on the differentiated inputs, but its derivatives do not cover the object it is called on (only its arguments). ` +
+        "Pass the object as an argument of a differentiable function instead, or register derivatives with { receiver: true }.",
+    );
+  return d;
+}
+
+/**
+ * `obj.m(...args)` in forward mode when `obj` itself carries a tangent: `fn` is the method
+ * (`obj.m`), whose record must be a receiver record. `dThis` is the object's tangent.
+ *
+ * @example
+ * jvpMethodCall(a.mul, a, [b], da, [db]); // { value: a·b, tangent: da·b + a·db }
+ */
+export function jvpMethodCall(fn: unknown, thisArg: unknown, args: readonly unknown[], dThis: unknown, tangents: readonly unknown[]): JvpResult {
+  const d = requireReceiver(fn, "jvp");
+  const n = d.arity - 1;
+  return d.jvp!.apply(undefined, [thisArg, ...padded(args, n, undefined), dThis, ...padded(tangents, n, null)]);
+}
+
+/**
+ * `obj.m(...args)` in reverse mode when `obj` itself is differentiated: the pullback returns
+ * `[bObj, ...bArgs]`.
+ *
+ * @example
+ * const { value, pullback } = vjpMethodCall(a.mul, a, [b]);
+ * pullback(g); // [g·b, g·a]
+ */
+export function vjpMethodCall(fn: unknown, thisArg: unknown, args: readonly unknown[]): VjpResult {
+  const d = requireReceiver(fn, "vjp");
+  return d.vjp!.apply(undefined, [thisArg, ...padded(args, d.arity - 1, undefined)]);
 }
 
 // Derivatives of jvpCall itself. Generated JVPs call other functions' JVPs through jvpCall when

@@ -5,6 +5,7 @@
 // Float32Array/Float64Array (any numeric typed array) tangents are typed arrays of the same kind.
 
 import { CotangentError, describeValue } from "../errors.js";
+import { TANGENT_SPACE, type Tensor, type TangentSpace } from "../tensor/tensor.js";
 
 /**
  * A tangent (forward mode) or cotangent (reverse mode) value. `null`/`undefined` is the zero of
@@ -19,7 +20,8 @@ export type Tangent =
   | undefined
   | readonly Tangent[]
   | { readonly [key: string]: Tangent }
-  | NumericArray;
+  | NumericArray
+  | Tensor;
 
 /** Typed arrays that hold numbers (not BigInt64Array). */
 export type NumericArray =
@@ -39,9 +41,17 @@ function isNumericArray(v: unknown): v is NumericArray {
   return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 
-/** Objects whose tangent is fieldwise: everything that is not an array, a typed array or a function. */
+/**
+ * The tangent arithmetic of a value that brings its own (a Tensor: one leaf, immutable, its own
+ * tangent type), or undefined for plain data.
+ */
+function spaceOf(v: unknown): TangentSpace | undefined {
+  return typeof v === "object" && v !== null ? ((v as { [TANGENT_SPACE]?: TangentSpace })[TANGENT_SPACE] ?? undefined) : undefined;
+}
+
+/** Objects whose tangent is fieldwise: everything that is not an array, a typed array, a tensor or a function. */
 function isRecord(v: unknown): v is Mutable {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && spaceOf(v) === undefined;
 }
 
 function mismatch(op: string, a: unknown, b: unknown): never {
@@ -68,6 +78,11 @@ export function checkTangentShape(primal: unknown, tangent: unknown, what: strin
   };
   if (typeof primal === "number") {
     if (typeof tangent !== "number") fail(`expected a number, got ${describeValue(tangent)}`);
+    return;
+  }
+  const space = spaceOf(primal);
+  if (space) {
+    space.check(primal, tangent, `${what}${path ? ` at ${path}` : ""}`);
     return;
   }
   if (Array.isArray(primal) || isNumericArray(primal)) {
@@ -97,6 +112,8 @@ export function checkTangentShape(primal: unknown, tangent: unknown, what: strin
  */
 export function zerosLike(v: unknown): Tangent {
   if (typeof v === "number") return 0;
+  // A tensor's zero stays symbolic: no zero tensor is allocated just to be added to.
+  if (spaceOf(v)) return null;
   if (Array.isArray(v)) return v.map(zerosLike);
   if (isNumericArray(v)) return new (v.constructor as new (n: number) => NumericArray)(v.length);
   if (isRecord(v)) {
@@ -105,6 +122,38 @@ export function zerosLike(v: unknown): Tangent {
     return out as Tangent;
   }
   return null;
+}
+
+/**
+ * `t` as a tangent of `primal` with every symbolic zero made concrete: `null` becomes 0 for a
+ * number, zeros for a tensor, and is filled in field by field and element by element. What the
+ * operators (gradient, pullback, …) hand to users.
+ *
+ * @example
+ * concreteTangent({ w: tensor([1, 2]), b: 3 }, null); // { w: zeros [2], b: 0 }
+ */
+export function concreteTangent(primal: unknown, t: unknown): Tangent {
+  if (t === null || t === undefined) {
+    if (typeof primal === "number") return 0;
+    const space = spaceOf(primal);
+    if (space) return space.zero(primal) as Tangent;
+    if (Array.isArray(primal)) return primal.map((p) => concreteTangent(p, null));
+    if (isNumericArray(primal)) return zerosLike(primal);
+    if (isRecord(primal)) {
+      const out: Mutable = {};
+      for (const key of Object.keys(primal)) out[key] = concreteTangent(primal[key], null);
+      return out as Tangent;
+    }
+    return null;
+  }
+  if (Array.isArray(primal) && Array.isArray(t)) return primal.map((p, i) => concreteTangent(p, t[i]));
+  if (isRecord(primal) && isRecord(t)) {
+    const out: Mutable = {};
+    for (const key of Object.keys(primal)) out[key] = concreteTangent(primal[key], t[key]);
+    for (const key of Object.keys(t)) if (!(key in out)) out[key] = t[key];
+    return out as Tangent;
+  }
+  return t as Tangent;
 }
 
 /**
@@ -124,6 +173,8 @@ export function addTangent(a: unknown, b: unknown): Tangent {
     if (typeof b !== "number") mismatch("addTangent", a, b);
     return a + b;
   }
+  const space = spaceOf(a);
+  if (space) return space.add(a, b) as Tangent;
   if (Array.isArray(a)) {
     if (!Array.isArray(b)) mismatch("addTangent", a, b);
     const n = Math.max(a.length, b.length);
@@ -150,6 +201,7 @@ export function addTangent(a: unknown, b: unknown): Tangent {
 /** A copy of a tangent that shares no arrays or objects with it. */
 export function copyTangent(v: unknown): Tangent {
   if (v === undefined) return null;
+  if (spaceOf(v)) return v as Tangent; // immutable
   if (Array.isArray(v)) return v.map(copyTangent);
   if (isNumericArray(v)) return v.slice();
   if (isRecord(v)) {
@@ -178,6 +230,8 @@ export function accumulate(acc: unknown, b: unknown): Tangent {
     if (typeof b !== "number") mismatch("accumulate", acc, b);
     return acc + b;
   }
+  const space = spaceOf(acc);
+  if (space) return space.add(acc, b) as Tangent; // immutable: a new value
   if (Array.isArray(acc)) {
     if (!Array.isArray(b)) mismatch("accumulate", acc, b);
     for (let i = 0; i < b.length; i++) acc[i] = accumulate(acc[i], b[i]);
@@ -222,6 +276,8 @@ export function sumElements(v: unknown): number {
 export function scaleTangent(v: unknown, s: number): Tangent {
   if (v === null || v === undefined) return null;
   if (typeof v === "number") return v * s;
+  const space = spaceOf(v);
+  if (space) return space.scale(v, s) as Tangent;
   if (Array.isArray(v)) return v.map((x) => scaleTangent(x, s));
   if (isNumericArray(v)) return v.map((x) => x * s) as NumericArray;
   if (isRecord(v)) {

@@ -7,7 +7,8 @@
 
 import { CotangentError, describeValue, functionName } from "../errors.js";
 import { isDerivatives, requireDerivative, type AnyFunction, type Derivatives } from "../ad/derivatives.js";
-import { checkTangentShape, zerosLike, type Tangent } from "../ad/tangent.js";
+import { checkTangentShape, concreteTangent, type Tangent } from "../ad/tangent.js";
+import { TANGENT_SPACE, type Tensor, type TangentSpace } from "../tensor/tensor.js";
 import type {
   DerivativeCheck,
   DifferentiableFunction,
@@ -43,7 +44,7 @@ function nameOf(f: unknown): string {
 
 /** The cotangents of the differentiated parameters: one value, or an array in `wrt` order. */
 function select(d: Derivatives, cotangents: readonly Tangent[] | null | undefined, args: readonly unknown[]): unknown {
-  const pick = (i: number): Tangent => cotangents?.[i] ?? zerosLike(args[i]);
+  const pick = (i: number): Tangent => concreteTangent(args[i], cotangents?.[i]);
   return d.wrt.length === 1 ? pick(d.wrt[0]!) : d.wrt.map(pick);
 }
 
@@ -53,13 +54,16 @@ function runVjp(f: unknown, op: string, thisArg: unknown, args: unknown[]) {
   return { d, value: result.value, pullback: result.pullback };
 }
 
-function requireNumber(value: unknown, f: unknown, op: string): asserts value is number {
-  if (typeof value !== "number") {
-    throw new CotangentError(
-      "CT3003",
-      `${op} needs a number-valued function; '${nameOf(f)}' returned ${describeValue(value)}. Use pullback(f) for other results.`,
-    );
-  }
+/** The cotangent 1 of a scalar result: the number 1, or a one-element tensor of ones. */
+function unitSeed(value: unknown, f: unknown, op: string): unknown {
+  if (typeof value === "number") return 1;
+  const space = typeof value === "object" && value !== null ? (value as { [TANGENT_SPACE]?: TangentSpace })[TANGENT_SPACE] : undefined;
+  const one = space?.one?.(value);
+  if (one !== undefined) return one;
+  throw new CotangentError(
+    "CT3003",
+    `${op} needs a function whose result is a number or a one-element tensor; '${nameOf(f)}' returned ${describeValue(value)}. Use pullback(f) for other results, or reduce the result first (sum, mean).`,
+  );
 }
 
 /**
@@ -86,11 +90,10 @@ export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Deri
   return function (this: unknown, ...args: A) {
     const d = fixed ?? requireDerivative(f, "vjp", "gradient");
     const result = d.vjp.apply(this, args);
-    requireNumber(result.value, f, "gradient");
-    const cotangents = result.pullback(1);
+    const cotangents = result.pullback(unitSeed(result.value, f, "gradient"));
     if (d.wrt.length === 1) {
       const i = d.wrt[0]!;
-      return cotangents[i] ?? zerosLike(args[i]);
+      return concreteTangent(args[i], cotangents[i]);
     }
     return select(d, cotangents, args);
   };
@@ -105,15 +108,14 @@ export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Deri
  */
 export function valueWithGradient<F extends ScalarFunction | Derivatives<ScalarFunction, readonly number[]>>(
   f: F,
-): (this: ThisOf<F>, ...args: ParamsOf<F>) => ValueWithGradient<number, GradientOf<F>>;
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => ValueWithGradient<ResultOf<F>, GradientOf<F>>;
 export function valueWithGradient<A extends unknown[]>(
-  f: ((...args: A) => number) | Derivatives,
-): (...args: A) => ValueWithGradient<number, unknown> {
+  f: ((...args: A) => number | Tensor) | Derivatives,
+): (...args: A) => ValueWithGradient<unknown, unknown> {
   checkOperand(f, "valueWithGradient");
   return function (this: unknown, ...args: A) {
     const { d, value, pullback } = runVjp(f, "valueWithGradient", this, args);
-    requireNumber(value, f, "valueWithGradient");
-    return { value, gradient: select(d, pullback(1), args) };
+    return { value, gradient: select(d, pullback(unitSeed(value, f, "valueWithGradient")), args) };
   };
 }
 
@@ -201,7 +203,7 @@ export function differential<A extends unknown[]>(f: DifferentiableFunction<A>):
     const d = requireDerivative(f, "jvp", "differential");
     return (...tangents: Tangent[]) => {
       const r = runJvp(d, this, args, tangents);
-      return r.tangent ?? zerosLike(r.value);
+      return concreteTangent(r.value, r.tangent);
     };
   };
 }
@@ -226,7 +228,7 @@ export function valueWithDifferential<A extends unknown[], R>(
     const value = runJvp(d, this, args, []).value as R;
     return {
       value,
-      differential: (...tangents: Tangent[]) => runJvp(d, this, args, tangents).tangent ?? zerosLike(value),
+      differential: (...tangents: Tangent[]) => concreteTangent(value, runJvp(d, this, args, tangents).tangent),
     };
   };
 }

@@ -7,6 +7,7 @@
 // `differentiable(fn)` wrapper could give. Telling a marked function from an unmarked one is the
 // build's (and the editor plugin's) job.
 
+import type { Tensor } from "../tensor/tensor.js";
 import type { Derivatives } from "../ad/derivatives.js";
 import type { NumericArray, Tangent } from "../ad/tangent.js";
 
@@ -60,7 +61,10 @@ export type NoDerivative<T> = T & { readonly [noDerivativeKey]?: true };
  * type T = TangentVector<Tensor>; // Tensor
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface TangentOverrides {}
+export interface TangentOverrides {
+  /** A Tensor is its own tangent type. */
+  tensor: [Tensor, Tensor];
+}
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 
@@ -272,7 +276,7 @@ type IsSingle<F> =
 
 /** A function that `gradient` and `valueWithGradient` accept: number-valued. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ScalarFunction = (this: any, ...args: any[]) => number;
+export type ScalarFunction = (this: any, ...args: any[]) => number | Tensor;
 
 /** What the operators accept: any function (or a {@link Derivatives} record the build passes). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

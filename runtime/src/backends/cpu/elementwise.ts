@@ -1,0 +1,100 @@
+// CPU kernels for elementwise ops: unary maps and binary maps with NumPy broadcasting. Inputs and
+// outputs are row-major typed arrays; shapes are already checked by the op.
+
+import type { TensorData } from "../../tensor/dtype.js";
+import { broadcastStrides, sameShape, type Shape } from "../../tensor/shape.js";
+
+export type UnaryFn = (x: number) => number;
+export type BinaryFn = (a: number, b: number) => number;
+
+export function mapUnary(x: TensorData, out: TensorData, f: UnaryFn): void {
+  const n = x.length;
+  for (let i = 0; i < n; i++) out[i] = f(x[i]!);
+}
+
+/**
+ * out[i] = f(a[ia], b[ib]) over `outShape`, where a and b are read through broadcast strides.
+ * The innermost dimension runs as a tight loop; the outer ones step like an odometer.
+ */
+export function mapBinary(a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, out: TensorData, outShape: Shape, f: BinaryFn): void {
+  const n = out.length;
+  if (n === 0) return;
+  if (sameShape(aShape, bShape)) {
+    for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
+    return;
+  }
+  if (b.length === 1 && (a.length === n || a.length === 1)) {
+    const s = b[0]!;
+    if (a.length === n) for (let i = 0; i < n; i++) out[i] = f(a[i]!, s);
+    else for (let i = 0; i < n; i++) out[i] = f(a[0]!, s);
+    return;
+  }
+  if (a.length === 1 && b.length === n) {
+    const s = a[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(s, b[i]!);
+    return;
+  }
+  const rank = outShape.length;
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const inner = outShape[rank - 1]!;
+  const ia = sa[rank - 1]!;
+  const ib = sb[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  let offA = 0;
+  let offB = 0;
+  for (let o = 0; o < n; o += inner) {
+    let pa = offA;
+    let pb = offB;
+    for (let j = 0; j < inner; j++) {
+      out[o + j] = f(a[pa]!, b[pb]!);
+      pa += ia;
+      pb += ib;
+    }
+    // Advance the odometer over the outer dimensions.
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d]!++;
+      offA += sa[d]!;
+      offB += sb[d]!;
+      if (index[d]! < outShape[d]!) break;
+      offA -= sa[d]! * outShape[d]!;
+      offB -= sb[d]! * outShape[d]!;
+      index[d] = 0;
+    }
+  }
+}
+
+/** out[i] = cond[ic] ? a[ia] : b[ib], all three broadcast to `outShape`. */
+export function select(
+  cond: TensorData,
+  cShape: Shape,
+  a: TensorData,
+  aShape: Shape,
+  b: TensorData,
+  bShape: Shape,
+  out: TensorData,
+  outShape: Shape,
+): void {
+  const rank = outShape.length;
+  const sc = broadcastStrides(cShape, outShape);
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const index = new Array<number>(rank).fill(0);
+  let oc = 0;
+  let oa = 0;
+  let ob = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = cond[oc] ? a[oa]! : b[ob]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]!++;
+      oc += sc[d]!;
+      oa += sa[d]!;
+      ob += sb[d]!;
+      if (index[d]! < outShape[d]!) break;
+      oc -= sc[d]! * outShape[d]!;
+      oa -= sa[d]! * outShape[d]!;
+      ob -= sb[d]! * outShape[d]!;
+      index[d] = 0;
+    }
+  }
+}
