@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { buildWasm } from "./build-wasm.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -160,6 +161,14 @@ if (unknown.length > 0) fail(`unknown package(s): ${unknown.join(", ")} (known: 
 
 const started = performance.now();
 console.log(`cotangent build (typescript ${ts.version})`);
+// The runtime embeds the WebAssembly kernels: regenerate them first if kernels.wat changed.
+if (only.length === 0 || only.includes("runtime")) {
+  try {
+    await buildWasm();
+  } catch (e) {
+    fail(`wasm kernels: ${e.message}`);
+  }
+}
 for (const pkg of PACKAGES) {
   if (only.length === 0 || only.includes(pkg.dir)) buildPackage(pkg);
 }
