@@ -170,6 +170,22 @@ if (only.length === 0 || only.includes("runtime")) {
   }
 }
 for (const pkg of PACKAGES) {
-  if (only.length === 0 || only.includes(pkg.dir)) buildPackage(pkg);
+  if (only.length === 0 || only.includes(pkg.dir)) {
+    buildPackage(pkg);
+    if (pkg.dir === "runtime") await writePrimitiveTable();
+  }
+}
+
+/**
+ * runtime/dist/primitives.json: which runtime exports and Tensor methods are ops, and which have
+ * no derivative, straight from the op registry of the built runtime. The Babel and TypeScript
+ * hosts read it (`@cotangent/runtime/primitives.json`), so the build knows the same ops the
+ * runtime defines without a second list.
+ */
+async function writePrimitiveTable() {
+  const { pathToFileURL } = await import("node:url");
+  const runtime = await import(pathToFileURL(path.join(root, "runtime", "dist", "esm", "index.js")).href);
+  const table = runtime.primitiveManifest();
+  fs.writeFileSync(path.join(root, "runtime", "dist", "primitives.json"), JSON.stringify(table, null, 1) + "\n");
 }
 console.log(`done in ${Math.round(performance.now() - started)} ms`);

@@ -111,6 +111,12 @@ export class BabelAdapter {
     return { ...fields, loc: locOf(node) };
   }
 
+  /** An object key: a static name stays a name (never the runtime import it may spell). */
+  private key(node: t.Node, computed: boolean): Expression {
+    if (!computed && node.type === "Identifier") return this.base(node, { type: "Identifier", name: node.name });
+    return this.expr(node);
+  }
+
   expr(node: t.Node): Expression {
     const n = node as AnyNode;
     switch (node.type) {
@@ -180,7 +186,8 @@ export class BabelAdapter {
         return this.base(node, {
           type: "MemberExpression",
           object: this.expr(node.object),
-          property: this.expr(node.property),
+          // `q.log` names a property, never the imported `log`: only computed keys are expressions.
+          property: node.computed ? this.expr(node.property) : this.base(node.property, { type: "Identifier", name: (node.property as t.Identifier).name }),
           computed: node.computed,
         });
       case "ArrayExpression":
@@ -199,7 +206,7 @@ export class BabelAdapter {
               return this.base(p, { type: "SpreadElement" as const, argument: this.unsupported(p, "an object method") });
             return this.base(p, {
               type: "ObjectProperty" as const,
-              key: this.expr(p.key),
+              key: this.key(p.key, p.computed),
               value: this.expr(p.value),
               computed: p.computed,
               shorthand: p.shorthand,
@@ -261,7 +268,7 @@ export class BabelAdapter {
               ? this.base(p, { type: "RestElement" as const, argument: this.pattern(p.argument) })
               : this.base(p, {
                   type: "ObjectProperty" as const,
-                  key: this.expr(p.key),
+                  key: this.key(p.key, p.computed),
                   value: this.pattern(p.value),
                   computed: p.computed,
                   shorthand: p.shorthand,

@@ -17,6 +17,7 @@ import {
   differentiate,
   formatDiagnostic,
   isOperatorName,
+  loadPrimitiveTable,
   operatorCallCode,
   parseJSDocMark,
   secondOrderContext,
@@ -152,7 +153,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     },
   });
   const rt = uniqueName("__ct", taken);
-  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken, shadowedGlobals };
+  const primitives = loadPrimitiveTable(fileName);
+  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken, shadowedGlobals, ...(primitives ? { primitives } : {}) };
   const marks: Mark[] = [];
   const customDerivatives: { path: NodePath<t.FunctionDeclaration>; of: string; mode: "vjp" | "jvp" }[] = [];
   const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];

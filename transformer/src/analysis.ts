@@ -500,7 +500,16 @@ export class Analysis {
             if (c.kind === "dynamic") {
               const callee = c.callee;
               const info = c.calleeInfo;
-              if (info && !info.hasDerivative && !conversions.has(info.name)) {
+              const prim = c.primitive;
+              if (prim && !prim.differentiable) {
+                this.note(
+                  CODES.noDerivative,
+                  `it calls the runtime op '${prim.name}' on a value that depends on the differentiated inputs, and '${prim.name}' has no derivative (${prim.why ?? "it is not differentiable"}); wrap the ${prim.method ? "tensor" : "argument"} in withoutDerivative(...) to use its result as a constant`,
+                  s.origin,
+                );
+              } else if (prim?.method && prim.differentiable) {
+                // A Tensor method: its derivatives cover the object it is called on (receiver records).
+              } else if (info && !info.hasDerivative && !conversions.has(info.name)) {
                 const d = notDifferentiable(
                   CODES.noDerivative,
                   fn.name,

@@ -36,6 +36,27 @@ export interface ModuleContext {
   takenNames: Set<string>;
   /** Globals the file declares a binding of its own for (`const Math = …`): not the built-ins. */
   shadowedGlobals?: Set<string>;
+  /**
+   * The runtime's primitives (its `primitives.json`, written from the op registry when the
+   * runtime is built): which exports and Tensor methods are ops, and which have no derivative.
+   * Without it, calls to runtime ops are left to the run-time lookup.
+   */
+  primitives?: PrimitiveTable;
+}
+
+/** One primitive op of the runtime, as `primitives.json` lists it. */
+export interface PrimitiveInfo {
+  differentiable: boolean;
+  /** Why it has no derivative (for the diagnostic). */
+  why?: string;
+}
+
+/** The shape of the runtime's `primitives.json`. */
+export interface PrimitiveTable {
+  /** Export name → op. */
+  functions: Record<string, PrimitiveInfo>;
+  /** Tensor method name → op. */
+  methods: Record<string, PrimitiveInfo & { op: string }>;
 }
 
 export type Severity = "error" | "warning";

@@ -251,6 +251,15 @@ export class ForwardGenerator {
         // `this.m$jvp(…)`: m's derivatives check for an override of m themselves (overrideGuard).
         return call(member(clone(c.object), c.info.jvpName), args);
       case "dynamic":
+        if (isReceiverCall(c))
+          // `t.add(b)`: a Tensor method; the object's tangent goes in too.
+          return call(this.rt("jvpMethodCall"), [
+            clone(c.callee),
+            clone(c.thisArg),
+            arr(c.args.map((a) => clone(a))),
+            zeroTangents ? nul() : this.tangent(c.thisArg) ?? nul(),
+            arr(tangents),
+          ]);
         return call(this.rt("jvpCall"), [
           clone(c.callee),
           c.thisArg ? clone(c.thisArg) : id("undefined"),
@@ -332,6 +341,11 @@ export function stampLocations(stmts: Statement[], loc: NStmt["origin"]): void {
  * derivatives belong to that method: when the object has another `m` (a subclass override, an
  * own property), defer to that function's derivatives (an error that names it if it has none).
  */
+/** A differentiable Tensor method call: derivatives with respect to the object too. */
+export function isReceiverCall(c: NCall): c is Extract<NCall, { kind: "dynamic" }> & { thisArg: Expression } {
+  return c.kind === "dynamic" && c.thisArg !== null && c.primitive?.method === true && c.primitive.differentiable;
+}
+
 export function overrideGuard(runtime: string, fn: NFunction, helper: "jvpCall" | "vjpCall", args: Expression[]): Statement {
   const own = member({ type: "ThisExpression" }, fn.name);
   const [head, ...rest] = fn.owner!.split(".");

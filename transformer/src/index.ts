@@ -7,3 +7,4 @@ export * from "./host.js";
 export type * from "./ir.js";
 export { differentiate, secondOrderContext } from "./differentiate.js";
 export { CODES, codeFrame, formatDiagnostic } from "./diagnostics.js";
+export { loadPrimitiveTable } from "./primitives.js";

@@ -111,6 +111,8 @@ export interface CalleeInfo {
   hasDerivative: boolean;
   /** Where the function is declared, for the note that suggests marking it. */
   declaration?: { fileName: string; loc: Loc };
+  /** Declared by @cotangent/runtime: its primitive table (ModuleContext.primitives) has the facts. */
+  runtime?: boolean;
 }
 export interface NewExpression extends Base {
   type: "NewExpression";

@@ -16,7 +16,18 @@ export type NCall =
   /** `obj.m(…)` where `m` is a marked method: `obj[m$vjp](…)`. */
   | { kind: "method"; object: Expression; name: string; info: KnownFunction; args: Expression[]; callee: Expression }
   /** Anything else: the runtime looks the derivatives up on the function object. */
-  | { kind: "dynamic"; callee: Expression; thisArg: Expression | null; args: Expression[]; calleeInfo?: CalleeInfo };
+  | { kind: "dynamic"; callee: Expression; thisArg: Expression | null; args: Expression[]; calleeInfo?: CalleeInfo; primitive?: PrimitiveCall };
+
+/**
+ * A call of a runtime op (`RT.add(a, b)`) or Tensor method (`a.add(b)`), from the runtime's
+ * primitive table. A method's derivatives also cover the object it is called on.
+ */
+export interface PrimitiveCall {
+  name: string;
+  method: boolean;
+  differentiable: boolean;
+  why?: string;
+}
 
 interface NBase {
   /** The user's statement this came from: generated code maps here and quotes it in `// grad of:`. */

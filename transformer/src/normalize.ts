@@ -847,6 +847,11 @@ export class Normalizer {
     return id(old);
   }
 
+  /** `RT.name`, where RT is the namespace generated code reaches the runtime through. */
+  private isRuntimeMember(e: Expression): e is MemberExpression {
+    return e.type === "MemberExpression" && !e.computed && e.object.type === "Identifier" && e.object.name === this.ctx.runtime && e.property.type === "Identifier";
+  }
+
   resolveDeep(name: string): string | undefined {
     return this.resolve(name) ?? this.outer?.resolveDeep(name);
   }
@@ -950,13 +955,31 @@ export class Normalizer {
       if (nested) ncall = { kind: "known", name: local!, info: nested.info, args: padded(nested.info), callee: id(local!, callee.loc) };
       else if (known) ncall = { kind: "known", name: callee.name, info: known, args: padded(known), callee: { ...callee } };
       else ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args, calleeInfo: x.calleeInfo };
+    } else if (this.isRuntimeMember(callee) && this.ctx.primitives?.functions[(callee.property as Identifier).name]) {
+      // `RT.add(a, b)`: a runtime op (the hosts write runtime imports as members of RT).
+      const name = (callee.property as Identifier).name;
+      ncall = { kind: "dynamic", callee: { ...callee }, thisArg: null, args, calleeInfo: x.calleeInfo, primitive: { name, method: false, ...this.ctx.primitives.functions[name]! } };
     } else if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
       const object = lower(callee.object);
       // Direct calls to a marked method's derivatives only through `this` (the method's own
       // derivatives check for overrides); any other object goes through the run-time lookup.
       const method = object.type === "ThisExpression" ? this.ctx.knownMethods.get(callee.property.name) : undefined;
       if (method) ncall = { kind: "method", object, name: callee.property.name, info: method, args: padded(method), callee: { ...callee, object } };
-      else ncall = { kind: "dynamic", callee: { ...callee, object }, thisArg: object, args, calleeInfo: x.calleeInfo };
+      else {
+        // `t.add(b)`: a Tensor method, when the name is one and the checker (if any) agrees that
+        // the method is the runtime's.
+        const name = callee.property.name;
+        const prim = this.ctx.primitives?.methods[name];
+        const fromRuntime = !x.calleeInfo || x.calleeInfo.runtime === true;
+        ncall = {
+          kind: "dynamic",
+          callee: { ...callee, object },
+          thisArg: object,
+          args,
+          calleeInfo: x.calleeInfo,
+          ...(prim && fromRuntime ? { primitive: { name, method: true, differentiable: prim.differentiable, ...(prim.why ? { why: prim.why } : {}) } } : {}),
+        };
+      }
     } else {
       ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args, calleeInfo: x.calleeInfo };
     }

@@ -27,7 +27,7 @@ import {
   ret,
   type OutStatement,
 } from "./build.js";
-import { declareAll, overrideGuard, primalCall, stampLocations, type GenContext } from "./forward.js";
+import { declareAll, isReceiverCall, overrideGuard, primalCall, stampLocations, type GenContext } from "./forward.js";
 import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy, isArrayFill } from "./queries.js";
@@ -458,6 +458,8 @@ export class ReverseGenerator {
         // `this.m$vjp(…)`: m's derivatives check for an override of m themselves (overrideGuard).
         return call(member(clone(c.object), c.info.vjpName), args);
       case "dynamic":
+        // A Tensor method's pullback gives the object's cotangent first.
+        if (isReceiverCall(c)) return call(this.rt("vjpMethodCall"), [clone(c.callee), clone(c.thisArg), arr(args)]);
         return call(this.rt("vjpCall"), [clone(c.callee), c.thisArg ? clone(c.thisArg) : id("undefined"), arr(args)]);
     }
   }
@@ -498,7 +500,9 @@ export class ReverseGenerator {
     if (!initial && this.reassigned.has(target!.name))
       adjoint.push(assignStmt(id(this.b(target!.name)), this.zeroFor(target!, this.an.typeOf(target!)), "=", loc));
     if (restore) adjoint.push(assignStmt(clone(target!), this.pop(), "=", loc));
-    c.args.forEach((a, i) => this.backprop(a, member(id(cts), num(i), true), adjoint, true));
+    const first = isReceiverCall(c) ? 1 : 0;
+    if (isReceiverCall(c)) this.backprop(c.thisArg, member(id(cts), num(0), true), adjoint, true);
+    c.args.forEach((a, i) => this.backprop(a, member(id(cts), num(i + first), true), adjoint, true));
     return { primal, adjoint };
   }
 

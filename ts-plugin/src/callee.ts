@@ -59,14 +59,14 @@ function resolveCallee(
     if (m && m.declarations?.some((d) => program.isSourceFileDefaultLibrary(d.getSourceFile()))) return { name: `Math.${name}`, hasDerivative: true };
   }
   // `ct.withoutDerivative(x)` through a namespace import of the runtime.
-  if (ts.isPropertyAccessExpression(callee) && runtimeExportOf(ts, callee, importsOf(ts, call.getSourceFile())) !== undefined) return { name, hasDerivative: true };
+  if (ts.isPropertyAccessExpression(callee) && runtimeExportOf(ts, callee, importsOf(ts, call.getSourceFile())) !== undefined) return { name, hasDerivative: true, runtime: true };
   const calleeType = checker.getTypeAtLocation(callee);
   if (calleeType.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
   let symbol = checker.getSymbolAtLocation(nameNode);
   if (!symbol) return undefined;
   // Through imports and re-exports; an alias chain through the runtime module is a runtime export.
   for (let i = 0; symbol.flags & ts.SymbolFlags.Alias && i < 32; i++) {
-    if (symbol.declarations?.some((d) => aliasFromRuntime(ts, d))) return { name, hasDerivative: true };
+    if (symbol.declarations?.some((d) => aliasFromRuntime(ts, d))) return { name, hasDerivative: true, runtime: true };
     const next: TS.Symbol | undefined = checker.getImmediateAliasedSymbol(symbol);
     if (!next || next === symbol) break;
     symbol = next;
@@ -76,7 +76,8 @@ function resolveCallee(
   if (decls.length === 0) return undefined;
   const declSf = decls[0]!.getSourceFile();
   if (program.isSourceFileDefaultLibrary(declSf)) return undefined;
-  if (isRuntimePackageFile(ts, declSf.fileName)) return { name, hasDerivative: true };
+  // Declared by the runtime (an op, a Tensor method): the core's primitive table says whether it has a derivative.
+  if (isRuntimePackageFile(ts, declSf.fileName)) return { name, hasDerivative: true, runtime: true };
   // Functions declared inside the marked function are the core's own business (nested functions).
   if (decls.some((d) => d.getSourceFile() === root.getSourceFile() && d.pos >= root.pos && d.end <= root.end)) return undefined;
 

@@ -10,6 +10,7 @@ import {
   RUNTIME_MODULE,
   derivativeNames,
   differentiate,
+  loadPrimitiveTable,
   secondOrderContext,
   uniqueName,
   wrtIndices,
@@ -109,7 +110,17 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
   const runtime = uniqueName("__ct", takenNames);
   const known = new Map<string, KnownFunction>();
   const knownMethods = new Map<string, KnownFunction>();
-  const ctx: ModuleContext = { fileName: sf.fileName, source: sf.text, runtime, known, knownMethods, takenNames, shadowedGlobals: shadowedGlobals(ts, sf) };
+  const primitives = loadPrimitiveTable(sf.fileName);
+  const ctx: ModuleContext = {
+    fileName: sf.fileName,
+    source: sf.text,
+    runtime,
+    known,
+    knownMethods,
+    takenNames,
+    shadowedGlobals: shadowedGlobals(ts, sf),
+    ...(primitives ? { primitives } : {}),
+  };
   const runtimeRefs = { namespace: runtime, bindings: imports.bindings, namespaces: imports.namespaces };
 
   // 1. Every mark gets its names and its KnownFunction first, so marked functions may call each

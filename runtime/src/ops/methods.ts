@@ -11,7 +11,8 @@ import * as elementwise from "./elementwise.js";
 import * as matmulOps from "./matmul.js";
 import * as movement from "./movement.js";
 import * as nn from "./nn.js";
-import { noteMethod } from "./op.js";
+import { defineOp, getOp, noteMethod } from "./op.js";
+import { full } from "../tensor/create.js";
 import * as reduceOps from "./reduce.js";
 
 const { add, sub, mul, div, pow, maximum, minimum, neg, square, sqrt, exp, log, log1p, abs, sin, cos, tanh, sigmoid, relu, leakyRelu, gelu, softplus, clip, cast } = elementwise;
@@ -21,6 +22,35 @@ const { matmul } = matmulOps;
 const { reshape, flatten, transpose, expandDims, squeeze, broadcastTo, slice, gather, pad } = movement;
 const { softmax, logSoftmax } = nn;
 
+/** The class's own item(), before the method is replaced by the differentiable op below. */
+const classItem = Tensor.prototype.item;
+const readItem = (t: Tensor): number => classItem.call(t);
+
+/**
+ * `t.item()` as an op: the number in a one-element tensor. Differentiable (the number's
+ * derivative is the tensor's), so `if (loss.item() > 0)` and `sum(h).item() * 2` both work in
+ * marked functions.
+ */
+const item = defineOp((t: Tensor): number => readItem(t), {
+  name: "item",
+  exported: false,
+  family: "movement",
+  arity: 1,
+  wrt: [0],
+  jvp: (t: Tensor, dt: unknown) => ({ value: readItem(t), tangent: dt instanceof Tensor ? readItem(dt) : 0 }),
+  vjp: (t: Tensor) => ({ value: readItem(t), pullback: (g: number | null) => [g === null || g === 0 ? null : full(t.shape, g, t.dtype === "int32" ? "float32" : t.dtype)] }),
+});
+
+/** Reading values out as plain data: no derivative (a number per element would lose it). */
+const READS = ["dataSync", "arraySync", "data"] as const;
+for (const name of READS)
+  defineOp((t: Tensor) => (Tensor.prototype[name] as () => unknown).call(t), {
+    name,
+    exported: false,
+    family: "movement",
+    why: "it reads the values out as plain numbers, which carry no derivative; use item() for a one-element tensor, or withoutDerivative(t) if constants are intended",
+  });
+
 /** Method name → op. Every entry becomes `Tensor.prototype[name]`. */
 const METHODS = {
   add, sub, mul, div, pow, maximum, minimum, neg, square, sqrt, exp, log, log1p, abs, sin, cos, tanh, sigmoid, relu, leakyRelu, gelu, softplus, clip, cast,
@@ -29,6 +59,7 @@ const METHODS = {
   matmul,
   reshape, flatten, transpose, expandDims, squeeze, broadcastTo, slice, gather, pad,
   softmax, logSoftmax,
+  item,
 } as const;
 
 declare module "../tensor/tensor.js" {
@@ -87,6 +118,8 @@ declare module "../tensor/tensor.js" {
     logSoftmax(axis?: number): Tensor;
   }
 }
+
+for (const name of READS) noteMethod(getOp(name)!.fn, name);
 
 for (const [method, op] of Object.entries(METHODS) as [string, AnyFunction][]) {
   const impl = function (this: Tensor, ...rest: unknown[]) {

@@ -12,6 +12,8 @@ export type OpFamily = "creation" | "elementwise" | "compare" | "reduce" | "matm
 
 export interface DifferentiableOpSpec {
   name: string;
+  /** false for ops that exist only as Tensor methods (`t.item()`): not listed as exported functions. */
+  exported?: boolean;
   family: OpFamily;
   /** Number of declared parameters (tangents/cotangents come one per parameter). */
   arity: number;
@@ -25,6 +27,7 @@ export interface DifferentiableOpSpec {
 
 export interface NonDifferentiableOpSpec {
   name: string;
+  exported?: boolean;
   family: OpFamily;
   /** Why it has no derivative, for the diagnostic ("a comparison gives a mask"). */
   why: string;
@@ -38,6 +41,8 @@ export interface OpInfo {
   why?: string;
   /** Tensor methods that call this op with the tensor as the first argument. */
   methods: string[];
+  /** An export of the runtime (false: only a method). */
+  exported: boolean;
 }
 
 const OPS = new Map<string, OpInfo>();
@@ -54,8 +59,8 @@ export function defineOp<F extends AnyFunction>(fn: F, spec: DifferentiableOpSpe
   }
   const info: OpInfo =
     "jvp" in spec
-      ? { name: spec.name, family: spec.family, fn, differentiable: true, methods: [] }
-      : { name: spec.name, family: spec.family, fn, differentiable: false, why: spec.why, methods: [] };
+      ? { name: spec.name, family: spec.family, fn, differentiable: true, methods: [], exported: spec.exported ?? true }
+      : { name: spec.name, family: spec.family, fn, differentiable: false, why: spec.why, methods: [], exported: spec.exported ?? true };
   OPS.set(spec.name, info);
   BY_FUNCTION.set(fn, info);
   return fn;
@@ -95,7 +100,7 @@ export function primitiveManifest(): PrimitiveManifest {
   const functions: PrimitiveManifest["functions"] = {};
   const methods: PrimitiveManifest["methods"] = {};
   for (const op of listOps()) {
-    functions[op.name] = op.differentiable ? { differentiable: true } : { differentiable: false, why: op.why! };
+    if (op.exported) functions[op.name] = op.differentiable ? { differentiable: true } : { differentiable: false, why: op.why! };
     for (const m of op.methods) methods[m] = op.differentiable ? { op: op.name, differentiable: true } : { op: op.name, differentiable: false, why: op.why! };
   }
   return { functions, methods };
