@@ -14,6 +14,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import ts from "typescript";
 import { buildWasm } from "./build-wasm.mjs";
 
@@ -26,6 +27,9 @@ const PACKAGES = [
   { dir: "transformer", defaults: { types: ["node"] } },
   { dir: "babel-plugin", defaults: { types: ["node"] } },
   { dir: "ts-plugin", defaults: { types: ["node"] } },
+  // Layers and optimizers, written as differentiable TypeScript and built with Cotangent's own
+  // ts-patch transformer (the ts-plugin built just before): the dogfood.
+  { dir: "nn", defaults: { lib: ["ES2022", "DOM"], types: [] }, cotangent: true },
 ];
 
 const formatHost = {
@@ -86,14 +90,24 @@ function cachingHost(options) {
   return host;
 }
 
-function compile(label, rootNames, options, { check }) {
+function compile(label, rootNames, options, { check, cotangent = false }) {
   const program = ts.createProgram({ rootNames, options, host: cachingHost(options) });
   const diagnostics = check
     ? ts.getPreEmitDiagnostics(program)
     : [...program.getOptionsDiagnostics(), ...program.getSyntacticDiagnostics(), ...program.getGlobalDiagnostics()];
   const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) fail(`${errors.length} error(s) in ${label}`, diagnostics);
-  const result = program.emit();
+  // Packages written with marked functions go through the Cotangent transformer; its errors fail the build.
+  const transformDiagnostics = [];
+  let customTransformers;
+  if (cotangent) {
+    const require = createRequire(import.meta.url);
+    const cotangentTransformer = require(path.join(root, "ts-plugin", "transformer.cjs"));
+    const factory = (cotangentTransformer.default ?? cotangentTransformer)(program, {}, { ts, addDiagnostic: (d) => transformDiagnostics.push(d) });
+    customTransformers = { before: [factory] };
+  }
+  const result = program.emit(undefined, undefined, undefined, undefined, customTransformers);
+  if (transformDiagnostics.length > 0) fail(`${transformDiagnostics.length} Cotangent error(s) in ${label}`, transformDiagnostics);
   if (result.emitSkipped || result.diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) {
     fail(`emit failed for ${label}`, result.diagnostics);
   }
@@ -115,7 +129,7 @@ function warnMissingEntryPoints(pkgDir) {
   }
 }
 
-function buildPackage({ dir, defaults }) {
+function buildPackage({ dir, defaults, cotangent = false }) {
   const pkgDir = path.join(root, dir);
   const srcDir = path.join(pkgDir, "src");
   const rootNames = listTs(srcDir);
@@ -137,7 +151,7 @@ function buildPackage({ dir, defaults }) {
     declaration: true,
     declarationMap: true,
     sourceMap: true,
-  }, { check: true });
+  }, { check: true, cotangent });
   compile(`${dir} (cjs)`, rootNames, {
     ...common,
     module: ts.ModuleKind.CommonJS,
@@ -148,9 +162,8 @@ function buildPackage({ dir, defaults }) {
     declarationMap: false,
     sourceMap: true,
     noCheck: true,
-  }, { check: false });
+  }, { check: false, cotangent });
   fs.writeFileSync(path.join(distDir, "cjs", "package.json"), JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
-  warnMissingEntryPoints(pkgDir);
   console.log(`- ${dir}: ${rootNames.length} file(s) -> dist/esm, dist/cjs (${Math.round(performance.now() - started)} ms)`);
   return true;
 }
@@ -171,8 +184,10 @@ if (only.length === 0 || only.includes("runtime")) {
 }
 for (const pkg of PACKAGES) {
   if (only.length === 0 || only.includes(pkg.dir)) {
-    buildPackage(pkg);
-    if (pkg.dir === "runtime") await writePrimitiveTable();
+    if (buildPackage(pkg)) {
+      if (pkg.dir === "runtime") await writePrimitiveTable();
+      warnMissingEntryPoints(path.join(root, pkg.dir));
+    }
   }
 }
 

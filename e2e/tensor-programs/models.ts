@@ -2,7 +2,7 @@
 // by e2e/test/tensors.test.ts. They are written as a user writes them: ops as functions and as
 // methods, loops, branches, calls and model structs.
 
-import { add, crossEntropy, matmul, mean, mse, relu, sigmoid, softmax, sum, tanh, where, greater, withoutDerivative, log, type Tensor } from "@cotangent/runtime";
+import { add, conv2d, crossEntropy, flatten, greater, log, matmul, maxPool2d, mean, mse, relu, sigmoid, softmax, sum, tanh, where, withoutDerivative, type Tensor } from "@cotangent/runtime";
 
 /** Logistic regression: mean binary cross-entropy of sigmoid(x·w + b). */
 /** @differentiable(wrt: w, b) */
@@ -57,4 +57,13 @@ export function hinge(x: Tensor): Tensor {
 export function attention(q: Tensor, k: Tensor, v: Tensor, scale: number, target: Tensor): Tensor {
   const weights = softmax(matmul(q, k, false, true).mul(scale));
   return mse(matmul(weights, v), target);
+}
+
+/** A small CNN written with the ops directly: conv → relu → max pool → flatten → dense. */
+/** @differentiable(wrt: filter, w) */
+export function cnnLoss(filter: Tensor, w: Tensor, images: Tensor, labels: Tensor): Tensor {
+  const h = relu(conv2d(images, filter, { padding: "same" }));
+  const pooled = maxPool2d(h, { size: 2 });
+  const logits = matmul(flatten(pooled, 1), w);
+  return crossEntropy(logits, labels);
 }

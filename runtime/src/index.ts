@@ -85,3 +85,6 @@ export type { DType, TensorData } from "./tensor/dtype.js";
 export { tensor, zeros, ones, full, eye, arange, linspace, type TensorLike, type TensorValues } from "./tensor/create.js";
 export { randomNormal, randomUniform, type RandomNormalOptions, type RandomUniformOptions } from "./tensor/random.js";
 export * from "./ops/index.js";
+
+// Low-level CPU kernels optimizers use directly (float32 arrays, in place).
+export { adamUpdateF32, wasmKernelsAvailable } from "./backends/cpu/wasm/index.js";

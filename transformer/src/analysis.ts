@@ -355,6 +355,7 @@ export class Analysis {
         return this.active.has(e.name);
       case "MemberExpression":
         if (!e.computed && e.property.type === "Identifier" && e.property.name === "length") return false;
+        if (e.noDerivative) return false;
         return this.isActive(e.object);
       case "BinaryExpression":
         if (COMPARISON.has(e.operator) || NON_DIFFERENTIABLE_BINARY.has(e.operator)) return false;

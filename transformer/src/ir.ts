@@ -125,6 +125,11 @@ export interface MemberExpression extends Base {
   property: Expression; // Identifier when !computed
   computed: boolean;
   optional?: boolean;
+  /**
+   * The field carries no derivative whatever its object does: declared `NoDerivative<T>`, or of a
+   * type that is not Differentiable (a string, a boolean). Known from types (the TS host).
+   */
+  noDerivative?: boolean;
 }
 export interface SpreadElement extends Base {
   type: "SpreadElement";

@@ -9,7 +9,7 @@ import type * as TS from "typescript";
 import type * as IR from "@cotangent/transformer";
 import type { Loc, MarkedFunction, TypeIR } from "@cotangent/transformer";
 import { locOf, locOfRange } from "./loc.js";
-import { numericValue, propertyNameText, typeNodeToIR, typeToIR } from "./type-ir.js";
+import { isNoDerivativeNode, numericValue, propertyNameText, typeNodeToIR, typeToIR } from "./type-ir.js";
 import type { CalleeResolver } from "./callee.js";
 
 export type FunctionLikeNode = TS.FunctionDeclaration | TS.FunctionExpression | TS.ArrowFunction | TS.MethodDeclaration;
@@ -138,6 +138,24 @@ class Adapter {
    * Types the checker infers where the function has no annotation: each plain parameter (from
    * its declared or contextual type) and the result (from the signature).
    */
+  /** `obj.f` where f is declared `NoDerivative<T>` or holds a string or boolean: no derivative flows through it. */
+  private fieldHasNoDerivative(node: TS.PropertyAccessExpression): boolean {
+    const ts = this.ts;
+    try {
+      const symbol = this.checker!.getSymbolAtLocation(node.name);
+      if (!symbol || !(symbol.flags & ts.SymbolFlags.Property)) return false;
+      for (const d of symbol.declarations ?? []) {
+        const typeNode = (d as { type?: TS.TypeNode }).type;
+        if ((ts.isPropertySignature(d) || ts.isPropertyDeclaration(d)) && typeNode && isNoDerivativeNode(ts, typeNode)) return true;
+      }
+      const type = this.checker!.getTypeAtLocation(node);
+      const NON_DIFF = ts.TypeFlags.StringLike | ts.TypeFlags.BooleanLike;
+      return type.isUnion() ? type.types.every((t) => t.flags & NON_DIFF) : (type.flags & NON_DIFF) !== 0;
+    } catch {
+      return false; // a checker failure leaves the field differentiable (the safe side)
+    }
+  }
+
   private checkerTypes(node: FunctionLikeNode, marked: MarkedFunction): void {
     const { ts } = this;
     const checker = this.checker!;
@@ -470,6 +488,7 @@ class Adapter {
         loc,
       };
       if (node.questionDotToken) member.optional = true;
+      if (this.checker && this.fieldHasNoDerivative(node)) member.noDerivative = true;
       return member;
     }
     if (ts.isElementAccessExpression(node)) {

@@ -106,7 +106,7 @@ declare module "../tensor/tensor.js" {
     argMin(axis?: number): Tensor;
     matmul(b: Tensor, transposeA?: boolean, transposeB?: boolean): Tensor;
     reshape(shape: readonly number[]): Tensor;
-    flatten(): Tensor;
+    flatten(axis?: number): Tensor;
     transpose(perm?: readonly number[]): Tensor;
     expandDims(axis?: number): Tensor;
     squeeze(axis?: number | readonly number[]): Tensor;

@@ -15,13 +15,15 @@ import { castTo, empty, requireDType, requireTensor, tangentOf } from "./util.js
 
 /**
  * Defines an op that is linear in its first argument (a Tensor): the JVP applies the op to the
- * tangent with the same options, the VJP applies `transpose` to the cotangent.
+ * tangent with the same options, the VJP applies `transpose` to the cotangent. An op that is only
+ * affine (pad with a non-zero fill value) gives `linearPart`, what the JVP applies instead.
  */
 function defineLinearMove<A extends unknown[]>(
   name: string,
   forward: (x: Tensor, ...options: A) => Tensor,
   transpose: (g: Tensor, x: Tensor, ...options: A) => Tensor,
   arity: number,
+  linearPart: (dx: Tensor, ...options: A) => Tensor = forward,
 ) {
   const pad = (n: number) => new Array<null>(n).fill(null);
   return defineOp((x: Tensor, ...options: A): Tensor => forward(requireTensor(x, name), ...options), {
@@ -33,7 +35,7 @@ function defineLinearMove<A extends unknown[]>(
       const options = rest.slice(0, arity - 1) as A;
       const value = forward(requireTensor(x, name), ...options);
       const d = tangentOf(x, rest[arity - 1], name, "x");
-      return { value, tangent: d && forward(d, ...options) };
+      return { value, tangent: d && linearPart(d, ...options) };
     },
     vjp(x: Tensor, ...options: A) {
       const value = forward(requireTensor(x, name), ...options);
@@ -70,11 +72,21 @@ function reshapeValue(x: Tensor, shape: readonly number[]): Tensor {
  */
 export const reshape = defineLinearMove("reshape", reshapeValue, (g, x) => reshapeValue(g, x.shape), 2);
 
-/** All elements as one dimension. */
-export const flatten = defineLinearMove("flatten", (x: Tensor) => reshapeValue(x, [x.size]), (g, x) => reshapeValue(g, x.shape), 1);
+function flattenValue(x: Tensor, axis: number = 0): Tensor {
+  const a = x.rank === 0 ? 0 : normalizeAxis(axis, x.rank, "flatten");
+  return reshapeValue(x, [...x.shape.slice(0, a), x.shape.slice(a).reduce((p, d) => p * d, 1)]);
+}
+
+/**
+ * The axes from `axis` on (default 0: all) as one dimension.
+ *
+ * @example
+ * flatten(images, 1); // [batch, h, w, c] → [batch, h·w·c]
+ */
+export const flatten = defineLinearMove<[axis?: number]>("flatten", flattenValue, (g, x) => reshapeValue(g, x.shape), 2);
 
 /** A size-1 axis inserted at `axis` (negative counts from the end of the result). */
-export const expandDims = defineLinearMove(
+export const expandDims = defineLinearMove<[axis?: number]>(
   "expandDims",
   (x: Tensor, axis: number = 0) => {
     const a = normalizeAxis(axis, x.rank + 1, "expandDims");
@@ -87,7 +99,7 @@ export const expandDims = defineLinearMove(
 );
 
 /** Size-1 axes removed: those listed, or all of them. */
-export const squeeze = defineLinearMove(
+export const squeeze = defineLinearMove<[axis?: number | readonly number[]]>(
   "squeeze",
   (x: Tensor, axis?: number | readonly number[]) => {
     const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes(axis, x.rank, "squeeze");
@@ -118,7 +130,10 @@ function transposeValue(x: Tensor, perm?: readonly number[]): Tensor {
 }
 
 /** Axes permuted: axis i of the result is axis perm[i] of x (default: reversed). */
-export const transpose = defineLinearMove("transpose", transposeValue, (g, x, perm) => {
+// Explicit option tuples (here and for expandDims, squeeze, slice and pad): inferred from the
+// transpose callbacks, the exported types dropped or required options (`transpose(x)`,
+// `expandDims(x, 1)`, `squeeze(x, 0)`, `slice(x, begin)`, `pad(x, paddings, value)` did not type-check).
+export const transpose = defineLinearMove<[perm?: readonly number[]]>("transpose", transposeValue, (g, x, perm) => {
   const p = permutation(x, perm);
   const inverse = new Array<number>(p.length);
   p.forEach((a, i) => (inverse[a] = i));
@@ -186,7 +201,7 @@ function sliceValue(x: Tensor, begin: readonly number[], size?: readonly number[
  * @example
  * slice(x, [0, 1], [-1, 2]); // all rows, columns 1 and 2
  */
-export const slice = defineLinearMove("slice", sliceValue, (g, x, begin, size) => {
+export const slice = defineLinearMove<[begin: readonly number[], size?: readonly number[]]>("slice", sliceValue, (g, x, begin, size) => {
   const box = sliceBox(x, begin, size);
   const out = empty(x.shape, g.dtype);
   copyBox(g.values, g.shape, box.size.map(() => 0), out.values, out.shape, box.begin, box.size);
@@ -211,7 +226,14 @@ function padValue(x: Tensor, paddings: Paddings, value = 0): Tensor {
  * @example
  * pad(img, [[0, 0], [1, 1], [1, 1], [0, 0]]); // one pixel of zeros around NHWC images
  */
-export const pad = defineLinearMove("pad", padValue, (g, x, paddings) => sliceValue(g, paddings.map((p) => p[0]), x.shape), 3);
+export const pad = defineLinearMove<[paddings: Paddings, value?: number]>(
+  "pad",
+  padValue,
+  (g, x, paddings) => sliceValue(g, paddings.map((p) => p[0]), x.shape),
+  3,
+  // The fill value is a constant: the tangent is padded with zeros, whatever `value` is.
+  (dx, paddings) => padValue(dx, paddings, 0),
+);
 
 // ---- concat and stack --------------------------------------------------------------------------
 

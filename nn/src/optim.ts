@@ -1,0 +1,198 @@
+// Optimizers: SGD, Momentum and Adam. `optimizer.update(model, gradient)` returns the updated
+// model and leaves the one passed in unchanged (tensors are immutable; objects are rebuilt with
+// the same prototype, so class instances stay instances). Optimizer state (velocities, moments)
+// is kept per parameter path ("layers.0.weight"), so one optimizer belongs to one model.
+
+import { adamUpdateF32, CotangentError, Tensor, tensor, wasmKernelsAvailable, type TensorData } from "@cotangent/runtime";
+
+/** A parameter update rule: new value of one tensor from its gradient. */
+type Step = (path: string, param: Tensor, grad: Tensor) => Tensor;
+type NumberStep = (path: string, param: number, grad: number) => number;
+
+/**
+ * Rebuilds `model` with every tensor (and number) that has a gradient replaced by `step`'s result.
+ * Fields without a gradient (null, NoDerivative settings, strings) are kept as they are.
+ */
+function mapParameters(model: unknown, gradient: unknown, path: string, step: Step, stepNumber: NumberStep): unknown {
+  if (gradient === null || gradient === undefined) return model;
+  if (model instanceof Tensor) {
+    if (!(gradient instanceof Tensor))
+      throw new CotangentError("CT3008", `update: the gradient at '${path || "the model"}' should be a Tensor of shape [${model.shape.join(",")}], got ${typeof gradient}.`);
+    if (gradient.size !== model.size || gradient.shape.some((d, i) => d !== model.shape[i]))
+      throw new CotangentError("CT3008", `update: the gradient at '${path || "the model"}' has shape [${gradient.shape.join(",")}], the parameter [${model.shape.join(",")}].`);
+    return step(path, model, gradient);
+  }
+  if (typeof model === "number") return typeof gradient === "number" ? stepNumber(path, model, gradient) : model;
+  if (Array.isArray(model)) {
+    if (!Array.isArray(gradient)) throw new CotangentError("CT3008", `update: the gradient at '${path}' should be an array.`);
+    return model.map((m, i) => mapParameters(m, gradient[i], `${path}${path ? "." : ""}${i}`, step, stepNumber));
+  }
+  if (typeof model === "object" && model !== null) {
+    const out = Object.create(Object.getPrototypeOf(model)) as Record<string, unknown>;
+    for (const key of Object.keys(model)) {
+      const g = (gradient as Record<string, unknown>)[key];
+      out[key] = mapParameters((model as Record<string, unknown>)[key], g, `${path}${path ? "." : ""}${key}`, step, stepNumber);
+    }
+    return out;
+  }
+  return model;
+}
+
+/** What every optimizer offers. */
+export interface Optimizer {
+  /** The model moved one step against `gradient` (a tangent of the model: same fields). A new object; `model` is unchanged. */
+  update<M>(model: M, gradient: unknown): M;
+}
+
+function checkRate(lr: unknown, name: string): number {
+  if (typeof lr !== "number" || !(lr > 0) || !Number.isFinite(lr))
+    throw new CotangentError("CT3005", `${name}: learningRate must be a positive number, got ${String(lr)}.`);
+  return lr;
+}
+
+function values(t: Tensor): TensorData {
+  return t.values;
+}
+
+/** Plain gradient descent: p ← p − learningRate · g. */
+export class SGD implements Optimizer {
+  readonly learningRate: number;
+
+  constructor(options: { learningRate: number }) {
+    this.learningRate = checkRate(options?.learningRate, "SGD");
+  }
+
+  update<M>(model: M, gradient: unknown): M {
+    const lr = this.learningRate;
+    return mapParameters(
+      model,
+      gradient,
+      "",
+      (_path, p, g) => {
+        const out = values(p).slice();
+        const gv = values(g);
+        for (let i = 0; i < out.length; i++) out[i] = out[i]! - lr * gv[i]!;
+        return tensor(out, p.shape, p.dtype);
+      },
+      (_path, p, g) => p - lr * g,
+    ) as M;
+  }
+}
+
+/** Gradient descent with momentum: v ← μ·v + g; p ← p − learningRate · v (Nesterov: p − lr·(g + μ·v)). */
+export class Momentum implements Optimizer {
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  private readonly velocity = new Map<string, Float64Array>();
+
+  constructor(options: { learningRate: number; momentum?: number; nesterov?: boolean }) {
+    this.learningRate = checkRate(options?.learningRate, "Momentum");
+    this.momentum = options.momentum ?? 0.9;
+    this.nesterov = options.nesterov ?? false;
+  }
+
+  update<M>(model: M, gradient: unknown): M {
+    const { learningRate: lr, momentum: mu, nesterov } = this;
+    const velocityOf = (path: string, n: number) => {
+      let v = this.velocity.get(path);
+      if (!v || v.length !== n) this.velocity.set(path, (v = new Float64Array(n)));
+      return v;
+    };
+    return mapParameters(
+      model,
+      gradient,
+      "",
+      (path, p, g) => {
+        const out = values(p).slice();
+        const gv = values(g);
+        const v = velocityOf(path, out.length);
+        for (let i = 0; i < out.length; i++) {
+          v[i] = mu * v[i]! + gv[i]!;
+          out[i] = out[i]! - lr * (nesterov ? gv[i]! + mu * v[i]! : v[i]!);
+        }
+        return tensor(out, p.shape, p.dtype);
+      },
+      (path, p, g) => {
+        const v = velocityOf(path, 1);
+        v[0] = mu * v[0]! + g;
+        return p - lr * (nesterov ? g + mu * v[0]! : v[0]!);
+      },
+    ) as M;
+  }
+}
+
+export interface AdamOptions {
+  learningRate: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-8. */
+  epsilon?: number;
+}
+
+/**
+ * Adam (Kingma & Ba): bias-corrected first and second moments per parameter. float32 parameters
+ * are updated by a fused WebAssembly kernel.
+ *
+ * @example
+ * const optimizer = new Adam({ learningRate: 1e-3 });
+ * model = optimizer.update(model, gradient(loss)(model, x, y));
+ */
+export class Adam implements Optimizer {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Number of updates so far. */
+  step = 0;
+  private readonly moments = new Map<string, { m: Float32Array | Float64Array; v: Float32Array | Float64Array }>();
+
+  constructor(options: AdamOptions) {
+    this.learningRate = checkRate(options?.learningRate, "Adam");
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+  }
+
+  update<M>(model: M, gradient: unknown): M {
+    this.step++;
+    const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this;
+    const c1 = 1 - Math.pow(b1, this.step);
+    const c2 = 1 - Math.pow(b2, this.step);
+    const momentsOf = (path: string, n: number, f32: boolean) => {
+      let s = this.moments.get(path);
+      if (!s || s.m.length !== n) this.moments.set(path, (s = f32 ? { m: new Float32Array(n), v: new Float32Array(n) } : { m: new Float64Array(n), v: new Float64Array(n) }));
+      return s;
+    };
+    return mapParameters(
+      model,
+      gradient,
+      "",
+      (path, p, g) => {
+        const out = values(p).slice();
+        const gv = values(g);
+        const f32 = out instanceof Float32Array && gv instanceof Float32Array && wasmKernelsAvailable();
+        const { m, v } = momentsOf(path, out.length, f32);
+        if (f32) {
+          adamUpdateF32(out as Float32Array, gv as Float32Array, m as Float32Array, v as Float32Array, lr, b1, b2, eps, c1, c2);
+        } else {
+          for (let i = 0; i < out.length; i++) {
+            const gi = gv[i]!;
+            m[i] = b1 * m[i]! + (1 - b1) * gi;
+            v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+            out[i] = out[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
+          }
+        }
+        return tensor(out, p.shape, p.dtype);
+      },
+      (path, p, g) => {
+        const { m, v } = momentsOf(path, 1, false);
+        m[0] = b1 * m[0]! + (1 - b1) * g;
+        v[0] = b2 * v[0]! + (1 - b2) * g * g;
+        return p - (lr * (m[0]! / c1)) / (Math.sqrt(v[0]! / c2) + eps);
+      },
+    ) as M;
+  }
+}
