@@ -67,3 +67,15 @@ export function cnnLoss(filter: Tensor, w: Tensor, images: Tensor, labels: Tenso
   const logits = matmul(flatten(pooled, 1), w);
   return crossEntropy(logits, labels);
 }
+
+export interface Scaled {
+  w: Tensor;
+  /** A setting, not a parameter: no derivative (Swift's @noDerivative; seen by the TypeScript host). */
+  /** @noDerivative */
+  scale: number;
+}
+
+/** @differentiable(wrt: model) */
+export function scaledSum(model: Scaled): Tensor {
+  return sum(model.w.mul(model.scale));
+}

@@ -19,6 +19,31 @@ const HEADER = `import { differentiable, withoutDerivative } from "@cotangent/ru
 
 const CASES: Case[] = [
   {
+    code: "CT1010",
+    what: "a runtime op without a derivative (a comparison) on a differentiated tensor",
+    source: `import { greater, sum, type Tensor } from "@cotangent/runtime";
+/** @differentiable */
+export function f(x: Tensor): Tensor {
+  return sum(greater(x, 0)).add(x.sum());
+}`,
+    line: 5,
+    column: 14,
+    message: /calls the runtime op 'greater' .* has no derivative \(a comparison gives a mask of 0s and 1s.*withoutDerivative/,
+  },
+  {
+    code: "CT1010",
+    what: "a Tensor method without a derivative on a differentiated tensor",
+    source: `import { type Tensor } from "@cotangent/runtime";
+/** @differentiable */
+export function f(x: Tensor): Tensor {
+  const best = x.argMax(-1);
+  return x.sum().add(best);
+}`,
+    line: 5,
+    column: 16,
+    message: /runtime op 'argMax' .*\(an index is an integer, which has no derivative\); wrap the tensor in withoutDerivative/,
+  },
+  {
     code: "CT1001",
     what: "unsupported syntax names the construct",
     source: `/** @differentiable */

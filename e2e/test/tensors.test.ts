@@ -14,6 +14,16 @@ const SOURCE = fs.readFileSync(FILE, "utf8");
 const { tensor } = ct;
 type Tensor = ct.Tensor;
 
+test("a field marked @noDerivative gets no derivative through the TypeScript host (Babel sees no JSDoc on fields: it differentiates the field too)", () => {
+  const model = { w: tensor([1, 2, 3], [3], "float64"), scale: 2 };
+  const viaTs = ct.gradient(compileWithTsPatch(SOURCE, FILE).scaledSum)(model) as { w: Tensor; scale: unknown };
+  expect(Array.from(viaTs.w.values)).toEqual([2, 2, 2]);
+  expect(viaTs.scale === 0 || viaTs.scale === null).toBe(true);
+  const viaBabel = ct.gradient(compileWithBabel(SOURCE, FILE).scaledSum)(model) as { w: Tensor; scale: unknown };
+  expect(Array.from(viaBabel.w.values)).toEqual([2, 2, 2]);
+  expect(viaBabel.scale).toBe(6);
+});
+
 describe.each([
   ["babel", compileWithBabel],
   ["ts-patch", compileWithTsPatch],

@@ -48,6 +48,7 @@ export class Analysis {
     private readonly fnLoc: Loc | undefined,
   ) {
     this.inferTypes();
+    this.dropNonTensorReceivers();
     this.inferActivity();
     this.checkWritesThrough();
   }
@@ -409,6 +410,25 @@ export class Analysis {
       visit(fn.body);
     }
     this.check();
+  }
+
+  /**
+   * `x.sum()` is a Tensor method only when x may be a tensor: on a value whose type is known to be
+   * a number, an array or a string the name is a coincidence, and the call is an ordinary one.
+   */
+  private dropNonTensorReceivers(): void {
+    const visit = (ss: NStmt[]) => {
+      for (const s of ss) {
+        if (s.k === "call" && s.call.kind === "dynamic" && s.call.primitive?.method && s.call.thisArg) {
+          const kind = this.typeOf(s.call.thisArg).kind;
+          if (kind === "number" || kind === "array" || kind === "tuple" || kind === "string" || kind === "boolean") delete s.call.primitive;
+        } else if (s.k === "if") {
+          visit(s.then);
+          visit(s.else);
+        } else if (s.k === "loop") visit(s.body);
+      }
+    };
+    visit(this.fn.body);
   }
 
   callIsActive(s: Extract<NStmt, { k: "call" }>): boolean {

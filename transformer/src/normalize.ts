@@ -955,7 +955,7 @@ export class Normalizer {
       if (nested) ncall = { kind: "known", name: local!, info: nested.info, args: padded(nested.info), callee: id(local!, callee.loc) };
       else if (known) ncall = { kind: "known", name: callee.name, info: known, args: padded(known), callee: { ...callee } };
       else ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args, calleeInfo: x.calleeInfo };
-    } else if (this.isRuntimeMember(callee) && this.ctx.primitives?.functions[(callee.property as Identifier).name]) {
+    } else if (this.isRuntimeMember(callee) && this.ctx.primitives && Object.hasOwn(this.ctx.primitives.functions, (callee.property as Identifier).name)) {
       // `RT.add(a, b)`: a runtime op (the hosts write runtime imports as members of RT).
       const name = (callee.property as Identifier).name;
       ncall = { kind: "dynamic", callee: { ...callee }, thisArg: null, args, calleeInfo: x.calleeInfo, primitive: { name, method: false, ...this.ctx.primitives.functions[name]! } };
@@ -969,7 +969,7 @@ export class Normalizer {
         // `t.add(b)`: a Tensor method, when the name is one and the checker (if any) agrees that
         // the method is the runtime's.
         const name = callee.property.name;
-        const prim = this.ctx.primitives?.methods[name];
+        const prim = this.ctx.primitives && Object.hasOwn(this.ctx.primitives.methods, name) ? this.ctx.primitives.methods[name] : undefined;
         const fromRuntime = !x.calleeInfo || x.calleeInfo.runtime === true;
         ncall = {
           kind: "dynamic",

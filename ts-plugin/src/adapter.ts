@@ -9,7 +9,7 @@ import type * as TS from "typescript";
 import type * as IR from "@cotangent/transformer";
 import type { Loc, MarkedFunction, TypeIR } from "@cotangent/transformer";
 import { locOf, locOfRange } from "./loc.js";
-import { isNoDerivativeNode, numericValue, propertyNameText, typeNodeToIR, typeToIR } from "./type-ir.js";
+import { hasNoDerivativeTag, isNoDerivativeNode, numericValue, propertyNameText, typeNodeToIR, typeToIR } from "./type-ir.js";
 import type { CalleeResolver } from "./callee.js";
 
 export type FunctionLikeNode = TS.FunctionDeclaration | TS.FunctionExpression | TS.ArrowFunction | TS.MethodDeclaration;
@@ -147,6 +147,7 @@ class Adapter {
       for (const d of symbol.declarations ?? []) {
         const typeNode = (d as { type?: TS.TypeNode }).type;
         if ((ts.isPropertySignature(d) || ts.isPropertyDeclaration(d)) && typeNode && isNoDerivativeNode(ts, typeNode)) return true;
+        if (hasNoDerivativeTag(ts, d)) return true;
       }
       const type = this.checker!.getTypeAtLocation(node);
       const NON_DIFF = ts.TypeFlags.StringLike | ts.TypeFlags.BooleanLike;

@@ -67,7 +67,7 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
       if (name === undefined) return { kind: "unknown", text: text() };
       if (ts.isPropertySignature(member)) {
         // `NoDerivative<T>` fields (from @cotangent/runtime) have no tangent: they drop out.
-        if (member.type && isNoDerivativeNode(ts, member.type)) continue;
+        if ((member.type && isNoDerivativeNode(ts, member.type)) || hasNoDerivativeTag(ts, member)) continue;
         fields[name] = member.type ? typeNodeToIR(member.type, cx) : { kind: "unknown" };
       } else if (ts.isMethodSignature(member)) {
         fields[name] = { kind: "function" };
@@ -165,11 +165,17 @@ export function isNoDerivativeNode(ts: typeof TS, node: TS.TypeNode): boolean {
   return name === "NoDerivative";
 }
 
-/** A property declared as `NoDerivative<T>` (or whose type is that alias, for mapped and instantiated types). */
+/** A field with a `/** @noDerivative *\/` JSDoc tag (Swift's `@noDerivative`). */
+export function hasNoDerivativeTag(ts: typeof TS, d: TS.Node): boolean {
+  return ts.getJSDocTags(d).some((t) => t.tagName.text === "noDerivative");
+}
+
+/** A property declared as `NoDerivative<T>` (or whose type is that alias, for mapped and instantiated types), or tagged `@noDerivative`. */
 function isNoDerivativeProperty(ts: typeof TS, prop: TS.Symbol, propType: TS.Type): boolean {
   for (const d of prop.declarations ?? []) {
     const typeNode = (d as { type?: TS.TypeNode }).type;
     if ((ts.isPropertySignature(d) || ts.isPropertyDeclaration(d)) && typeNode && isNoDerivativeNode(ts, typeNode)) return true;
+    if (hasNoDerivativeTag(ts, d)) return true;
   }
   return propType.aliasSymbol?.name === "NoDerivative";
 }
