@@ -9,7 +9,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { defineOp } from "./op.js";
 import { castTo, empty, floatDType, requireDType, requireTensor, tangentOf, unbroadcastTo } from "./util.js";
 
-/** log-softmax along one axis, stably: x − max − log Σ exp(x − max). */
+/** log-softmax along one axis, stably: (x − max) − log Σ exp(x − max). */
 function logSoftmaxValue(x: Tensor, axis: number, op: string): { y: Tensor; a: number } {
   requireTensor(x, op);
   const a = normalizeAxis(axis, x.rank, op);
@@ -19,13 +19,17 @@ function logSoftmaxValue(x: Tensor, axis: number, op: string): { y: Tensor; a: n
   reduce(x.values, x.shape, [a], m.values, "max");
   const mv = m.values;
   for (let i = 0; i < mv.length; i++) if (!Number.isFinite(mv[i]!)) mv[i] = 0;
+  // The shifted logits are subtracted from x before log Σ is: x − (max + log Σ) would round
+  // max + log Σ at the logits' magnitude (rows of softmax([1000, 1000, 1000]) summed to 1 − 5e-14).
+  const z = empty(x.shape, "float64");
+  mapBinary(x.values, x.shape, mv, kept, z.values, x.shape, (v, s) => v - s);
   const e = empty(x.shape, "float64");
-  mapBinary(x.values, x.shape, mv, kept, e.values, x.shape, (v, s) => Math.exp(v - s));
+  for (let i = 0; i < e.values.length; i++) e.values[i] = Math.exp(z.values[i]!);
   const s = empty(kept, "float64");
   reduce(e.values, x.shape, [a], s.values, "sum");
-  for (let i = 0; i < mv.length; i++) mv[i] = mv[i]! + Math.log(s.values[i]!);
+  for (let i = 0; i < mv.length; i++) mv[i] = Math.log(s.values[i]!);
   const y = empty(x.shape, dtype);
-  mapBinary(x.values, x.shape, mv, kept, y.values, x.shape, (v, l) => v - l);
+  mapBinary(z.values, x.shape, mv, kept, y.values, x.shape, (v, l) => v - l);
   return { y, a };
 }
 

@@ -19,7 +19,9 @@ export function mapUnary(x: TensorData, out: TensorData, f: UnaryFn): void {
 export function mapBinary(a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, out: TensorData, outShape: Shape, f: BinaryFn): void {
   const n = out.length;
   if (n === 0) return;
-  if (sameShape(aShape, bShape)) {
+  // Equal operand shapes are the output's only when no broadcasting to a larger outShape is asked
+  // for (broadcastTo and mse pass a scalar dummy operand with a scalar x: [] with [] → [2,2]).
+  if (sameShape(aShape, bShape) && a.length === n) {
     for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
     return;
   }
