@@ -28,12 +28,12 @@ function pair(x: number): number[] {
   return [x, x];
 }
 
-// gradient needs a number-valued function.
-// @expect-error Type 'string' is not assignable to type 'number'
+// gradient needs a function whose result is a number (or a one-element Tensor).
+// @expect-error Type 'string' is not assignable to type 'number | Tensor'
 gradient(label);
-// @expect-error Type 'number[]' is not assignable to type 'number'
+// @expect-error Type 'number[]' is not assignable to type 'number | Tensor'
 gradient(pair);
-// @expect-error Type 'string' is not assignable to type 'number'
+// @expect-error Type 'string' is not assignable to type 'number | Tensor'
 valueWithGradient((x: number) => "s" + x);
 // @expect-error is not assignable to parameter of type 'ScalarFunction
 gradient((s: string) => s);
@@ -49,7 +49,7 @@ const notScalar: number = gradient(f)(1, 2);
 derivative(f);
 // @expect-error DerivativeNeedsOneNumberParameter<(v: number[]) => number>
 derivative((v: number[]) => v.length);
-// @expect-error Type 'number[]' is not assignable to type 'number'
+// @expect-error Type 'number[]' is not assignable to type 'number | Tensor'
 derivative(pair);
 
 // differential takes the tangent types of the parameters.

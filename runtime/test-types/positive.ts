@@ -13,6 +13,7 @@ import {
   valueWithDifferential,
   valueWithGradient,
   valueWithPullback,
+  type Tensor,
   type Differentiable,
   type ExpectedDifferential,
   type ExpectedPullback,
@@ -101,27 +102,34 @@ class Particle {
 }
 check<Equals<keyof TangentVector<Particle>, "pos">>();
 
-// TangentOverrides: an extension point for types with a non-structural tangent (Tensor).
-class Tensor {
-  constructor(
-    readonly data: Float32Array,
-    readonly shape: readonly number[],
-  ) {}
-  private brand?: "Tensor";
-}
-declare module "@cotangent/runtime" {
-  interface TangentOverrides {
-    tensor: [Tensor, Tensor];
-  }
-}
+// Tensor is its own tangent type (the runtime's TangentOverrides entry).
 check<Equals<TangentVector<Tensor>, Tensor>>();
 check<Equals<TangentVector<{ weights: Tensor; name: string }>, { weights: Tensor }>>();
 check<Equals<TangentVector<Tensor[]>, Tensor[]>>();
 /** @differentiable */
 function tensorLoss(t: Tensor, scale: number): number {
-  return (t.data[0] ?? 0) * scale;
+  return t.item() * scale;
 }
 check<Equals<ReturnType<ReturnType<typeof gradient<typeof tensorLoss>>>, [t: Tensor, scale: number]>>();
+// A scalar tensor result works with gradient too.
+/** @differentiable */
+function tensorMean(t: Tensor): Tensor {
+  return t.mean();
+}
+check<Equals<ReturnType<ReturnType<typeof gradient<typeof tensorMean>>>, Tensor>>();
+
+// TangentOverrides: an extension point for other types with a non-structural tangent.
+class Rotation {
+  constructor(readonly angle: number) {}
+  private brand?: "Rotation";
+}
+declare module "@cotangent/runtime" {
+  interface TangentOverrides {
+    rotation: [Rotation, number];
+  }
+}
+check<Equals<TangentVector<Rotation>, number>>();
+check<Equals<TangentVector<{ r: Rotation; label: string }>, { r: number }>>();
 
 // ---- operators on plain functions (the JSDoc mark is invisible to tsc) ------------------------
 

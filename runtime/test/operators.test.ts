@@ -91,7 +91,7 @@ describe("gradient", () => {
     const e = thrown(() => gradient(gRecord as never)([1, 2], 3));
     expect(e.code).toBe("CT3003");
     expect(e.message).toBe(
-      "CT3003: gradient needs a number-valued function; 'g' returned an object with keys sum, label. Use pullback(f) for other results.",
+      "CT3003: gradient needs a function whose result is a number or a one-element tensor; 'g' returned an object with keys sum, label. Use pullback(f) for other results, or reduce the result first (sum, mean).",
     );
   });
   it("reports a missing derivative (CT3001) and a bad operand (CT3005)", () => {

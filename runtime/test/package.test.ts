@@ -30,16 +30,20 @@ describe("@cotangent/runtime as built", () => {
     const out = JSON.parse(node(["--input-type=module", "-e", script]));
     expect(out).toEqual({ esmKeys: expect.any(Number), same: true, distinctCopies: true, crossGradient: 6, crossRecord: 1, isErrorClass: true });
   });
-  it("exports the documented names", () => {
-    const names = Object.keys(require("@cotangent/runtime")).sort();
+  it("exports the documented names: the API, the helpers generated code calls, and every tensor op of the registry", () => {
+    const runtime = require("@cotangent/runtime");
+    const names = Object.keys(runtime).sort();
+    const ops = Object.keys(runtime.primitiveManifest().functions);
     expect(names).toEqual(
       [
+        // Differentiation API and the helpers generated code calls.
         "CotangentError",
         "Derivatives",
         "RUNTIME_ERROR_CODES",
         "accumulate",
         "addTangent",
         "checkTangentShape",
+        "concreteTangent",
         "copyTangent",
         "defineDerivatives",
         "derivative",
@@ -49,6 +53,7 @@ describe("@cotangent/runtime as built", () => {
         "gradient",
         "isDerivatives",
         "jvpCall",
+        "jvpMethodCall",
         "pullback",
         "pullbackReused",
         "registerDerivative",
@@ -59,9 +64,35 @@ describe("@cotangent/runtime as built", () => {
         "valueWithGradient",
         "valueWithPullback",
         "vjpCall",
+        "vjpMethodCall",
         "withoutDerivative",
         "zerosLike",
+        // Tensors: the type, creation, the op registry, low-level kernels for optimizers.
+        "Tensor",
+        "isTensor",
+        "tensor",
+        "zeros",
+        "ones",
+        "full",
+        "eye",
+        "arange",
+        "linspace",
+        "randomNormal",
+        "randomUniform",
+        "listOps",
+        "getOp",
+        "opOf",
+        "primitiveManifest",
+        "adamUpdateF32",
+        "wasmKernelsAvailable",
+        // Every exported op of the registry (what dist/primitives.json lists).
+        ...ops,
       ].sort(),
     );
+  });
+
+  it("ships dist/primitives.json, equal to the registry of the built runtime", () => {
+    const runtime = require("@cotangent/runtime");
+    expect(require("@cotangent/runtime/primitives.json")).toEqual(JSON.parse(JSON.stringify(runtime.primitiveManifest())));
   });
 });

@@ -96,7 +96,7 @@ test("plain tsc rejects typed-operator mistakes: gradient of a string-valued fun
   expect(errors.map((d) => d.line)).toEqual([10, 18, 23]);
   // gradient(label): the operand, with what was expected (a number-valued function).
   expect(errors[0]).toMatchObject({ line: 10, column: 27, code: 2345 });
-  expect(stdout).toMatch(/operators\.ts\(10,27\)[^\n]*\n(?:\s+.*\n)*?\s+Type 'string' is not assignable to type 'number'/);
+  expect(stdout).toMatch(/operators\.ts\(10,27\)[^\n]*\n(?:\s+.*\n)*?\s+Type 'string' is not assignable to type 'number \| Tensor'/);
   // The pullback of cube returns a string: the message says a number was expected.
   expect(stdout).toMatch(/operators\.ts\(18,\d+\)[^\n]*\n(?:\s+.*\n)*?\s+Type 'string' is not assignable to type 'number'/);
   // The value has the wrong type.

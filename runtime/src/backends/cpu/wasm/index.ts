@@ -9,9 +9,22 @@
 
 import { KERNELS_WASM_BASE64 } from "./kernels.generated.js";
 
+// The few WebAssembly and base64 globals used here, typed locally: they exist in browsers and in
+// Node alike, and the runtime's types must not require the DOM library of the project using it.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+const host = globalThis as { WebAssembly?: WasmApi; atob?: (text: string) => string };
+
 /** The exports of kernels.wat. Pointers and strides are in bytes. */
 interface KernelExports {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   matmul_workspace_bytes(m: number, k: number, n: number): number;
   matmul_f32(a: number, b: number, c: number, m: number, k: number, n: number,
              aRowStride: number, aColStride: number, bRowStride: number, bColStride: number, work: number): void;
@@ -29,7 +42,7 @@ let kernels: KernelExports | null | undefined;
 let heap: Float32Array | undefined;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
+  const binary = host.atob!(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
@@ -39,11 +52,12 @@ function loadKernels(): KernelExports | null {
   if (kernels !== undefined) return kernels;
   kernels = null;
   try {
-    if (typeof WebAssembly !== "object" || typeof atob !== "function") return null;
+    const wasm = host.WebAssembly;
+    if (typeof wasm !== "object" || typeof host.atob !== "function") return null;
     const bytes = decodeBase64(KERNELS_WASM_BASE64);
     // Engines without SIMD reject the module here rather than throwing later.
-    if (!WebAssembly.validate(bytes)) return null;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    if (!wasm.validate(bytes)) return null;
+    const instance = new wasm.Instance(new wasm.Module(bytes), {});
     kernels = instance.exports as unknown as KernelExports;
   } catch {
     kernels = null;
