@@ -115,5 +115,59 @@ for (let step = 0; step < 300; step++) {
   p = [p[0] - 0.05 * dw, p[1] - 0.05 * db];
 }
 console.log(`   fitted line: y = ${p[0].toFixed(3)}·x + ${p[1].toFixed(3)}   (loss ${loss(p[0], p[1]).toFixed(4)})`);
+
+// 5. Tensors: the same build differentiates a model's loss; @cotangent/nn gives layers and Adam.
+const TENSOR_SOURCE = `import { crossEntropy, type Tensor } from "@cotangent/runtime";
+import { sequential, type Sequential } from "@cotangent/nn";
+
+/** @differentiable(wrt: model) */
+export function loss(model: Sequential, x: Tensor, labels: Tensor): Tensor {
+  return crossEntropy(sequential(model, x), labels);
+}
+`;
+heading("5.", "Tensors: train a small network on two interleaved half-moons");
+listing(TENSOR_SOURCE, (l) => (/@differentiable/.test(l) ? green(l) : l));
+const ct = load("@cotangent/runtime");
+const nn = load("@cotangent/nn");
+const tensorModule = { exports: {} };
+const compiled = babel.transformSync(TENSOR_SOURCE, {
+  filename: path.join(root, "model.ts"),
+  babelrc: false,
+  configFile: false,
+  presets: [require.resolve("@babel/preset-typescript")],
+  plugins: [plugin, require.resolve("@babel/plugin-transform-modules-commonjs")],
+});
+new Function("module", "exports", "require", compiled.code)(tensorModule, tensorModule.exports, require);
+const n = 200;
+const noise = ct.randomNormal([n, 2], { seed: 1, stddev: 0.1 }).dataSync();
+const points = new Float32Array(2 * n);
+const classes = new Int32Array(n);
+for (let i = 0; i < n; i++) {
+  const upper = i % 2 === 0;
+  const t = (Math.PI * (i >> 1)) / (n / 2 - 1);
+  points[2 * i] = (upper ? Math.cos(t) : 1 - Math.cos(t)) + noise[2 * i];
+  points[2 * i + 1] = (upper ? Math.sin(t) : 0.5 - Math.sin(t)) + noise[2 * i + 1];
+  classes[i] = upper ? 0 : 1;
+}
+const x = ct.tensor(points, [n, 2]);
+const labels = ct.tensor(classes, [n], "int32");
+let model = new nn.Sequential([
+  new nn.Dense(2, 16, { activation: "relu", seed: 1 }),
+  new nn.Dense(16, 16, { activation: "relu", seed: 2 }),
+  new nn.Dense(16, 2, { seed: 3 }),
+]);
+const adam = new nn.Adam({ learningRate: 0.03 });
+const trainStart = performance.now();
+const steps = 300;
+for (let step = 1; step <= steps; step++) {
+  const { value, gradient } = ct.valueWithGradient(tensorModule.exports.loss)(model, x, labels);
+  model = adam.update(model, gradient);
+  if (step === 1 || step % 100 === 0) console.log(`   step ${String(step).padStart(3)}  loss ${value.item().toFixed(4)}`);
+}
+const perStep = (performance.now() - trainStart) / steps;
+const accuracy = ct.mean(ct.equal(ct.argMax(nn.sequential(model, x), -1), labels)).item();
+const trained = accuracy >= 0.95;
+console.log(`   train accuracy ${(100 * accuracy).toFixed(1)}% ${trained ? green("✓") : red("✗")}   ${dim(`(${perStep.toFixed(2)} ms per step: forward, gradient, Adam)`)}`);
+
 console.log(dim(`\n   More: npx cotangent explain <file.ts> [name]  ·  npm run bench  ·  e2e/projects/ (webpack, tspc)\n`));
-process.exitCode = ok ? 0 : 1;
+process.exitCode = ok && trained ? 0 : 1;
