@@ -3,7 +3,7 @@
 // the same prototype, so class instances stay instances). Optimizer state (velocities, moments)
 // is kept per parameter path ("layers.0.weight"), so one optimizer belongs to one model.
 
-import { adamUpdateF32, CotangentError, Tensor, tensor, wasmKernelsAvailable, type TensorData } from "@cotangent/runtime";
+import { adamUpdateF32, CotangentError, Tensor, wasmKernelsAvailable, type TensorData } from "@cotangent/runtime";
 
 /** A parameter update rule: new value of one tensor from its gradient. */
 type Step = (path: string, param: Tensor, grad: Tensor) => Tensor;
@@ -72,7 +72,7 @@ export class SGD implements Optimizer {
         const out = values(p).slice();
         const gv = values(g);
         for (let i = 0; i < out.length; i++) out[i] = out[i]! - lr * gv[i]!;
-        return tensor(out, p.shape, p.dtype);
+        return new Tensor(out, p.shape, p.dtype); // owns `out`: no second copy
       },
       (_path, p, g) => p - lr * g,
     ) as M;
@@ -111,7 +111,7 @@ export class Momentum implements Optimizer {
           v[i] = mu * v[i]! + gv[i]!;
           out[i] = out[i]! - lr * (nesterov ? gv[i]! + mu * v[i]! : v[i]!);
         }
-        return tensor(out, p.shape, p.dtype);
+        return new Tensor(out, p.shape, p.dtype); // owns `out`: no second copy
       },
       (path, p, g) => {
         const v = velocityOf(path, 1);
@@ -185,7 +185,7 @@ export class Adam implements Optimizer {
             out[i] = out[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
           }
         }
-        return tensor(out, p.shape, p.dtype);
+        return new Tensor(out, p.shape, p.dtype); // owns `out`: no second copy
       },
       (path, p, g) => {
         const { m, v } = momentsOf(path, 1, false);

@@ -1,7 +1,7 @@
 // Elementwise ops: unary maps, binary maps with NumPy broadcasting, where and clip, each with its
 // JVP and VJP. Binary VJPs sum the cotangent back over broadcast axes (unbroadcastTo).
 
-import { mapBinary, mapUnary, select, type BinaryFn, type UnaryFn } from "../backends/cpu/elementwise.js";
+import { arithBinary, mapBinary, mapUnary, scaleBySlope, select, type Arith, type BinaryFn, type UnaryFn } from "../backends/cpu/elementwise.js";
 import { toTensor } from "../tensor/create.js";
 import { broadcastShapes } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -17,17 +17,25 @@ function map1(x: Tensor, f: UnaryFn, keepInt = false): Tensor {
   return out;
 }
 
-function map2(a: Tensor, b: Tensor, f: BinaryFn, op: string, dtype = a.dtype): Tensor {
-  const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = empty(shape, dtype);
-  mapBinary(a.values, a.shape, b.values, b.shape, out.values, shape, f);
-  return out;
-}
-
 const fAdd: BinaryFn = (a, b) => a + b;
 const fSub: BinaryFn = (a, b) => a - b;
 const fMul: BinaryFn = (a, b) => a * b;
 const fDiv: BinaryFn = (a, b) => a / b;
+const ARITH = new Map<BinaryFn, Arith>([
+  [fAdd, "add"],
+  [fSub, "sub"],
+  [fMul, "mul"],
+  [fDiv, "div"],
+]);
+
+function map2(a: Tensor, b: Tensor, f: BinaryFn, op: string, dtype = a.dtype): Tensor {
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const out = empty(shape, dtype);
+  const arith = ARITH.get(f);
+  if (arith === undefined || !arithBinary(a.values, a.shape, b.values, b.shape, out.values, shape, arith))
+    mapBinary(a.values, a.shape, b.values, b.shape, out.values, shape, f);
+  return out;
+}
 
 /** Tangent/cotangent arithmetic on tensors (null is zero). @internal */
 export function tAdd(a: Tensor | null, b: Tensor | null): Tensor | null {
@@ -69,7 +77,13 @@ interface UnaryDef {
 function defineUnary(def: UnaryDef): (x: TensorLike) => Tensor {
   const { name, f, df } = def;
   const op = (x: TensorLike): Tensor => map1(toTensor(x, "float32", name), f);
-  const slope = (x: Tensor, y: Tensor) => map2(x, y, df, name, y.dtype);
+  // g · f'(x) in one pass when g has x's shape (always, for tangents and cotangents of x).
+  const alongSlope = (g: Tensor, x: Tensor, y: Tensor): Tensor => {
+    if (g.size !== x.size) return tMul(g, map2(x, y, df, name, y.dtype))!;
+    const out = empty(y.shape, y.dtype);
+    scaleBySlope(g.values, x.values, y.values, out.values, df);
+    return out;
+  };
   return defineOp(op, {
     name,
     family: "elementwise",
@@ -79,12 +93,12 @@ function defineUnary(def: UnaryDef): (x: TensorLike) => Tensor {
       const t = toTensor(x, "float32", name);
       const y = map1(t, f);
       const d = tangentOf(x, dx, name, "x");
-      return { value: y, tangent: finish(d === null ? null : tMul(d, slope(t, y)), y) };
+      return { value: y, tangent: finish(d === null ? null : alongSlope(d, t, y), y) };
     },
     vjp(x: TensorLike) {
       const t = toTensor(x, "float32", name);
       const y = map1(t, f);
-      return { value: y, pullback: (g: Tensor | null) => [unbroadcastTo(g === null ? null : tMul(g, slope(t, y)), x)] };
+      return { value: y, pullback: (g: Tensor | null) => [unbroadcastTo(g === null ? null : alongSlope(g, t, y), x)] };
     },
   });
 }

@@ -63,7 +63,15 @@ export function unbroadcastTo(g: Tensor | null, like: TensorLike): Tensor | numb
   }
   if (like.dtype === "int32") return null;
   let out = g;
-  if (!sameShape(g.shape, like.shape)) {
+  if (!sameShape(g.shape, like.shape) && like.size > 0 && isTrailing(like.shape, g.shape)) {
+    // A bias-like operand (repeated over g's leading axes): sum the rows.
+    const n = like.size;
+    const acc = new Float64Array(n);
+    const gv = g.values;
+    for (let o = 0; o < gv.length; o += n) for (let j = 0; j < n; j++) acc[j] += gv[o + j]!;
+    out = empty(like.shape, g.dtype);
+    out.values.set(acc);
+  } else if (!sameShape(g.shape, like.shape)) {
     const axes = unbroadcastAxes(g.shape, like.shape);
     const r = empty(like.shape, g.dtype);
     if (r.size !== 0) {
@@ -96,4 +104,14 @@ export function tangentOf(primal: TensorLike, t: unknown, op: string, which: str
   if (!sameShape(t.shape, primal.shape))
     throw new CotangentError("CT3008", `${op}: the tangent of ${which} has shape ${fmtShape(t.shape)}, expected ${fmtShape(primal.shape)}.`);
   return t;
+}
+
+/** `shape` without its leading 1s is the trailing part of `of`. */
+function isTrailing(shape: readonly number[], of: readonly number[]): boolean {
+  let start = 0;
+  while (start < shape.length && shape[start] === 1) start++;
+  const rest = shape.length - start;
+  if (rest > of.length) return false;
+  for (let i = 0; i < rest; i++) if (shape[start + i] !== of[of.length - rest + i]) return false;
+  return true;
 }

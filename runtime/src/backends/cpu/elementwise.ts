@@ -100,3 +100,71 @@ export function select(
     }
   }
 }
+
+/** The four arithmetic operators, which get loops without a function call per element. */
+export type Arith = "add" | "sub" | "mul" | "div";
+
+/**
+ * out = a (op) b for the common layouts — same shape, a scalar on either side, or one operand
+ * repeated over the leading axes of the other (a bias row) — with one tight loop per operator.
+ * Returns false (writing nothing) for other layouts: then use mapBinary.
+ */
+export function arithBinary(a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, out: TensorData, outShape: Shape, op: Arith): boolean {
+  const n = out.length;
+  const na = a.length;
+  const nb = b.length;
+  // Element i of the output reads a[i % na] and b[i % nb] when each operand is the output's
+  // trailing dimensions (or a scalar): true when its shape, without leading 1s, is a suffix of outShape.
+  const trailing = (shape: Shape, len: number) => {
+    if (len === n || len === 1) return len === n ? sameTrailing(shape, outShape) : true;
+    return n % len === 0 && sameTrailing(shape, outShape);
+  };
+  if (n === 0 || !trailing(aShape, na) || !trailing(bShape, nb)) return false;
+  if (na !== n && nb !== n) return false;
+  if (na === n && nb === n) {
+    switch (op) {
+      case "add": for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!; break;
+      case "sub": for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!; break;
+      case "mul": for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!; break;
+      case "div": for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!; break;
+    }
+    return true;
+  }
+  if (na === n) {
+    // b repeats every nb elements.
+    for (let o = 0; o < n; o += nb) {
+      switch (op) {
+        case "add": for (let j = 0; j < nb; j++) out[o + j] = a[o + j]! + b[j]!; break;
+        case "sub": for (let j = 0; j < nb; j++) out[o + j] = a[o + j]! - b[j]!; break;
+        case "mul": for (let j = 0; j < nb; j++) out[o + j] = a[o + j]! * b[j]!; break;
+        case "div": for (let j = 0; j < nb; j++) out[o + j] = a[o + j]! / b[j]!; break;
+      }
+    }
+    return true;
+  }
+  for (let o = 0; o < n; o += na) {
+    switch (op) {
+      case "add": for (let j = 0; j < na; j++) out[o + j] = a[j]! + b[o + j]!; break;
+      case "sub": for (let j = 0; j < na; j++) out[o + j] = a[j]! - b[o + j]!; break;
+      case "mul": for (let j = 0; j < na; j++) out[o + j] = a[j]! * b[o + j]!; break;
+      case "div": for (let j = 0; j < na; j++) out[o + j] = a[j]! / b[o + j]!; break;
+    }
+  }
+  return true;
+}
+
+/** `shape` without leading 1s equals the same number of trailing dimensions of `outShape`. */
+function sameTrailing(shape: Shape, outShape: Shape): boolean {
+  let start = 0;
+  while (start < shape.length && shape[start] === 1) start++;
+  const rest = shape.length - start;
+  if (rest > outShape.length) return false;
+  for (let i = 0; i < rest; i++) if (shape[start + i] !== outShape[outShape.length - rest + i]) return false;
+  return true;
+}
+
+/** out[i] = g[i] · df(x[i], y[i]): a unary op's pullback (and JVP) in one pass. */
+export function scaleBySlope(g: TensorData, x: TensorData, y: TensorData, out: TensorData, df: BinaryFn): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = g[i]! * df(x[i]!, y[i]!);
+}
