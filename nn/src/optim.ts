@@ -3,7 +3,7 @@
 // the same prototype, so class instances stay instances). Optimizer state (velocities, moments)
 // is kept per parameter path ("layers.0.weight"), so one optimizer belongs to one model.
 
-import { adamUpdateF32, CotangentError, Tensor, wasmKernelsAvailable, type TensorData } from "@cotangent/runtime";
+import { add, cast, CotangentError, mul, sub, Tensor } from "@cotangent/runtime";
 
 /** A parameter update rule: new value of one tensor from its gradient. */
 type Step = (path: string, param: Tensor, grad: Tensor) => Tensor;
@@ -50,10 +50,6 @@ function checkRate(lr: unknown, name: string): number {
   return lr;
 }
 
-function values(t: Tensor): TensorData {
-  return t.values;
-}
-
 /** Plain gradient descent: p ← p − learningRate · g. */
 export class SGD implements Optimizer {
   readonly learningRate: number;
@@ -68,12 +64,7 @@ export class SGD implements Optimizer {
       model,
       gradient,
       "",
-      (_path, p, g) => {
-        const out = values(p).slice();
-        const gv = values(g);
-        for (let i = 0; i < out.length; i++) out[i] = out[i]! - lr * gv[i]!;
-        return new Tensor(out, p.shape, p.dtype); // owns `out`: no second copy
-      },
+      (_path, p, g) => cast(sub(p, mul(g, lr)), p.dtype),
       (_path, p, g) => p - lr * g,
     ) as M;
   }
@@ -84,7 +75,7 @@ export class Momentum implements Optimizer {
   readonly learningRate: number;
   readonly momentum: number;
   readonly nesterov: boolean;
-  private readonly velocity = new Map<string, Float64Array>();
+  private readonly velocity = new Map<string, Tensor | number>();
 
   constructor(options: { learningRate: number; momentum?: number; nesterov?: boolean }) {
     this.learningRate = checkRate(options?.learningRate, "Momentum");
@@ -94,29 +85,21 @@ export class Momentum implements Optimizer {
 
   update<M>(model: M, gradient: unknown): M {
     const { learningRate: lr, momentum: mu, nesterov } = this;
-    const velocityOf = (path: string, n: number) => {
-      let v = this.velocity.get(path);
-      if (!v || v.length !== n) this.velocity.set(path, (v = new Float64Array(n)));
-      return v;
-    };
     return mapParameters(
       model,
       gradient,
       "",
       (path, p, g) => {
-        const out = values(p).slice();
-        const gv = values(g);
-        const v = velocityOf(path, out.length);
-        for (let i = 0; i < out.length; i++) {
-          v[i] = mu * v[i]! + gv[i]!;
-          out[i] = out[i]! - lr * (nesterov ? gv[i]! + mu * v[i]! : v[i]!);
-        }
-        return new Tensor(out, p.shape, p.dtype); // owns `out`: no second copy
+        const old = this.velocity.get(path);
+        const v = old instanceof Tensor && old.size === p.size ? add(mul(old, mu), g) : cast(g, p.dtype);
+        this.velocity.set(path, v);
+        return cast(sub(p, mul(nesterov ? add(g, mul(v, mu)) : v, lr)), p.dtype);
       },
       (path, p, g) => {
-        const v = velocityOf(path, 1);
-        v[0] = mu * v[0]! + g;
-        return p - lr * (nesterov ? g + mu * v[0]! : v[0]!);
+        const old = this.velocity.get(path);
+        const v = (typeof old === "number" ? mu * old : 0) + g;
+        this.velocity.set(path, v);
+        return p - lr * (nesterov ? g + mu * v : v);
       },
     ) as M;
   }
@@ -133,8 +116,9 @@ export interface AdamOptions {
 }
 
 /**
- * Adam (Kingma & Ba): bias-corrected first and second moments per parameter. float32 parameters
- * are updated by a fused WebAssembly kernel.
+ * Adam (Kingma & Ba): bias-corrected first and second moments per parameter, updated by one fused
+ * kernel per parameter on the parameter's backend (WebAssembly on the CPU for float32, WGSL on
+ * WebGPU).
  *
  * @example
  * const optimizer = new Adam({ learningRate: 1e-3 });
@@ -147,7 +131,7 @@ export class Adam implements Optimizer {
   readonly epsilon: number;
   /** Number of updates so far. */
   step = 0;
-  private readonly moments = new Map<string, { m: Float32Array | Float64Array; v: Float32Array | Float64Array }>();
+  private readonly moments = new Map<string, { m: Tensor; v: Tensor } | { m: number; v: number }>();
 
   constructor(options: AdamOptions) {
     this.learningRate = checkRate(options?.learningRate, "Adam");
@@ -161,37 +145,26 @@ export class Adam implements Optimizer {
     const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this;
     const c1 = 1 - Math.pow(b1, this.step);
     const c2 = 1 - Math.pow(b2, this.step);
-    const momentsOf = (path: string, n: number, f32: boolean) => {
-      let s = this.moments.get(path);
-      if (!s || s.m.length !== n) this.moments.set(path, (s = f32 ? { m: new Float32Array(n), v: new Float32Array(n) } : { m: new Float64Array(n), v: new Float64Array(n) }));
-      return s;
-    };
     return mapParameters(
       model,
       gradient,
       "",
       (path, p, g) => {
-        const out = values(p).slice();
-        const gv = values(g);
-        const f32 = out instanceof Float32Array && gv instanceof Float32Array && wasmKernelsAvailable();
-        const { m, v } = momentsOf(path, out.length, f32);
-        if (f32) {
-          adamUpdateF32(out as Float32Array, gv as Float32Array, m as Float32Array, v as Float32Array, lr, b1, b2, eps, c1, c2);
-        } else {
-          for (let i = 0; i < out.length; i++) {
-            const gi = gv[i]!;
-            m[i] = b1 * m[i]! + (1 - b1) * gi;
-            v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
-            out[i] = out[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
-          }
+        const be = p.backend;
+        let s = this.moments.get(path);
+        if (!s || typeof s.m === "number" || (s.m as Tensor).size !== p.size) {
+          s = { m: be.fill(p.shape, p.dtype, 0), v: be.fill(p.shape, p.dtype, 0) };
+          this.moments.set(path, s);
         }
-        return new Tensor(out, p.shape, p.dtype); // owns `out`: no second copy
+        return be.adam(p, g, s.m as Tensor, s.v as Tensor, { lr, beta1: b1, beta2: b2, eps, c1, c2 });
       },
       (path, p, g) => {
-        const { m, v } = momentsOf(path, 1, false);
-        m[0] = b1 * m[0]! + (1 - b1) * g;
-        v[0] = b2 * v[0]! + (1 - b2) * g * g;
-        return p - (lr * (m[0]! / c1)) / (Math.sqrt(v[0]! / c2) + eps);
+        const old = this.moments.get(path);
+        const s = old && typeof old.m === "number" ? (old as { m: number; v: number }) : { m: 0, v: 0 };
+        s.m = b1 * s.m + (1 - b1) * g;
+        s.v = b2 * s.v + (1 - b2) * g * g;
+        this.moments.set(path, s);
+        return p - (lr * (s.m / c1)) / (Math.sqrt(s.v / c2) + eps);
       },
     ) as M;
   }

@@ -19,6 +19,8 @@ export const RUNTIME_ERROR_CODES = {
   CT3007: "malformed registered derivative",
   /** Two tangents of different shapes were added. */
   CT3008: "tangent shape mismatch",
+  /** A backend problem: a tensor on a device that cannot answer synchronously, a disposed tensor, an uninitialized or lost device. */
+  CT3009: "backend",
 } as const;
 
 /** One of the codes in {@link RUNTIME_ERROR_CODES}. */

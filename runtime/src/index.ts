@@ -68,6 +68,7 @@ export {
   jvpCall,
   vjpCall,
   pullbackReused,
+  lazyCotangents,
   type AnyFunction,
   type DerivativesInit,
   type JvpFunction,

@@ -56,6 +56,7 @@ describe("@cotangent/runtime as built", () => {
         "jvpMethodCall",
         "pullback",
         "pullbackReused",
+        "lazyCotangents",
         "registerDerivative",
         "scaleTangent",
         "secondOrder",

@@ -235,7 +235,14 @@ export function vjpCall(fn: unknown, thisArg: unknown, args: readonly unknown[])
   const d = requireDerivative(fn, "vjp", "a reverse-mode call");
   if (d.receiver) {
     const r = vjpMethodCall(fn, thisArg, args);
-    return { value: r.value, pullback: (b: unknown) => r.pullback(b).slice(1) };
+    // Drop the object's cotangent without reading the others (they may be computed on demand).
+    return {
+      value: r.value,
+      pullback: (b: unknown) => {
+        const all = r.pullback(b);
+        return lazyCotangents(Array.from({ length: Math.max(0, all.length - 1) }, (_, i) => () => all[i + 1] ?? null));
+      },
+    };
   }
   return d.vjp.apply(thisArg, args as unknown[]);
 }
@@ -306,6 +313,35 @@ defineDerivatives(jvpCall, {
     } };
   },
 });
+
+/**
+ * A pullback's result whose entries are computed when first read: generated code reads only the
+ * cotangents of arguments that are differentiated, so a rule can skip the others' work (matmul
+ * with a constant operand saves one of its two products).
+ *
+ * @example
+ * return lazyCotangents([() => g.matmul(b, false, true), () => a.matmul(g, true, false), null, null]);
+ */
+export function lazyCotangents(parts: readonly ((() => Tangent) | null)[]): Tangent[] {
+  const out: Tangent[] = new Array<Tangent>(parts.length).fill(null);
+  parts.forEach((part, i) => {
+    if (!part) return;
+    let computed = false;
+    let value: Tangent = null;
+    Object.defineProperty(out, i, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (!computed) {
+          value = part();
+          computed = true;
+        }
+        return value;
+      },
+    });
+  });
+  return out;
+}
 
 /**
  * Throws CT3002. Generated pullbacks that replay a tape call this when invoked a second time.

@@ -5,25 +5,16 @@
 // filter). avgPool2d is linear. maxPool2d routes derivatives through the argmax of each window
 // (the first maximal element on ties), the same index in both modes.
 
-import {
-  avgPool2d as avgPoolKernel,
-  avgPool2dBackward,
-  conv2dBackwardFilter,
-  conv2dBackwardInput,
-  conv2dForward,
-  gatherAt,
-  maxPool2d as maxPoolKernel,
-  scatterAddAt,
-  type ConvGeometry,
-  type PoolGeometry,
-} from "../backends/cpu/conv.js";
+import type { ConvGeometry, PoolGeometry } from "../backends/backend.js";
+import { backendOf, moveTo } from "../backends/index.js";
+import { lazyCotangents } from "../ad/derivatives.js";
 import { CotangentError } from "../errors.js";
 import { promote, type DType } from "../tensor/dtype.js";
 import { fmtShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { tAdd } from "./elementwise.js";
 import { defineOp } from "./op.js";
-import { castTo, empty, requireTensor, tangentOf } from "./util.js";
+import { castTo, requireTensor, tangentOf } from "./util.js";
 
 export type Padding = "same" | "valid";
 
@@ -128,10 +119,9 @@ function convSetup(x: Tensor, filter: Tensor, options: Conv2DOptions | undefined
 }
 
 /** conv2d of x and filter for a checked setup; `keep` also returns the im2col matrix (or null). */
-function convForward(x: Tensor, filter: Tensor, s: ConvSetup, keep = false): { y: Tensor; cols: Tensor["values"] | null } {
-  const y = empty(s.outShape, s.dtype);
-  const cols = conv2dForward(castTo(x, s.dtype).values, castTo(filter, s.dtype).values, y.values, s.geom, keep);
-  return { y, cols };
+function convForward(x: Tensor, filter: Tensor, s: ConvSetup): { y: Tensor } {
+  const be = backendOf(x, filter);
+  return { y: be.conv2d(moveTo(x, be), moveTo(filter, be), s.geom, s.dtype) };
 }
 
 function conv2dValue(x: Tensor, filter: Tensor, options?: Conv2DOptions): Tensor {
@@ -164,17 +154,19 @@ export const conv2d = defineOp((x: Tensor, filter: Tensor, options?: Conv2DOptio
   },
   vjp(x: Tensor, filter: Tensor, options: Conv2DOptions | undefined) {
     const s = convSetup(x, filter, options);
-    const { y: value, cols } = convForward(x, filter, s, true);
+    const { y: value } = convForward(x, filter, s);
     return {
       value,
       pullback: (g: Tensor | null) => {
         if (g === null) return [null, null, null];
-        const gy = castTo(g, s.dtype).values;
-        const gx = empty(x.shape, s.dtype);
-        conv2dBackwardInput(gy, castTo(filter, s.dtype).values, gx.values, s.geom);
-        const gf = empty(filter.shape, s.dtype);
-        conv2dBackwardFilter(castTo(x, s.dtype).values, gy, gf.values, s.geom, cols);
-        return [castTo(gx, x.dtype), castTo(gf, filter.dtype), null];
+        const be = value.backend;
+        const gy = moveTo(g, be);
+        // Each gradient is computed only if read (a constant input or filter needs none).
+        return lazyCotangents([
+          () => castTo(be.conv2dBackwardInput(gy, moveTo(filter, be), s.geom, s.dtype), x.dtype),
+          () => castTo(be.conv2dBackwardFilter(moveTo(x, be), gy, s.geom, s.dtype), filter.dtype),
+          null,
+        ]);
       },
     };
   },
@@ -199,12 +191,9 @@ function poolSetup(x: Tensor, options: Pool2DOptions | undefined, op: string): {
   return { geom, outShape: [batch, ay.out, ax.out, channels] };
 }
 
-function maxPoolForward(x: Tensor, options: Pool2DOptions | undefined): { y: Tensor; argmax: Int32Array } {
-  const { geom, outShape } = poolSetup(x, options, "maxPool2d");
-  const y = empty(outShape, x.dtype);
-  const argmax = new Int32Array(y.size);
-  maxPoolKernel(x.values, geom, y.values, argmax);
-  return { y, argmax };
+function maxPoolForward(x: Tensor, options: Pool2DOptions | undefined): { y: Tensor; argmax: Tensor } {
+  const { geom } = poolSetup(x, options, "maxPool2d");
+  return x.backend.maxPool2d(x, geom);
 }
 
 /**
@@ -224,9 +213,7 @@ export const maxPool2d = defineOp((x: Tensor, options: Pool2DOptions): Tensor =>
     const { y, argmax } = maxPoolForward(x, options);
     const d = tangentOf(x, dx, "maxPool2d", "the input");
     if (d === null) return { value: y, tangent: null };
-    const t = empty(y.shape, y.dtype);
-    gatherAt(d.values, argmax, t.values);
-    return { value: y, tangent: t };
+    return { value: y, tangent: castTo(y.backend.gatherAt(moveTo(d, y.backend), argmax), y.dtype) };
   },
   vjp(x: Tensor, options: Pool2DOptions | undefined) {
     const { y, argmax } = maxPoolForward(x, options);
@@ -234,19 +221,15 @@ export const maxPool2d = defineOp((x: Tensor, options: Pool2DOptions): Tensor =>
       value: y,
       pullback: (g: Tensor | null) => {
         if (g === null) return [null, null];
-        const gx = empty(x.shape, x.dtype);
-        scatterAddAt(g.values, argmax, gx.values);
-        return [gx, null];
+        return [castTo(x.backend.scatterAddAt(moveTo(g, x.backend), argmax, x.shape), x.dtype), null];
       },
     };
   },
 });
 
 function avgPoolValue(x: Tensor, options: Pool2DOptions | undefined): Tensor {
-  const { geom, outShape } = poolSetup(x, options, "avgPool2d");
-  const y = empty(outShape, x.dtype);
-  avgPoolKernel(x.values, geom, y.values);
-  return y;
+  const { geom } = poolSetup(x, options, "avgPool2d");
+  return x.backend.avgPool2d(x, geom);
 }
 
 /**
@@ -274,9 +257,7 @@ export const avgPool2d = defineOp((x: Tensor, options: Pool2DOptions): Tensor =>
       value,
       pullback: (g: Tensor | null) => {
         if (g === null) return [null, null];
-        const gx = empty(x.shape, x.dtype);
-        avgPool2dBackward(g.values, geom, gx.values);
-        return [gx, null];
+        return [castTo(x.backend.avgPool2dBackward(moveTo(g, x.backend), geom), x.dtype), null];
       },
     };
   },

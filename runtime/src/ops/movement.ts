@@ -3,15 +3,13 @@
 // back (transpose by the inverse permutation, slice by padding, concat by slicing, gather by
 // scatter-add).
 
-import { mapBinary } from "../backends/cpu/elementwise.js";
-import { copyBox, gather as gatherKernel, scatterAdd, transpose as transposeKernel } from "../backends/cpu/movement.js";
-import { reduce } from "../backends/cpu/reduce.js";
+import { backendOf, moveTo } from "../backends/index.js";
 import { CotangentError } from "../errors.js";
 import { promote } from "../tensor/dtype.js";
 import { broadcastShapes, fmtShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, unbroadcastAxes } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { defineOp } from "./op.js";
-import { castTo, empty, requireDType, requireTensor, tangentOf } from "./util.js";
+import { castTo, indexValues, requireDType, requireTensor, reshapeTo, tangentOf } from "./util.js";
 
 /**
  * Defines an op that is linear in its first argument (a Tensor): the JVP applies the op to the
@@ -35,11 +33,11 @@ function defineLinearMove<A extends unknown[]>(
       const options = rest.slice(0, arity - 1) as A;
       const value = forward(requireTensor(x, name), ...options);
       const d = tangentOf(x, rest[arity - 1], name, "x");
-      return { value, tangent: d && linearPart(d, ...options) };
+      return { value, tangent: d && linearPart(moveTo(d, value.backend), ...options) };
     },
     vjp(x: Tensor, ...options: A) {
       const value = forward(requireTensor(x, name), ...options);
-      return { value, pullback: (g: Tensor | null) => [g && x.dtype !== "int32" ? castTo(transpose(g, x, ...options), x.dtype) : null, ...pad(arity - 1)] };
+      return { value, pullback: (g: Tensor | null) => [g && x.dtype !== "int32" ? castTo(transpose(moveTo(g, x.backend), x, ...options), x.dtype) : null, ...pad(arity - 1)] };
     },
   });
 }
@@ -61,7 +59,7 @@ function reshapeValue(x: Tensor, shape: readonly number[]): Tensor {
   }
   if (sizeOf(target) !== x.size)
     throw new CotangentError("CT3005", `${op}: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(target)} (${sizeOf(target)} elements).`);
-  return sameShape(target, x.shape) ? x : new Tensor(x.values, target, x.dtype);
+  return reshapeTo(x, target);
 }
 
 /**
@@ -92,7 +90,7 @@ export const expandDims = defineLinearMove<[axis?: number]>(
     const a = normalizeAxis(axis, x.rank + 1, "expandDims");
     const shape = [...x.shape];
     shape.splice(a, 0, 1);
-    return new Tensor(x.values, shape, x.dtype);
+    return reshapeTo(x, shape);
   },
   (g, x) => reshapeValue(g, x.shape),
   2,
@@ -105,7 +103,7 @@ export const squeeze = defineLinearMove<[axis?: number | readonly number[]]>(
     const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes(axis, x.rank, "squeeze");
     for (const a of axes)
       if (x.shape[a] !== 1) throw new CotangentError("CT3005", `squeeze: axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1.`);
-    return new Tensor(x.values, x.shape.filter((_, i) => !axes.includes(i)), x.dtype);
+    return reshapeTo(x, x.shape.filter((_, i) => !axes.includes(i)));
   },
   (g, x) => reshapeValue(g, x.shape),
   2,
@@ -124,9 +122,7 @@ function permutation(x: Tensor, perm: readonly number[] | undefined): number[] {
 function transposeValue(x: Tensor, perm?: readonly number[]): Tensor {
   const p = permutation(x, perm);
   if (p.every((a, i) => a === i)) return x;
-  const out = empty(p.map((a) => x.shape[a]!), x.dtype);
-  transposeKernel(x.values, x.shape, p, out.values);
-  return out;
+  return x.backend.transpose(x, p);
 }
 
 /** Axes permuted: axis i of the result is axis perm[i] of x (default: reversed). */
@@ -146,20 +142,13 @@ function broadcastValue(x: Tensor, shape: readonly number[]): Tensor {
   const target = broadcastShapes(x.shape, shape, "broadcastTo");
   if (!sameShape(target, shape))
     throw new CotangentError("CT3005", `broadcastTo: ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(shape)}.`);
-  if (sameShape(x.shape, shape)) return x;
-  const out = empty(shape, x.dtype);
-  // The binary kernel reads x through broadcast strides; the second operand is a dummy scalar.
-  mapBinary(x.values, x.shape, ZERO, [], out.values, shape, (v) => v);
-  return out;
+  return sameShape(x.shape, shape) ? x : x.backend.broadcastTo(x, shape);
 }
-const ZERO = new Float64Array(1);
 
 /** Sums `g` over the axes that broadcasting added or stretched, back to `shape`. */
 function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
-  const out = empty(shape, g.dtype);
-  reduce(g.values, g.shape, unbroadcastAxes(g.shape, shape), out.values, "sum");
-  return out;
+  return reshapeTo(g.backend.reduce("sum", g, unbroadcastAxes(g.shape, shape), g.dtype), shape);
 }
 
 /** x repeated along size-1 (or missing leading) axes to `shape`. */
@@ -189,9 +178,7 @@ function sliceBox(x: Tensor, begin: readonly number[], size?: readonly number[])
 
 function sliceValue(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   const box = sliceBox(x, begin, size);
-  const out = empty(box.size, x.dtype);
-  copyBox(x.values, x.shape, box.begin, out.values, out.shape, box.size.map(() => 0), box.size);
-  return out;
+  return x.backend.slice(x, box.begin, box.size);
 }
 
 /**
@@ -203,9 +190,7 @@ function sliceValue(x: Tensor, begin: readonly number[], size?: readonly number[
  */
 export const slice = defineLinearMove<[begin: readonly number[], size?: readonly number[]]>("slice", sliceValue, (g, x, begin, size) => {
   const box = sliceBox(x, begin, size);
-  const out = empty(x.shape, g.dtype);
-  copyBox(g.values, g.shape, box.size.map(() => 0), out.values, out.shape, box.begin, box.size);
-  return out;
+  return g.backend.pad(g, box.begin, x.shape, 0);
 }, 3);
 
 type Paddings = readonly (readonly [number, number])[];
@@ -214,10 +199,7 @@ function padValue(x: Tensor, paddings: Paddings, value = 0): Tensor {
   if (!Array.isArray(paddings) || paddings.length !== x.rank || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0)))
     throw new CotangentError("CT3005", `pad: paddings must be ${x.rank} pairs [before, after] of non-negative integers for ${fmtShape(x.shape)}, got ${JSON.stringify(paddings)}.`);
   const shape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
-  const out = empty(shape, x.dtype);
-  if (value !== 0) out.values.fill(value);
-  copyBox(x.values, x.shape, x.shape.map(() => 0), out.values, shape, paddings.map((p) => p[0]), x.shape);
-  return out;
+  return x.backend.pad(x, paddings.map((p) => p[0]), shape, value);
 }
 
 /**
@@ -253,16 +235,8 @@ function concatValue(xs: readonly Tensor[], axis: number): Tensor {
     if (t.rank !== first.rank || t.shape.some((d, j) => j !== a && d !== first.shape[j]))
       throw new CotangentError("CT3005", `${op}: element ${i} has shape ${fmtShape(t.shape)}, which does not match ${fmtShape(first.shape)} outside axis ${a}.`);
   }
-  const shape = [...first.shape];
-  shape[a] = list.reduce((s, t) => s + t.shape[a]!, 0);
-  const out = empty(shape, dtype);
-  let at = 0;
-  for (const t of list) {
-    const dst = shape.map((_, j) => (j === a ? at : 0));
-    copyBox(castTo(t, dtype).values, t.shape, t.shape.map(() => 0), out.values, shape, dst, t.shape);
-    at += t.shape[a]!;
-  }
-  return out;
+  const be = backendOf(list);
+  return be.concat(list.map((t) => moveTo(t, be)), a, dtype);
 }
 
 /** The pieces of a cotangent of concat, one per input. */
@@ -285,7 +259,7 @@ export const concat = defineOp((xs: readonly Tensor[], axis = 0): Tensor => conc
   jvp(xs: readonly Tensor[], axis: number | undefined, dxs: unknown) {
     const value = concatValue(xs, axis ?? 0);
     if (dxs == null || (Array.isArray(dxs) && dxs.every((d) => d == null))) return { value, tangent: null };
-    const parts = xs.map((x, i) => tangentOf(x, (dxs as unknown[])[i], "concat", `element ${i}`) ?? empty(x.shape, value.dtype));
+    const parts = xs.map((x, i) => tangentOf(x, (dxs as unknown[])[i], "concat", `element ${i}`) ?? value.backend.fill(x.shape, value.dtype, 0));
     return { value, tangent: castTo(concatValue(parts, axis ?? 0), value.dtype) };
   },
   vjp(xs: readonly Tensor[], axis: number | undefined) {
@@ -304,7 +278,7 @@ function stackValue(xs: readonly Tensor[], axis: number): Tensor {
   return concatValue(list.map((t) => {
     const shape = [...t.shape];
     shape.splice(a, 0, 1);
-    return new Tensor(t.values, shape, t.dtype);
+    return reshapeTo(t, shape);
   }), a);
 }
 
@@ -317,7 +291,7 @@ export const stack = defineOp((xs: readonly Tensor[], axis = 0): Tensor => stack
   jvp(xs: readonly Tensor[], axis: number | undefined, dxs: unknown) {
     const value = stackValue(xs, axis ?? 0);
     if (dxs == null || (Array.isArray(dxs) && dxs.every((d) => d == null))) return { value, tangent: null };
-    const parts = xs.map((x, i) => tangentOf(x, (dxs as unknown[])[i], "stack", `element ${i}`) ?? empty(x.shape, value.dtype));
+    const parts = xs.map((x, i) => tangentOf(x, (dxs as unknown[])[i], "stack", `element ${i}`) ?? value.backend.fill(x.shape, value.dtype, 0));
     return { value, tangent: castTo(stackValue(parts, axis ?? 0), value.dtype) };
   },
   vjp(xs: readonly Tensor[], axis: number | undefined) {
@@ -342,7 +316,8 @@ export const stack = defineOp((xs: readonly Tensor[], axis = 0): Tensor => stack
 function checkIndices(x: Tensor, indices: Tensor, axis: number, op: string): void {
   requireDType(indices, op, ["int32"], "indices");
   const n = x.shape[axis]!;
-  const v = indices.values;
+  const v = indexValues(indices);
+  if (!v) return; // on a device: its kernel clamps, the values cannot be read here
   for (let i = 0; i < v.length; i++)
     if (v[i]! < 0 || v[i]! >= n)
       throw new CotangentError("CT3005", `${op}: index ${v[i]} (at position ${i}) is out of range for axis ${axis} of size ${n} (shape ${fmtShape(x.shape)}).`);
@@ -354,10 +329,9 @@ function gatherValue(x: Tensor, indices: Tensor | readonly number[], axis: numbe
   const idx = Array.isArray(indices) ? new Tensor(Int32Array.from(indices as number[]), [indices.length], "int32") : requireTensor(indices, op, "indices");
   const a = normalizeAxis(axis, x.rank, op);
   checkIndices(x, idx, a, op);
-  const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
-  const out = empty(shape, x.dtype);
-  gatherKernel(x.values, x.shape, a, idx.values as Int32Array, out.values);
-  return { value: out, idx, a };
+  const be = backendOf(x, idx);
+  const onBe = moveTo(idx, be);
+  return { value: be.gather(moveTo(x, be), onBe, a), idx: onBe, a };
 }
 
 /**
@@ -383,9 +357,7 @@ export const gather = defineOp((x: Tensor, indices: Tensor | readonly number[], 
       value,
       pullback: (g: Tensor | null) => {
         if (g === null || x.dtype === "int32") return [null, null, null];
-        const out = empty(x.shape, x.dtype);
-        scatterAdd(g.values, x.shape, a, idx.values as Int32Array, out.values);
-        return [out, null, null];
+        return [castTo(idx.backend.scatterAdd(moveTo(g, idx.backend), idx, a, x.shape), x.dtype), null, null];
       },
     };
   },
@@ -401,13 +373,11 @@ export const oneHot = defineOp(
     requireTensor(indices, op, "indices");
     requireDType(indices, op, ["int32"], "indices");
     if (!Number.isInteger(depth) || depth < 0) throw new CotangentError("CT3005", `${op}: depth must be a non-negative integer, got ${depth}.`);
-    const out = empty([...indices.shape, depth], dtype);
-    const v = indices.values;
-    for (let i = 0; i < v.length; i++) {
-      if (v[i]! < 0 || v[i]! >= depth) throw new CotangentError("CT3005", `${op}: index ${v[i]} (at position ${i}) is out of range for depth ${depth}.`);
-      out.values[i * depth + v[i]!] = 1;
-    }
-    return out;
+    const v = indexValues(indices);
+    if (v)
+      for (let i = 0; i < v.length; i++)
+        if (v[i]! < 0 || v[i]! >= depth) throw new CotangentError("CT3005", `${op}: index ${v[i]} (at position ${i}) is out of range for depth ${depth}.`);
+    return indices.backend.oneHot(indices, depth, dtype);
   },
   { name: "oneHot", family: "movement", why: "its input is integer indices, which have no derivative" },
 );

@@ -1,64 +1,36 @@
 // Ops for models: softmax, logSoftmax, crossEntropy and mse, with fused derivative rules (the
-// composed rules would be correct too, but slower and less stable).
+// composed rules would be correct too, but slower and less stable). Kernels run on the inputs'
+// backend: logSoftmax is one kernel; the rest are a few elementwise and reduction kernels.
 
-import { mapBinary } from "../backends/cpu/elementwise.js";
-import { reduce } from "../backends/cpu/reduce.js";
+import type { Backend } from "../backends/backend.js";
+import { backendOf, moveTo } from "../backends/index.js";
 import { CotangentError } from "../errors.js";
 import { broadcastShapes, fmtShape, normalizeAxis, sameShape } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { defineOp } from "./op.js";
-import { castTo, empty, floatDType, requireDType, requireTensor, tangentOf, unbroadcastTo } from "./util.js";
+import { castTo, floatDType, indexValues, requireDType, requireTensor, reshapeTo, scalar, tangentOf, unbroadcastTo } from "./util.js";
 
 /** log-softmax along one axis, stably: (x − max) − log Σ exp(x − max). */
 function logSoftmaxValue(x: Tensor, axis: number, op: string): { y: Tensor; a: number } {
   requireTensor(x, op);
   const a = normalizeAxis(axis, x.rank, op);
-  const dtype = floatDType(x.dtype);
-  const kept = x.shape.map((d, i) => (i === a ? 1 : d));
-  const m = empty(kept, "float64");
-  reduce(x.values, x.shape, [a], m.values, "max");
-  const mv = m.values;
-  for (let i = 0; i < mv.length; i++) if (!Number.isFinite(mv[i]!)) mv[i] = 0;
-  // The shifted logits are subtracted from x before log Σ is: x − (max + log Σ) would round
-  // max + log Σ at the logits' magnitude (rows of softmax([1000, 1000, 1000]) summed to 1 − 5e-14).
-  const z = empty(x.shape, "float64");
-  mapBinary(x.values, x.shape, mv, kept, z.values, x.shape, (v, s) => v - s);
-  const e = empty(x.shape, "float64");
-  for (let i = 0; i < e.values.length; i++) e.values[i] = Math.exp(z.values[i]!);
-  const s = empty(kept, "float64");
-  reduce(e.values, x.shape, [a], s.values, "sum");
-  for (let i = 0; i < mv.length; i++) mv[i] = Math.log(s.values[i]!);
-  const y = empty(x.shape, dtype);
-  mapBinary(z.values, x.shape, mv, kept, y.values, x.shape, (v, l) => v - l);
-  return { y, a };
+  return { y: x.backend.logSoftmax(x, a), a };
 }
 
 function expOf(t: Tensor): Tensor {
-  const out = empty(t.shape, t.dtype);
-  for (let i = 0; i < out.values.length; i++) out.values[i] = Math.exp(t.values[i]!);
-  return out;
+  return t.backend.unary("exp", t, [], t.dtype);
 }
 
-/** v − p · Σ_axis v (the Jacobian-vector product of softmax's log, shared by both rules). */
+/**
+ * softmax JVP/VJP: p·(v − Σ_axis p·v) (scaleByP), and logSoftmax VJP: v − p·Σ_axis v (not scaleByP).
+ */
 function minusWeightedSum(v: Tensor, p: Tensor, a: number, scaleByP: boolean): Tensor {
-  const kept = v.shape.map((d, i) => (i === a ? 1 : d));
-  const weighted = empty(v.shape, "float64");
-  mapBinary(v.values, v.shape, p.values, p.shape, weighted.values, v.shape, (x, w) => (scaleByP ? x * w : x));
-  const s = empty(kept, "float64");
-  reduce(weighted.values, v.shape, [a], s.values, "sum");
-  const out = empty(v.shape, p.dtype);
-  // softmax: p·(v − Σ p v); logSoftmax JVP: v − Σ p v; logSoftmax VJP: v − p Σ v.
-  const ps = p.values;
-  const ss = s.values;
-  const inner = v.shape.slice(a + 1).reduce((q, d) => q * d, 1);
-  const len = v.shape[a]!;
-  for (let i = 0; i < out.values.length; i++) {
-    const outerIdx = Math.floor(i / (len * inner));
-    const r = i % inner;
-    const sv = ss[outerIdx * inner + r]!;
-    out.values[i] = scaleByP ? ps[i]! * (v.values[i]! - sv) : v.values[i]! - ps[i]! * sv;
-  }
-  return out;
+  const be = p.backend;
+  const d = p.dtype;
+  const u = moveTo(v, be);
+  const s = be.reduce("sum", scaleByP ? be.binary("mul", u, p, p.shape, d) : castTo(u, d), [a], d);
+  if (scaleByP) return be.binary("mul", p, be.binary("sub", u, s, p.shape, d), p.shape, d);
+  return be.binary("sub", u, be.binary("mul", p, s, p.shape, d), p.shape, d);
 }
 
 /** softmax(x) along `axis` (default -1): exp(x) / Σ exp(x), computed stably. */
@@ -72,7 +44,7 @@ export const softmax = defineOp((x: Tensor, axis = -1): Tensor => expOf(logSoftm
     const p = expOf(y);
     const d = tangentOf(x, dx, "softmax", "x");
     // dp = p·(dx − Σ p dx)
-    return { value: p, tangent: d && castTo(minusWeightedSum(d, p, a, true), p.dtype) };
+    return { value: p, tangent: d && minusWeightedSum(d, p, a, true) };
   },
   vjp(x: Tensor, axis: number | undefined) {
     const { y, a } = logSoftmaxValue(x, axis ?? -1, "softmax");
@@ -93,15 +65,11 @@ export const logSoftmax = defineOp((x: Tensor, axis = -1): Tensor => logSoftmaxV
     const d = tangentOf(x, dx, "logSoftmax", "x");
     if (d === null) return { value: y, tangent: null };
     // dy = dx − Σ p dx
+    const be = y.backend;
     const p = expOf(y);
-    const kept = d.shape.map((s, i) => (i === a ? 1 : s));
-    const pd = empty(d.shape, "float64");
-    mapBinary(d.values, d.shape, p.values, p.shape, pd.values, d.shape, (u, w) => u * w);
-    const s = empty(kept, "float64");
-    reduce(pd.values, d.shape, [a], s.values, "sum");
-    const out = empty(d.shape, y.dtype);
-    mapBinary(d.values, d.shape, s.values, kept, out.values, d.shape, (u, v) => u - v);
-    return { value: y, tangent: out };
+    const u = moveTo(d, be);
+    const s = be.reduce("sum", be.binary("mul", u, p, p.shape, p.dtype), [a], p.dtype);
+    return { value: y, tangent: be.binary("sub", u, s, y.shape, y.dtype) };
   },
   vjp(x: Tensor, axis: number | undefined) {
     const { y, a } = logSoftmaxValue(x, axis ?? -1, "logSoftmax");
@@ -118,20 +86,24 @@ function checkLabels(logits: Tensor, labels: Tensor, op: string): { batch: numbe
   const [batch, classes] = logits.shape as [number, number];
   if (labels.rank !== 1 || labels.shape[0] !== batch)
     throw new CotangentError("CT3005", `${op}: labels must have shape [${batch}] (one class index per row of logits ${fmtShape(logits.shape)}), got ${fmtShape(labels.shape)}.`);
-  const v = labels.values;
-  for (let i = 0; i < v.length; i++)
-    if (v[i]! < 0 || v[i]! >= classes)
-      throw new CotangentError("CT3005", `${op}: label ${v[i]} at position ${i} is out of range: there are ${classes} classes (0 to ${classes - 1}).`);
+  const v = indexValues(labels);
+  if (v)
+    for (let i = 0; i < v.length; i++)
+      if (v[i]! < 0 || v[i]! >= classes)
+        throw new CotangentError("CT3005", `${op}: label ${v[i]} at position ${i} is out of range: there are ${classes} classes (0 to ${classes - 1}).`);
   return { batch, classes };
 }
 
+/** −mean over rows of logp[i, labels[i]], and the one-hot matrix of the labels (reused by the rules). */
 function crossEntropyValue(logits: Tensor, labels: Tensor) {
   const { batch, classes } = checkLabels(logits, labels, "crossEntropy");
-  const { y } = logSoftmaxValue(logits, -1, "crossEntropy");
-  let total = 0;
-  for (let i = 0; i < batch; i++) total -= y.values[i * classes + labels.values[i]!]!;
-  const value = new Tensor(Float64Array.of(batch ? total / batch : NaN), [], "float64");
-  return { value: castTo(value, floatDType(logits.dtype)), logp: y, batch, classes };
+  const be = backendOf(logits, labels);
+  const { y: logp } = logSoftmaxValue(moveTo(logits, be), -1, "crossEntropy");
+  const d = logp.dtype;
+  const hot = be.oneHot(moveTo(labels, be), classes, d);
+  const picked = be.reduce("sum", be.binary("mul", hot, logp, logp.shape, d), [0, 1], d);
+  const value = reshapeTo(be.binary("mul", picked, scalar(be, batch ? -1 / batch : NaN, d), picked.shape, d), []);
+  return { value, logp, hot, batch, be };
 }
 
 /**
@@ -144,29 +116,26 @@ export const crossEntropy = defineOp((logits: Tensor, labels: Tensor): Tensor =>
   arity: 2,
   wrt: [0],
   jvp(logits: Tensor, labels: Tensor, dLogits: unknown) {
-    const { value, logp, batch, classes } = crossEntropyValue(logits, labels);
-    const d = tangentOf(logits, dLogits, "crossEntropy", "logits");
-    if (d === null) return { value, tangent: null };
-    // d(loss) = mean_i (Σ_c p_ic d_ic − d_i,label)
-    let t = 0;
-    for (let i = 0; i < batch; i++) {
-      for (let c = 0; c < classes; c++) t += Math.exp(logp.values[i * classes + c]!) * d.values[i * classes + c]!;
-      t -= d.values[i * classes + labels.values[i]!]!;
-    }
-    return { value, tangent: castTo(new Tensor(Float64Array.of(t / batch), [], "float64"), value.dtype) };
+    const { value, logp, hot, batch, be } = crossEntropyValue(logits, labels);
+    const dl = tangentOf(logits, dLogits, "crossEntropy", "logits");
+    if (dl === null) return { value, tangent: null };
+    // d(loss) = mean_i Σ_c (p_ic − onehot_ic) d_ic
+    const d = logp.dtype;
+    const diff = be.binary("sub", expOf(logp), hot, logp.shape, d);
+    const t = be.reduce("sum", be.binary("mul", diff, moveTo(dl, be), logp.shape, d), [0, 1], d);
+    return { value, tangent: reshapeTo(be.binary("mul", t, scalar(be, 1 / batch, d), t.shape, d), []) };
   },
   vjp(logits: Tensor, labels: Tensor) {
-    const { value, logp, batch, classes } = crossEntropyValue(logits, labels);
+    const { value, logp, hot, batch, be } = crossEntropyValue(logits, labels);
     return {
       value,
       pullback: (g: Tensor | null) => {
         if (g === null) return [null, null];
         // b = g · (softmax − onehot) / batch
-        const s = g.values[0]! / batch;
-        const out = empty(logits.shape, floatDType(logits.dtype));
-        for (let i = 0; i < batch * classes; i++) out.values[i] = Math.exp(logp.values[i]!) * s;
-        for (let i = 0; i < batch; i++) out.values[i * classes + labels.values[i]!] -= s;
-        return [out, null];
+        const d = logp.dtype;
+        const scale = be.binary("mul", moveTo(g, be), scalar(be, 1 / batch, d), [], d);
+        const diff = be.binary("sub", expOf(logp), hot, logp.shape, d);
+        return [castTo(be.binary("mul", diff, reshapeTo(scale, [1, 1]), logp.shape, floatDType(logits.dtype)), floatDType(logits.dtype)), null];
       },
     };
   },
@@ -178,12 +147,13 @@ function mseValue(pred: Tensor, target: Tensor) {
   const shape = broadcastShapes(pred.shape, target.shape, "mse");
   if (!sameShape(shape, pred.shape))
     throw new CotangentError("CT3005", `mse: targets ${fmtShape(target.shape)} would broadcast predictions ${fmtShape(pred.shape)} to ${fmtShape(shape)}; give them the predictions' shape.`);
-  const diff = empty(shape, "float64");
-  mapBinary(pred.values, pred.shape, target.values, target.shape, diff.values, shape, (p, t) => p - t);
-  let s = 0;
-  for (let i = 0; i < diff.values.length; i++) s += diff.values[i]! * diff.values[i]!;
+  const be: Backend = backendOf(pred, target);
+  const d = floatDType(pred.dtype);
+  const diff = be.binary("sub", moveTo(pred, be), moveTo(target, be), shape, d);
   const n = diff.size;
-  return { value: castTo(new Tensor(Float64Array.of(s / n), [], "float64"), floatDType(pred.dtype)), diff, n };
+  const total = be.reduce("sum", be.unary("square", diff, [], d), shape.map((_, i) => i), d);
+  const value = reshapeTo(be.binary("mul", total, scalar(be, 1 / n, d), total.shape, d), []);
+  return { value, diff, n, be };
 }
 
 /** Mean squared error mean((pred − target)²), a scalar; target broadcasts to pred's shape. */
@@ -193,28 +163,26 @@ export const mse = defineOp((pred: Tensor, target: Tensor): Tensor => mseValue(p
   arity: 2,
   wrt: [0, 1],
   jvp(pred: Tensor, target: Tensor, dp: unknown, dt: unknown) {
-    const { value, diff, n } = mseValue(pred, target);
+    const { value, diff, n, be } = mseValue(pred, target);
     const a = tangentOf(pred, dp, "mse", "predictions");
     const b = tangentOf(target, dt, "mse", "targets");
     if (a === null && b === null) return { value, tangent: null };
-    const da = empty(diff.shape, "float64");
-    mapBinary(a ? a.values : new Float64Array(1), a ? a.shape : [], b ? b.values : new Float64Array(1), b ? b.shape : [], da.values, diff.shape, (u, v) => u - v);
-    let t = 0;
-    for (let i = 0; i < n; i++) t += 2 * diff.values[i]! * da.values[i]!;
-    return { value, tangent: castTo(new Tensor(Float64Array.of(t / n), [], "float64"), value.dtype) };
+    const d = diff.dtype;
+    const zero = scalar(be, 0, d);
+    const da = be.binary("sub", a ? moveTo(a, be) : zero, b ? moveTo(b, be) : zero, diff.shape, d);
+    const t = be.reduce("sum", be.binary("mul", diff, da, diff.shape, d), diff.shape.map((_, i) => i), d);
+    return { value, tangent: reshapeTo(be.binary("mul", t, scalar(be, 2 / n, d), t.shape, d), []) };
   },
   vjp(pred: Tensor, target: Tensor) {
-    const { value, diff, n } = mseValue(pred, target);
+    const { value, diff, n, be } = mseValue(pred, target);
     return {
       value,
       pullback: (g: Tensor | null) => {
         if (g === null) return [null, null];
-        const s = (2 * g.values[0]!) / n;
-        const gp = empty(diff.shape, "float64");
-        for (let i = 0; i < n; i++) gp.values[i] = diff.values[i]! * s;
-        const neg = empty(diff.shape, "float64");
-        for (let i = 0; i < n; i++) neg.values[i] = -gp.values[i]!;
-        return [unbroadcastTo(castTo(gp, pred.dtype), pred), unbroadcastTo(neg, target)];
+        const d = diff.dtype;
+        const s = be.binary("mul", moveTo(g, be), scalar(be, 2 / n, d), [], d);
+        const gp = be.binary("mul", diff, s, diff.shape, d);
+        return [unbroadcastTo(castTo(gp, pred.dtype === "int32" ? d : pred.dtype), pred), unbroadcastTo(be.unary("neg", gp, [], d), target)];
       },
     };
   },

@@ -1,29 +1,26 @@
 // Reductions over axes (a number, an array, or all when omitted; negative axes count from the
 // end; keepDims keeps reduced axes as size 1), with their derivative rules. The VJP of a reduction
-// broadcasts the cotangent back over the reduced axes.
+// broadcasts the cotangent back over the reduced axes. Kernels run on the input's backend.
 
-import { argReduce, reduce, type Reduction } from "../backends/cpu/reduce.js";
-import { mapBinary } from "../backends/cpu/elementwise.js";
+import type { Backend, Reduction } from "../backends/backend.js";
 import { normalizeAxes, normalizeAxis, reducedShape } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { defineOp } from "./op.js";
-import { empty, floatDType, requireTensor, tangentOf } from "./util.js";
+import { castTo, floatDType, on, requireTensor, reshapeTo, scalar, tangentOf } from "./util.js";
 
 export type Axis = number | readonly number[];
 
+/** The reduction of x over `axes`, with reduced axes kept as size 1 or dropped. */
 function run(x: Tensor, axes: number[], keepDims: boolean, kind: Reduction, dtype = x.dtype): Tensor {
-  const out = empty(reducedShape(x.shape, axes, keepDims), dtype);
-  reduce(x.values, x.shape, axes, out.values, kind);
-  return out;
+  const kept = x.backend.reduce(kind, x, axes, dtype);
+  return keepDims ? kept : reshapeTo(kept, reducedShape(x.shape, axes, false));
 }
 
-/** `g` (reduced shape) broadcast back to `shape`, times `scale`. */
-function expandBack(g: Tensor, shape: readonly number[], axes: number[], scale: number, dtype = g.dtype): Tensor {
-  const kept = reducedShape(shape, axes, true);
-  const out = empty(shape, dtype);
-  const ones = empty(shape, dtype); // broadcasting target only; values unused
-  mapBinary(ones.values, shape, g.values, kept, out.values, shape, (_o, v) => v * scale);
-  return out;
+/** `g` (reduced shape) broadcast back to `shape` and multiplied by `scale` (one kernel). */
+function expandBack(g: Tensor, shape: readonly number[], axes: number[], scale: number, dtype: Tensor["dtype"]): Tensor {
+  const be = g.backend;
+  const kept = reshapeTo(g, reducedShape(shape, axes, true));
+  return be.binary("mul", kept, scalar(be, scale, dtype), shape, dtype);
 }
 
 function countOf(shape: readonly number[], axes: number[]): number {
@@ -34,12 +31,8 @@ function defineLinear(name: "sum" | "mean") {
   const value = (x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined) => {
     const axes = normalizeAxes(axis, x.rank, name);
     const dtype = name === "mean" ? floatDType(x.dtype) : x.dtype;
-    const out = run(x, axes, keepDims ?? false, "sum", dtype);
-    if (name === "mean") {
-      const n = countOf(x.shape, axes);
-      const v = out.values;
-      for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
-    }
+    let out = run(x, axes, keepDims ?? false, "sum", dtype);
+    if (name === "mean") out = out.backend.binary("div", out, scalar(out.backend, countOf(x.shape, axes), dtype), out.shape, dtype);
     return { out, axes };
   };
   return defineOp(
@@ -52,12 +45,12 @@ function defineLinear(name: "sum" | "mean") {
       jvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: unknown) {
         const { out } = value(requireTensor(x, name), axis, keepDims);
         const d = tangentOf(x, dx, name, "x");
-        return { value: out, tangent: d && value(d, axis, keepDims).out };
+        return { value: out, tangent: d && castTo(value(on(x.backend, d, d.dtype, name), axis, keepDims).out, out.dtype) };
       },
       vjp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined) {
         const { out, axes } = value(requireTensor(x, name), axis, keepDims);
         const scale = name === "mean" ? 1 / countOf(x.shape, axes) : 1;
-        return { value: out, pullback: (g: Tensor | null) => [g && x.dtype !== "int32" ? expandBack(g, x.shape, axes, scale, x.dtype) : null, null, null] };
+        return { value: out, pullback: (g: Tensor | null) => [g && x.dtype !== "int32" ? expandBack(on(x.backend, g, g.dtype, name), x.shape, axes, scale, x.dtype) : null, null, null] };
       },
     },
   );
@@ -75,14 +68,11 @@ export const sum = defineLinear("sum");
 export const mean = defineLinear("mean");
 
 /** 1 where x equals the reduced extreme, divided by the number of ties in its line. */
-function tieWeights(x: Tensor, extreme: Tensor, axes: number[]): Tensor {
-  const kept = reducedShape(x.shape, axes, true);
-  const mask = empty(x.shape, floatDType(x.dtype));
-  mapBinary(x.values, x.shape, extreme.values, kept, mask.values, x.shape, (v, m) => (v === m ? 1 : 0));
-  const counts = run(mask, axes, true, "sum");
-  const out = empty(x.shape, mask.dtype);
-  mapBinary(mask.values, x.shape, counts.values, kept, out.values, x.shape, (w, c) => w / c);
-  return out;
+function tieWeights(be: Backend, x: Tensor, extremeKept: Tensor, axes: number[]): Tensor {
+  const dtype = floatDType(x.dtype);
+  const mask = be.cast(be.binary("equal", x, extremeKept, x.shape, "int32"), dtype);
+  const counts = be.reduce("sum", mask, axes, dtype);
+  return be.binary("div", mask, counts, x.shape, dtype);
 }
 
 function defineExtreme(name: "max" | "min") {
@@ -102,10 +92,10 @@ function defineExtreme(name: "max" | "min") {
         const { out, axes } = value(requireTensor(x, name), axis, keepDims);
         const d = tangentOf(x, dx, name, "x");
         if (d === null) return { value: out, tangent: null };
-        const w = tieWeights(x, run(x, axes, true, kind), axes);
-        const prod = empty(x.shape, w.dtype);
-        mapBinary(d.values, x.shape, w.values, x.shape, prod.values, x.shape, (a, b) => a * b);
-        return { value: out, tangent: run(prod, axes, keepDims ?? false, "sum", out.dtype) };
+        const be = x.backend;
+        const w = tieWeights(be, x, be.reduce(kind, x, axes, x.dtype), axes);
+        const prod = be.binary("mul", on(be, d, w.dtype, name), w, x.shape, w.dtype);
+        return { value: out, tangent: castTo(run(prod, axes, keepDims ?? false, "sum"), out.dtype) };
       },
       vjp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined) {
         const { out, axes } = value(requireTensor(x, name), axis, keepDims);
@@ -113,11 +103,10 @@ function defineExtreme(name: "max" | "min") {
           value: out,
           pullback: (g: Tensor | null) => {
             if (g === null || x.dtype === "int32") return [null, null, null];
-            const w = tieWeights(x, run(x, axes, true, kind), axes);
-            const back = expandBack(g, x.shape, axes, 1, x.dtype);
-            const res = empty(x.shape, x.dtype);
-            mapBinary(back.values, x.shape, w.values, x.shape, res.values, x.shape, (a, b) => a * b);
-            return [res, null, null];
+            const be = x.backend;
+            const w = tieWeights(be, x, be.reduce(kind, x, axes, x.dtype), axes);
+            const kept = reshapeTo(on(be, g, g.dtype, name), reducedShape(x.shape, axes, true));
+            return [be.binary("mul", kept, w, x.shape, x.dtype), null, null];
           },
         };
       },
@@ -130,28 +119,30 @@ export const max = defineExtreme("max");
 /** The smallest element over `axis`; among ties the derivative is split evenly. NaN wins. */
 export const min = defineExtreme("min");
 
-/** log(Σ exp(x)) over `axis`, computed stably (shifted by the maximum). */
+/**
+ * log(Σ exp(x)) over `axis`, computed stably: shifted by the maximum (a line whose maximum is not
+ * finite is shifted by 0, so +∞ stays +∞ and an all −∞ line gives −∞).
+ */
 function logSumExpValue(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined) {
   const axes = normalizeAxes(axis, x.rank, "logSumExp");
-  const m = run(x, axes, true, "max", floatDType(x.dtype));
-  const kept = m.shape;
-  // A line whose maximum is ±Infinity shifts by 0 instead (so +Inf stays +Inf, all -Inf gives -Inf).
-  const mv = m.values;
-  for (let i = 0; i < mv.length; i++) if (!Number.isFinite(mv[i]!)) mv[i] = 0;
-  const e = empty(x.shape, m.dtype);
-  mapBinary(x.values, x.shape, mv, kept, e.values, x.shape, (v, s) => Math.exp(v - s));
-  const s = run(e, axes, true, "sum");
-  const outKept = empty(kept, m.dtype);
-  for (let i = 0; i < outKept.values.length; i++) outKept.values[i] = Math.log(s.values[i]!) + mv[i]!;
-  const out = keepDims ? outKept : new Tensor(outKept.values, reducedShape(x.shape, axes, false), outKept.dtype);
+  const be = x.backend;
+  const dtype = floatDType(x.dtype);
+  const m = be.cast(be.reduce("max", x, axes, x.dtype), dtype);
+  // finite(m) = (m − m == 0): 0 for ±∞ and NaN.
+  const zero = scalar(be, 0, dtype);
+  const finite = be.binary("equal", be.binary("sub", m, m, m.shape, dtype), zero, m.shape, "int32");
+  const shift = be.select(finite, m, zero, m.shape, dtype);
+  const e = be.unary("exp", be.binary("sub", x, shift, x.shape, dtype), [], dtype);
+  const s = be.reduce("sum", e, axes, dtype);
+  const outKept = be.binary("add", be.unary("log", s, [], dtype), shift, shift.shape, dtype);
+  const out = keepDims ? outKept : reshapeTo(outKept, reducedShape(x.shape, axes, false));
   return { out, outKept, axes };
 }
 
 /** exp(x − logSumExp(x)) over the axes: the softmax weights, the derivative of logSumExp. */
 function softWeights(x: Tensor, outKept: Tensor): Tensor {
-  const w = empty(x.shape, outKept.dtype);
-  mapBinary(x.values, x.shape, outKept.values, outKept.shape, w.values, x.shape, (v, l) => Math.exp(v - l));
-  return w;
+  const be = x.backend;
+  return be.unary("exp", be.binary("sub", x, outKept, x.shape, outKept.dtype), [], outKept.dtype);
 }
 
 export const logSumExp = defineOp(
@@ -166,8 +157,7 @@ export const logSumExp = defineOp(
       const d = tangentOf(x, dx, "logSumExp", "x");
       if (d === null) return { value: out, tangent: null };
       const w = softWeights(x, outKept);
-      const prod = empty(x.shape, w.dtype);
-      mapBinary(d.values, x.shape, w.values, x.shape, prod.values, x.shape, (a, b) => a * b);
+      const prod = x.backend.binary("mul", on(x.backend, d, w.dtype, "logSumExp"), w, x.shape, w.dtype);
       return { value: out, tangent: run(prod, axes, keepDims ?? false, "sum") };
     },
     vjp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined) {
@@ -176,11 +166,10 @@ export const logSumExp = defineOp(
         value: out,
         pullback: (g: Tensor | null) => {
           if (g === null) return [null, null, null];
+          const be = x.backend;
           const w = softWeights(x, outKept);
-          const back = expandBack(g, x.shape, axes, 1, w.dtype);
-          const res = empty(x.shape, w.dtype);
-          mapBinary(back.values, x.shape, w.values, x.shape, res.values, x.shape, (a, b) => a * b);
-          return [res, null, null];
+          const kept = reshapeTo(on(be, g, w.dtype, "logSumExp"), outKept.shape);
+          return [be.binary("mul", kept, w, x.shape, w.dtype), null, null];
         },
       };
     },
@@ -192,9 +181,7 @@ function defineArg(name: "argMax" | "argMin") {
     (x: Tensor, axis = -1): Tensor => {
       requireTensor(x, name);
       const a = normalizeAxis(axis, x.rank, name);
-      const out = empty(reducedShape(x.shape, [a], false), "int32");
-      argReduce(x.values, x.shape, a, out.values as Int32Array, name === "argMax");
-      return out;
+      return x.backend.argReduce(x, a, name === "argMax");
     },
     { name, family: "reduce", why: "an index is an integer, which has no derivative" },
   );

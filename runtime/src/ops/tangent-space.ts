@@ -2,7 +2,6 @@
 // check tensors. Installed on Tensor.prototype under TANGENT_SPACE.
 
 import { CotangentError } from "../errors.js";
-import { full, zeros } from "../tensor/create.js";
 import { fmtShape, sameShape } from "../tensor/shape.js";
 import { Tensor, TANGENT_SPACE, type TangentSpace } from "../tensor/tensor.js";
 import { tAdd, tScale } from "./elementwise.js";
@@ -13,9 +12,12 @@ function asTensor(v: unknown, what: string): Tensor {
   throw new CotangentError("CT3008", `${what}: a tensor's tangent must be a Tensor of the same shape (or null for zero), got ${v === null ? "null" : typeof v}.`);
 }
 
+const floatOf = (t: Tensor) => (t.dtype === "int32" ? "float32" : t.dtype);
+
 const tensorSpace: TangentSpace = {
-  zero: (p) => zeros((p as Tensor).shape, (p as Tensor).dtype === "int32" ? "float32" : (p as Tensor).dtype),
-  one: (p) => ((p as Tensor).size === 1 ? full((p as Tensor).shape, 1, (p as Tensor).dtype === "int32" ? "float32" : (p as Tensor).dtype) : undefined),
+  // On the primal's backend, so a WebGPU model gets WebGPU zeros.
+  zero: (p) => (p as Tensor).backend.fill((p as Tensor).shape, floatOf(p as Tensor), 0),
+  one: (p) => ((p as Tensor).size === 1 ? (p as Tensor).backend.fill((p as Tensor).shape, floatOf(p as Tensor), 1) : undefined),
   add(a, b) {
     const x = asTensor(a, "addTangent");
     const y = asTensor(b, "addTangent");

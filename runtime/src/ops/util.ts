@@ -1,12 +1,14 @@
-// Small helpers the op files share: operand conversion, dtype of results, and the tangent
-// arithmetic derivative rules do (null is a zero tangent of any shape).
+// Small helpers the op files share: operand conversion (onto one backend), dtype of results, and
+// the tangent arithmetic derivative rules do (null is a zero tangent of any shape). Everything
+// here runs through the operands' backend, so rules written with these work on every backend.
 
+import type { Backend } from "../backends/backend.js";
+import { backendOf, moveTo } from "../backends/index.js";
 import { CotangentError } from "../errors.js";
-import { allocate, promote, type DType } from "../tensor/dtype.js";
+import { promote, type DType } from "../tensor/dtype.js";
 import { toTensor, type TensorLike } from "../tensor/create.js";
 import { fmtShape, sameShape, unbroadcastAxes } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { reduce } from "../backends/cpu/reduce.js";
 
 export type { TensorLike };
 
@@ -23,17 +25,28 @@ export function floatDType(d: DType): DType {
   return d === "int32" ? "float32" : d;
 }
 
-export function operands(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, DType] {
-  const d = binaryDType(a, b);
-  return [toTensor(a, d, op), toTensor(b, d, op), d];
+/** `x` as a tensor on backend `be` (numbers become scalars of `dtype`). */
+export function on(be: Backend, x: TensorLike, dtype: DType, op: string): Tensor {
+  return moveTo(toTensor(x, dtype, op), be);
 }
 
-export function unary(x: TensorLike, op: string): Tensor {
-  return toTensor(x, "float32", op);
+/** Both operands as tensors on one backend, with the dtype they combine to. */
+export function operands(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, DType, Backend] {
+  const d = binaryDType(a, b);
+  const be = backendOf(a, b);
+  return [on(be, a, d, op), on(be, b, d, op), d, be];
+}
+
+/** A scalar tensor of `dtype` on `be`. */
+export function scalar(be: Backend, value: number, dtype: DType): Tensor {
+  return be.fill([], dtype, value);
 }
 
 export function requireTensor(x: unknown, op: string, what = "the argument"): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    x.checkLive(op);
+    return x;
+  }
   throw new CotangentError("CT3005", `${op}: ${what} must be a Tensor, got ${x === null ? "null" : Array.isArray(x) ? "an array (wrap it with tensor(...))" : typeof x}.`);
 }
 
@@ -42,55 +55,51 @@ export function requireDType(x: Tensor, op: string, allowed: readonly DType[], w
     throw new CotangentError("CT3005", `${op}: ${what} has dtype ${x.dtype}, expected ${allowed.join(" or ")}.`);
 }
 
-/** A new tensor of `shape` and `dtype` whose storage the caller fills. */
-export function empty(shape: readonly number[], dtype: DType): Tensor {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return new Tensor(allocate(dtype, n), shape, dtype);
+/**
+ * The values of an int32 tensor of indices or labels when they can be read synchronously (CPU),
+ * for range checks; undefined on other backends (their kernels clamp out-of-range indices).
+ */
+export function indexValues(t: Tensor): Int32Array | undefined {
+  return t.storage.backend === "cpu" ? (t.values as Int32Array) : undefined;
+}
+
+/** `t` with dtype `d` (the same tensor when it already has it). */
+export function castTo(t: Tensor, d: DType): Tensor {
+  return t.dtype === d ? t : t.backend.cast(t, d);
+}
+
+/** `t` viewed with another shape of the same size. */
+export function reshapeTo(t: Tensor, shape: readonly number[]): Tensor {
+  return sameShape(t.shape, shape) ? t : t.backend.reshape(t, shape);
 }
 
 /**
  * The cotangent `g` (shaped like a broadcast result) brought back to the shape of the operand
  * `like`: summed over broadcast axes, reshaped, cast to its dtype. A number operand gets a
- * number. int32 operands get no cotangent (null).
+ * number (read synchronously: CPU only). int32 operands get no cotangent (null).
  */
 export function unbroadcastTo(g: Tensor | null, like: TensorLike): Tensor | number | null {
   if (g === null) return null;
   if (typeof like === "number") {
+    if (g.storage.backend !== "cpu")
+      throw new CotangentError(
+        "CT3009",
+        `the derivative with respect to a plain number argument is a number, which a ${g.storage.backend} tensor cannot give synchronously; pass the number as a tensor (tensor(x)) to differentiate with respect to it, or withoutDerivative(x) if it is a constant.`,
+      );
     let s = 0;
-    for (let i = 0; i < g.values.length; i++) s += g.values[i]!;
+    const v = g.values;
+    for (let i = 0; i < v.length; i++) s += v[i]!;
     return s;
   }
   if (like.dtype === "int32") return null;
   let out = g;
-  if (!sameShape(g.shape, like.shape) && like.size > 0 && isTrailing(like.shape, g.shape)) {
-    // A bias-like operand (repeated over g's leading axes): sum the rows.
-    const n = like.size;
-    const acc = new Float64Array(n);
-    const gv = g.values;
-    for (let o = 0; o < gv.length; o += n) for (let j = 0; j < n; j++) acc[j] += gv[o + j]!;
-    out = empty(like.shape, g.dtype);
-    out.values.set(acc);
-  } else if (!sameShape(g.shape, like.shape)) {
+  if (!sameShape(g.shape, like.shape)) {
     const axes = unbroadcastAxes(g.shape, like.shape);
-    const r = empty(like.shape, g.dtype);
-    if (r.size !== 0) {
-      reduce(g.values, g.shape, axes, r.values, "sum");
-    }
     if (axes.length === 0 && g.size !== like.size)
       throw new CotangentError("CT3008", `a cotangent of shape ${fmtShape(g.shape)} does not reduce to shape ${fmtShape(like.shape)}.`);
-    out = r;
+    out = reshapeTo(axes.length ? g.backend.reduce("sum", g, axes, g.dtype) : g, like.shape);
   }
   return castTo(out, like.dtype);
-}
-
-/** `t` with dtype `d` (the same tensor when it already has it). */
-export function castTo(t: Tensor, d: DType): Tensor {
-  if (t.dtype === d) return t;
-  const out = allocate(d, t.size);
-  const v = t.values;
-  for (let i = 0; i < v.length; i++) out[i] = v[i]!;
-  return new Tensor(out, t.shape, d);
 }
 
 /** Expects a tangent of `primal`: a Tensor of the same shape, a number for a number, or null. */
@@ -104,14 +113,4 @@ export function tangentOf(primal: TensorLike, t: unknown, op: string, which: str
   if (!sameShape(t.shape, primal.shape))
     throw new CotangentError("CT3008", `${op}: the tangent of ${which} has shape ${fmtShape(t.shape)}, expected ${fmtShape(primal.shape)}.`);
   return t;
-}
-
-/** `shape` without its leading 1s is the trailing part of `of`. */
-function isTrailing(shape: readonly number[], of: readonly number[]): boolean {
-  let start = 0;
-  while (start < shape.length && shape[start] === 1) start++;
-  const rest = shape.length - start;
-  if (rest > of.length) return false;
-  for (let i = 0; i < rest; i++) if (shape[start + i] !== of[of.length - rest + i]) return false;
-  return true;
 }

@@ -3,7 +3,19 @@
 import { CotangentError } from "../errors.js";
 import { allocate, checkDType, dtypeOfArray, type DType, type TensorData } from "./dtype.js";
 import { checkShape, fmtShape, sizeOf, type Shape } from "./shape.js";
+import { backendNamed, currentBackendName } from "../backends/registry.js";
 import { Tensor, type NestedArray } from "./tensor.js";
+
+/**
+ * A new tensor owning `data`, on the current backend (float64 always stays on the CPU, which is
+ * the only backend that computes in float64).
+ * @internal
+ */
+export function place(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
+  const name = currentBackendName();
+  if (name === "cpu" || dtype === "float64") return new Tensor(data, shape, dtype);
+  return backendNamed(name).fromValues(data, shape, dtype);
+}
 
 /** What `tensor(...)` accepts as values. */
 export type TensorValues = number | NestedArray | readonly NestedArray[] | TensorData | ArrayLike<number>;
@@ -79,7 +91,7 @@ export function tensor(values: TensorValues, shape?: readonly number[], dtype?: 
   const d = dtype ?? own ?? "float32";
   // A typed array of the right dtype is copied once (the tensor owns its storage).
   const data = own === d ? (values as TensorData).slice() : store(d, flat);
-  return new Tensor(data, finalShape, d);
+  return place(data, finalShape, d);
 }
 
 /** A scalar or a tensor as a Tensor; numbers become scalars of `dtype`. */
@@ -93,6 +105,8 @@ export function toTensor(x: TensorLike, dtype: DType, op: string): Tensor {
 export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
   checkShape(shape, "full");
   checkDType(dtype, "full");
+  const name = currentBackendName();
+  if (name !== "cpu" && dtype !== "float64") return backendNamed(name).fill(shape, dtype, value);
   const data = allocate(dtype, sizeOf(shape));
   data.fill(value);
   return new Tensor(data, shape, dtype);
@@ -113,7 +127,7 @@ export function eye(n: number, m: number = n, dtype: DType = "float32"): Tensor 
   checkShape([n, m], "eye");
   const data = allocate(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return new Tensor(data, [n, m], dtype);
+  return place(data, [n, m], dtype);
 }
 
 /**
@@ -129,7 +143,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return new Tensor(data, [n], dtype);
+  return place(data, [n], dtype);
 }
 
 /** `count` evenly spaced numbers from `start` to `stop`, both included. */
@@ -138,5 +152,5 @@ export function linspace(start: number, stop: number, count: number, dtype: DTyp
   const data = allocate(dtype, count);
   const step = count > 1 ? (stop - start) / (count - 1) : 0;
   for (let i = 0; i < count; i++) data[i] = i === count - 1 && count > 1 ? stop : start + i * step;
-  return new Tensor(data, [count], dtype);
+  return place(data, [count], dtype);
 }

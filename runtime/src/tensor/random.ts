@@ -4,7 +4,8 @@
 import { CotangentError } from "../errors.js";
 import { allocate, checkDType, type DType } from "./dtype.js";
 import { checkShape, sizeOf } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import { place } from "./create.js";
+import type { Tensor } from "./tensor.js";
 
 /** A 32-bit integer hash with good avalanche (Chris Wellons' lowbias32). */
 function mix32(x: number): number {
@@ -60,7 +61,7 @@ export function randomNormal(shape: readonly number[], options: RandomNormalOpti
     data[i] = mean + stddev * r * Math.cos(2 * Math.PI * u2);
     if (i + 1 < n) data[i + 1] = mean + stddev * r * Math.sin(2 * Math.PI * u2);
   }
-  return new Tensor(data, shape, dtype);
+  return place(data, shape, dtype);
 }
 
 export interface RandomUniformOptions {
@@ -87,5 +88,5 @@ export function randomUniform(shape: readonly number[], options: RandomUniformOp
     const u = uniform01(seed, i);
     data[i] = dtype === "int32" ? Math.floor(min + u * (max - min)) : min + u * (max - min);
   }
-  return new Tensor(data, shape, dtype);
+  return place(data, shape, dtype);
 }

@@ -2,9 +2,26 @@
 // ../ops (also installed as methods by ../ops/methods.ts); this file holds only the data and the
 // ways to read it back.
 
+import type { Backend, BackendName } from "../backends/backend.js";
+import { backendNamed } from "../backends/registry.js";
 import { CotangentError } from "../errors.js";
-import { type DType, type TensorData } from "./dtype.js";
+import { dtypeOfArray, type DType, type TensorData } from "./dtype.js";
 import { fmtShape, sizeOf, type Shape } from "./shape.js";
+
+/** Where a tensor's elements live: the backend's own record (CPU: the typed array). */
+export interface Storage {
+  readonly backend: BackendName;
+}
+
+/** A CPU tensor's storage. */
+export interface CpuStorage extends Storage {
+  readonly backend: "cpu";
+  readonly values: TensorData;
+}
+
+function isStorage(x: TensorData | Storage): x is Storage {
+  return !ArrayBuffer.isView(x);
+}
 
 /** Nested arrays of numbers, as `arraySync()` returns them. */
 export type NestedArray = number | NestedArray[];
@@ -49,22 +66,68 @@ export class Tensor {
   readonly size: number;
   /** A number unique to this tensor in this process (for debugging and caches). */
   readonly id: number;
-  /**
-   * The elements, row-major, on the CPU. Owned by the tensor: never write into it.
-   * @internal
-   */
-  readonly values: TensorData;
+  /** @internal Where the elements live (see ../backends). */
+  readonly storage: Storage;
+  private disposed = false;
 
-  /** @internal Use `tensor(...)` and the other creation functions. */
-  constructor(values: TensorData, shape: Shape, dtype: DType) {
+  /** @internal Use `tensor(...)` and the other creation functions. A typed array becomes CPU storage the tensor owns. */
+  constructor(data: TensorData | Storage, shape: Shape, dtype: DType) {
     const size = sizeOf(shape);
-    if (values.length !== size)
-      throw new CotangentError("CT3005", `Tensor: ${values.length} values do not fill shape ${fmtShape(shape)} (${size} elements).`);
-    this.values = values;
+    if (!isStorage(data)) {
+      if (data.length !== size)
+        throw new CotangentError("CT3005", `Tensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${size} elements).`);
+      if (dtypeOfArray(data) !== dtype) throw new CotangentError("CT3005", `Tensor: a ${data.constructor.name} cannot hold ${dtype} elements.`);
+      this.storage = { backend: "cpu", values: data } as CpuStorage;
+    } else {
+      this.storage = data;
+    }
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = size;
     this.id = nextId++;
+  }
+
+  /** The backend that holds this tensor ("cpu" or "webgpu"). */
+  get backendName(): BackendName {
+    return this.storage.backend;
+  }
+
+  /** @internal The backend object that runs kernels on this tensor. */
+  get backend(): Backend {
+    return backendNamed(this.storage.backend);
+  }
+
+  /**
+   * The elements, row-major, on the CPU. Owned by the tensor: never write into it.
+   * @internal Kernels of the CPU backend read this; other backends' tensors have none.
+   */
+  get values(): TensorData {
+    this.checkLive("reading it");
+    if (this.storage.backend !== "cpu")
+      throw new CotangentError(
+        "CT3009",
+        `this ${fmtShape(this.shape)} tensor lives on ${this.storage.backend}, so its values cannot be read synchronously; use await t.data().`,
+      );
+    return (this.storage as CpuStorage).values;
+  }
+
+  /**
+   * Frees the tensor's memory now instead of when it is garbage-collected (on WebGPU, its buffer
+   * goes back to the pool). Using it afterwards is an error. Idempotent.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.storage.backend !== "cpu") this.backend.dispose(this);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** @internal */
+  checkLive(doing: string): void {
+    if (this.disposed) throw new CotangentError("CT3009", `this ${fmtShape(this.shape)} tensor was disposed before ${doing}.`);
   }
 
   get rank(): number {
@@ -73,39 +136,55 @@ export class Tensor {
 
   /** A copy of the elements, row-major. Works on every backend. */
   async data(): Promise<TensorData> {
-    return this.values.slice();
+    this.checkLive("data()");
+    return this.backend.read(this);
   }
 
-  /** A copy of the elements, row-major. Synchronous: CPU tensors only. */
+  /** A copy of the elements, row-major. Synchronous: CPU tensors only (WebGPU: use `await t.data()`). */
   dataSync(): TensorData {
-    return this.values.slice();
+    this.checkLive("dataSync()");
+    return this.backend.readSync(this);
   }
 
-  /** The elements as nested arrays (a number for a scalar). Synchronous: CPU tensors only. */
+  /** The elements as nested arrays (a number for a scalar). Works on every backend. */
+  async array(): Promise<NestedArray> {
+    return nest(await this.data(), this.shape);
+  }
+
+  /** The elements as nested arrays (a number for a scalar). Synchronous: CPU tensors only (WebGPU: `await t.array()`). */
   arraySync(): NestedArray {
-    const v = this.values;
-    const shape = this.shape;
-    if (shape.length === 0) return v[0]!;
-    let pos = 0;
-    const build = (dim: number): NestedArray[] => {
-      const out: NestedArray[] = new Array(shape[dim]!);
-      for (let i = 0; i < shape[dim]!; i++) out[i] = dim === shape.length - 1 ? v[pos++]! : build(dim + 1);
-      return out;
-    };
-    return build(0);
+    if (this.storage.backend !== "cpu") throw syncReadError(this, "arraySync()", "await t.array()");
+    return nest(this.values, this.shape);
   }
 
-  /** The only element of a one-element tensor, as a number. Synchronous: CPU tensors only. */
+  /** The only element of a one-element tensor, as a number. Synchronous: CPU tensors only (WebGPU: `(await t.data())[0]`). */
   item(): number {
     if (this.size !== 1)
       throw new CotangentError("CT3005", `item: the tensor has shape ${fmtShape(this.shape)} (${this.size} elements); item() needs exactly one.`);
+    if (this.storage.backend !== "cpu") throw syncReadError(this, "item()", "(await t.data())[0]");
     return this.values[0]!;
   }
 
   toString(): string {
+    if (this.storage.backend !== "cpu" || this.disposed) return `Tensor(${this.dtype} ${fmtShape(this.shape)} on ${this.storage.backend}${this.disposed ? ", disposed" : ""})`;
     const preview = Array.from(this.values.subarray(0, 8), (x) => +x.toPrecision(6)).join(", ");
     return `Tensor(${this.dtype} ${fmtShape(this.shape)}: ${preview}${this.size > 8 ? ", …" : ""})`;
   }
+}
+
+function syncReadError(t: Tensor, method: string, instead: string): CotangentError {
+  return new CotangentError("CT3009", `${method}: this ${fmtShape(t.shape)} tensor lives on ${t.storage.backend}, which cannot answer synchronously; use ${instead}.`);
+}
+
+function nest(v: TensorData, shape: Shape): NestedArray {
+  if (shape.length === 0) return v[0]!;
+  let pos = 0;
+  const build = (dim: number): NestedArray[] => {
+    const out: NestedArray[] = new Array(shape[dim]!);
+    for (let i = 0; i < shape[dim]!; i++) out[i] = dim === shape.length - 1 ? v[pos++]! : build(dim + 1);
+    return out;
+  };
+  return build(0);
 }
 
 /** True for a Tensor (of any loaded copy of the runtime). */

@@ -11,39 +11,9 @@
 import type { TensorData } from "../../tensor/dtype.js";
 import { matmul } from "./matmul.js";
 
-/** Sizes of one convolution: input [batch, inH, inW, inC], filter [fh, fw, inC, outC], output [batch, outH, outW, outC]. */
-export interface ConvGeometry {
-  batch: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  fh: number;
-  fw: number;
-  outC: number;
-  outH: number;
-  outW: number;
-  sh: number;
-  sw: number;
-  /** Rows and columns of zeros before the input (the rest of the padding is after it). */
-  padTop: number;
-  padLeft: number;
-}
+import type { ConvGeometry, PoolGeometry } from "../backend.js";
 
-/** Sizes of one pooling: input [batch, inH, inW, channels], window kh×kw, output [batch, outH, outW, channels]. */
-export interface PoolGeometry {
-  batch: number;
-  inH: number;
-  inW: number;
-  channels: number;
-  kh: number;
-  kw: number;
-  outH: number;
-  outW: number;
-  sh: number;
-  sw: number;
-  padTop: number;
-  padLeft: number;
-}
+export type { ConvGeometry, PoolGeometry };
 
 /** The most elements an im2col matrix holds at once (16 MiB of float32); bigger batches go in chunks. */
 const COLS_LIMIT = 1 << 22;

@@ -1,0 +1,196 @@
+// The backend interface: every kernel an op or a derivative rule runs, for one kind of device.
+// Ops (../ops) check arguments, compute shapes and write the derivative rules once, in terms of
+// these kernels; the CPU backend (./cpu) and the WebGPU backend (./webgpu) implement them. Inputs
+// are already checked (shapes broadcastable, axes normalized, indices in range where the op can
+// know them), so kernels do no validation beyond what their device needs.
+//
+// Conventions shared by all kernels:
+// - Tensors are row-major; every kernel returns a new tensor on its backend and never writes
+//   into its inputs (except where a method says "in place").
+// - `dtype` arguments name the result's dtype; inputs may have other dtypes (kernels convert as
+//   they read: int32 → float, float64 ↔ float32).
+// - A kernel's inputs all live on this backend (ops move them first, see ../backends/index.ts).
+
+import type { DType, TensorData } from "../tensor/dtype.js";
+import type { Shape } from "../tensor/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export type BackendName = "cpu" | "webgpu";
+
+/** Unary elementwise ops; `params` of unary/unaryBackward: leakyRelu [alpha], clip [min, max], others []. */
+export type UnaryOp =
+  | "neg"
+  | "square"
+  | "sqrt"
+  | "exp"
+  | "log"
+  | "log1p"
+  | "abs"
+  | "sin"
+  | "cos"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "softplus"
+  | "gelu"
+  | "leakyRelu"
+  | "clip";
+
+/** Binary elementwise ops with NumPy broadcasting. Comparisons give 0/1. */
+export type BinaryOp =
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "pow"
+  | "maximum"
+  | "minimum"
+  | "equal"
+  | "notEqual"
+  | "greater"
+  | "greaterEqual"
+  | "less"
+  | "lessEqual";
+
+export type Reduction = "sum" | "max" | "min";
+
+/** Sizes of one convolution: input [batch, inH, inW, inC], filter [fh, fw, inC, outC], output [batch, outH, outW, outC]. */
+export interface ConvGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  fh: number;
+  fw: number;
+  outC: number;
+  outH: number;
+  outW: number;
+  sh: number;
+  sw: number;
+  /** Rows and columns of zeros before the input (the rest of the padding is after it). */
+  padTop: number;
+  padLeft: number;
+}
+
+/** Sizes of one pooling: input [batch, inH, inW, channels], window kh×kw, output [batch, outH, outW, channels]. */
+export interface PoolGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  channels: number;
+  kh: number;
+  kw: number;
+  outH: number;
+  outW: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** Adam's hyperparameters for one step; c1 = 1 − β1^t, c2 = 1 − β2^t. */
+export interface AdamStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  c1: number;
+  c2: number;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+
+  // ---- memory ---------------------------------------------------------------------------------
+  /** A tensor on this backend holding a copy of `values` (or `values` itself on the CPU, which then owns it). */
+  fromValues(values: TensorData, shape: Shape, dtype: DType): Tensor;
+  /** The elements of `x`, row-major, as a new typed array of x's dtype. */
+  read(x: Tensor): Promise<TensorData>;
+  /** The same, synchronously; a backend that cannot (WebGPU) throws an error naming `data()`. */
+  readSync(x: Tensor): TensorData;
+  /** Frees x's memory now (idempotent). Using x afterwards is an error. */
+  dispose(x: Tensor): void;
+  /** A tensor of `shape` with every element `value`. */
+  fill(shape: Shape, dtype: DType, value: number): Tensor;
+  /** The same data viewed with another shape of the same size (no copy where the backend can share). */
+  reshape(x: Tensor, shape: Shape): Tensor;
+
+  // ---- elementwise ----------------------------------------------------------------------------
+  /** f(x) per element (float result: int32 input gives float32; clip keeps x's dtype). */
+  unary(op: UnaryOp, x: Tensor, params: readonly number[], dtype: DType): Tensor;
+  /** g · f′(x) per element, where y = f(x) (some slopes are cheaper from y). g, x, y have one shape. */
+  unaryBackward(op: UnaryOp, g: Tensor, x: Tensor, y: Tensor, params: readonly number[]): Tensor;
+  /** a (op) b, broadcast to `outShape`. */
+  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;
+  /**
+   * g · ∂(a op b)/∂a (operand 0) or ∂/∂b (operand 1), all at the broadcast shape of g (y = a op b).
+   * For the arithmetic ops and pow, maximum, minimum (ties split evenly: ½ each); not comparisons.
+   */
+  binaryBackward(op: BinaryOp, operand: 0 | 1, g: Tensor, a: Tensor, b: Tensor, y: Tensor): Tensor;
+  /** cond ≠ 0 ? a : b, all broadcast to `outShape`. */
+  select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;
+  /** x converted to `dtype` (float → int32 truncates toward zero). */
+  cast(x: Tensor, dtype: DType): Tensor;
+
+  // ---- reductions -----------------------------------------------------------------------------
+  /**
+   * Reduces over `axes` (sorted, unique); the result keeps reduced axes as size 1 (callers reshape).
+   * Sums accumulate in at least float32 per partial sum on the GPU and float64 on the CPU; max/min
+   * of an empty set are −∞/+∞; NaN wins in max/min.
+   */
+  reduce(kind: Reduction, x: Tensor, axes: readonly number[], dtype: DType): Tensor;
+  /** int32 index along `axis` of the largest (isMax) or smallest element of each line; first on ties. Result without `axis`. */
+  argReduce(x: Tensor, axis: number, isMax: boolean): Tensor;
+
+  // ---- matmul ---------------------------------------------------------------------------------
+  /**
+   * op(a) @ op(b) over broadcast batch dimensions (`batchShape`); op transposes the last two axes
+   * when its flag is set. a is [..., m, k] (or [..., k, m] when transposed), b [..., k, n].
+   */
+  matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape, dtype: DType): Tensor;
+
+  // ---- data movement --------------------------------------------------------------------------
+  /** Axes permuted: axis i of the result is axis perm[i] of x. */
+  transpose(x: Tensor, perm: readonly number[]): Tensor;
+  /** x repeated along size-1 (or missing leading) axes to `shape`. */
+  broadcastTo(x: Tensor, shape: Shape): Tensor;
+  /** The box `begin … begin + size` of x. */
+  slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor;
+  /** x placed at `before` inside a tensor of `shape` filled with `value`. */
+  pad(x: Tensor, before: readonly number[], shape: Shape, value: number): Tensor;
+  /** Tensors (all of `dtype`'s kind after conversion) joined along `axis`. */
+  concat(xs: readonly Tensor[], axis: number, dtype: DType): Tensor;
+  /** Slices of x along `axis` picked by int32 `indices` (in range): shape x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
+  gather(x: Tensor, indices: Tensor, axis: number): Tensor;
+  /** The transpose of gather: zeros of `shape` with each slice of g added at its index (repeats add up). */
+  scatterAdd(g: Tensor, indices: Tensor, axis: number, shape: Shape): Tensor;
+  /** [...indices.shape, depth] with 1 at each (in-range) index. */
+  oneHot(indices: Tensor, depth: number, dtype: DType): Tensor;
+
+  // ---- models ---------------------------------------------------------------------------------
+  /** log(softmax(x)) along `axis`, shifted by the maximum (stable); float result. */
+  logSoftmax(x: Tensor, axis: number): Tensor;
+
+  // ---- convolution and pooling (NHWC input, HWIO filter) -----------------------------------------
+  conv2d(x: Tensor, filter: Tensor, g: ConvGeometry, dtype: DType): Tensor;
+  /** ∂/∂x of ⟨gy, conv2d(x, filter)⟩: shape [batch, inH, inW, inC]. */
+  conv2dBackwardInput(gy: Tensor, filter: Tensor, g: ConvGeometry, dtype: DType): Tensor;
+  /** ∂/∂filter of ⟨gy, conv2d(x, filter)⟩: shape [fh, fw, inC, outC]. */
+  conv2dBackwardFilter(x: Tensor, gy: Tensor, g: ConvGeometry, dtype: DType): Tensor;
+  /** Max pooling; `argmax` (int32, the output's shape) is the flat input index each output came from (first on ties). */
+  maxPool2d(x: Tensor, g: PoolGeometry): { y: Tensor; argmax: Tensor };
+  /** Zeros of `shape` with gy[i] added at argmax[i] (the max-pool cotangent; also its tangent by gathering). */
+  scatterAddAt(gy: Tensor, argmax: Tensor, shape: Shape): Tensor;
+  /** Values of x at the flat indices `at` (shape of `at`). */
+  gatherAt(x: Tensor, at: Tensor): Tensor;
+  /** Average over the real (non-padding) elements of each window. */
+  avgPool2d(x: Tensor, g: PoolGeometry): Tensor;
+  avgPool2dBackward(gy: Tensor, g: PoolGeometry): Tensor;
+
+  // ---- optimizers -----------------------------------------------------------------------------
+  /**
+   * One Adam step: m, v updated in place (tensors this backend made with `fill`, owned by the
+   * optimizer); returns the new parameter.
+   */
+  adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamStep): Tensor;
+}
