@@ -47,6 +47,9 @@ export interface TangentSpace {
 
 let nextId = 1;
 
+/** Marks tensors of every loaded copy of the runtime (its ESM and CommonJS builds in one process). */
+const TENSOR_BRAND = Symbol.for("@cotangent/runtime.Tensor");
+
 /**
  * An immutable n-dimensional array. `shape` lists the dimensions (row-major), `dtype` the element
  * type. Create tensors with `tensor`, `zeros`, `ones`, `randomNormal`, …; read them back with
@@ -130,6 +133,11 @@ export class Tensor {
     if (this.disposed) throw new CotangentError("CT3009", `this ${fmtShape(this.shape)} tensor was disposed before ${doing}.`);
   }
 
+  /** `x instanceof Tensor` holds for tensors of any loaded copy of the runtime, not only this one. */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === "object" && x !== null && (x as { [TENSOR_BRAND]?: boolean })[TENSOR_BRAND] === true;
+  }
+
   get rank(): number {
     return this.shape.length;
   }
@@ -186,6 +194,8 @@ function nest(v: TensorData, shape: Shape): NestedArray {
   };
   return build(0);
 }
+
+Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
 
 /** True for a Tensor (of any loaded copy of the runtime). */
 export function isTensor(x: unknown): x is Tensor {
