@@ -13,6 +13,8 @@ module.exports = {
   transformIgnorePatterns: ["/node_modules/", "/dist/"],
   // Sources import siblings as "./x.js" (NodeNext style); let tests that import src/ directly resolve the .ts.
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  // Real WebGPU for the WebGPU backend's tests: VK_ICD_FILENAMES → .lavapipe/ (scripts/setup-webgpu.sh).
+  globalSetup: "<rootDir>/scripts/jest-global-setup.cjs",
   watchPathIgnorePatterns: ["/dist/", "<rootDir>/e2e/out/"],
   modulePathIgnorePatterns: ["<rootDir>/e2e/out/"],
 };

@@ -87,5 +87,10 @@ export { tensor, zeros, ones, full, eye, arange, linspace, type TensorLike, type
 export { randomNormal, randomUniform, type RandomNormalOptions, type RandomUniformOptions } from "./tensor/random.js";
 export * from "./ops/index.js";
 
+// Backends: CPU (always) and WebGPU (started by setBackend("webgpu") or ready(); importing this
+// module does not load Dawn or touch navigator.gpu).
+export { setBackend, getBackend, ready } from "./backends/index.js";
+export { tidy, webgpuMemory } from "./backends/webgpu/index.js";
+
 // Low-level CPU kernels optimizers use directly (float32 arrays, in place).
 export { adamUpdateF32, wasmKernelsAvailable } from "./backends/cpu/wasm/index.js";

@@ -86,6 +86,12 @@ describe("@cotangent/runtime as built", () => {
         "primitiveManifest",
         "adamUpdateF32",
         "wasmKernelsAvailable",
+        // Backends.
+        "setBackend",
+        "getBackend",
+        "ready",
+        "tidy",
+        "webgpuMemory",
         // Every exported op of the registry (what dist/primitives.json lists).
         ...ops,
       ].sort(),

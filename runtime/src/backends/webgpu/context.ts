@@ -65,9 +65,18 @@ export function getOpInFlight(): string {
   return opInFlight;
 }
 
-/** Remembers an asynchronous error to throw at the next use (the first one wins). */
+/** Whether the remembered error only echoes an earlier one ("… is invalid due to a previous error"). */
+let pendingIsEcho = false;
+
+/**
+ * Remembers an asynchronous error to throw at the next use. The first one wins, except that an
+ * echo of an earlier error (WebGPU's "invalid due to a previous error") gives way to the cause.
+ */
 export function rememberError(e: CotangentError): void {
-  pendingError ??= e;
+  const echo = /invalid due to a previous error/.test(e.message);
+  if (pendingError && !(pendingIsEcho && !echo)) return;
+  pendingError = e;
+  pendingIsEcho = echo;
 }
 
 /** Throws the remembered asynchronous error, if any. */
@@ -124,11 +133,20 @@ async function loadDawn(): Promise<GPU | string> {
     // Not bundled: browsers have navigator.gpu and never get here.
     mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ "webgpu")) as unknown as DawnModule;
   } catch (first) {
-    // A CommonJS module loader that cannot load ES modules (jest): Node's own require can.
+    // A CommonJS module loader that cannot load ES modules: require() (Node ≥ 20.19 loads ES
+    // modules), else Dawn's native addon directly, as webgpu/index.js does (jest before Node 24.9,
+    // whose require() cannot load ES modules but loads .node files).
     const req = nodeRequire();
     try {
       if (!req) throw first;
-      mod = req("webgpu") as DawnModule;
+      try {
+        mod = req("webgpu") as DawnModule;
+      } catch {
+        const proc = (globalThis as { process?: { platform?: string; arch?: string } }).process;
+        const dir = (req as unknown as { resolve(id: string): string }).resolve("webgpu").replace(/[\\/]index\.js$/, "");
+        const target = proc?.platform === "darwin" ? "darwin-universal" : `${proc?.platform}-${proc?.arch}`;
+        mod = req(`${dir}/dist/${target}/dawn.node`) as DawnModule;
+      }
     } catch (e) {
       return `no navigator.gpu here, and the optional "webgpu" package (Dawn for Node) could not be loaded (${(e as Error).message.split("\n")[0]}); install it with npm install webgpu@0.6.2`;
     }
@@ -262,7 +280,10 @@ export function flush(): void {
   if (enc && ctx) ctx.device.queue.submit([enc.finish()]);
 }
 
-/** @internal Destroys the device on purpose (tests, shutdown): no loss warning; the next acquire() starts a new one. */
+/**
+ * @internal Destroys the device on purpose (tests, shutdown): no loss warning; the next acquire()
+ * starts a new one. Also lets go of Dawn's GPU object, so a Node process can exit.
+ */
 export function shutdown(): void {
   const c = ctx;
   flush();
@@ -270,6 +291,8 @@ export function shutdown(): void {
   pendingError = null;
   pendingEncoder = null;
   c?.device.destroy();
+  dawnGpu = null;
+  delete (globalThis as { __cotangentDawnGpu?: GPU }).__cotangentDawnGpu;
 }
 
 /** @internal For tests: makes the device lost as if the driver had dropped it. */

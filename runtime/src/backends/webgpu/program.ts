@@ -201,8 +201,9 @@ export function linearIndex(workgroupSize: number): string {
 export const WGSL_COMMON = /* wgsl */ `
 fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isInf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
-fn nanF32() -> f32 { return bitcast<f32>(0x7fc00000u); }
-fn infF32() -> f32 { return bitcast<f32>(0x7f800000u); }
+// (Through a var: a constant NaN or ∞ is a WGSL compile error.)
+fn nanF32() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
+fn infF32() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }
 // As storing into an Int32Array: truncate toward zero, wrap modulo 2^32, NaN and ±∞ give 0.
 fn toI32(x: f32) -> i32 {
   let bits = bitcast<u32>(x) & 0x7fffffffu;
