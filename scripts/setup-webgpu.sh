@@ -8,8 +8,8 @@
 # it system-wide, and writes <repo>/.lavapipe/lvp_icd.json, the Vulkan driver manifest to point
 # VK_ICD_FILENAMES at. On newer releases the system's own lavapipe is used through the same file.
 #
-# Usage: scripts/setup-webgpu.sh            (prints the `export VK_ICD_FILENAMES=…` line last)
-#        eval "$(scripts/setup-webgpu.sh --env)"
+# Usage: scripts/setup-webgpu.sh            (progress on stderr; the `export VK_ICD_FILENAMES=…` line on stdout)
+#        eval "$(scripts/setup-webgpu.sh)"     (--env: no progress messages)
 # Idempotent: when everything is in place it only checks and prints (well under a second).
 # Needs root (or sudo) only the first time, for `apt-get install libvulkan1 mesa-vulkan-drivers`.
 set -eu
@@ -17,6 +17,8 @@ set -eu
 ENV_ONLY=0
 [ "${1:-}" = "--env" ] && ENV_ONLY=1
 say() { [ "$ENV_ONLY" = 1 ] || echo "setup-webgpu: $*" >&2; }
+# stdout carries only the final `export …` line (fd 3); everything else goes to stderr.
+exec 3>&1 1>&2
 
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 D="$ROOT/.lavapipe"
@@ -40,7 +42,7 @@ icd_ok() {
 
 if icd_ok && have_pkg libvulkan1 && have_pkg mesa-vulkan-drivers; then
   say "already set up ($ICD)."
-  echo "export VK_ICD_FILENAMES=$ICD"
+  echo "export VK_ICD_FILENAMES=$ICD" >&3
   exit 0
 fi
 
@@ -72,6 +74,7 @@ if [ "$CODENAME" = bookworm ]; then
   mkdir -p "$D/lists/partial" "$D/cache/archives/partial"
   echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main' >"$D/sources.list"
   O="-o Dir::Etc::SourceList=$D/sources.list -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=$D/lists -o Dir::Cache=$D/cache"
+  [ "$(id -u)" = 0 ] && O="$O -o APT::Sandbox::User=root" # the _apt user cannot write into the repo
   # shellcheck disable=SC2086
   apt-get $O update -qq
   rm -f "$D"/mesa-vulkan-drivers_*.deb
@@ -79,7 +82,7 @@ if [ "$CODENAME" = bookworm ]; then
   (cd "$D" && apt-get $O download -qq mesa-vulkan-drivers/bookworm-backports)
   rm -rf "$D/root"
   dpkg-deb -x "$D"/mesa-vulkan-drivers_*.deb "$D/root"
-  rm -rf "$D/lists" "$D/cache"
+  rm -rf "$D/lists" "$D/cache" "$D"/mesa-vulkan-drivers_*.deb
   LIB="$D/root/$LIBDIR/libvulkan_lvp.so"
 else
   # Newer releases ship a lavapipe Dawn accepts.
@@ -91,4 +94,4 @@ if [ ! -f "$LIB" ]; then
 fi
 printf '{"file_format_version":"1.0.0","ICD":{"api_version":"1.4.305","library_path":"%s"}}\n' "$LIB" >"$ICD"
 say "done: $ICD"
-echo "export VK_ICD_FILENAMES=$ICD"
+echo "export VK_ICD_FILENAMES=$ICD" >&3
