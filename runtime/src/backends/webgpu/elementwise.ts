@@ -14,7 +14,7 @@ import { CotangentError } from "../../errors.js";
 import type { DType } from "../../tensor/dtype.js";
 import type { Shape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import { copyTensor, dispatch, grid, gpuTensor, linearIndex, uniforms, WGSL_COMMON, zerosTensor } from "./program.js";
+import { checkInputs, copyTensor, dispatch, grid, gpuTensor, linearIndex, uniforms, WGSL_COMMON, zerosTensor } from "./program.js";
 
 const WG = 256;
 
@@ -229,6 +229,19 @@ fn powf(a: f32, b: f32) -> f32 {
   var r: f32;
   if (aa == 0.0) { r = select(infF32(), 0.0, b > 0.0); }
   else if (isInf(aa)) { r = select(0.0, infF32(), b > 0.0); }
+  else if (bInt && abs(b) <= 64.0) {
+    // Small integer exponents by squaring: exact where the powers are (integers below 2^24).
+    var e = u32(abs(b));
+    var base = aa;
+    r = 1.0;
+    loop {
+      if ((e & 1u) != 0u) { r = r * base; }
+      e = e >> 1u;
+      if (e == 0u) { break; }
+      base = base * base;
+    }
+    if (b < 0.0) { r = 1.0 / r; }
+  }
   else { r = exp2(b * log2(aa)); }
   let odd = bInt && abs(b) < 16777216.0 && fract(b * 0.5) != 0.0;
   if (odd && negative) { return -r; }
@@ -315,6 +328,7 @@ const params2 = (p: readonly number[]): Field[] => [
 
 export function unary(op: UnaryOp, x: Tensor, params: readonly number[], dtype: DType): Tensor {
   const name = `unary ${op}`;
+  checkInputs(name, x);
   const out = gpuTensor(x.shape, gpuDType(dtype, name));
   if (op === "clip" && x.dtype === "int32" && dtype === "int32") {
     // Exact for all int32 x: compared as f32, the bound stored as an Int32Array would store it.
@@ -333,6 +347,7 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[], dtype: 
 
 export function unaryBackward(op: UnaryOp, g: Tensor, x: Tensor, y: Tensor, params: readonly number[]): Tensor {
   const name = `unaryBackward ${op}`;
+  checkInputs(name, g, x, y);
   const out = gpuTensor(y.shape, gpuDType(y.dtype, name));
   return runMap(
     name,
@@ -352,6 +367,7 @@ export function unaryBackward(op: UnaryOp, g: Tensor, x: Tensor, y: Tensor, para
 
 export function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor {
   const name = `binary ${op}`;
+  checkInputs(name, a, b);
   const out = gpuTensor(outShape, gpuDType(dtype, name));
   const rule = BINARY[op];
   const ints = a.dtype === "int32" && b.dtype === "int32";
@@ -385,6 +401,7 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape, dtyp
 
 export function binaryBackward(op: BinaryOp, operand: 0 | 1, g: Tensor, a: Tensor, b: Tensor, y: Tensor): Tensor {
   const name = `binaryBackward ${op}`;
+  checkInputs(name, g, a, b, y);
   const rule = BINARY[op];
   const partial = operand === 0 ? rule.da : rule.db;
   if (partial === undefined) throw new CotangentError("CT3009", `webgpu ${name}: comparisons have no derivative.`);
@@ -418,6 +435,7 @@ export function binaryBackward(op: BinaryOp, operand: 0 | 1, g: Tensor, a: Tenso
 
 export function select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor {
   const name = "select";
+  checkInputs(name, cond, a, b);
   const out = gpuTensor(outShape, gpuDType(dtype, name));
   const as = dtype === "int32" ? "i32" : "f32";
   // As the CPU's `cond ? a : b`: 0 and NaN are false.
@@ -437,8 +455,10 @@ export function select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtyp
 }
 
 export function cast(x: Tensor, dtype: DType): Tensor {
+  checkInputs("cast", x);
   if (x.dtype === dtype) return x;
   const name = `cast to ${dtype}`;
+  checkInputs(name, x);
   const out = gpuTensor(x.shape, gpuDType(dtype, name));
   return runMap(name, "cast", [{ name: "x", t: x, as: dtype === "int32" ? "i32" : "f32" }], out, "x", dtype === "int32" ? "i32" : "f32");
 }

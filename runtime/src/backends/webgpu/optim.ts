@@ -4,11 +4,12 @@
 import type { AdamStep } from "../backend.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { CotangentError } from "../../errors.js";
-import { dispatch, grid, gpuTensor, linearIndex, uniforms } from "./program.js";
+import { checkInputs, dispatch, grid, gpuTensor, linearIndex, uniforms } from "./program.js";
 
 const WG = 256;
 
 export function adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamStep): Tensor {
+  checkInputs("adam", param, grad, m, v);
   if (param.dtype !== "float32" || m.dtype !== "float32" || v.dtype !== "float32")
     throw new CotangentError("CT3009", `webgpu adam: parameters and moments must be float32 on WebGPU (got ${param.dtype}).`);
   const out = gpuTensor(param.shape, "float32");

@@ -39,6 +39,14 @@ export function bufferOf(t: Tensor, opName = "kernel"): GPUBuffer {
   return storageOf(t, opName).buffer;
 }
 
+/**
+ * Checks that every tensor is a live WebGPU tensor on the current device (CT3009 otherwise). Kernels
+ * call it before allocating their output, so a bad input does not strand a fresh buffer.
+ */
+export function checkInputs(opName: string, ...tensors: Tensor[]): void {
+  for (const t of tensors) storageOf(t, opName);
+}
+
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   /** Dispatches left to run inside an error scope. */
