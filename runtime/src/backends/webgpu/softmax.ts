@@ -1,0 +1,89 @@
+// WebGPU logSoftmax along one axis, stable: with m the line's maximum (0 when it is not finite, as
+// on the CPU), y = (x − m) − log Σ exp(x − m). Lines (x as [outer, len, inner]) that are
+// contiguous and long get one workgroup each (max and sum as tree reductions in workgroup
+// memory); otherwise one invocation walks each line three times.
+
+import type { Tensor } from "../../tensor/tensor.js";
+import { COMMON, ELEMENT_MAIN, grid, linesOf, storageDecl, uniformData, uniformDecl, wgslType, type UField } from "./movement.js";
+import { dispatch, gpuTensor } from "./program.js";
+
+const WG = 256;
+
+/** WGSL helpers: NaN and finiteness by the bits (comparisons with NaN may be optimized away), NaN-winning max. */
+const HELPERS = `${COMMON}fn isFinite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u; }
+fn maxNan(a: f32, b: f32) -> f32 {
+  if (isNan(a)) { return a; }
+  if (isNan(b)) { return b; }
+  return select(a, b, b > a);
+}
+`;
+
+/** log(softmax(x)) along `axis`; float32 result (int32 input converted). */
+export function logSoftmax(x: Tensor, axis: number): Tensor {
+  const out = gpuTensor(x.shape, "float32");
+  if (x.size === 0) return out;
+  const [outer, len, inner] = linesOf(x.shape, axis);
+  const TX = wgslType(x.dtype);
+  const read = (e: string): string => (TX === "f32" ? e : `f32(${e})`);
+  if (inner === 1 && len >= 64) {
+    const fields: UField[] = [
+      ["lines", "u32", outer],
+      ["len", "u32", len],
+    ];
+    const code = `${storageDecl(0, "x", TX)}${storageDecl(1, "out", "f32", true)}${uniformDecl(fields, 2)}${HELPERS}
+var<workgroup> part: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = wid.x + wid.y * nwg.x;
+  if (w >= u.lines) { return; }
+  let base = w * u.len;
+  var m = ${read("x[base]")};
+  for (var r = lid.x; r < u.len; r += ${WG}u) { m = maxNan(m, ${read("x[base + r]")}); }
+  part[lid.x] = m;
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (lid.x < s) { part[lid.x] = maxNan(part[lid.x], part[lid.x + s]); }
+  }
+  workgroupBarrier();
+  m = part[0];
+  if (!isFinite(m)) { m = 0.0; }
+  workgroupBarrier();
+  var e = 0.0;
+  for (var r = lid.x; r < u.len; r += ${WG}u) { e += exp(${read("x[base + r]")} - m); }
+  part[lid.x] = e;
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (lid.x < s) { part[lid.x] += part[lid.x + s]; }
+  }
+  workgroupBarrier();
+  let l = log(part[0]);
+  for (var r = lid.x; r < u.len; r += ${WG}u) { out[base + r] = (${read("x[base + r]")} - m) - l; }
+}`;
+    const gy = Math.ceil(outer / 65535);
+    dispatch({ key: `logSoftmaxRows:${TX}`, code }, [x, out], uniformData(fields), [Math.ceil(outer / gy), gy], "logSoftmax");
+    return out;
+  }
+  const n = outer * inner;
+  const fields: UField[] = [
+    ["n", "u32", n],
+    ["len", "u32", len],
+    ["inner", "u32", inner],
+  ];
+  const code = `${storageDecl(0, "x", TX)}${storageDecl(1, "out", "f32", true)}${uniformDecl(fields, 2)}${HELPERS}
+${ELEMENT_MAIN}
+  if (i >= u.n) { return; }
+  let base = (i / u.inner) * u.len * u.inner + i % u.inner;
+  var m = ${read("x[base]")};
+  for (var r = 1u; r < u.len; r++) { m = maxNan(m, ${read("x[base + r * u.inner]")}); }
+  if (!isFinite(m)) { m = 0.0; }
+  var e = 0.0;
+  for (var r = 0u; r < u.len; r++) { e += exp(${read("x[base + r * u.inner]")} - m); }
+  let l = log(e);
+  for (var r = 0u; r < u.len; r++) {
+    let j = base + r * u.inner;
+    out[j] = (${read("x[j]")} - m) - l;
+  }
+}`;
+  dispatch({ key: `logSoftmaxCols:${TX}`, code }, [x, out], uniformData(fields), grid(n), "logSoftmax");
+  return out;
+}
