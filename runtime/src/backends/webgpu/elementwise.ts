@@ -148,8 +148,8 @@ function runMap(
   const reads = inputs
     .map((x, k) => `  let ${x.name} = ${readExpr(x, layout.access[k] === "same" ? "i" : layout.access[k] === "scalar" ? "0u" : `i_${x.name}`)};`)
     .join("\n");
-  const code = `${WGSL_COMMON}
-${helpers}
+  const main = `${reads}\n${result}\n${store}`;
+  const code = `${usedHelpers(WGSL_COMMON + helpers, main)}
 ${bindings}
 @group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${outType}>;
 struct U { ${fields.map((f) => `${f.name}: ${f.type},`).join(" ")} }
@@ -166,6 +166,33 @@ ${indexing}${reads}
   const data = uniforms(fields.map((f) => ({ [f.type]: f.value })));
   dispatch({ key, code }, [...inputs.map((x) => x.t), out], data, grid(Math.ceil(n / WG)), opName);
   return out;
+}
+
+/**
+ * The functions of `library` (WGSL `fn` declarations, each with the comment lines above it) that
+ * `code` calls, directly or through each other: lavapipe compiles every function it is given, so
+ * kernels carry only what they use.
+ */
+function usedHelpers(library: string, code: string): string {
+  const fns = new Map<string, string>();
+  let pending = "";
+  for (const chunk of library.split(/\n(?=fn |\/\/)/)) {
+    const m = /^fn (\w+)/.exec(chunk.trimStart());
+    if (m) {
+      fns.set(m[1]!, pending + chunk.trim());
+      pending = "";
+    } else pending += chunk.trim() + "\n";
+  }
+  const used = new Set<string>();
+  const visit = (text: string): void => {
+    for (const [, name] of text.matchAll(/\b(\w+)\s*\(/g)) {
+      if (!fns.has(name!) || used.has(name!)) continue;
+      used.add(name!);
+      visit(fns.get(name!)!);
+    }
+  };
+  visit(code);
+  return [...fns].filter(([name]) => used.has(name)).map(([, text]) => text).join("\n");
 }
 
 // ---- scalar functions ----------------------------------------------------------------------------
