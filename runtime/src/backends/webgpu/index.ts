@@ -4,21 +4,19 @@
 // is touched when `setBackend("webgpu")` or `ready()` calls `init()`.
 
 import type { Backend } from "../backend.js";
-import { CotangentError } from "../../errors.js";
 import { registerBackendInitializer } from "../index.js";
 import { unregisterBackend } from "../registry.js";
 import { acquire, currentContext, onDeviceLost } from "./context.js";
 import { binary, binaryBackward, cast, fill, select, unary, unaryBackward } from "./elementwise.js";
 import { adam } from "./optim.js";
+import { argReduce, reduce } from "./reduce.js";
+import { matmul } from "./matmul.js";
+import { broadcastTo, concat, gather, gatherAt, oneHot, pad, scatterAdd, scatterAddAt, slice, transpose } from "./movement.js";
+import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d } from "./conv.js";
+import { logSoftmax } from "./softmax.js";
 import { dispose, fromValues, read, readSync, reshapeTensor } from "./storage.js";
 
 export { tidy, webgpuMemory } from "./storage.js";
-
-function notYet(method: string): () => never {
-  return () => {
-    throw new CotangentError("CT3009", `webgpu: ${method} is not implemented yet.`);
-  };
-}
 
 export const webgpuBackend: Backend = {
   name: "webgpu",
@@ -37,26 +35,26 @@ export const webgpuBackend: Backend = {
   select,
   cast,
 
-  reduce: notYet("reduce"),
-  argReduce: notYet("argReduce"),
-  matmul: notYet("matmul"),
-  transpose: notYet("transpose"),
-  broadcastTo: notYet("broadcastTo"),
-  slice: notYet("slice"),
-  pad: notYet("pad"),
-  concat: notYet("concat"),
-  gather: notYet("gather"),
-  scatterAdd: notYet("scatterAdd"),
-  oneHot: notYet("oneHot"),
-  logSoftmax: notYet("logSoftmax"),
-  conv2d: notYet("conv2d"),
-  conv2dBackwardInput: notYet("conv2dBackwardInput"),
-  conv2dBackwardFilter: notYet("conv2dBackwardFilter"),
-  maxPool2d: notYet("maxPool2d"),
-  scatterAddAt: notYet("scatterAddAt"),
-  gatherAt: notYet("gatherAt"),
-  avgPool2d: notYet("avgPool2d"),
-  avgPool2dBackward: notYet("avgPool2dBackward"),
+  reduce,
+  argReduce,
+  matmul,
+  transpose,
+  broadcastTo,
+  slice,
+  pad,
+  concat,
+  gather,
+  scatterAdd,
+  oneHot,
+  logSoftmax,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
+  maxPool2d,
+  scatterAddAt,
+  gatherAt,
+  avgPool2d,
+  avgPool2dBackward,
 
   adam,
 };
