@@ -142,6 +142,16 @@ describe("memory", () => {
     expect((await rv.data()).length).toBe(16);
   });
 
+  it("a buffer freed while commands reading it are still unsubmitted is not overwritten under them", async () => {
+    const xs = rand([64]);
+    const a = up(xs);
+    const y = gpu.unary("neg", a, [], "float32"); // recorded, not yet submitted
+    a.dispose(); // a's buffer back to the pool
+    const b = up(rand([64])); // the same size class: a's buffer again, written through the queue
+    expect(Array.from(await y.data())).toEqual(Array.from(xs.values, (v) => -v));
+    b.dispose();
+  });
+
   it("readSync, float64 and use after dispose are CT3009 errors with the way out", () => {
     const x = up(rand([3]));
     expect(() => gpu.readSync(x)).toThrow(/CT3009.*await t\.data\(\)/);

@@ -251,6 +251,13 @@ const MAX_BATCH = 64;
 let pendingEncoder: GPUCommandEncoder | null = null;
 let pendingCount = 0;
 let flushQueued = false;
+/** Numbers the batches: incremented at every submission. */
+let batch = 0;
+
+/** The number of the batch being recorded, or -1 when nothing is pending (freed buffers are then safe to overwrite with queue.writeBuffer). */
+export function pendingBatch(): number {
+  return pendingEncoder ? batch : -1;
+}
 
 /** The pending command encoder (created on demand); `flush()` submits it. */
 export function commandEncoder(c: GpuContext): GPUCommandEncoder {
@@ -277,6 +284,7 @@ export function flush(): void {
   const enc = pendingEncoder;
   pendingEncoder = null;
   pendingCount = 0;
+  batch++;
   if (enc && ctx) ctx.device.queue.submit([enc.finish()]);
 }
 

@@ -9,7 +9,7 @@ import { CotangentError } from "../../errors.js";
 import type { DType, TensorData } from "../../tensor/dtype.js";
 import { fmtShape, sizeOf, type Shape } from "../../tensor/shape.js";
 import { Tensor, type Storage } from "../../tensor/tensor.js";
-import { commandEncoder as commandEncoderFor, currentContext, flush, gpu, lostError, settleScopes, type GpuContext } from "./context.js";
+import { commandEncoder as commandEncoderFor, currentContext, flush, gpu, lostError, pendingBatch, settleScopes, type GpuContext } from "./context.js";
 
 /** A GPU buffer and the number of tensors using it. */
 interface Block {
@@ -19,6 +19,8 @@ interface Block {
   /** The device generation the buffer belongs to. */
   readonly generation: number;
   refs: number;
+  /** The batch (context.ts) that was being recorded when the buffer was last freed: its commands may still read it. */
+  freedInBatch: number;
 }
 
 /** A WebGPU tensor's storage. Several storages can view one buffer (reshape). */
@@ -48,7 +50,7 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(n / step) * step;
 }
 
-const pool = new Map<number, GPUBuffer[]>();
+const pool = new Map<number, Array<{ buffer: GPUBuffer; freedInBatch: number }>>();
 const stagingPool = new Map<number, GPUBuffer[]>();
 let poolGeneration = 0;
 let liveBuffers = 0;
@@ -72,9 +74,11 @@ function checkGeneration(c: GpuContext): void {
 function takeBlock(c: GpuContext, bytes: number, op: string): Block {
   checkGeneration(c);
   const capacity = sizeClass(bytes);
-  const free = pool.get(capacity);
-  let buffer = free?.pop();
-  if (buffer) {
+  const free = pool.get(capacity)?.pop();
+  let buffer: GPUBuffer;
+  let freedInBatch = -1;
+  if (free) {
+    ({ buffer, freedInBatch } = free);
     pooledBuffers--;
     pooledBytes -= capacity;
   } else {
@@ -88,7 +92,7 @@ function takeBlock(c: GpuContext, bytes: number, op: string): Block {
   }
   liveBuffers++;
   liveBytes += capacity;
-  return { buffer, capacity, generation: c.generation, refs: 1 };
+  return { buffer, capacity, generation: c.generation, refs: 1, freedInBatch };
 }
 
 function releaseBlock(b: Block): void {
@@ -104,7 +108,7 @@ function releaseBlock(b: Block): void {
   }
   let list = pool.get(b.capacity);
   if (!list) pool.set(b.capacity, (list = []));
-  list.push(b.buffer);
+  list.push({ buffer: b.buffer, freedInBatch: pendingBatch() });
   pooledBuffers++;
   pooledBytes += b.capacity;
 }
@@ -244,8 +248,11 @@ export function fromValues(values: TensorData, shape: Shape, dtype: DType): Tens
   if (dtype === "float32") data = values instanceof Float32Array ? values : Float32Array.from(values);
   else data = values instanceof Int32Array ? values : Int32Array.from(values);
   const c = gpu("fromValues");
-  flush(); // commands recorded earlier may read the pooled buffer's old contents
-  c.device.queue.writeBuffer((t.storage as WebGpuStorage).buffer, 0, data.buffer, data.byteOffset, n * 4);
+  const s = t.storage as WebGpuStorage;
+  // queue.writeBuffer happens before commands not yet submitted: if some of them may still read
+  // this pooled buffer's old contents (it was freed while they were being recorded), submit them first.
+  if (s.block.freedInBatch !== -1 && s.block.freedInBatch === pendingBatch()) flush();
+  c.device.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, n * 4);
   return t;
 }
 
