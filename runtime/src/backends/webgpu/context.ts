@@ -230,7 +230,8 @@ async function start(): Promise<GpuContext | string> {
     lost = { message: infoLost.message, op: opInFlight };
     if (!warnedLost) {
       warnedLost = true;
-      console.warn(
+      // (console through globalThis: the runtime's types need no DOM or Node library)
+      (globalThis as { console?: { warn(message: string): void } }).console?.warn(
         `Cotangent: the WebGPU device was lost (${infoLost.message || infoLost.reason}) while running ${opInFlight}; ` +
           `new tensors go to the CPU now. Call await setBackend("webgpu") to start a new device.`,
       );
@@ -265,7 +266,7 @@ export function commandEncoder(c: GpuContext): GPUCommandEncoder {
     pendingEncoder = c.device.createCommandEncoder();
     if (!flushQueued) {
       flushQueued = true;
-      queueMicrotask(() => {
+      void Promise.resolve().then(() => {
         flushQueued = false;
         flush();
       });
