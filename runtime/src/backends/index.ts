@@ -71,6 +71,11 @@ export async function setBackend(name: BackendName): Promise<void> {
   selectBackend(name);
 }
 
+/** The one notice saying which backend was picked (console.info; typed locally: no DOM library needed). */
+function notice(message: string): void {
+  (globalThis as { console?: { info(message: string): void } }).console?.info(message);
+}
+
 let selection: Promise<BackendName> | undefined;
 
 /**
@@ -89,17 +94,17 @@ export function ready(): Promise<BackendName> {
         if (!("backend" in r && r.backend === null)) {
           registerBackend(r as Backend);
           selectBackend("webgpu");
-          console.info("Cotangent: using the webgpu backend.");
+          notice("Cotangent: using the webgpu backend.");
           return "webgpu";
         }
-        console.info(`Cotangent: using the cpu backend (${r.reason}).`);
+        notice(`Cotangent: using the cpu backend (${r.reason}).`);
         return "cpu";
       } catch (e) {
-        console.info(`Cotangent: using the cpu backend (WebGPU failed to start: ${(e as Error).message}).`);
+        notice(`Cotangent: using the cpu backend (WebGPU failed to start: ${(e as Error).message}).`);
         return "cpu";
       }
     }
-    console.info("Cotangent: using the cpu backend (no WebGPU support loaded).");
+    notice("Cotangent: using the cpu backend (no WebGPU support loaded).");
     return "cpu";
   })();
   return selection;
