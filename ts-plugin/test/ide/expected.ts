@@ -23,6 +23,7 @@ export const ERROR_FILES = [
   "types.ts",
   "constant.ts",
   "step.ts",
+  "tensors.ts",
 ];
 export const CLEAN_FILES = ["model.ts", "use.ts"];
 
@@ -146,6 +147,19 @@ export const EXPECTED: ExpectedDiagnostic[] = [
       "mark 'squash' /** @differentiable */ where it is defined",
     ],
     related: [marked("activation", "crossfile.ts", 5, 17), { message: "'squash' is declared here", file: "helpers.ts", start: [2, 17], end: [2, 23] }],
+  },
+  {
+    what: "a runtime op without a derivative (a tensor comparison) on a differentiated tensor",
+    file: "tensors.ts",
+    ct: "CT1010",
+    category: "error",
+    start: [5, 14],
+    end: [5, 27],
+    message: [
+      "function 'positives' is not differentiable: it calls the runtime op 'greater' on a value that depends on the differentiated inputs",
+      "a comparison gives a mask of 0s and 1s",
+    ],
+    related: [marked("positives", "tensors.ts", 4, 17)],
   },
   {
     what: "a call on an active value to an unmarked function in the same file",
