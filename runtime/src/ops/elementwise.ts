@@ -3,6 +3,7 @@
 // back over broadcast axes (unbroadcastTo).
 
 import type { Backend, BinaryOp, UnaryOp } from "../backends/backend.js";
+import { moveTo } from "../backends/index.js";
 import { toTensor } from "../tensor/create.js";
 import type { DType } from "../tensor/dtype.js";
 import { broadcastShapes, sameShape } from "../tensor/shape.js";
@@ -62,9 +63,13 @@ function input(x: TensorLike, name: string): Tensor {
 function defineUnary<A extends unknown[]>(name: UnaryOp, params: (...options: A) => number[], arity = 1, keepDType = false) {
   const apply = (x: Tensor, p: number[]) => x.backend.unary(name, x, p, keepDType ? x.dtype : floatDType(x.dtype));
   // g · f′(x) in one kernel when g has x's shape (always, for tangents and cotangents of x).
+  // It runs on the backend g and y meet on, with x and y moved there: a CPU input (a number, or a
+  // CPU tensor) whose cotangent or tangent lives on WebGPU once handed the WebGPU tensor to the CPU
+  // kernel, which failed with a TypeError instead of computing (or, for a number input, instead of
+  // the CT3009 error that a number argument's derivative cannot come from WebGPU).
   const alongSlope = (g: Tensor, x: Tensor, y: Tensor, p: number[]): Tensor => {
-    const [gg] = operands(g, y, name);
-    return y.backend.unaryBackward(name, castTo(gg, y.dtype), x, y, p);
+    const [gg, yy, , be] = operands(g, y, name);
+    return be.unaryBackward(name, castTo(gg, yy.dtype), moveTo(x, be), yy, p);
   };
   const none = new Array<null>(arity - 1).fill(null);
   return defineOp((x: TensorLike, ...options: A): Tensor => apply(input(x, name), params(...options)), {
