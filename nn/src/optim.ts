@@ -3,7 +3,7 @@
 // the same prototype, so class instances stay instances). Optimizer state (velocities, moments)
 // is kept per parameter path ("layers.0.weight"), so one optimizer belongs to one model.
 
-import { add, cast, CotangentError, mul, sub, Tensor } from "@cotangent/runtime";
+import { add, cast, CotangentError, keep, mul, sub, Tensor } from "@cotangent/runtime";
 
 /** A parameter update rule: new value of one tensor from its gradient. */
 type Step = (path: string, param: Tensor, grad: Tensor) => Tensor;
@@ -91,7 +91,10 @@ export class Momentum implements Optimizer {
       "",
       (path, p, g) => {
         const old = this.velocity.get(path);
-        const v = old instanceof Tensor && old.size === p.size ? add(mul(old, mu), g) : cast(g, p.dtype);
+        // The optimizer's state outlives a tidy(...) around update: keep it, and free the previous
+        // velocity (always one this optimizer made: the first is a copy, never the caller's g).
+        const v = keep(old instanceof Tensor && old.size === p.size ? add(mul(old, mu), g) : add(cast(g, p.dtype), 0));
+        if (old instanceof Tensor) old.dispose();
         this.velocity.set(path, v);
         return cast(sub(p, mul(nesterov ? add(g, mul(v, mu)) : v, lr)), p.dtype);
       },
@@ -153,7 +156,8 @@ export class Adam implements Optimizer {
         const be = p.backend;
         let s = this.moments.get(path);
         if (!s || typeof s.m === "number" || (s.m as Tensor).size !== p.size) {
-          s = { m: be.fill(p.shape, p.dtype, 0), v: be.fill(p.shape, p.dtype, 0) };
+          // Moments outlive a tidy(...) around update: keep them.
+          s = { m: keep(be.fill(p.shape, p.dtype, 0)), v: keep(be.fill(p.shape, p.dtype, 0)) };
           this.moments.set(path, s);
         }
         return be.adam(p, g, s.m as Tensor, s.v as Tensor, { lr, beta1: b1, beta2: b2, eps, c1, c2 });

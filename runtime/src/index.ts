@@ -90,7 +90,7 @@ export * from "./ops/index.js";
 // Backends: CPU (always) and WebGPU (started by setBackend("webgpu") or ready(); importing this
 // module does not load Dawn or touch navigator.gpu).
 export { setBackend, getBackend, ready } from "./backends/index.js";
-export { tidy, webgpuMemory } from "./backends/webgpu/index.js";
+export { keep, tidy, webgpuMemory } from "./backends/webgpu/index.js";
 
 // Low-level CPU kernels optimizers use directly (float32 arrays, in place).
 export { adamUpdateF32, wasmKernelsAvailable } from "./backends/cpu/wasm/index.js";

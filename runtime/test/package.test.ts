@@ -90,6 +90,7 @@ describe("@cotangent/runtime as built", () => {
         "setBackend",
         "getBackend",
         "ready",
+        "keep",
         "tidy",
         "webgpuMemory",
         // Every exported op of the registry (what dist/primitives.json lists).

@@ -16,7 +16,7 @@ import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackw
 import { logSoftmax } from "./softmax.js";
 import { dispose, fromValues, read, readSync, reshapeTensor } from "./storage.js";
 
-export { tidy, webgpuMemory } from "./storage.js";
+export { keep, tidy, webgpuMemory } from "./storage.js";
 
 export const webgpuBackend: Backend = {
   name: "webgpu",

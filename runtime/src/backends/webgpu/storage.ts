@@ -191,10 +191,27 @@ export function tidy<T>(fn: () => T): T {
   collectTensors(result, keep, new Set());
   const outer = scopes[scopes.length - 1];
   for (const t of scope) {
+    if (kept.has(t)) continue;
     if (keep.has(t)) outer?.push(t);
     else disposeTensor(t);
   }
   return result;
+}
+
+/** Tensors that no tidy scope disposes (see keep). */
+const kept = new WeakSet<Tensor>();
+
+/**
+ * Exempts `t` from every tidy scope, present and enclosing: it lives until `t.dispose()` or
+ * garbage collection. For state that outlives the scope it is made in (optimizer moments, caches).
+ * Returns `t`.
+ *
+ * @example
+ * this.m = keep(zeros(shape)); // inside optimizer.update, which may run inside tidy
+ */
+export function keep<T extends Tensor>(t: T): T {
+  kept.add(t);
+  return t;
 }
 
 /** Buffer counts for tests and leak hunting. `liveBuffers`: held by tensors; `pooledBuffers`: freed, kept for reuse. */
