@@ -4,6 +4,7 @@
 
 import type { Backend, BinaryOp, UnaryOp } from "../backends/backend.js";
 import { moveTo } from "../backends/index.js";
+import { lazyCotangents } from "../ad/derivatives.js";
 import { toTensor } from "../tensor/create.js";
 import type { DType } from "../tensor/dtype.js";
 import { broadcastShapes, sameShape } from "../tensor/shape.js";
@@ -160,7 +161,11 @@ function defineBinary(name: BinaryOp, keepInt: boolean): (a: TensorLike, b: Tens
         pullback: (g: Tensor | null) => {
           if (g === null) return [null, null];
           const gg = finish(g, value)!;
-          return [unbroadcastTo(be.binaryBackward(name, 0, gg, x, y, value), a), unbroadcastTo(be.binaryBackward(name, 1, gg, x, y, value), b)];
+          // Each cotangent is computed only if read: generated code reads none for a constant
+          // operand. Computed eagerly, the cotangent of a number operand (x.add(1e-9), x.mul(0.5))
+          // made every such pullback throw CT3009 on WebGPU (a number's cotangent cannot be read
+          // back from the GPU synchronously), although the constant needs no derivative.
+          return lazyCotangents([() => unbroadcastTo(be.binaryBackward(name, 0, gg, x, y, value), a), () => unbroadcastTo(be.binaryBackward(name, 1, gg, x, y, value), b)]);
         },
       };
     },
@@ -229,7 +234,8 @@ export const where = defineOp(
         pullback: (g: Tensor | null) => {
           if (g === null) return [null, null, null];
           const zero = scalar(be, 0, g.dtype);
-          return [null, unbroadcastTo(whereValue(be, c, g, zero), a), unbroadcastTo(whereValue(be, c, zero, g), b)];
+          // Computed only if read (a constant number operand needs none; see the binary ops).
+          return lazyCotangents([null, () => unbroadcastTo(whereValue(be, c, g, zero), a), () => unbroadcastTo(whereValue(be, c, zero, g), b)]);
         },
       };
     },
