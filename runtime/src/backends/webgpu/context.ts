@@ -26,6 +26,8 @@ let opInFlight = "(no op yet)";
 let pendingError: CotangentError | null = null;
 /** Set when the device was lost (not destroyed by us): named at the next use. */
 let lost: { message: string; op: string } | null = null;
+/** The last loss, kept after a new device starts (for errors about the lost device's tensors). */
+let lastLost: { message: string; op: string } | null = null;
 let warnedLost = false;
 let lostListeners: Array<() => void> = [];
 /** Error-scope promises not yet settled (read() waits for them so compile errors reach the caller). */
@@ -49,9 +51,19 @@ export function currentContext(): GpuContext | null {
 }
 
 export function lostError(op: string): CotangentError {
+  const what = lost ?? lastLost;
+  const detail = what ? ` (${what.message || "no reason given"}) while running ${what.op}` : "";
+  // A tensor of the lost device used after setBackend("webgpu") started a new one: the advice
+  // below ("new tensors go to the CPU now") no longer holds, and `lost` (cleared by the new
+  // device) no longer says what happened; say that the tensor is from the lost device instead.
+  if (ctx)
+    return new CotangentError(
+      "CT3009",
+      `webgpu ${op}: this tensor was on a WebGPU device that was lost${detail}; tensors on it are gone. A new device has been started since: recreate the tensor on it.`,
+    );
   return new CotangentError(
     "CT3009",
-    `webgpu ${op}: the WebGPU device was lost${lost ? ` (${lost.message || "no reason given"}) while running ${lost.op}` : ""}; tensors on it are gone. ` +
+    `webgpu ${op}: the WebGPU device was lost${detail}; tensors on it are gone. ` +
       `New tensors go to the CPU now; call await setBackend("webgpu") to start a new device and recreate the tensors.`,
   );
 }
@@ -227,7 +239,7 @@ async function start(): Promise<GpuContext | string> {
     ctx = null;
     pendingEncoder = null;
     pendingError = null;
-    lost = { message: infoLost.message, op: opInFlight };
+    lost = lastLost = { message: infoLost.message, op: opInFlight };
     if (!warnedLost) {
       warnedLost = true;
       // (console through globalThis: the runtime's types need no DOM or Node library)
