@@ -354,10 +354,9 @@ describe("a device lost in the middle of training", () => {
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]![0])).toMatch(/WebGPU device was lost.*new tensors go to the CPU now.*setBackend\("webgpu"\)/);
       expect(ct.getBackend()).toBe("cpu");
-      // The lost device's tensors: the next step, op or read is a CT3009 error with the way out.
-      // (It does not say the device was lost: the loss unregisters the webgpu backend, so the
-      // lookup of the tensors' backend fails first, with "the webgpu backend is not initialized".)
-      const wayOut = /CT3009: .*setBackend\("webgpu"\)/;
+      // The lost device's tensors: the next step, op or read is a CT3009 error that says the device
+      // was lost and gives the way out.
+      const wayOut = /CT3009: the webgpu backend stopped: the WebGPU device was lost; .*setBackend\("webgpu"\)/;
       expect(() => trainStep(nn.classifierLoss, model, optimizer, x, labels)).toThrow(wayOut);
       expect(() => ct.add(x, 1)).toThrow(wayOut);
       await expect(loss!.data()).rejects.toThrow(wayOut);

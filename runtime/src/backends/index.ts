@@ -77,6 +77,7 @@ function notice(message: string): void {
 }
 
 let selection: Promise<BackendName> | undefined;
+let chose: BackendName | undefined;
 
 /**
  * Picks the backend at first use: WebGPU when an adapter can be had, else the CPU, with one
@@ -86,6 +87,8 @@ let selection: Promise<BackendName> | undefined;
  * await ready(); // "webgpu" in a browser with WebGPU, "cpu" in plain Node
  */
 export function ready(): Promise<BackendName> {
+  // A WebGPU choice whose device was lost since is stale: choose again.
+  if (selection && chose === "webgpu" && !hasBackend("webgpu")) selection = undefined;
   selection ??= (async () => {
     const init = initializers.get("webgpu");
     if (init) {
@@ -95,7 +98,7 @@ export function ready(): Promise<BackendName> {
           registerBackend(r as Backend);
           selectBackend("webgpu");
           notice("Cotangent: using the webgpu backend.");
-          return "webgpu";
+          return (chose = "webgpu");
         }
         notice(`Cotangent: using the cpu backend (${r.reason}).`);
         return "cpu";

@@ -6,20 +6,31 @@ import { CotangentError } from "../errors.js";
 import type { Backend, BackendName } from "./backend.js";
 
 const backends = new Map<BackendName, Backend>();
+/** Why a backend that was running is gone (its device was lost), for the errors about it. */
+const gone = new Map<BackendName, string>();
 let current: BackendName = "cpu";
 
 export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend);
+  gone.delete(backend.name);
 }
 
-export function unregisterBackend(name: BackendName): void {
+/** Removes a backend (new tensors go to the CPU); `why` says what happened, for later errors. */
+export function unregisterBackend(name: BackendName, why?: string): void {
   backends.delete(name);
+  if (why) gone.set(name, why);
   if (current === name) current = "cpu";
 }
 
 /** The backend called `name`; an error when it has not been initialized. */
 export function backendNamed(name: BackendName): Backend {
   const b = backends.get(name);
+  const why = gone.get(name);
+  if (!b && why)
+    throw new CotangentError(
+      "CT3009",
+      `the ${name} backend stopped: ${why}; its tensors are gone and new tensors go to the CPU. Call await setBackend("${name}") to start a new device, and recreate the tensors there.`,
+    );
   if (!b)
     throw new CotangentError(
       "CT3009",

@@ -61,7 +61,7 @@ export const webgpuBackend: Backend = {
 
 // A lost device: new tensors go to the CPU (context.ts warns once); setBackend("webgpu") runs
 // init() again, which starts a new device.
-onDeviceLost(() => unregisterBackend("webgpu"));
+onDeviceLost(() => unregisterBackend("webgpu", "the WebGPU device was lost"));
 
 /** Starts the device; resolves to the backend, or to why WebGPU cannot be used here. */
 export async function init(): Promise<Backend | { backend: null; reason: string }> {
