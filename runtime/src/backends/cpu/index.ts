@@ -58,9 +58,17 @@ export const cpuBackend: Backend = {
 
   unary(op: UnaryOp, x, params, dtype) {
     const out = make(x.shape, dtype);
-    const f = UNARY[op].f;
     const xv = valuesOf(x);
     const ov = valuesOf(out);
+    if (op === "relu") {
+      // The commonest activation: a loop without a call per element.
+      for (let i = 0; i < ov.length; i++) {
+        const v = xv[i]!;
+        ov[i] = v > 0 ? v : v === v ? 0 : v;
+      }
+      return out;
+    }
+    const f = UNARY[op].f;
     for (let i = 0; i < ov.length; i++) ov[i] = f(xv[i]!, params);
     return out;
   },
@@ -79,13 +87,11 @@ export const cpuBackend: Backend = {
   },
   binaryBackward(op, operand, g, a, b, y) {
     const shape = g.shape;
+    // ∂/∂ = 1: the cotangent itself (tensors are immutable, so it can be shared).
+    if (op === "add" || (op === "sub" && operand === 0)) return g;
     const out = make(shape, g.dtype);
     const ov = valuesOf(out);
     const gv = valuesOf(g);
-    if (op === "add" || (op === "sub" && operand === 0)) {
-      ov.set(gv);
-      return out;
-    }
     if (op === "sub") {
       for (let i = 0; i < ov.length; i++) ov[i] = -gv[i]!;
       return out;
@@ -114,6 +120,16 @@ export const cpuBackend: Backend = {
       x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
       dtype,
     );
+    const lead = axes.length > 0 && axes.every((a, i) => a === i) ? sizeOf(x.shape.slice(0, axes.length)) : 0;
+    if (kind === "sum" && lead > 0 && x.size > 0) {
+      // Summing leading axes (a bias's cotangent): add whole rows, in float64.
+      const n = x.size / lead;
+      const acc = new Float64Array(n);
+      const xv = valuesOf(x);
+      for (let o = 0; o < xv.length; o += n) for (let j = 0; j < n; j++) acc[j] += xv[o + j]!;
+      valuesOf(out).set(acc);
+      return out;
+    }
     reduceKernel(valuesOf(x), x.shape, axes, valuesOf(out), kind);
     return out;
   },
