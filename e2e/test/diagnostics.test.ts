@@ -32,6 +32,19 @@ export function f(x: Tensor): Tensor {
   },
   {
     code: "CT1010",
+    what: "int32 math: a cast of a differentiated tensor to int32",
+    source: `import { cast, sum, type Tensor } from "@cotangent/runtime";
+/** @differentiable */
+export function f(x: Tensor): Tensor {
+  const rounded = cast(x, "int32");
+  return sum(x.mul(rounded));
+}`,
+    line: 5,
+    column: 19,
+    message: /casts a value that depends on the differentiated inputs to int32, and integers have no derivative/,
+  },
+  {
+    code: "CT1010",
     what: "a Tensor method without a derivative on a differentiated tensor",
     source: `import { type Tensor } from "@cotangent/runtime";
 /** @differentiable */

@@ -38,6 +38,11 @@ export function joinTypes(a: TypeIR | undefined, b: TypeIR): TypeIR {
   return UNKNOWN;
 }
 
+/** The string literal "int32" (a dtype argument). */
+function isInt32Literal(e: Expression | undefined): boolean {
+  return !!e && e.type === "StringLiteral" && e.value === "int32";
+}
+
 export class Analysis {
   readonly types = new Map<string, TypeIR>();
   readonly active = new Set<string>();
@@ -526,6 +531,13 @@ export class Analysis {
                 this.note(
                   CODES.noDerivative,
                   `it calls the runtime op '${prim.name}' on a value that depends on the differentiated inputs, and '${prim.name}' has no derivative (${prim.why ?? "it is not differentiable"}); wrap the ${prim.method ? "tensor" : "argument"} in withoutDerivative(...) to use its result as a constant`,
+                  s.origin,
+                );
+              } else if (prim && prim.name === "cast" && isInt32Literal(prim.method ? c.args[0] : c.args[1])) {
+                // cast(x, "int32") of a differentiated tensor: integers carry no derivative.
+                this.note(
+                  CODES.noDerivative,
+                  "it casts a value that depends on the differentiated inputs to int32, and integers have no derivative; keep it a float, or wrap the tensor in withoutDerivative(...) if the integers are meant as constants",
                   s.origin,
                 );
               } else if (prim?.method && prim.differentiable) {
