@@ -51,12 +51,59 @@ function unsupportedName(type: string): string {
 }
 
 /** Reduces a TypeScript type annotation to what the core needs to know. */
-export function typeIR(node: t.Node | null | undefined, source: string): TypeIR | undefined {
+/**
+ * The file's own interfaces and type aliases by name, so that annotations naming them (`model:
+ * Mlp`) give the core object types — with their `NoDerivative<T>` / `@noDerivative` fields marked.
+ */
+export type LocalTypes = ReadonlyMap<string, t.Node>;
+
+/** Collects the interfaces and type aliases declared at the top level of a program (exported or not). */
+export function collectLocalTypes(program: t.Program): Map<string, t.Node> {
+  const out = new Map<string, t.Node>();
+  for (const stmt of program.body) {
+    const d = stmt.type === "ExportNamedDeclaration" && stmt.declaration ? stmt.declaration : stmt;
+    if (d.type === "TSInterfaceDeclaration" && !d.typeParameters) out.set(d.id.name, d.body);
+    else if (d.type === "TSTypeAliasDeclaration" && !d.typeParameters) out.set(d.id.name, d.typeAnnotation);
+  }
+  return out;
+}
+
+/** `NoDerivative<T>` (or `ct.NoDerivative<T>`) written as a type. */
+function isNoDerivativeType(node: t.Node | null | undefined): boolean {
+  if (!node) return false;
+  if (node.type === "TSTypeAnnotation") return isNoDerivativeType(node.typeAnnotation);
+  if (node.type !== "TSTypeReference") return false;
+  const n = node.typeName;
+  return (n.type === "Identifier" && n.name === "NoDerivative") || (n.type === "TSQualifiedName" && n.right.name === "NoDerivative");
+}
+
+/** A member with a `/** @noDerivative *\/` comment. */
+function hasNoDerivativeTag(node: t.Node): boolean {
+  return (node.leadingComments ?? []).some((c) => c.type === "CommentBlock" && /(^|\s|\*)@noDerivative\b/.test(c.value));
+}
+
+/** The fields of a type literal or interface body: NoDerivative / @noDerivative fields left out and listed. */
+function objectType(members: readonly t.Node[], source: string, locals: LocalTypes | undefined, seen: Set<string>): TypeIR {
+  const fields: Record<string, TypeIR> = {};
+  const dropped: string[] = [];
+  for (const m of members) {
+    if (m.type !== "TSPropertySignature" || m.key.type !== "Identifier") continue;
+    if (isNoDerivativeType(m.typeAnnotation) || hasNoDerivativeTag(m)) {
+      dropped.push(m.key.name);
+      continue;
+    }
+    fields[m.key.name] = typeIR(m.typeAnnotation, source, locals, seen) ?? { kind: "unknown" };
+  }
+  return dropped.length ? { kind: "object", fields, noDerivative: dropped } : { kind: "object", fields };
+}
+
+export function typeIR(node: t.Node | null | undefined, source: string, locals?: LocalTypes, seen: Set<string> = new Set()): TypeIR | undefined {
   if (!node) return undefined;
   const text = () => (node.start != null && node.end != null ? source.slice(node.start, node.end) : node.type);
+  const sub = (n: t.Node | null | undefined) => typeIR(n, source, locals, seen);
   switch (node.type) {
     case "TSTypeAnnotation":
-      return typeIR(node.typeAnnotation, source);
+      return sub(node.typeAnnotation);
     case "TSNumberKeyword":
       return { kind: "number" };
     case "TSBooleanKeyword":
@@ -65,30 +112,48 @@ export function typeIR(node: t.Node | null | undefined, source: string): TypeIR 
       return { kind: "string" };
     case "TSVoidKeyword":
       return { kind: "void" };
+    case "TSLiteralType": {
+      const lit = node.literal;
+      if (lit.type === "StringLiteral" || lit.type === "TemplateLiteral") return { kind: "string" };
+      if (lit.type === "NumericLiteral" || (lit.type === "UnaryExpression" && lit.argument.type === "NumericLiteral")) return { kind: "number" };
+      if (lit.type === "BooleanLiteral") return { kind: "boolean" };
+      return { kind: "unknown", text: text() };
+    }
+    case "TSUnionType": {
+      // A union of one kind (string literals, numbers, booleans) is that kind; anything else is unknown.
+      const parts = node.types.map((x) => sub(x)?.kind);
+      for (const kind of ["string", "number", "boolean"] as const) if (parts.every((k) => k === kind)) return { kind };
+      return { kind: "unknown", text: text() };
+    }
     case "TSParenthesizedType":
-      return typeIR(node.typeAnnotation, source);
+      return sub(node.typeAnnotation);
     case "TSTypeOperator":
-      return node.operator === "readonly" ? typeIR(node.typeAnnotation, source) : { kind: "unknown", text: text() };
+      return node.operator === "readonly" ? sub(node.typeAnnotation) : { kind: "unknown", text: text() };
     case "TSArrayType":
-      return { kind: "array", element: typeIR(node.elementType, source) ?? { kind: "unknown" } };
+      return { kind: "array", element: sub(node.elementType) ?? { kind: "unknown" } };
     case "TSTupleType":
       return {
         kind: "tuple",
-        elements: node.elementTypes.map((e) =>
-          (e.type === "TSNamedTupleMember" ? typeIR(e.elementType, source) : typeIR(e, source)) ?? { kind: "unknown" },
-        ),
+        elements: node.elementTypes.map((e) => (e.type === "TSNamedTupleMember" ? sub(e.elementType) : sub(e)) ?? { kind: "unknown" }),
       };
-    case "TSTypeLiteral": {
-      const fields: Record<string, TypeIR> = {};
-      for (const m of node.members) {
-        if (m.type === "TSPropertySignature" && m.key.type === "Identifier") fields[m.key.name] = typeIR(m.typeAnnotation, source) ?? { kind: "unknown" };
-      }
-      return { kind: "object", fields };
-    }
+    case "TSTypeLiteral":
+      return objectType(node.members, source, locals, seen);
+    case "TSInterfaceBody":
+      return objectType(node.body, source, locals, seen);
     case "TSTypeReference": {
       const name = node.typeName.type === "Identifier" ? node.typeName.name : undefined;
       const arg = node.typeParameters?.params[0];
-      if ((name === "Array" || name === "ReadonlyArray") && arg) return { kind: "array", element: typeIR(arg, source) ?? { kind: "unknown" } };
+      if ((name === "Array" || name === "ReadonlyArray") && arg) return { kind: "array", element: sub(arg) ?? { kind: "unknown" } };
+      // The file's own interface or alias (not recursively through itself).
+      const local = name !== undefined && !seen.has(name) ? locals?.get(name) : undefined;
+      if (local) {
+        seen.add(name!);
+        try {
+          return sub(local) ?? { kind: "unknown", text: text() };
+        } finally {
+          seen.delete(name!);
+        }
+      }
       return { kind: "unknown", text: text() };
     }
     default:
@@ -105,6 +170,7 @@ export class BabelAdapter {
     private readonly source: string,
     private readonly runtimeImports: Map<string, string> = new Map(),
     private readonly runtime = "__ct",
+    private readonly localTypes: LocalTypes = new Map(),
   ) {}
 
   private base<T extends object>(node: t.Node, fields: T): T & { loc?: Loc } {
@@ -253,12 +319,12 @@ export class BabelAdapter {
     const ann = (node as { typeAnnotation?: t.Node | null }).typeAnnotation;
     switch (node.type) {
       case "Identifier":
-        return this.base(node, { type: "Identifier", name: node.name, typeAnnotation: typeIR(ann, this.source), optional: node.optional ?? undefined });
+        return this.base(node, { type: "Identifier", name: node.name, typeAnnotation: typeIR(ann, this.source, this.localTypes), optional: node.optional ?? undefined });
       case "ArrayPattern":
         return this.base(node, {
           type: "ArrayPattern",
           elements: node.elements.map((e) => (e ? this.pattern(e) : null)),
-          typeAnnotation: typeIR(ann, this.source),
+          typeAnnotation: typeIR(ann, this.source, this.localTypes),
         });
       case "ObjectPattern":
         return this.base(node, {
@@ -274,12 +340,12 @@ export class BabelAdapter {
                   shorthand: p.shorthand,
                 }),
           ),
-          typeAnnotation: typeIR(ann, this.source),
+          typeAnnotation: typeIR(ann, this.source, this.localTypes),
         });
       case "AssignmentPattern":
         return this.base(node, { type: "AssignmentPattern", left: this.pattern(node.left), right: this.expr(node.right) });
       case "RestElement":
-        return this.base(node, { type: "RestElement", argument: this.pattern(node.argument), typeAnnotation: typeIR(ann, this.source) });
+        return this.base(node, { type: "RestElement", argument: this.pattern(node.argument), typeAnnotation: typeIR(ann, this.source, this.localTypes) });
       case "MemberExpression":
         return this.expr(node) as Pattern;
       case "TSParameterProperty":

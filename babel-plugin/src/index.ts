@@ -32,7 +32,7 @@ import {
   type ModuleContext,
   type OperatorName,
 } from "@cotangent/transformer";
-import { BabelAdapter, locOf, typeIR } from "./adapter.js";
+import { BabelAdapter, collectLocalTypes, locOf, typeIR } from "./adapter.js";
 import { functionDeclaration, functionExpression } from "./build-ast.js";
 
 export interface PluginOptions {
@@ -160,7 +160,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];
   /** `outer(inner(f))`: second derivatives, which need f's JVP differentiated too. */
   const nestedOperatorCalls: { path: NodePath<t.CallExpression>; outer: OperatorName; inner: OperatorName; name: string }[] = [];
-  const adapter = new BabelAdapter(source, imports.named, rt);
+  const localTypes = collectLocalTypes(program.node);
+  const adapter = new BabelAdapter(source, imports.named, rt, localTypes);
   /** Marks that cannot be honoured at all (reported with the differentiation errors). */
   const markErrors: Diagnostic[] = [];
 
@@ -171,7 +172,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       arity: fn.params.length,
       wrt: wrtIndices(paramNames(fn), wrt).indices,
       isMethod,
-      returnType: typeIR(fn.returnType as t.Node | null | undefined, source),
+      returnType: typeIR(fn.returnType as t.Node | null | undefined, source, localTypes),
     };
   };
 

@@ -362,6 +362,7 @@ export class Analysis {
       case "MemberExpression":
         if (!e.computed && e.property.type === "Identifier" && e.property.name === "length") return false;
         if (e.noDerivative) return false;
+        if (!e.computed && e.property.type === "Identifier" && this.fieldHasNoDerivative(this.typeOf(e.object), e.property.name)) return false;
         return this.isActive(e.object);
       case "BinaryExpression":
         if (COMPARISON.has(e.operator) || NON_DIFFERENTIABLE_BINARY.has(e.operator)) return false;
@@ -387,6 +388,14 @@ export class Analysis {
       default:
         return false;
     }
+  }
+
+  /** A field its object's declared type says carries no derivative: NoDerivative<T>, @noDerivative, a string or boolean. */
+  private fieldHasNoDerivative(o: TypeIR, name: string): boolean {
+    if (o.kind !== "object") return false;
+    if (o.noDerivative?.includes(name)) return true;
+    const f = o.fields[name];
+    return !!f && (f.kind === "string" || f.kind === "boolean" || f.kind === "nondiff");
   }
 
   private inferActivity(): void {

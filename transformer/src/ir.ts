@@ -26,7 +26,8 @@ export type TypeIR =
   | { kind: "void" }
   | { kind: "array"; element: TypeIR }
   | { kind: "tuple"; elements: TypeIR[] }
-  | { kind: "object"; fields: Record<string, TypeIR> }
+  /** `noDerivative`: fields declared `NoDerivative<T>` or tagged `@noDerivative` (dropped from `fields`). */
+  | { kind: "object"; fields: Record<string, TypeIR>; noDerivative?: string[] }
   | { kind: "function" }
   | { kind: "nondiff"; text: string } // known not Differentiable (e.g. string, symbol)
   | { kind: "unknown"; text?: string };

@@ -62,12 +62,16 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
   }
   if (ts.isTypeLiteralNode(node)) {
     const fields: Record<string, TypeIR> = {};
+    const dropped: string[] = [];
     for (const member of node.members) {
       const name = member.name && propertyNameText(ts, member.name);
       if (name === undefined) return { kind: "unknown", text: text() };
       if (ts.isPropertySignature(member)) {
         // `NoDerivative<T>` fields (from @cotangent/runtime) have no tangent: they drop out.
-        if ((member.type && isNoDerivativeNode(ts, member.type)) || hasNoDerivativeTag(ts, member)) continue;
+        if ((member.type && isNoDerivativeNode(ts, member.type)) || hasNoDerivativeTag(ts, member)) {
+          dropped.push(name);
+          continue;
+        }
         fields[name] = member.type ? typeNodeToIR(member.type, cx) : { kind: "unknown" };
       } else if (ts.isMethodSignature(member)) {
         fields[name] = { kind: "function" };
@@ -75,7 +79,7 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
         return { kind: "unknown", text: text() };
       }
     }
-    return { kind: "object", fields };
+    return dropped.length ? { kind: "object", fields, noDerivative: dropped } : { kind: "object", fields };
   }
   if (ts.isFunctionTypeNode(node)) return { kind: "function" };
   if (ts.isTypeReferenceNode(node)) {
@@ -146,12 +150,16 @@ export function typeToIR(type: TS.Type, cx: TypeContext, depth: number, seen: Se
     // Classes carry methods and identity; the core treats them generically.
     if (symbol && symbol.flags & ts.SymbolFlags.Class) return { kind: "unknown", text: text() };
     const fields: Record<string, TypeIR> = {};
+    const dropped: string[] = [];
     for (const prop of checker.getPropertiesOfType(type)) {
       const propType = checker.getTypeOfSymbol(prop);
-      if (isNoDerivativeProperty(ts, prop, propType)) continue;
+      if (isNoDerivativeProperty(ts, prop, propType)) {
+        dropped.push(prop.name);
+        continue;
+      }
       fields[prop.name] = prop.flags & ts.SymbolFlags.Method ? { kind: "function" } : typeToIR(propType, cx, depth + 1, seen);
     }
-    return { kind: "object", fields };
+    return dropped.length ? { kind: "object", fields, noDerivative: dropped } : { kind: "object", fields };
   } finally {
     seen.delete(type);
   }
