@@ -160,7 +160,7 @@ describe("CT1011: a differentiated parameter or result whose type is not Differe
       { kind: "number" },
       { kind: "number" },
       { kind: "string" },
-      { kind: "object", fields: { w: { kind: "number" } } },
+      { kind: "object", fields: { w: { kind: "number" } }, noDerivative: ["tag"] },
       { kind: "nondiff", text: "symbol" },
       { kind: "nondiff", text: "null" },
     ]);
