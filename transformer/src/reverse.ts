@@ -163,7 +163,14 @@ export class ReverseGenerator {
               readsOf(s.value);
               if (s.target.type === "MemberExpression") readsOf(s.target);
             } else if (s.k === "push") readsOf(s.value);
-            else readsOf(s.call.args);
+            else {
+              readsOf(s.call.args);
+              // A Tensor method's pullback also sends a cotangent to the object it was called on
+              // (callStatement backprops thisArg), so the adjoint reads its index too: without this,
+              // `acc.add(ts[i].mul(2))` in a loop did not restore `i`, and every iteration's
+              // cotangent went to ts[<final i>] (found by e2e/test/property-tensors.test.ts).
+              if (isReceiverCall(s.call)) readsOf(s.call.thisArg);
+            }
           }
         } else if (s.k === "if") {
           visit(s.then, loop);

@@ -1,0 +1,237 @@
+// Property tests over random TENSOR programs (harness/programs-tensors.ts): float64 tensor
+// programs with ops as functions and methods, broadcasting, reductions, matmul, data movement,
+// softmax/crossEntropy/mse, loops, branches on numbers and on item(), early returns, helper
+// calls taking and returning tensors and structs, arrays of tensors, number parameters and
+// `wrt` subsets. Each program is compiled through both hosts (batched, one module per property
+// and host) and checked with the helpers of harness/tensor-check.ts: gradient vs central finite
+// differences, and forward vs reverse (⟨J·u, v⟩ = ⟨u, Jᵀ·v⟩); the primal must equal the plain
+// (untransformed) program's. Seeded like property.test.ts: E2E_SEED reproduces a printed seed,
+// E2E_RUNS scales the number of programs, E2E_HOSTS picks the hosts.
+
+import { describe, expect, test } from "@jest/globals";
+import * as path from "path";
+import fc from "fast-check";
+import * as ct from "@cotangent/runtime";
+import { CORPUS_DIR, HostName, compilePlain, compileWith } from "../harness/compile";
+import { TENSOR_MODULE_HEADER, TensorProgram, TensorShape, buildTensorProgram, tensorArgs, tensorBatchModule, tensorProgram, tensorProgramKey, tensorReproOf } from "../harness/programs-tensors";
+import { checkForwardAgainstReverse, checkGradient, f64, leaves, scalar, tangentNumbers } from "../harness/tensor-check";
+
+const SEED = process.env.E2E_SEED ? Number(process.env.E2E_SEED) : 20240611;
+const RUN_SCALE = process.env.E2E_RUNS ? Number(process.env.E2E_RUNS) : 1;
+const HOSTS: HostName[] = (process.env.E2E_HOSTS?.split(",") as HostName[] | undefined) ?? ["babel", "ts-patch"];
+
+// eslint-disable-next-line no-console
+console.info(`tensor property tests: seed ${SEED} (reproduce with E2E_SEED=${SEED})`);
+
+const PROPERTIES: { name: string; shape: TensorShape; numRuns: number }[] = [
+  { name: "tensor expressions (ops as functions and methods, broadcasting, reductions, movement, nn ops)", shape: { depth: 3, maxStatements: 2, control: false }, numRuns: 40 },
+  { name: "tensor programs with loops, branches, early returns, helpers, structs and arrays", shape: { depth: 2, maxStatements: 4, control: true }, numRuns: 50 },
+];
+
+type Fn = (...args: any[]) => any;
+type Compiled = { f: Fn; plain: Fn };
+
+/** Compiles programs in one module per host; falls back to smaller batches to isolate failures. */
+class TensorProgramCache {
+  private readonly byKey = new Map<string, Compiled | Error>();
+  private counter = 0;
+  constructor(
+    private readonly host: HostName,
+    private readonly tag: string,
+  ) {}
+
+  prepare(programs: TensorProgram[]): void {
+    const fresh = [...new Map(programs.filter((p) => !this.byKey.has(tensorProgramKey(p))).map((p) => [tensorProgramKey(p), p])).values()];
+    this.compileGroup(fresh);
+  }
+
+  get(p: TensorProgram): Compiled {
+    const key = tensorProgramKey(p);
+    if (!this.byKey.has(key)) this.compileGroup([p]);
+    const r = this.byKey.get(key)!;
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  private compileGroup(programs: TensorProgram[]): void {
+    if (!programs.length) return;
+    const id = this.counter++;
+    const names = programs.map((_, i) => `p${i}`);
+    const file = path.join(CORPUS_DIR, `__e2e_property_tensors_${this.tag}_${id}.ts`);
+    try {
+      const source = tensorBatchModule(names, programs);
+      const mod = compileWith(this.host, source, file);
+      const plain = compilePlain(source, file);
+      programs.forEach((p, i) => this.byKey.set(tensorProgramKey(p), { f: mod[names[i]!], plain: plain[names[i]!] }));
+    } catch (e: any) {
+      if (programs.length === 1) {
+        this.byKey.set(tensorProgramKey(programs[0]!), e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      const k = Math.max(1, Math.ceil(programs.length / 8));
+      for (let i = 0; i < programs.length; i += k) this.compileGroup(programs.slice(i, i + k));
+    }
+  }
+}
+
+/** Central differences of f in the number `get/set` at step h (relative). */
+function centralDifference(f: Fn, args: unknown[], leaf: { get: () => number; set: (x: number) => void }, h: number): number {
+  const x0 = leaf.get();
+  const step = h * Math.max(1, Math.abs(x0));
+  leaf.set(x0 + step);
+  const up = scalar(f(...args));
+  leaf.set(x0 - step);
+  const down = scalar(f(...args));
+  leaf.set(x0);
+  return (up - down) / (2 * step);
+}
+
+/** The differentiated numbers of the arguments (tensor elements; a number argument itself). */
+function wrtLeaves(args: unknown[], wrt: readonly number[]) {
+  return wrt.flatMap((i) => {
+    const a = args[i];
+    if (typeof a === "number") return [{ get: () => args[i] as number, set: (x: number) => (args[i] = x), arg: i }];
+    return leaves(a).map((l) => ({ ...l, arg: i }));
+  });
+}
+
+/**
+ * Central differences at steps 1e-6 and 1e-5 agree in every differentiated number: the point is
+ * away from kinks and jumps (relu/abs/max/clip/maximum at a tie, a where mask or a branch edge).
+ */
+function smoothAt(f: Fn, args: unknown[], wrt: readonly number[]): boolean {
+  return wrtLeaves(args, wrt).every((l) => {
+    const a = centralDifference(f, args, l, 1e-6);
+    const b = centralDifference(f, args, l, 1e-5);
+    return Number.isFinite(a) && Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a)) + 1e-7;
+  });
+}
+
+/** Each differentiated number where gradient and finite differences disagree (for the report). */
+function gradientMismatches(f: Fn, args: unknown[], wrt: readonly number[]): string {
+  const g = ct.gradient(f as any)(...args) as unknown;
+  const perArg = wrt.length === 1 ? [g] : (g as unknown[]);
+  const rows: string[] = [];
+  wrt.forEach((argIndex, k) => {
+    const a = args[argIndex];
+    const got = typeof a === "number" ? [perArg[k] as number] : tangentNumbers(a, perArg[k]);
+    const ls = typeof a === "number" ? wrtLeaves(args, [argIndex]) : leaves(a);
+    ls.forEach((l, i) => {
+      const fd = centralDifference(f, args, l, 1e-6);
+      if (!(Math.abs(fd - got[i]!) <= 1e-6 * Math.max(1, Math.abs(fd)) + 1e-7)) rows.push(`  argument ${argIndex}, number ${i}: gradient ${got[i]}, finite differences ${fd}`);
+    });
+  });
+  return rows.join("\n");
+}
+
+/** Runs `check` on generated programs; a failure reports where (`context`) besides its message. */
+function assertProperty(arb: fc.Arbitrary<TensorProgram>, check: (p: TensorProgram) => void, context: (p: TensorProgram) => string, seed: number, numRuns: number): void {
+  fc.assert(
+    fc.property(arb, (p) => {
+      try {
+        check(p);
+      } catch (e: any) {
+        if (fc.PreconditionFailure.isFailure(e)) throw e;
+        throw new Error(`${e?.message ?? e}\n${context(p)}`);
+      }
+    }),
+    { seed, numRuns, maxSkipsPerRun: 100, interruptAfterTimeLimit: 90_000 },
+  );
+}
+
+/** The checks on one program (compiled `c`); returns false when the point is skipped. */
+function checkProgram(c: Compiled, p: TensorProgram): boolean {
+  const args = tensorArgs(p);
+  const value = scalar(c.f(...args));
+  const primal = scalar(c.plain(...tensorArgs(p)));
+  if (!Object.is(value, primal)) throw new Error(`primal changed: compiled ${value}, plain ${primal}`);
+  // only points where finite differences are reliable
+  if (!(Number.isFinite(value) && Math.abs(value) < 1e4)) return false;
+  checkForwardAgainstReverse(c.f, args, p.wrt);
+  try {
+    checkGradient(c.f, args, p.wrt);
+  } catch (e: any) {
+    if (!smoothAt(c.f, tensorArgs(p), p.wrt)) return false;
+    throw new Error(`gradient vs finite differences:\n${gradientMismatches(c.f, tensorArgs(p), p.wrt)}\n${e?.message ?? e}`);
+  }
+  return true;
+}
+
+const describeArgs = (p: TensorProgram) =>
+  `arguments: ${p.params.map((q) => `${q.name} (${q.kind}${q.value !== undefined ? ` ${q.value}` : ""})`).join(", ")}; wrt ${JSON.stringify(p.wrt)}; program seed ${p.seed}`;
+
+for (const host of HOSTS) {
+  describe(`${host} host: random tensor programs`, () => {
+    PROPERTIES.forEach(({ name, shape, numRuns: baseRuns }, index) => {
+      const numRuns = Math.max(1, Math.round(baseRuns * RUN_SCALE));
+      const seed = SEED + 200 + index;
+      test(`${name} (${numRuns} programs, seed ${seed})`, () => {
+        const arb = tensorProgram(shape);
+        const cache = new TensorProgramCache(host, `${host.replace(/\W/g, "")}_${index}`);
+        cache.prepare(fc.sample(arb, { seed, numRuns }));
+        let skipped = 0;
+        const check = (p: TensorProgram) => {
+          if (!checkProgram(cache.get(p), p)) {
+            skipped++;
+            fc.pre(false);
+          }
+        };
+        assertProperty(arb, check, (p) => `${describeArgs(p)}\n${tensorReproOf("f", p)}`, seed, numRuns);
+        // eslint-disable-next-line no-console
+        if (skipped) console.info(`${host} / ${name}: ${skipped} of ${numRuns} points skipped (non-smooth or huge)`);
+      }, 240_000);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed programs: regressions found by the generator, each through both hosts (gradient vs
+// finite differences, forward vs reverse).
+
+const FIXED_FILE = path.join(CORPUS_DIR, "__e2e_property_tensors_fixed.ts");
+const FIXED_SOURCE = `${TENSOR_MODULE_HEADER}
+/** @differentiable */
+function rowsOfRest(ts: Tensor[]): Tensor {
+  let acc = ts[0].mul(0.5);
+  for (let i = 1; i < ts.length; i++) {
+    acc = acc.add(ts[i].slice([1, 0], [1, 3]).mul(2));
+  }
+  return acc;
+}
+
+// A Tensor method called on an element read with the loop counter (ts[i].slice(...)): the
+// reverse pass did not restore i, so every iteration's cotangent went to ts[ts.length].
+/** @differentiable(wrt: x) */
+export function methodOnElementInLoop(x: Tensor): Tensor {
+  return sum(rowsOfRest([x, x.cos(), x.sin()]));
+}
+
+/** @differentiable */
+export function methodOnParameterElementInLoop(xs: Tensor[], x: Tensor): Tensor {
+  let h = x;
+  for (let i = 0; i < xs.length; i++) {
+    h = h.mul(0.5).add(xs[i].tanh().mul(x));
+  }
+  for (const t of xs) h = h.add(t.square());
+  return mean(h);
+}
+`;
+
+type FixedCase = { name: string; args: () => unknown[]; wrt: number[] };
+const FIXED_CASES: FixedCase[] = [
+  { name: "methodOnElementInLoop", args: () => [f64([2, 3], 1)], wrt: [0] },
+  { name: "methodOnParameterElementInLoop", args: () => [[f64([2, 3], 2), f64([2, 3], 3), f64([2, 3], 4)], f64([2, 3], 5)], wrt: [0, 1] },
+];
+
+describe.each(HOSTS.map((h) => [h] as const))("fixed tensor programs through %s", (host) => {
+  test.each(FIXED_CASES.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const f = compileWith(host, FIXED_SOURCE, FIXED_FILE)[c.name];
+    checkGradient(f, c.args(), c.wrt);
+    checkForwardAgainstReverse(f, c.args(), c.wrt);
+  });
+
+  test("the generator is deterministic in its seed", () => {
+    const shape = PROPERTIES[1]!.shape;
+    expect(tensorProgramKey(buildTensorProgram(12345, shape))).toBe(tensorProgramKey(buildTensorProgram(12345, shape)));
+  });
+});
