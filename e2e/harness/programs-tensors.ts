@@ -73,7 +73,7 @@ const BROADCAST_PAIRS: Partial<Record<ShapeKey, [ShapeKey, ShapeKey][]>> = {
 // ---------------------------------------------------------------------------------------------
 // Programs
 
-export type ParamKind = "tensor" | "layer" | "array" | "number";
+export type ParamKind = "tensor" | "layer" | "array" | "number" | "net" | "layers";
 
 export interface ParamSpec {
   name: string;
@@ -147,6 +147,14 @@ interface Env {
   arrays: string[];
   /** Layer structs `{ w: [3,3], b: [3] }` in scope. */
   layers: string[];
+  /** Arrays of layer structs in scope. */
+  layerArrays: string[];
+  /** `let` tensor locals (besides h) that statements may reassign, with their shapes. */
+  lets: { name: string; shape: ShapeKey }[];
+  /** Local tensor arrays and structs whose elements / fields statements may write. */
+  writable: { expr: string; shape: ShapeKey }[];
+  /** `let` number locals. */
+  numberLets: string[];
 }
 
 type HelperName = "$_map" | "$_layer" | "$_pair" | "$_sumAll" | "$_num" | "$_red" | "$_rec";
@@ -244,6 +252,18 @@ class Builder {
       [6, () => this.binary(shape, env, d)],
       [1, () => this.whereOf(shape, env, d)],
       [1, () => this.call("clip", sub(), r.pick(["-1", "-0.5", "0"]), r.pick(["1", "1.5", "0.8"]))],
+      // numeric options that may be differentiated numbers: clip's bounds, leakyRelu's alpha, pad's value
+      [
+        env.numbers.length ? 1 : 0,
+        () => {
+          const n = this.number(env, Math.min(d, 1));
+          return r.pick([this.call("clip", sub(), `${n} - 1`, `${n} + 0.5`), this.call("leakyRelu", sub(), `Math.tanh(${n})`)]);
+        },
+      ],
+      [
+        shape === "M" && env.numbers.length ? 1 : 0,
+        () => r.pick([`pad(${this.tensor("ROW", env, d)}, [[1, 0], [0, 0]], ${this.number(env, Math.min(d, 1))})`, `${this.tensor("SQ2", env, d)}.pad([[0, 0], [0, 1]], ${this.number(env, Math.min(d, 1))})`]),
+      ],
       [4, () => this.producer(shape, env, d)],
     ];
     if (r.chance(0.05)) return `cast(${sub()}, "float64")`;
@@ -448,15 +468,85 @@ class Builder {
       [
         2,
         () => {
-          const s = r.pick(["R", "COL", "ROW", "SQ", "C", "S"] as const);
+          const s = r.pick(["R", "COL", "ROW", "SQ", "C", "S", "M"] as const);
           const v = this.fresh("u");
-          out.push(`${ind}${r.pick(["const", "let"])} ${v} = ${e(s)};`);
+          const isLet = r.chance(0.6);
+          out.push(`${ind}${isLet ? "let" : "const"} ${v}${r.chance(0.3) ? ": Tensor" : ""} = ${e(s)};`);
           env.tensors.push({ expr: v, shape: s });
+          if (isLet) env.lets.push({ name: v, shape: s });
         },
       ],
     ];
+    // reassign a `let` tensor local (squashed in loops)
+    if (env.lets.length)
+      opts.push([
+        3,
+        () => {
+          const { name, shape } = r.pick(env.lets);
+          const v = this.tensor(shape, env, Math.max(1, depth - 1));
+          out.push(`${ind}${name} = ${inLoop ? `${name}.mul(0.5).add(${this.bounded(v)})` : r.pick([v, `${name}.${r.pick(["add", "sub", "mul"])}(${v})`])};`);
+        },
+      ]);
     if (this.shape.control) {
+      // number `let`s: declared from a tensor, updated with compound assignment
+      opts.push([
+        1,
+        () => {
+          if (env.numberLets.length && r.chance(0.6)) {
+            const k = r.pick(env.numberLets);
+            out.push(`${ind}${k} ${r.pick(["+=", "-=", "*="])} ${r.pick([`Math.tanh(${this.scalarTensor(env, 1)}.item())`, `0.5 * Math.sin(${this.number(env, 1)})`])};`);
+          } else {
+            const k = this.fresh("n");
+            out.push(`${ind}let ${k} = ${this.scalarTensor(env, 1)}.item() * 0.25;`);
+            env.numbers.push(k);
+            env.numberLets.push(k);
+          }
+        },
+      ]);
+      // element and field writes into local arrays and structs
+      if (env.writable.length)
+        opts.push([
+          2,
+          () => {
+            const { expr, shape } = r.pick(env.writable);
+            const v = this.tensor(shape, env, 1);
+            out.push(`${ind}${expr} = ${inLoop || r.chance(0.5) ? `${expr}.mul(0.5).add(${this.bounded(v)})` : v};`);
+          },
+        ]);
+      // layers from an array of structs
+      if (env.layerArrays.length && env.helpers.includes("$_layer"))
+        opts.push([
+          2,
+          () => {
+            const ls = r.pick(env.layerArrays);
+            if (r.chance(0.5)) out.push(`${ind}for (const layer of ${ls}) h = $_layer(layer, h);`);
+            else {
+              const i = nesting === 0 ? "i" : "j";
+              out.push(`${ind}for (let ${i} = 0; ${i} < ${ls}.length; ${i}++) {`, `${ind}  h = ${this.bounded(`$_layer(${ls}[${i}], h)`)};`, `${ind}}`);
+            }
+          },
+        ]);
       if (nesting < 2) {
+        // a while loop with a counter
+        opts.push([
+          1,
+          () => {
+            const c = this.fresh("w");
+            const inner = scoped(env);
+            inner.numbers.push(c);
+            out.push(`${ind}let ${c} = 0;`, `${ind}while (${c} < ${r.int(1, 3)}) {`, ...block(inner, r.int(1, 2), true), `${ind}  ${c}++;`, `${ind}}`);
+          },
+        ]);
+        // else-if chains
+        opts.push([
+          1,
+          () => {
+            const t = block(scoped(env), 1, inLoop);
+            const u = block(scoped(env), 1, inLoop);
+            const f = block(scoped(env), 1, inLoop);
+            out.push(`${ind}if (${this.condition(env, 1)}) {`, ...t, `${ind}} else if (${this.condition(env, 1)}) {`, ...u, `${ind}} else {`, ...f, `${ind}}`);
+          },
+        ]);
         // if / else on a number or on sum(t).item()
         opts.push([
           3,
@@ -519,6 +609,7 @@ class Builder {
               ),
           );
           if (r.chance(0.3)) env.arrays.push(ps);
+          if (r.chance(0.4)) env.writable.push({ expr: `${ps}[${r.int(0, 1)}]`, shape: "M" });
         },
       ]);
       // calls to helpers
@@ -549,6 +640,7 @@ class Builder {
               const l = this.fresh("l");
               out.push(`${ind}const ${l} = { w: ${e("SQ", 1)}, b: ${e("R", 1)} };`);
               env.layers.push(l);
+              if (r.chance(0.5)) env.writable.push(r.pick([{ expr: `${l}.w`, shape: "SQ" }, { expr: `${l}.b`, shape: "R" }] as const));
               out.push(ind + update(`$_layer(${l}, h)`));
             }
           },
@@ -570,7 +662,17 @@ class Builder {
 }
 
 function scoped(env: Env): Env {
-  return { tensors: [...env.tensors], numbers: [...env.numbers], helpers: env.helpers, arrays: [...env.arrays], layers: [...env.layers] };
+  return {
+    tensors: [...env.tensors],
+    numbers: [...env.numbers],
+    helpers: env.helpers,
+    arrays: [...env.arrays],
+    layers: [...env.layers],
+    layerArrays: [...env.layerArrays],
+    lets: [...env.lets],
+    writable: [...env.writable],
+    numberLets: [...env.numberLets],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,7 +682,7 @@ const MARK = "/** @differentiable */";
 
 function helperSources(b: Builder, depth: number): Record<HelperName, string> {
   const r = b.rng;
-  const env = (tensors: Env["tensors"], numbers: string[], helpers: HelperName[] = [], layers: string[] = [], arrays: string[] = []): Env => ({ tensors, numbers, helpers, layers, arrays });
+  const env = (tensors: Env["tensors"], numbers: string[], helpers: HelperName[] = []): Env => ({ tensors, numbers, helpers, layers: [], arrays: [], layerArrays: [], lets: [], writable: [], numberLets: [] });
   const d = Math.max(1, depth - 1);
   const src: Partial<Record<HelperName, string>> = {};
   // (t, k) → t: an expression of t and k, maybe through a local
@@ -662,6 +764,8 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
   if (rng.chance(0.5)) optional.push({ name: "s", kind: "number", value: Math.round((0.3 + rng.float()) * 1000) / 1000 + 0.00137 });
   if (rng.chance(0.35)) optional.push({ name: "v", kind: "tensor", shape: "R" });
   if (rng.chance(0.35)) optional.push({ name: "c", kind: "tensor", shape: "COL" });
+  if (shape.control && rng.chance(0.2)) optional.push({ name: "net", kind: "net" });
+  if (shape.control && rng.chance(0.2)) optional.push({ name: "layers", kind: "layers" });
   // shuffle the optional parameters (x stays first: conversions start from a [2,3] tensor)
   for (let i = optional.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
@@ -669,7 +773,17 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
   }
   params.push(...optional);
 
-  const env: Env = { tensors: [], numbers: [], helpers: shape.control ? ["$_map", "$_layer", "$_pair", "$_sumAll", "$_num", "$_red", "$_rec"] : [], arrays: [], layers: [] };
+  const env: Env = {
+    tensors: [],
+    numbers: [],
+    helpers: shape.control ? ["$_map", "$_layer", "$_pair", "$_sumAll", "$_num", "$_red", "$_rec"] : [],
+    arrays: [],
+    layers: [],
+    layerArrays: [],
+    lets: [],
+    writable: [],
+    numberLets: [],
+  };
   const body: string[] = [];
   for (const p of params) {
     if (p.kind === "tensor") env.tensors.push({ expr: p.name, shape: p.shape! });
@@ -677,6 +791,13 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
     else if (p.kind === "array") {
       env.arrays.push(p.name);
       env.tensors.push({ expr: `${p.name}[0]`, shape: "M" }, { expr: `${p.name}[2]`, shape: "M" });
+    } else if (p.kind === "net") {
+      env.layers.push("net.l1", "net.l2");
+      env.tensors.push({ expr: "net.l2.w", shape: "SQ" }, { expr: "net.l1.b", shape: "R" }, { expr: "net.scale", shape: "S" });
+    } else if (p.kind === "layers") {
+      env.layerArrays.push(p.name);
+      env.layers.push(`${p.name}[1]`);
+      env.tensors.push({ expr: `${p.name}[0].w`, shape: "SQ" });
     } else {
       env.layers.push(p.name);
       if (shape.control && rng.chance(0.3)) {
@@ -695,12 +816,14 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
         [1, () => `${b.scalarTensor(e, 1)}.item() * 0.5 + ${b.number(e, 1)}`],
         [e.helpers.includes("$_num") ? 1 : 0, () => `$_num(h) + sum(h).item()`],
       ]);
+    // mostly through h (the value the statements built)
     return rng.oneOf([
-      [3, () => b.call(rng.pick(["sum", "mean"]), rng.chance(0.6) ? `h.${rng.pick(["mul", "add", "sub"])}(${t("M")})` : t("M"))],
-      [2, () => `crossEntropy(${rng.chance(0.5) ? "h" : t("M")}, LABELS)`],
+      [4, () => b.call(rng.pick(["sum", "mean"]), rng.chance(0.8) ? `h.${rng.pick(["mul", "add", "sub"])}(${t("M")})` : t("M"))],
+      [2, () => `crossEntropy(${rng.chance(0.7) ? "h" : t("M")}, LABELS)`],
       [1, () => `mse(h, ${t(rng.pick(["M", "R", "ROW", "COL"] as const))})`],
-      [1, () => b.call("logSumExp", t("M"))],
-      [2, () => t("S")],
+      [1, () => b.call("logSumExp", rng.chance(0.7) ? "h" : t("M"))],
+      [1, () => `${b.call("mean", "h")}.add(${t("S")})`],
+      [1, () => t("S")],
       [e.helpers.includes("$_red") ? 1 : 0, () => `$_red(h).add(${t("S")})`],
     ]);
   };
@@ -711,9 +834,13 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
   b.statements(env, count, 0, false, shape.depth, body, finalOf);
   body.push(`  return ${finalOf(env)};`);
 
-  // differentiated parameters: a non-empty subset, in parameter order
-  let wrt = params.map((_, i) => i).filter(() => rng.chance(0.7));
-  if (!wrt.length) wrt = [rng.int(0, params.length - 1)];
+  // differentiated parameters: a non-empty subset, in parameter order, mostly of those the body reads
+  const read = params.map((q) => new RegExp(`\\b${q.name}\\b`).test(body.join("\n")));
+  let wrt = params.map((_, i) => i).filter((i) => rng.chance(read[i] ? 0.75 : 0.15));
+  if (!wrt.length) {
+    const used = params.map((_, i) => i).filter((i) => read[i]);
+    wrt = [used.length ? rng.pick(used) : 0];
+  }
   const explicitWrt = wrt.length < params.length || rng.chance(0.3);
 
   // helpers used (transitively)
@@ -738,7 +865,14 @@ export function tensorProgram(shape: TensorShape): fc.Arbitrary<TensorProgram> {
 // ---------------------------------------------------------------------------------------------
 // Source text and arguments
 
-const PARAM_TYPES: Record<ParamKind, string> = { tensor: "Tensor", layer: "{ w: Tensor; b: Tensor }", array: "Tensor[]", number: "number" };
+const PARAM_TYPES: Record<ParamKind, string> = {
+  tensor: "Tensor",
+  layer: "{ w: Tensor; b: Tensor }",
+  array: "Tensor[]",
+  number: "number",
+  net: "{ l1: { w: Tensor; b: Tensor }; l2: { w: Tensor; b: Tensor }; scale: Tensor }",
+  layers: "{ w: Tensor; b: Tensor }[]",
+};
 
 export const TENSOR_MODULE_HEADER = `import {
   abs, add, broadcastTo, cast, clip, concat, cos, crossEntropy, div, exp, expandDims, flatten, gather, gelu, greater, leakyRelu, less,
@@ -775,6 +909,10 @@ export function tensorArgs(p: TensorProgram): unknown[] {
         return [0, 1, 2].map(() => f64([2, 3], k++));
       case "number":
         return q.value!;
+      case "net":
+        return { l1: { w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }, l2: { w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }, scale: f64([], k++) };
+      case "layers":
+        return [0, 1].map(() => ({ w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }));
     }
   });
 }

@@ -58,10 +58,19 @@ function input(x: TensorLike, name: string): Tensor {
 }
 
 /**
+ * ∂y/∂(option k) of a unary op with numeric options, as a tensor of x's shape on x's backend (clip's
+ * bounds, leakyRelu's alpha). Given, the options are differentiated too (they are in `wrt`): a
+ * differentiated number passed as an option (`clip(x, -s, s)`, `leakyRelu(x, a)`) got a zero
+ * derivative before, silently (found by e2e/test/property-tensors.test.ts). Their cotangents are
+ * numbers (computed only when read; CT3009 on WebGPU, as every number argument's).
+ */
+type OptionSlope = (x: Tensor, p: number[], k: number) => Tensor;
+
+/**
  * y = f(x) and its rules; `params(...options)` gives the op's numeric parameters (alpha, bounds)
  * from its `options` (the arguments after x; `arity` counts x and them).
  */
-function defineUnary<A extends unknown[]>(name: UnaryOp, params: (...options: A) => number[], arity = 1, keepDType = false) {
+function defineUnary<A extends unknown[]>(name: UnaryOp, params: (...options: A) => number[], arity = 1, keepDType = false, optionSlope?: OptionSlope) {
   const apply = (x: Tensor, p: number[]) => x.backend.unary(name, x, p, keepDType ? x.dtype : floatDType(x.dtype));
   // g · f′(x) in one kernel when g has x's shape (always, for tangents and cotangents of x).
   // It runs on the backend g and y meet on, with x and y moved there: a CPU input (a number, or a
@@ -73,25 +82,54 @@ function defineUnary<A extends unknown[]>(name: UnaryOp, params: (...options: A)
     return be.unaryBackward(name, castTo(gg, yy.dtype), moveTo(x, be), yy, p);
   };
   const none = new Array<null>(arity - 1).fill(null);
+  const optionIndices = optionSlope ? Array.from({ length: arity - 1 }, (_, k) => k) : [];
+  /** Option k's tangent `dk` (a number's: a scalar tensor) times its slope, or null. */
+  const optionTerm = (options: unknown[], dk: unknown, t: Tensor, y: Tensor, p: number[], k: number): Tensor | null => {
+    if (typeof options[k] !== "number" || t.dtype === "int32") return null;
+    const d = tangentOf(options[k] as number, dk, name, `option ${k + 1}`);
+    // the number's tangent brought to y's backend, dtype and shape first (as binary ops do)
+    return d === null ? null : tMul(finish(d, y), optionSlope!(t, p, k));
+  };
   return defineOp((x: TensorLike, ...options: A): Tensor => apply(input(x, name), params(...options)), {
     name,
     family: "elementwise",
     arity,
-    wrt: [0],
+    wrt: [0, ...optionIndices.map((k) => k + 1)],
     jvp(x: TensorLike, ...rest: unknown[]) {
-      const p = params(...(rest.slice(0, arity - 1) as A));
+      const options = rest.slice(0, arity - 1);
+      const p = params(...(options as A));
       const t = input(x, name);
       const y = apply(t, p);
       const d = tangentOf(x, rest[arity - 1], name, "x");
-      return { value: y, tangent: finish(d === null ? null : alongSlope(d, t, y, p), y) };
+      let tangent = d === null ? null : alongSlope(d, t, y, p);
+      for (const k of optionIndices) tangent = tAdd(tangent, optionTerm(options, rest[arity + k], t, y, p, k));
+      return { value: y, tangent: finish(tangent, y) };
     },
     vjp(x: TensorLike, ...options: A) {
       const p = params(...options);
       const t = input(x, name);
       const y = apply(t, p);
-      return { value: y, pullback: (g: Tensor | null) => [unbroadcastTo(g === null ? null : alongSlope(g, t, y, p), x), ...none] };
+      if (!optionSlope) return { value: y, pullback: (g: Tensor | null) => [unbroadcastTo(g === null ? null : alongSlope(g, t, y, p), x), ...none] };
+      return {
+        value: y,
+        pullback: (g: Tensor | null) =>
+          g === null
+            ? [null, ...none]
+            : // each computed when read: a constant option (clip(x, -1, 1)) needs none (and on WebGPU a number's cotangent is CT3009)
+              lazyCotangents([
+                () => unbroadcastTo(alongSlope(g, t, y, p), x),
+                ...optionIndices.map((k) => () => (typeof options[k] !== "number" || t.dtype === "int32" ? null : unbroadcastTo(tMul(g, optionSlope(t, p, k)), options[k] as number))),
+              ]),
+      };
     },
   });
+}
+
+/** 1 where `cmp(x, bound)` holds, else 0, in x's float dtype. */
+function maskWhere(x: Tensor, cmp: "less" | "greater", bound: number): Tensor {
+  const be = x.backend;
+  const dtype = floatDType(x.dtype);
+  return be.cast(be.binary(cmp, x, scalar(be, bound, x.dtype), x.shape, "int32"), dtype);
 }
 
 const noParams = (): number[] => [];
@@ -124,10 +162,15 @@ export const softplus = defineUnary("softplus", noParams);
  * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
  */
 export const gelu = defineUnary("gelu", noParams);
-/** x for x > 0, alpha·x otherwise (default alpha 0.2, as tfjs). */
-export const leakyRelu = defineUnary("leakyRelu", (alpha: number = 0.2) => [alpha], 2);
-/** x limited to [min, max]; the derivative is 1 inside the interval (ends included) and 0 outside. */
-export const clip = defineUnary("clip", (min: number, max: number) => [min, max], 3, true);
+/** x for x > 0, alpha·x otherwise (default alpha 0.2, as tfjs). ∂/∂alpha = min(x, 0). */
+export const leakyRelu = defineUnary("leakyRelu", (alpha: number = 0.2) => [alpha], 2, false, (x) =>
+  x.backend.binary("minimum", x, scalar(x.backend, 0, x.dtype), x.shape, floatDType(x.dtype)),
+);
+/**
+ * x limited to [min, max]; the derivative is 1 inside the interval (ends included) and 0 outside.
+ * The bounds are differentiated too: ∂/∂min is 1 where x < min, ∂/∂max is 1 where x > max.
+ */
+export const clip = defineUnary("clip", (min: number, max: number) => [min, max], 3, true, (x, p, k) => maskWhere(x, k === 0 ? "less" : "greater", p[k]!));
 
 // ---- binary ops ------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ import { promote } from "../tensor/dtype.js";
 import { broadcastShapes, fmtShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, unbroadcastAxes } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { defineOp } from "./op.js";
-import { castTo, indexValues, requireDType, requireTensor, reshapeTo, tangentOf } from "./util.js";
+import { lazyCotangents } from "../ad/derivatives.js";
+import { castTo, indexValues, requireDType, requireTensor, reshapeTo, tangentOf, unbroadcastTo } from "./util.js";
 
 /**
  * Defines an op that is linear in its first argument (a Tensor): the JVP applies the op to the
@@ -208,14 +209,40 @@ function padValue(x: Tensor, paddings: Paddings, value = 0): Tensor {
  * @example
  * pad(img, [[0, 0], [1, 1], [1, 1], [0, 0]]); // one pixel of zeros around NHWC images
  */
-export const pad = defineLinearMove<[paddings: Paddings, value?: number]>(
-  "pad",
-  padValue,
-  (g, x, paddings) => sliceValue(g, paddings.map((p) => p[0]), x.shape),
-  3,
-  // The fill value is a constant: the tangent is padded with zeros, whatever `value` is.
-  (dx, paddings) => padValue(dx, paddings, 0),
-);
+export const pad = defineOp((x: Tensor, paddings: Paddings, value = 0): Tensor => padValue(requireTensor(x, "pad"), paddings, value), {
+  name: "pad",
+  family: "movement",
+  arity: 3,
+  // The fill value is differentiated too (its derivative is 1 on the border): a differentiated
+  // number passed as the value (`pad(x, p, s)`) got a zero derivative before, silently (found by
+  // e2e/test/property-tensors.test.ts). As a linear move otherwise: x's tangent padded with the
+  // value's tangent (0 when constant), x's cotangent the inside of g.
+  wrt: [0, 2],
+  jvp(x: Tensor, paddings: Paddings, value: number | undefined, dx: unknown, _dPaddings: unknown, dValue: unknown) {
+    const out = padValue(requireTensor(x, "pad"), paddings, value);
+    const d = tangentOf(x, dx, "pad", "x");
+    const dv = typeof value === "number" && typeof dValue === "number" && out.dtype !== "int32" ? dValue : 0;
+    if (d === null && dv === 0) return { value: out, tangent: null };
+    const inside = d === null ? out.backend.fill(x.shape, out.dtype, 0) : moveTo(d, out.backend);
+    return { value: out, tangent: castTo(padValue(inside, paddings, dv), out.dtype) };
+  },
+  vjp(x: Tensor, paddings: Paddings, value: number | undefined) {
+    const out = padValue(requireTensor(x, "pad"), paddings, value);
+    return {
+      value: out,
+      pullback: (g: Tensor | null) => {
+        if (g === null) return [null, null, null];
+        const inside = () => sliceValue(moveTo(g, x.backend), paddings.map((p) => p[0]), x.shape);
+        // Each computed when read: a constant value needs none (a number's cotangent is CT3009 on WebGPU).
+        return lazyCotangents([
+          () => (x.dtype !== "int32" ? castTo(inside(), x.dtype) : null),
+          null,
+          () => (typeof value === "number" && x.dtype !== "int32" ? (unbroadcastTo(g, value) as number) - (unbroadcastTo(inside(), value) as number) : null),
+        ]);
+      },
+    };
+  },
+});
 
 // ---- concat and stack --------------------------------------------------------------------------
 
