@@ -155,9 +155,11 @@ interface Env {
   writable: { expr: string; shape: ShapeKey }[];
   /** `let` number locals. */
   numberLets: string[];
+  /** Local arrow functions `(t: Tensor): Tensor` (no captures). */
+  arrows: string[];
 }
 
-type HelperName = "$_map" | "$_layer" | "$_pair" | "$_sumAll" | "$_num" | "$_red" | "$_rec";
+type HelperName = "$_map" | "$_layer" | "$_pair" | "$_sumAll" | "$_num" | "$_red" | "$_rec" | "$_split";
 
 const NEG = (n: number) => (n < 0 ? `(${n})` : `${n}`);
 const LITERALS = [0.5, 2, 1.5, 0.25, 0.75, -0.5, -1.5, 3];
@@ -173,6 +175,13 @@ class Builder {
   /** A function-or-method call: `op(a, ...rest)` or `a.op(...rest)`. */
   call(op: string, receiver: string, ...rest: string[]): string {
     return this.rng.chance(0.5) ? `${op}(${[receiver, ...rest].join(", ")})` : `${receiver}.${op}(${rest.join(", ")})`;
+  }
+
+  /** Whether `$_map`'s number parameter has a default (`k: number = 0.5`): calls may leave it out. */
+  mapHasDefault = false;
+
+  mapCall(arg: string, env: Env, d: number): string {
+    return this.mapHasDefault && this.rng.chance(0.5) ? `$_map(${arg})` : `$_map(${arg}, ${this.number(env, d)})`;
   }
 
   literal(): string {
@@ -269,7 +278,8 @@ class Builder {
     if (r.chance(0.05)) return `cast(${sub()}, "float64")`;
     // parenthesized: the expression may be a method receiver
     if (env.numbers.length && depth >= 2 && r.chance(0.06)) return `(${this.condition(env, d)} ? ${sub()} : ${sub()})`;
-    if (shape === "M" && env.helpers.includes("$_map")) opts.push([1, () => `$_map(${sub()}, ${this.number(env, d)})`]);
+    if (shape === "M" && env.helpers.includes("$_map")) opts.push([1, () => this.mapCall(sub(), env, d)]);
+    if (shape === "M" && env.arrows.length) opts.push([1, () => `${r.pick(env.arrows)}(${sub()})`]);
     if (shape === "M" && env.helpers.includes("$_layer") && env.layers.length) opts.push([1, () => `$_layer(${r.pick(env.layers)}, ${sub()})`]);
     if (shape === "S" && env.helpers.includes("$_red")) opts.push([1, () => `$_red(${sub("M")})`]);
     if (shape === "M" && env.helpers.includes("$_rec")) opts.push([1, () => `$_rec(${sub()}, ${r.int(0, 2)})`]);
@@ -338,6 +348,12 @@ class Builder {
       [1, () => `withoutDerivative(${m}).less(0.3)`],
       [1, () => `less(withoutDerivative(${m}), withoutDerivative(${this.tensor(sb, env, 0)}))`],
     ]);
+    if (shape !== "S" && r.chance(0.25)) {
+      // a number on one side (its cotangent is never read when it is a constant)
+      const mt = `greater(withoutDerivative(${this.tensor(shape, env, 0)}), ${this.literal()})`;
+      const n = r.chance(0.5) ? this.literal() : this.number(env, Math.min(d, 1));
+      return r.chance(0.5) ? `where(${mt}, ${this.tensor(shape, env, d)}, ${n})` : `where(${mt}, ${n}, ${this.tensor(shape, env, d)})`;
+    }
     return `where(${mask}, ${this.tensor(sa, env, d)}, ${this.tensor(sb, env, d)})`;
   }
 
@@ -370,6 +386,22 @@ class Builder {
             },
           ],
           [1, () => `flatten(${t("SQ2")}).reshape([2, 2]).pad([[0, 0], [1, 0]])`],
+          // int32 indices and one-hot rows computed from constants (argMax of withoutDerivative)
+          [1, () => r.pick([`gather(${t("SQ")}, argMax(withoutDerivative(${t("M")}), 1))`, `${t("M")}.gather(argMin(withoutDerivative(${t("SQ")}), 0), 1)`])],
+          [1, () => r.pick([`${t("M")}.mul(oneHot(LABELS, 3, "float64"))`, `add(${t("M")}, oneHot(argMax(withoutDerivative(${t("M")})), 3, "float64"))`])],
+          // arrays of tensors (parameters and locals) joined
+          [
+            env.arrays.length ? 2 : 0,
+            () => {
+              const a = r.pick(env.arrays);
+              return r.pick([
+                this.call(r.pick(["sum", "mean", "max"]), `stack(${a})`, "0"),
+                `stack(${a}, 2).${r.pick(["mean", "logSumExp", "min"])}(-1)`,
+                `concat(${a}, 1).slice([0, 1], [2, 3])`,
+                `concat([${a}[0], ${t("M")}], 0).slice([1, 0], [2, 3])`,
+              ]);
+            },
+          ],
         ]);
       case "MT":
         return r.oneOf([
@@ -526,15 +558,124 @@ class Builder {
             }
           },
         ]);
+      // outputs collected by push in a loop, joined after it (an RNN's outputs)
+      if (nesting < 2)
+        opts.push([
+          1,
+          () => {
+            const os = this.fresh("outs");
+            const i = nesting === 0 ? "i" : "j";
+            const inner = scoped(env);
+            inner.numbers.push(i);
+            const pushed = r.pick(["h", `h.mul(${this.number(inner, 1)})`, this.bounded(this.tensor("M", inner, 1))]);
+            const body: string[] = [];
+            this.statements(inner, r.int(1, 2), nesting + 1, true, Math.max(1, depth - 1), body, returns);
+            out.push(
+              `${ind}const ${os}: Tensor[] = [];`,
+              `${ind}for (let ${i} = 0; ${i} < ${r.int(1, 3)}; ${i}++) {`,
+              `${ind}  ${os}.push(${pushed});`,
+              ...body,
+              `${ind}}`,
+              ind + update(r.pick([`stack(${os}).mean(0)`, `${os}[${os}.length - 1].add(${os}[0])`, `concat(${os}, 0).slice([0, 0], [2, 3])`])),
+            );
+          },
+        ]);
+      // a number accumulated over a loop, then used as a factor
+      if (nesting < 2)
+        opts.push([
+          1,
+          () => {
+            const tot = this.fresh("tot");
+            const i = nesting === 0 ? "i" : "j";
+            out.push(
+              `${ind}let ${tot} = 0;`,
+              `${ind}for (let ${i} = 0; ${i} < ${r.int(1, 3)}; ${i}++) {`,
+              `${ind}  ${tot} += Math.tanh(${this.scalarTensor(env, 1)}.item() * (${i} + 1) * 0.3);`,
+              `${ind}}`,
+            );
+            env.numbers.push(tot);
+            out.push(ind + update(`h.mul(${tot})`));
+          },
+        ]);
+      // a struct local reassigned as a whole (in a loop: from its own fields)
+      opts.push([
+        1,
+        () => {
+          const st = this.fresh("st");
+          out.push(`${ind}let ${st} = { a: h, b: ${e("R", 1)} };`);
+          const i = nesting === 0 ? "i" : "j";
+          if (nesting < 2) out.push(`${ind}for (let ${i} = 0; ${i} < ${r.int(1, 2)}; ${i}++) ${st} = { a: ${this.bounded(`${st}.a.add(${st}.b)`)}, b: ${st}.b.mul(0.5) };`);
+          else out.push(`${ind}${st} = { a: ${st}.a.mul(${st}.b), b: ${st}.b };`);
+          env.tensors.push({ expr: `${st}.a`, shape: "M" }, { expr: `${st}.b`, shape: "R" });
+          out.push(ind + update(`${st}.a.sub(${st}.b.mul(0.5))`));
+        },
+      ]);
+      // a copy of a tensor array (array slice(), not the tensor op), written
+      if (env.arrays.length)
+        opts.push([
+          1,
+          () => {
+            const cp = this.fresh("cp");
+            out.push(`${ind}const ${cp} = ${r.pick(env.arrays)}.slice();`, `${ind}${cp}[1] = ${cp}[1].mul(${this.bounded(e("M", 1))});`);
+            env.arrays.push(cp);
+            env.writable.push({ expr: `${cp}[0]`, shape: "M" });
+          },
+        ]);
+      // break / continue (counters of while loops are stepped first, so continue cannot skip them)
+      if (inLoop) opts.push([1, () => out.push(`${ind}if (${this.condition(env, 1)}) ${r.pick(["break", "continue"])};`)]);
+      // a tuple result read by array destructuring
+      if (env.helpers.includes("$_split"))
+        opts.push([
+          1,
+          () => {
+            const p = this.fresh("sp");
+            const q = this.fresh("sq");
+            out.push(`${ind}const [${p}, ${q}] = $_split(${e("M", 1)});`);
+            env.tensors.push({ expr: p, shape: "M" }, { expr: q, shape: "COL" });
+            out.push(ind + update(`${p}.${r.pick(["add", "mul", "sub"])}(${q})`));
+          },
+        ]);
+      // a `let` declared without a value, assigned in both branches
+      opts.push([
+        1,
+        () => {
+          const z = this.fresh("z");
+          out.push(`${ind}let ${z}: Tensor;`, `${ind}if (${this.condition(env, 1)}) ${z} = ${e("M", 1)};`, `${ind}else ${z} = ${e("M", 1)};`);
+          env.tensors.push({ expr: z, shape: "M" });
+          out.push(ind + update(`h.${r.pick(["add", "mul"])}(${this.bounded(z)})`));
+        },
+      ]);
+      // a local arrow function (no captures), called
+      opts.push([
+        1,
+        () => {
+          const a = this.fresh("act");
+          const body = this.tensor("M", { ...env, tensors: [{ expr: "t", shape: "M" }], numbers: [], helpers: [], arrays: [], layers: [], layerArrays: [], arrows: [] }, 1);
+          out.push(`${ind}const ${a} = (t: Tensor): Tensor => ${body};`);
+          env.arrows.push(a);
+          out.push(ind + update(`${a}(h)`));
+        },
+      ]);
       if (nesting < 2) {
-        // a while loop with a counter
+        // a for loop whose trip count depends on the values (item())
+        opts.push([
+          1,
+          () => {
+            const i = nesting === 0 ? "i" : "j";
+            const inner = scoped(env);
+            inner.numbers.push(i);
+            out.push(`${ind}for (let ${i} = 0; ${i} < ${r.int(2, 4)} && ${this.scalarTensor(env, 0)}.item() < ${r.pick(["0.5", "1", "2"])}; ${i}++) {`, ...block(inner, r.int(1, 2), true), `${ind}}`);
+          },
+        ]);
+        // a while loop with a counter (stepped first) and maybe a value-dependent condition
         opts.push([
           1,
           () => {
             const c = this.fresh("w");
             const inner = scoped(env);
             inner.numbers.push(c);
-            out.push(`${ind}let ${c} = 0;`, `${ind}while (${c} < ${r.int(1, 3)}) {`, ...block(inner, r.int(1, 2), true), `${ind}  ${c}++;`, `${ind}}`);
+            const extra = r.chance(0.5) ? ` && ${this.call("mean", "h")}.item() < ${r.pick(["0.5", "1"])}` : "";
+            out.push(`${ind}let ${c} = 0;`, `${ind}while (${c} < ${r.int(1, 3)}${extra}) {`, `${ind}  ${c}++;`, ...block(inner, r.int(1, 2), true), `${ind}}`);
           },
         ]);
         // else-if chains
@@ -651,7 +792,7 @@ class Builder {
           () => out.push(ind + update(env.arrays.length && r.chance(0.5) ? `$_sumAll(${r.pick(env.arrays)})` : `$_sumAll([h, ${e("M", 1)}, ${e("M", 0)}])`)),
         ]);
       if (env.helpers.includes("$_rec")) opts.push([1, () => out.push(ind + update(`$_rec(h, ${r.int(0, 3)})`))]);
-      if (env.helpers.includes("$_map")) opts.push([2, () => out.push(ind + update(`$_map(h, ${this.number(env, 1)})`))]);
+      if (env.helpers.includes("$_map")) opts.push([2, () => out.push(ind + update(this.mapCall("h", env, 1)))]);
       // ?: between tensors
       opts.push([1, () => out.push(ind + update(`${this.condition(env, 1)} ? ${e()} : ${e()}`))]);
     }
@@ -672,6 +813,7 @@ function scoped(env: Env): Env {
     lets: [...env.lets],
     writable: [...env.writable],
     numberLets: [...env.numberLets],
+    arrows: [...env.arrows],
   };
 }
 
@@ -682,7 +824,7 @@ const MARK = "/** @differentiable */";
 
 function helperSources(b: Builder, depth: number): Record<HelperName, string> {
   const r = b.rng;
-  const env = (tensors: Env["tensors"], numbers: string[], helpers: HelperName[] = []): Env => ({ tensors, numbers, helpers, layers: [], arrays: [], layerArrays: [], lets: [], writable: [], numberLets: [] });
+  const env = (tensors: Env["tensors"], numbers: string[], helpers: HelperName[] = []): Env => ({ tensors, numbers, helpers, layers: [], arrays: [], layerArrays: [], lets: [], writable: [], numberLets: [], arrows: [] });
   const d = Math.max(1, depth - 1);
   const src: Partial<Record<HelperName, string>> = {};
   // (t, k) → t: an expression of t and k, maybe through a local
@@ -695,7 +837,8 @@ function helperSources(b: Builder, depth: number): Record<HelperName, string> {
       if (r.chance(0.5)) lines.push(`  z = z.${r.pick(["add", "mul"])}(${b.tensor(r.pick(["M", "R", "S"] as const), e, d)});`);
     }
     lines.push(`  return ${b.tensor("M", e, d)};`);
-    src.$_map = `${MARK}\nfunction $_map(t: Tensor, k: number): Tensor {\n${lines.join("\n")}\n}\n`;
+    b.mapHasDefault = r.chance(0.4);
+    src.$_map = `${MARK}\nfunction $_map(t: Tensor, k: number${b.mapHasDefault ? " = 0.5" : ""}): Tensor {\n${lines.join("\n")}\n}\n`;
   }
   // [] tensor from t
   {
@@ -738,6 +881,11 @@ function helperSources(b: Builder, depth: number): Record<HelperName, string> {
       src.$_sumAll = `${MARK}\nfunction $_sumAll(ts: Tensor[]): Tensor {\n  let acc = ${b.call("sum", "stack(ts)", "0")}.mul(0.25);\n  for (const q of ts) acc = ${b.bounded(b.tensor("M", e, d))};\n  return acc;\n}\n`;
     }
   }
+  // a tuple of tensors, read by array destructuring
+  {
+    const e = env([{ expr: "t", shape: "M" }], []);
+    src.$_split = `${MARK}\nfunction $_split(t: Tensor): [Tensor, Tensor] {\n  return [${b.tensor("M", e, d)}, ${b.tensor("COL", e, d)}];\n}\n`;
+  }
   // recursion with a depth counter (not differentiated)
   {
     const e = env([{ expr: "t", shape: "M" }], [], ["$_map"]);
@@ -776,13 +924,14 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
   const env: Env = {
     tensors: [],
     numbers: [],
-    helpers: shape.control ? ["$_map", "$_layer", "$_pair", "$_sumAll", "$_num", "$_red", "$_rec"] : [],
+    helpers: shape.control ? ["$_map", "$_layer", "$_pair", "$_sumAll", "$_num", "$_red", "$_rec", "$_split"] : [],
     arrays: [],
     layers: [],
     layerArrays: [],
     lets: [],
     writable: [],
     numberLets: [],
+    arrows: [],
   };
   const body: string[] = [];
   for (const p of params) {
@@ -794,6 +943,7 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
     } else if (p.kind === "net") {
       env.layers.push("net.l1", "net.l2");
       env.tensors.push({ expr: "net.l2.w", shape: "SQ" }, { expr: "net.l1.b", shape: "R" }, { expr: "net.scale", shape: "S" });
+      env.numbers.push("net.k");
     } else if (p.kind === "layers") {
       env.layerArrays.push(p.name);
       env.layers.push(`${p.name}[1]`);
@@ -858,8 +1008,9 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
 }
 
 export function tensorProgram(shape: TensorShape): fc.Arbitrary<TensorProgram> {
-  // Built imperatively from a seed: shrinking a seed gives unrelated programs, so none.
-  return fc.noShrink(fc.integer({ min: 0, max: 0x7fffffff }).map((seed) => buildTensorProgram(seed, shape)));
+  // Built imperatively from a seed: shrinking a seed gives unrelated programs, so none; and no
+  // bias (fast-check's bias toward small and extreme integers repeats seeds).
+  return fc.noShrink(fc.noBias(fc.integer({ min: 0, max: 0x7fffffff })).map((seed) => buildTensorProgram(seed, shape)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -870,23 +1021,37 @@ const PARAM_TYPES: Record<ParamKind, string> = {
   layer: "{ w: Tensor; b: Tensor }",
   array: "Tensor[]",
   number: "number",
-  net: "{ l1: { w: Tensor; b: Tensor }; l2: { w: Tensor; b: Tensor }; scale: Tensor }",
+  net: "Net",
   layers: "{ w: Tensor; b: Tensor }[]",
 };
 
 export const TENSOR_MODULE_HEADER = `import {
   abs, add, broadcastTo, cast, clip, concat, cos, crossEntropy, div, exp, expandDims, flatten, gather, gelu, greater, leakyRelu, less,
   log, log1p, logSoftmax, logSumExp, matmul, max, maximum, mean, min, minimum, mse, mul, neg, pad, pow, relu, reshape, sigmoid, sin,
-  slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, tensor, transpose, where, withoutDerivative, type Tensor,
+  slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, tensor, transpose, where, withoutDerivative, argMax, argMin,
+  oneHot, type Tensor,
 } from "@cotangent/runtime";
 
 const LABELS = tensor([2, 0], [2], "int32");
+
+interface Layer {
+  w: Tensor;
+  b: Tensor;
+}
+
+/** Nested structs; a number field (a setting: not checked, the Babel host differentiates it too). */
+interface Net {
+  l1: Layer;
+  l2: Layer;
+  scale: Tensor;
+  k: number;
+}
 `;
 
 export function tensorSourceOf(name: string, p: TensorProgram): string {
   const wrtNames = p.wrt.map((i) => p.params[i]!.name).join(", ");
   const mark = p.explicitWrt ? `/** @differentiable(wrt: ${wrtNames}) */` : MARK;
-  const sig = p.params.map((q) => `${q.name}: ${PARAM_TYPES[q.kind]}`).join(", ");
+  const sig = p.params.map((q) => `${q.name}: ${q.kind === "layer" && p.seed % 2 ? "Layer" : PARAM_TYPES[q.kind]}`).join(", ");
   const main = `${mark}\nexport function ${name}(${sig}): ${p.returnsNumber ? "number" : "Tensor"} {\n${p.body.join("\n")}\n}\n`;
   return [...p.helpers, main].join("\n").replace(/\$_/g, `${name}_`);
 }
@@ -910,7 +1075,7 @@ export function tensorArgs(p: TensorProgram): unknown[] {
       case "number":
         return q.value!;
       case "net":
-        return { l1: { w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }, l2: { w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }, scale: f64([], k++) };
+        return { l1: { w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }, l2: { w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }, scale: f64([], k++), k: 0.7 };
       case "layers":
         return [0, 1].map(() => ({ w: f64([3, 3], k++, 0.5), b: f64([3], k++, 0.2) }));
     }
