@@ -386,6 +386,17 @@ class Builder {
             },
           ],
           [1, () => `flatten(${t("SQ2")}).reshape([2, 2]).pad([[0, 0], [1, 0]])`],
+          // convolution and pooling of [2,3] as a [1,2,3,1] image (NHWC)
+          [
+            1,
+            () =>
+              r.pick([
+                `conv2d(${t("M")}.reshape([1, 2, 3, 1]), ${t("SQ2")}.reshape([2, 2, 1, 1]), { padding: "same" }).reshape([2, 3])`,
+                `conv2d(reshape(${t("M")}, [1, 2, 3, 1]), reshape(${t("R")}, [1, 3, 1, 1]), { padding: "same" }).reshape([2, 3])`,
+                `avgPool2d(${t("M")}.reshape([1, 2, 3, 1]), { size: 2, stride: 1, padding: "same" }).reshape([2, 3])`,
+                `maxPool2d(${t("M")}.reshape([1, 2, 3, 1]), { size: [1, 2], stride: 1, padding: "same" }).reshape([2, 3])`,
+              ]),
+          ],
           // int32 indices and one-hot rows computed from constants (argMax of withoutDerivative)
           [1, () => r.pick([`gather(${t("SQ")}, argMax(withoutDerivative(${t("M")}), 1))`, `${t("M")}.gather(argMin(withoutDerivative(${t("SQ")}), 0), 1)`])],
           [1, () => r.pick([`${t("M")}.mul(oneHot(LABELS, 3, "float64"))`, `add(${t("M")}, oneHot(argMax(withoutDerivative(${t("M")})), 3, "float64"))`])],
@@ -674,6 +685,11 @@ class Builder {
             const c = this.fresh("w");
             const inner = scoped(env);
             inner.numbers.push(c);
+            // an element read with the counter (a Tensor method on it needs the counter restored)
+            if (env.arrays.length) {
+              const a = r.pick(env.arrays);
+              inner.tensors.push({ expr: `${a}[(${c} - 1) % ${a}.length]`, shape: "M" });
+            }
             const extra = r.chance(0.5) ? ` && ${this.call("mean", "h")}.item() < ${r.pick(["0.5", "1"])}` : "";
             out.push(`${ind}let ${c} = 0;`, `${ind}while (${c} < ${r.int(1, 3)}${extra}) {`, `${ind}  ${c}++;`, ...block(inner, r.int(1, 2), true), `${ind}}`);
           },
@@ -721,7 +737,7 @@ class Builder {
                 out.push(`${ind}for (const ${t} of ${xs}) {`, ...block(inner, r.int(1, 2), true), `${ind}}`);
               } else {
                 const i = nesting === 0 ? "i" : "j";
-                inner.tensors.push({ expr: `${xs}[${i}]`, shape: "M" });
+                inner.tensors.push({ expr: `${xs}[${i}]`, shape: "M" }, { expr: r.pick([`${xs}[(${i} + 1) % ${xs}.length]`, `${xs}[${xs}.length - 1 - ${i}]`]), shape: "M" });
                 inner.numbers.push(i);
                 out.push(`${ind}for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) {`, ...block(inner, r.int(1, 2), true), `${ind}}`);
               }
@@ -935,7 +951,11 @@ export function buildTensorProgram(seed: number, shape: TensorShape): TensorProg
   };
   const body: string[] = [];
   for (const p of params) {
-    if (p.kind === "tensor") env.tensors.push({ expr: p.name, shape: p.shape! });
+    if (p.kind === "tensor") {
+      env.tensors.push({ expr: p.name, shape: p.shape! });
+      // a tensor parameter may be reassigned like a `let` (the caller's tensor is not written)
+      if (shape.control && rng.chance(0.3)) env.lets.push({ name: p.name, shape: p.shape! });
+    }
     else if (p.kind === "number") env.numbers.push(p.name);
     else if (p.kind === "array") {
       env.arrays.push(p.name);
@@ -1029,7 +1049,7 @@ export const TENSOR_MODULE_HEADER = `import {
   abs, add, broadcastTo, cast, clip, concat, cos, crossEntropy, div, exp, expandDims, flatten, gather, gelu, greater, leakyRelu, less,
   log, log1p, logSoftmax, logSumExp, matmul, max, maximum, mean, min, minimum, mse, mul, neg, pad, pow, relu, reshape, sigmoid, sin,
   slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, tensor, transpose, where, withoutDerivative, argMax, argMin,
-  oneHot, type Tensor,
+  oneHot, conv2d, maxPool2d, avgPool2d, type Tensor,
 } from "@cotangent/runtime";
 
 const LABELS = tensor([2, 0], [2], "int32");

@@ -97,7 +97,12 @@ export class Analysis {
       return k !== "number" && k !== "boolean" && k !== "string";
     };
     /** Roots of the arrays/objects the value of `e` is (`same`) or holds references to (`contains`). */
-    const refs = (e: Expression, out: { same: [string, number, Expression[]][]; contains: string[]; elements: string[] }, inside = false): void => {
+    // `contains` records where the stored value sits below its root (`m.push(rows[1])`: rows, depth 1,
+    // keys [1]), as `same` does: only writes deeper than that reach into it. Replacing an element
+    // (`rows[1] = r`, `rows.push(r)`) leaves the stored value alone; recorded as the root alone, they
+    // made `qs.push(ps[1])` followed by `ps.push(t)` a CT1009 error (found by
+    // e2e/test/property-tensors.test.ts with arrays of tensors).
+    const refs = (e: Expression, out: { same: [string, number, Expression[]][]; contains: [string, number, Expression[]][]; elements: string[] }, inside = false): void => {
       switch (e.type) {
         case "Identifier":
         case "MemberExpression": {
@@ -105,7 +110,7 @@ export class Analysis {
           // Only this function's own arrays can be written through (globals and captures cannot).
           const own = root !== undefined && (fn.locals.has(root) || fn.params.some((p) => p.name === root));
           if (own && isRef(e)) {
-            if (inside) out.contains.push(root!);
+            if (inside) out.contains.push([root!, depthOf(e), keysOf(e)]);
             else out.same.push([root!, depthOf(e), keysOf(e)]);
           }
           return;
@@ -146,10 +151,10 @@ export class Analysis {
     };
     const share = (holder: string | undefined, value: Expression, loc: Loc | undefined, stored: boolean) => {
       if (!holder) return;
-      const out = { same: [] as [string, number, Expression[]][], contains: [] as string[], elements: [] as string[] };
+      const out = { same: [] as [string, number, Expression[]][], contains: [] as [string, number, Expression[]][], elements: [] as string[] };
       refs(value, out, stored);
       for (const [r, depth, keys] of out.same) shares.push({ kind: "same", a: holder, b: r, depth, keys, loc });
-      for (const r of out.contains) shares.push({ kind: "contains", a: holder, b: r, depth: 0, keys: [], loc });
+      for (const [r, depth, keys] of out.contains) shares.push({ kind: "contains", a: holder, b: r, depth, keys, loc });
       for (const r of out.elements) shares.push({ kind: "elements", a: holder, b: r, depth: 0, keys: [], loc });
     };
     const visit = (ss: NStmt[]) => {
@@ -188,7 +193,7 @@ export class Analysis {
         sh.kind === "same"
           ? (w.root === sh.a && w.depth >= 1) || (w.root === sh.b && w.depth > sh.depth && !disjoint(sh.keys, w.keys))
           : sh.kind === "contains"
-            ? (w.root === sh.b && w.depth >= 1) || (w.root === sh.a && w.depth >= 2)
+            ? (w.root === sh.b && w.depth > sh.depth && !disjoint(sh.keys, w.keys)) || (w.root === sh.a && w.depth >= 2)
             : (w.root === sh.a || w.root === sh.b) && w.depth >= 2,
       );
       const hit = hits.find((w) => !params.has(w.root));
