@@ -12,6 +12,7 @@ import { describe, expect, test } from "@jest/globals";
 import * as path from "path";
 import fc from "fast-check";
 import * as ct from "@cotangent/runtime";
+import { BatchCompileCache } from "../harness/batch-cache";
 import { CORPUS_DIR, HostName, compilePlain, compileWith } from "../harness/compile";
 import { TENSOR_MODULE_HEADER, TensorProgram, TensorShape, buildTensorProgram, tensorArgs, tensorBatchModule, tensorProgram, tensorProgramKey, tensorReproOf } from "../harness/programs-tensors";
 import { checkForwardAgainstReverse, checkGradient, f64, leaves, scalar, tangentNumbers } from "../harness/tensor-check";
@@ -32,47 +33,14 @@ const PROPERTIES: { name: string; shape: TensorShape; numRuns: number }[] = [
 type Fn = (...args: any[]) => any;
 type Compiled = { f: Fn; plain: Fn };
 
-/** Compiles programs in one module per host; falls back to smaller batches to isolate failures. */
-class TensorProgramCache {
-  private readonly byKey = new Map<string, Compiled | Error>();
-  private counter = 0;
-  constructor(
-    private readonly host: HostName,
-    private readonly tag: string,
-  ) {}
-
-  prepare(programs: TensorProgram[]): void {
-    const fresh = [...new Map(programs.filter((p) => !this.byKey.has(tensorProgramKey(p))).map((p) => [tensorProgramKey(p), p])).values()];
-    this.compileGroup(fresh);
-  }
-
-  get(p: TensorProgram): Compiled {
-    const key = tensorProgramKey(p);
-    if (!this.byKey.has(key)) this.compileGroup([p]);
-    const r = this.byKey.get(key)!;
-    if (r instanceof Error) throw r;
-    return r;
-  }
-
-  private compileGroup(programs: TensorProgram[]): void {
-    if (!programs.length) return;
-    const id = this.counter++;
-    const names = programs.map((_, i) => `p${i}`);
-    const file = path.join(CORPUS_DIR, `__e2e_property_tensors_${this.tag}_${id}.ts`);
-    try {
-      const source = tensorBatchModule(names, programs);
-      const mod = withoutResultWarnings(() => compileWith(this.host, source, file));
-      const plain = compilePlain(source, file);
-      programs.forEach((p, i) => this.byKey.set(tensorProgramKey(p), { f: mod[names[i]!], plain: plain[names[i]!] }));
-    } catch (e: any) {
-      if (programs.length === 1) {
-        this.byKey.set(tensorProgramKey(programs[0]!), e instanceof Error ? e : new Error(String(e)));
-        return;
-      }
-      const k = Math.max(1, Math.ceil(programs.length / 8));
-      for (let i = 0; i < programs.length; i += k) this.compileGroup(programs.slice(i, i + k));
-    }
-  }
+/** Compiles programs in batch modules per host (see BatchCompileCache), with the plain primal beside each. */
+function tensorProgramCache(host: HostName, tag: string) {
+  return new BatchCompileCache<TensorProgram, Compiled>(`__e2e_property_tensors_${tag}`, tensorProgramKey, (names, programs, file) => {
+    const source = tensorBatchModule(names, programs);
+    const mod = withoutResultWarnings(() => compileWith(host, source, file));
+    const plain = compilePlain(source, file);
+    return names.map((n) => ({ f: mod[n], plain: plain[n] }));
+  });
 }
 
 /**
@@ -188,7 +156,7 @@ for (const host of HOSTS) {
       const seed = SEED + 200 + index;
       test(`${name} (${numRuns} programs, seed ${seed})`, () => {
         const arb = tensorProgram(shape);
-        const cache = new TensorProgramCache(host, `${host.replace(/\W/g, "")}_${index}`);
+        const cache = tensorProgramCache(host, `${host.replace(/\W/g, "")}_${index}`);
         cache.prepare(fc.sample(arb, { seed, numRuns }));
         const skipped = { huge: 0, "non-smooth": 0 };
         const check = (p: TensorProgram) => {

@@ -5,10 +5,10 @@
 
 import { describe, test } from "@jest/globals";
 
-import * as path from "path";
 import fc from "fast-check";
 import { DEFAULT_TOL, assertClose, close, deepClone, describe as describeValue, finiteDifferenceGradient, flatten, forwardVsReverse, mulberry32, unflatten } from "../harness/check";
-import { CORPUS_DIR, HostName, compilePlain, compileWith } from "../harness/compile";
+import { BatchCompileCache } from "../harness/batch-cache";
+import { HostName, compilePlain, compileWith } from "../harness/compile";
 import { Program, Shape, batchModule, functionSourceOf, program } from "../harness/programs";
 import { ArrayProgram, ArrayShape, arrayBatchModule, arrayProgram, arrayProgramKey, arraySourceOf } from "../harness/programs-arrays";
 
@@ -28,51 +28,13 @@ const PROPERTIES: { name: string; shape: Shape; numRuns: number }[] = [
 type Fn = (...args: any[]) => any;
 type Compiled = { f: Fn; gradient: Fn; differential: (...args: any[]) => Fn; plain: Fn };
 
-/** Compiles programs in one batch module per host; falls back to smaller batches to isolate failures. */
-class ProgramCache<P> {
-  private readonly byKey = new Map<string, Compiled | Error>();
-  private counter = 0;
-  constructor(
-    private readonly host: HostName,
-    private readonly tag: string,
-    private readonly keyOf: (p: P) => string,
-    private readonly moduleOf: (names: readonly string[], programs: readonly P[], withOps: boolean) => string,
-  ) {}
-
-  prepare(programs: P[]): void {
-    const fresh = [...new Map(programs.filter((p) => !this.byKey.has(this.keyOf(p))).map((p) => [this.keyOf(p), p])).values()];
-    this.compileGroup(fresh);
-  }
-
-  get(p: P): Compiled {
-    const key = this.keyOf(p);
-    if (!this.byKey.has(key)) this.compileGroup([p]);
-    const r = this.byKey.get(key)!;
-    if (r instanceof Error) throw r;
-    return r;
-  }
-
-  private compileGroup(programs: P[]): void {
-    if (!programs.length) return;
-    const id = this.counter++;
-    const names = programs.map((_, i) => `p${i}`);
-    const file = path.join(CORPUS_DIR, `__e2e_property_${this.tag}_${id}.ts`);
-    try {
-      const mod = compileWith(this.host, this.moduleOf(names, programs, true), file);
-      const plain = compilePlain(this.moduleOf(names, programs, false), file);
-      programs.forEach((p, i) => {
-        const n = names[i]!;
-        this.byKey.set(this.keyOf(p), { f: mod[n], gradient: mod.__e2e_ops[n].gradient, differential: mod.__e2e_ops[n].differential, plain: plain[n] });
-      });
-    } catch (e: any) {
-      if (programs.length === 1) {
-        this.byKey.set(this.keyOf(programs[0]!), e instanceof Error ? e : new Error(String(e)));
-        return;
-      }
-      const k = Math.max(1, Math.ceil(programs.length / 8));
-      for (let i = 0; i < programs.length; i += k) this.compileGroup(programs.slice(i, i + k));
-    }
-  }
+/** Compiles programs in batch modules per host (see BatchCompileCache), with the plain primal beside each. */
+function programCache<P>(host: HostName, tag: string, keyOf: (p: P) => string, moduleOf: (names: readonly string[], programs: readonly P[], withOps: boolean) => string) {
+  return new BatchCompileCache<P, Compiled>(`__e2e_property_${tag}`, keyOf, (names, programs, file) => {
+    const mod = compileWith(host, moduleOf(names, programs, true), file);
+    const plain = compilePlain(moduleOf(names, programs, false), file);
+    return names.map((n) => ({ f: mod[n], gradient: mod.__e2e_ops[n].gradient, differential: mod.__e2e_ops[n].differential, plain: plain[n] }));
+  });
 }
 
 /** Central differences at steps 1e-6 and 1e-5 agree: the point is away from kinks (branch edges). */
@@ -109,7 +71,7 @@ for (const host of HOSTS) {
       const seed = SEED + index;
       test(`${name} (${numRuns} programs, seed ${seed})`, () => {
         const arb = program(shape);
-        const cache = new ProgramCache<Program>(host, `${host.replace(/\W/g, "")}_${index}`, (p) => p.body, batchModule);
+        const cache = programCache<Program>(host, `${host.replace(/\W/g, "")}_${index}`, (p) => p.body, batchModule);
         cache.prepare(fc.sample(arb, { seed, numRuns }));
         let skipped = 0;
         const check = (p: Program) => {
@@ -169,7 +131,7 @@ for (const host of HOSTS) {
       const seed = SEED + 100 + index;
       test(`${name} (${numRuns} programs, seed ${seed})`, () => {
         const arb = arrayProgram(shape);
-        const cache = new ProgramCache<ArrayProgram>(host, `${host.replace(/\W/g, "")}_arrays_${index}`, arrayProgramKey, arrayBatchModule);
+        const cache = programCache<ArrayProgram>(host, `${host.replace(/\W/g, "")}_arrays_${index}`, arrayProgramKey, arrayBatchModule);
         cache.prepare(fc.sample(arb, { seed, numRuns }));
         let skipped = 0;
         const check = (p: ArrayProgram) => {

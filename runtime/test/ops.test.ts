@@ -437,7 +437,7 @@ describe("forward values against references", () => {
     expect((j.tangent as Tensor).item()).toBeCloseTo(-3, 14);
   });
 
-  it("pad with a fill value: the value is constant, the tangent is padded with zeros", () => {
+  it("pad with a fill value: a constant fill value adds nothing to the tangent, which is padded with zeros", () => {
     const x = tensor([1, 2], [2], "float64");
     const j = getDerivatives(pad)!.jvp!(x, [[1, 1]], 9, tensor([10, 20], [2], "float64"));
     expect((j.value as Tensor).arraySync()).toEqual([9, 1, 2, 9]);

@@ -4,13 +4,7 @@
 import type { TensorData } from "../../tensor/dtype.js";
 import { broadcastStrides, sameShape, type Shape } from "../../tensor/shape.js";
 
-export type UnaryFn = (x: number) => number;
 export type BinaryFn = (a: number, b: number) => number;
-
-export function mapUnary(x: TensorData, out: TensorData, f: UnaryFn): void {
-  const n = x.length;
-  for (let i = 0; i < n; i++) out[i] = f(x[i]!);
-}
 
 /**
  * out[i] = f(a[ia], b[ib]) over `outShape`, where a and b are read through broadcast strides.
