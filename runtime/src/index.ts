@@ -78,6 +78,7 @@ export {
 } from "./ad/derivatives.js";
 export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent, sumElements, checkTangentShape } from "./ad/tangent.js";
 export { concreteTangent } from "./ad/tangent.js";
+export { Tape, takeTape, releaseTape } from "./ad/tape.js";
 export { jvpMethodCall, vjpMethodCall } from "./ad/derivatives.js";
 
 // Tensors.

@@ -9,6 +9,7 @@ import type { Expression, Loc, TypeIR } from "./ir.js";
 import type { NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy, isArrayFill, isWithoutDerivative } from "./queries.js";
 import { COMPARISON, MATH_RULES, NON_DIFFERENTIABLE_BINARY } from "./rules.js";
+import { childrenOf, rootName as rootOf, walkStmts } from "./walk.js";
 
 const NUMBER: TypeIR = { kind: "number" };
 const UNKNOWN: TypeIR = { kind: "unknown" };
@@ -17,11 +18,7 @@ const BOOLEAN: TypeIR = { kind: "boolean" };
 const PENDING: TypeIR = { kind: "unknown", text: "pending" };
 const isPending = (t: TypeIR) => t === PENDING;
 
-export function rootOf(t: Expression): string | undefined {
-  let e = t;
-  while (e.type === "MemberExpression") e = e.object;
-  return e.type === "Identifier" ? e.name : undefined;
-}
+export { rootName as rootOf } from "./walk.js";
 
 function sameType(a: TypeIR, b: TypeIR): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -157,23 +154,17 @@ export class Analysis {
       for (const [r, depth, keys] of out.contains) shares.push({ kind: "contains", a: holder, b: r, depth, keys, loc });
       for (const r of out.elements) shares.push({ kind: "elements", a: holder, b: r, depth: 0, keys: [], loc });
     };
-    const visit = (ss: NStmt[]) => {
-      for (const s of ss) {
-        if (s.k === "assign") {
-          if (s.target.type === "MemberExpression") {
-            writes.push({ root: rootOf(s.target)!, depth: depthOf(s.target), keys: keysOf(s.target), loc: s.origin });
-            share(rootOf(s.target), s.value, s.origin, true);
-          } else share(s.target.name, s.value, s.origin, false);
-        } else if (s.k === "push") {
-          writes.push({ root: rootOf(s.array)!, depth: depthOf(s.array) + 1, keys: keysOf(s.array), loc: s.origin });
-          share(rootOf(s.array), s.value, s.origin, true);
-        } else if (s.k === "if") {
-          visit(s.then);
-          visit(s.else);
-        } else if (s.k === "loop") visit(s.body);
+    walkStmts(fn.body, (s) => {
+      if (s.k === "assign") {
+        if (s.target.type === "MemberExpression") {
+          writes.push({ root: rootOf(s.target)!, depth: depthOf(s.target), keys: keysOf(s.target), loc: s.origin });
+          share(rootOf(s.target), s.value, s.origin, true);
+        } else share(s.target.name, s.value, s.origin, false);
+      } else if (s.k === "push") {
+        writes.push({ root: rootOf(s.array)!, depth: depthOf(s.array) + 1, keys: keysOf(s.array), loc: s.origin });
+        share(rootOf(s.array), s.value, s.origin, true);
       }
-    };
-    visit(fn.body);
+    });
     const params = new Set(fn.params.map((p) => p.name));
     const reported = new Set<string>();
     for (const w of writes) {
@@ -316,8 +307,7 @@ export class Analysis {
     for (const [k, v] of declared) this.types.set(k, v);
     for (let round = 0; round < 8; round++) {
       const next = new Map<string, TypeIR>(declared);
-      const visit = (ss: NStmt[]) => {
-        for (const s of ss) {
+      walkStmts(fn.body, (s) => {
           if (s.k === "assign") {
             if (s.target.type === "Identifier") {
               const n = s.target.name;
@@ -339,13 +329,8 @@ export class Analysis {
             const n = s.target.name;
             const rt = s.call.kind === "dynamic" ? undefined : s.call.info.returnType;
             next.set(n, joinTypes(next.get(n), rt ?? UNKNOWN));
-          } else if (s.k === "if") {
-            visit(s.then);
-            visit(s.else);
-          } else if (s.k === "loop") visit(s.body);
-        }
-      };
-      visit(fn.body);
+          }
+      });
       let changed = next.size !== this.types.size;
       for (const [k, v] of next) if (!this.types.has(k) || !sameType(this.types.get(k)!, v)) changed = true;
       this.types.clear();
@@ -413,20 +398,13 @@ export class Analysis {
         changed = true;
       }
     };
-    const visit = (ss: NStmt[]) => {
-      for (const s of ss) {
+    while (changed) {
+      changed = false;
+      walkStmts(fn.body, (s) => {
         if (s.k === "assign" && this.isActive(s.value)) mark(rootOf(s.target));
         else if (s.k === "push" && this.isActive(s.value)) mark(rootOf(s.array));
         else if (s.k === "call" && s.target && this.callIsActive(s)) mark(s.target.name);
-        else if (s.k === "if") {
-          visit(s.then);
-          visit(s.else);
-        } else if (s.k === "loop") visit(s.body);
-      }
-    };
-    while (changed) {
-      changed = false;
-      visit(fn.body);
+      });
     }
     this.check();
   }
@@ -436,18 +414,12 @@ export class Analysis {
    * a number, an array or a string the name is a coincidence, and the call is an ordinary one.
    */
   private dropNonTensorReceivers(): void {
-    const visit = (ss: NStmt[]) => {
-      for (const s of ss) {
-        if (s.k === "call" && s.call.kind === "dynamic" && s.call.primitive?.method && s.call.thisArg) {
-          const kind = this.typeOf(s.call.thisArg).kind;
-          if (kind === "number" || kind === "array" || kind === "tuple" || kind === "string" || kind === "boolean") delete s.call.primitive;
-        } else if (s.k === "if") {
-          visit(s.then);
-          visit(s.else);
-        } else if (s.k === "loop") visit(s.body);
+    walkStmts(this.fn.body, (s) => {
+      if (s.k === "call" && s.call.kind === "dynamic" && s.call.primitive?.method && s.call.thisArg) {
+        const kind = this.typeOf(s.call.thisArg).kind;
+        if (kind === "number" || kind === "array" || kind === "tuple" || kind === "string" || kind === "boolean") delete s.call.primitive;
       }
-    };
-    visit(this.fn.body);
+    });
   }
 
   callIsActive(s: Extract<NStmt, { k: "call" }>): boolean {
@@ -503,11 +475,7 @@ export class Analysis {
           "'%' by a divisor that depends on the differentiated inputs is only piecewise differentiable (∂(a % b)/∂b = -trunc(a / b), with jumps); use withoutDerivative(...) on the divisor if it is meant as a constant",
           e.loc,
         );
-      for (const [k, v] of Object.entries(e)) {
-        if (k === "loc" || k === "typeAnnotation") continue;
-        if (Array.isArray(v)) v.forEach((x) => x && typeof x === "object" && "type" in x && checkExpr(x as Expression));
-        else if (v && typeof v === "object" && "type" in v) checkExpr(v as Expression);
-      }
+      childrenOf(e).forEach(checkExpr);
     };
     const conversions = new Set(["Number", "parseInt", "parseFloat", "String", "BigInt", "Boolean"]);
     const arrayMethods = new Set([

@@ -3,6 +3,7 @@
 
 import { isMath } from "./build.js";
 import type { CallExpression, Expression, Pattern, Statement } from "./ir.js";
+import { forEachExpression, statementExpressions } from "./walk.js";
 
 export const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -23,27 +24,20 @@ export function patternNames(p: Pattern): string[] {
   }
 }
 
-/** Does `node` assign the variable `name` (`name = …`, `name += …`, `name++`)? Shadowing is ignored: conservative. */
-export function assignsTo(node: unknown, name: string): boolean {
-  if (!node || typeof node !== "object") return false;
-  if (Array.isArray(node)) return node.some((n) => assignsTo(n, name));
-  const n = node as Expression;
-  if (n.type === "AssignmentExpression" && patternNames(n.left as Pattern).includes(name)) return true;
-  if (n.type === "UpdateExpression" && n.argument.type === "Identifier" && n.argument.name === name) return true;
-  for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation" && assignsTo(v, name)) return true;
-  return false;
+/** Does statement `s` assign the variable `name` (`name = …`, `name += …`, `name++`)? Shadowing is ignored: conservative. */
+export function assignsTo(s: Statement, name: string): boolean {
+  return statementExpressions(s).some((e) => {
+    let found = false;
+    forEachExpression(e, (x) => {
+      if (found) return false;
+      if (x.type === "AssignmentExpression" && patternNames(x.left as Pattern).includes(name)) found = true;
+      if (x.type === "UpdateExpression" && x.argument.type === "Identifier" && x.argument.name === name) found = true;
+    });
+    return found;
+  });
 }
 
-export function countReads(e: unknown, name: string): number {
-  if (!e || typeof e !== "object") return 0;
-  if (Array.isArray(e)) return e.reduce((n, x) => n + countReads(x, name), 0);
-  const n = e as Expression;
-  if (n.type === "Identifier") return n.name === name ? 1 : 0;
-  let total = 0;
-  for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation" && !(n.type === "MemberExpression" && k === "property" && !n.computed)) total += countReads(v, name);
-  return total;
-}
-
+export { countReads } from "./walk.js";
 
 export function countReturns(stmts: Statement[]): number {
   let n = 0;
@@ -105,20 +99,13 @@ export function isArrayCopy(x: CallExpression): boolean {
   return x.arguments.length === 0 && c.type === "MemberExpression" && !c.computed && c.property.type === "Identifier" && c.property.name === "slice";
 }
 
-/** Does the expression call a user function (anything but Math, withoutDerivative, Array fill)? */
+/** Does the expression call a user function (anything but Math, withoutDerivative, Array fill)? Function literals inside are not looked into. */
 export function hasUserCall(e: Expression): boolean {
   let found = false;
-  const visit = (x: unknown): void => {
-    if (found || !x || typeof x !== "object") return;
-    if (Array.isArray(x)) return x.forEach(visit);
-    const n = x as Expression;
-    if (n.type === "CallExpression" && !isMath(n.callee) && !isWithoutDerivative(n.callee) && !isArrayFill(n) && !isArrayCopy(n)) {
-      found = true;
-      return;
-    }
-    if (n.type === "ArrowFunctionExpression" || n.type === "FunctionExpression") return;
-    for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation") visit(v);
-  };
-  visit(e);
+  forEachExpression(e, (n) => {
+    if (found) return false;
+    if (n.type === "CallExpression" && !isMath(n.callee) && !isWithoutDerivative(n.callee) && !isArrayFill(n) && !isArrayCopy(n)) found = true;
+    return !found && n.type !== "ArrowFunctionExpression" && n.type !== "FunctionExpression";
+  });
   return found;
 }

@@ -1,12 +1,12 @@
-// Reverse mode (VJP): `f$vjp(…args)` runs the primal once, recording on `$tape` only what the
-// pullback cannot know otherwise — values a later statement overwrites, which branch each `if`
-// took, how many times each loop ran, and the pullbacks of calls inside loops — and returns
-// `{ value, pullback }`. The pullback walks the statements backwards: for each one it pops what the
-// primal pushed (restoring the variables to their values at that point) and sends the cotangent
-// of what it assigned to its operands. It never re-runs the primal.
+// Reverse mode (VJP): `f$vjp(…args)` runs the primal once, recording only what the pullback
+// cannot know otherwise — overwritten values some adjoint reads, which branch each `if` took, how
+// many times each loop ran, and the pullbacks of calls inside loops — and returns
+// `{ value, pullback }`. What is recorded, and where (a local outside loops, the unboxed `$tape`
+// inside them), is decided beforehand by the tape plan (tape-plan.ts). The pullback walks the
+// statements backwards: for each one it restores what the primal saved and sends the cotangent of
+// what it assigned to its operands. It never re-runs the primal.
 
 import type { Analysis } from "./analysis.js";
-import { rootOf } from "./analysis.js";
 import {
   arr,
   assign,
@@ -32,6 +32,8 @@ import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR 
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy, isArrayFill } from "./queries.js";
 import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
+import { planTape, storageAt, type Storage, type TapePlan } from "./tape-plan.js";
+import { namesRead, rootName as rootOf, walkStmts } from "./walk.js";
 
 interface Generated {
   primal: OutStatement[];
@@ -42,10 +44,11 @@ interface Generated {
 export class ReverseGenerator {
   private readonly tape: string;
   private usesTape = false;
-  /** Locals and params whose overwritten values the pullback needs: pushed before each write. */
-  private readonly restored = new Set<string>();
-  /** Locals written more than once or in a loop (their adjoints must be reset after each write). */
-  private readonly reassigned = new Set<string>();
+  /** The pullback restores variables to earlier values: it can run once only. */
+  private restores = false;
+  /** Whether the pullback writes into arrays/objects in place (undoing element writes and pushes). */
+  private undoesInPlace = false;
+  private readonly plan: TapePlan;
   private readonly extraLocals: string[] = [];
 
   constructor(
@@ -54,7 +57,7 @@ export class ReverseGenerator {
     private readonly g: GenContext,
   ) {
     this.tape = g.names.fresh("$tape");
-    this.planRestoration();
+    this.plan = planTape(fn, an);
   }
 
   private rt(name: string): Expression {
@@ -66,153 +69,37 @@ export class ReverseGenerator {
   private active(name: string | undefined): boolean {
     return !!name && this.an.active.has(name);
   }
-  private push(e: Expression): Statement {
-    this.usesTape = true;
-    return exprStmt(call(member(id(this.tape), "push"), [e]));
-  }
-  private pop(): Expression {
-    this.usesTape = true;
-    return call(member(id(this.tape), "pop"), []);
-  }
   private temp(base: string): string {
     return this.g.names.fresh(base);
   }
-
-  private planRestoration(): void {
-    const fn = this.fn;
-    const writes = new Map<string, number>();
-    const inLoop = new Set<string>();
-    const read = new Set<string>();
-    fn.params.forEach((p) => writes.set(p.name, 1));
-    const all = (e: unknown): void => {
-      if (!e || typeof e !== "object") return;
-      if (Array.isArray(e)) return e.forEach(all);
-      const n = e as Expression;
-      if (n.type === "Identifier") read.add(n.name);
-      for (const [k, v] of Object.entries(n)) if (k !== "loc" && k !== "typeAnnotation") all(v);
-    };
-    // The values the adjoint of `e` evaluates: the operands a partial derivative multiplies by,
-    // tests, indices. Inactive parts have no adjoint; a variable that is only added or moved
-    // (`s = s + t`, `v = v + 0.01 * f`) needs no saved values at all.
-    const readsOf = (e: unknown): void => {
-      if (!e || typeof e !== "object") return;
-      if (Array.isArray(e)) return e.forEach(readsOf);
-      const n = e as Expression;
-      if (!this.an.isActive(n)) return;
-      switch (n.type) {
-        case "Identifier":
-          if (this.an.typeOf(n).kind !== "number") read.add(n.name); // zeros of its shape are taken from it
-          return;
-        case "MemberExpression":
-          readsOf(n.object);
-          if (n.computed) all(n.property);
-          return;
-        case "BinaryExpression": {
-          const l = this.an.isActive(n.left);
-          const r = this.an.isActive(n.right);
-          if (n.operator === "+" || n.operator === "-") {
-            readsOf(n.left);
-            readsOf(n.right);
-          } else if (n.operator === "*") {
-            // ∂(l·r)/∂l = r and ∂(l·r)/∂r = l: each side's value is needed only for the other's adjoint.
-            if (l) all(n.right);
-            if (r) all(n.left);
-            readsOf(n.left);
-            readsOf(n.right);
-          } else if (n.operator === "/" && !r) {
-            all(n.right);
-            readsOf(n.left);
-          } else all(n);
-          return;
-        }
-        case "UnaryExpression":
-          readsOf(n.argument);
-          return;
-        case "ConditionalExpression":
-          all(n.test);
-          readsOf(n.consequent);
-          readsOf(n.alternate);
-          return;
-        case "LogicalExpression":
-          all(n.left);
-          readsOf(n.right);
-          return;
-        case "ArrayExpression":
-          n.elements.forEach(readsOf);
-          return;
-        case "ObjectExpression":
-          n.properties.forEach((p) => readsOf(p.type === "ObjectProperty" ? p.value : p));
-          return;
-        default:
-          all(n);
-      }
-    };
-    const visit = (ss: NStmt[], loop: boolean) => {
-      for (const s of ss) {
-        if (s.k === "assign" || s.k === "push" || s.k === "call") {
-          const target = s.k === "assign" ? s.target : s.k === "push" ? s.array : s.target;
-          const root = target ? rootOf(target) : undefined;
-          if (root && (s.k === "call" || (s.k === "assign" && s.target.type === "Identifier"))) {
-            writes.set(root, (writes.get(root) ?? 0) + 1);
-            if (loop) inLoop.add(root);
-          }
-          const activeStmt =
-            s.k === "call" ? this.an.callIsActive(s) : (root !== undefined && this.active(root)) || this.an.isActive(s.k === "assign" ? s.value : s.value);
-          if (activeStmt) {
-            if (s.k === "assign") {
-              readsOf(s.value);
-              if (s.target.type === "MemberExpression") readsOf(s.target);
-            } else if (s.k === "push") readsOf(s.value);
-            else {
-              readsOf(s.call.args);
-              // A Tensor method's pullback also sends a cotangent to the object it was called on
-              // (callStatement backprops thisArg), so the adjoint reads its index too: without this,
-              // `acc.add(ts[i].mul(2))` in a loop did not restore `i`, and every iteration's
-              // cotangent went to ts[<final i>] (found by e2e/test/property-tensors.test.ts).
-              if (isReceiverCall(s.call)) readsOf(s.call.thisArg);
-            }
-          }
-        } else if (s.k === "if") {
-          visit(s.then, loop);
-          visit(s.else, loop);
-        } else if (s.k === "loop") visit(s.body, true);
-      }
-    };
-    visit(fn.body, false);
-    readsOf(fn.result);
-    // A local function's pullback reads the variables it captures when it runs, during this
-    // function's pullback: they must hold the values they had at each call.
-    for (const n of fn.nested) for (const c of n.captures) read.add(c);
-    // A local's first write at the top level (before any other write) overwrites nothing the
-    // pullback could need: no push, no restore, no adjoint reset.
-    const written = new Set<string>(fn.params.map((p) => p.name));
-    const walk = (ss: NStmt[], top: boolean) => {
-      for (const s of ss) {
-        const target = s.k === "assign" ? s.target : s.k === "call" ? s.target : null;
-        if (target && target.type === "Identifier") {
-          if (top && !written.has(target.name)) this.initialDefs.add(s);
-          written.add(target.name);
-        }
-        if (s.k === "if") {
-          walk(s.then, false);
-          walk(s.else, false);
-        } else if (s.k === "loop") walk(s.body, false);
-      }
-    };
-    walk(fn.body, true);
-    for (const [name, n] of writes) {
-      const isParam = fn.params.some((p) => p.name === name);
-      const multi = isParam ? n > 1 : n > 1 || inLoop.has(name);
-      if (multi) this.reassigned.add(name);
-      if (multi && read.has(name)) this.restored.add(name);
-    }
-    // Element writes and pushes mutate an array the pullback may read: undo them too.
-    this.mutatedRead = read;
+  private depth(s: NStmt): number {
+    return this.plan.loopDepth.get(s) ?? 0;
   }
-  private mutatedRead = new Set<string>();
-  /** Whether the pullback writes into arrays/objects in place (undoing element writes and pushes). */
-  private undoesInPlace = false;
-  private readonly initialDefs = new Set<NStmt>();
+
+  /**
+   * Keeps the value of `e` for the pullback: in a fresh local, or on the tape stack the plan chose.
+   * Returns the primal statement that saves it and the expression that gives it back (once).
+   */
+  private save(e: Expression, storage: Storage, base = "$saved"): { store: Statement; load: Expression } {
+    this.restores = true;
+    if (storage.where === "inverse") return { store: { type: "EmptyStatement" }, load: bin(storage.operator, clone(e), num(storage.step)) };
+    if (storage.where === "local") {
+      const t = this.temp(base);
+      this.extraLocals.push(t);
+      return { store: assignStmt(id(t), e), load: id(t) };
+    }
+    this.usesTape = true;
+    const kind = storage.stack === "number" ? "Number" : storage.stack === "int" ? "Int" : "Ref";
+    return {
+      store: exprStmt(call(member(id(this.tape), `push${kind}`), [e])),
+      load: call(member(id(this.tape), `pop${kind}`), []),
+    };
+  }
+
+  /** Storage for the old value of a place (an element or a variable) written at `s`. */
+  private storageOf(place: Expression, s: NStmt): Storage {
+    return storageAt(this.depth(s), this.an.typeOf(place).kind === "number" ? "number" : "ref");
+  }
 
   // ---- cotangent propagation ----------------------------------------------------------------
 
@@ -333,11 +220,11 @@ export class ReverseGenerator {
     return q && `grad of: ${q}`;
   }
 
-  list(ss: NStmt[], inLoop: boolean): Generated {
+  list(ss: NStmt[]): Generated {
     const primal: OutStatement[] = [];
     const adjointParts: OutStatement[][] = [];
     for (const s of ss) {
-      const r = this.statement(s, inLoop);
+      const r = this.statement(s);
       stampLocations(r.primal, s.origin);
       stampLocations(r.adjoint, s.origin);
       primal.push(...r.primal);
@@ -350,7 +237,7 @@ export class ReverseGenerator {
     return { primal, adjoint: adjointParts.reverse().flat() };
   }
 
-  private statement(s: NStmt, inLoop: boolean): Generated {
+  private statement(s: NStmt): Generated {
     const loc = s.origin;
     switch (s.k) {
       case "assign":
@@ -362,31 +249,35 @@ export class ReverseGenerator {
         if (this.active(root)) {
           const g = this.temp("$g");
           adjoint.push({ ...decl("const", g, call(member(this.adjointPath(s.array), "pop"), [])), loc });
-          if (root && this.mutatedRead.has(root)) {
+          if (root && this.plan.undoneInPlace.has(root)) {
             adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
             this.undoesInPlace = true;
           }
           this.backprop(s.value, id(g), adjoint);
-        } else if (root && this.mutatedRead.has(root)) {
+        } else if (root && this.plan.undoneInPlace.has(root)) {
           adjoint.push(exprStmt(call(member(clone(s.array), "pop"), []), loc));
           this.undoesInPlace = true;
         }
         return { primal, adjoint };
       }
       case "call":
-        return this.callStatement(s, inLoop);
+        return this.callStatement(s);
       case "if": {
-        const a = this.list(s.then, inLoop);
-        const b = this.list(s.else, inLoop);
+        const a = this.list(s.then);
+        const b = this.list(s.else);
         if (!a.adjoint.length && !b.adjoint.length) {
           return { primal: [ifStmt(clone(s.test), a.primal, b.primal, loc)], adjoint: [] };
         }
-        const primal = ifStmt(clone(s.test), [...a.primal, this.push(bool(true))], [...b.primal, this.push(bool(false))], loc);
-        const adjoint = { ...ifStmt(this.pop(), a.adjoint, b.adjoint, loc), comment: this.comment(s) };
+        // Which branch ran: a boolean local outside loops, 1/0 on the tape's int stack inside.
+        const storage = storageAt(this.depth(s), "int");
+        const took = this.save(storage.where === "local" ? bool(true) : num(1), storage, "$branch");
+        const other = storage.where === "local" ? assignStmt(clone(took.load as Identifier), bool(false)) : exprStmt(call(member(id(this.tape), "pushInt"), [num(0)]));
+        const primal = ifStmt(clone(s.test), [...a.primal, took.store], [...b.primal, other], loc);
+        const adjoint = { ...ifStmt(took.load, a.adjoint, b.adjoint, loc), comment: this.comment(s) };
         return { primal: [{ ...primal, comment: this.comment(s) }], adjoint: [adjoint] };
       }
       case "loop": {
-        const body = this.list(s.body, true);
+        const body = this.list(s.body);
         const whileStmt = (bodyStmts: Statement[], comment?: string): OutStatement => ({
           type: "WhileStatement",
           test: clone(s.test),
@@ -396,17 +287,20 @@ export class ReverseGenerator {
         });
         if (!body.adjoint.length) return { primal: [whileStmt(body.primal, this.comment(s))], adjoint: [] };
         // Count the iterations; the pullback runs the body's adjoint that many times.
+        // Outside loops the count stays in its local; inside, it goes on the tape's int stack.
         const n = this.temp("$iterations");
         this.extraLocals.push(n);
-        const primal = [
+        const onTape = this.depth(s) > 0;
+        const primal: OutStatement[] = [
           assignStmt(id(n), num(0), "=", loc),
           whileStmt([exprStmt({ type: "UpdateExpression", operator: "++", prefix: false, argument: id(n) }), ...body.primal]),
-          this.push(id(n)),
         ];
+        if (onTape) primal.push(this.save(id(n), { where: "tape", stack: "int" }).store);
+        else this.restores = true; // the pullback counts the local down: it can run once only
         primal[0] = { ...primal[0]!, comment: this.comment(s) } as OutStatement;
         const adjoint: OutStatement = {
           type: "ForStatement",
-          init: assign(id(n), this.pop()),
+          init: onTape ? assign(id(n), call(member(id(this.tape), "popInt"), [])) : null,
           test: bin(">", id(n), num(0)),
           update: { type: "UpdateExpression", operator: "--", prefix: false, argument: id(n) },
           body: { type: "BlockStatement", body: body.adjoint },
@@ -425,15 +319,17 @@ export class ReverseGenerator {
     const primal: Statement[] = [];
     const adjoint: Statement[] = [];
     const isVar = s.target.type === "Identifier";
-    const initial = this.initialDefs.has(s);
-    const restore = !initial && (isVar ? this.restored.has(root) : this.mutatedRead.has(root));
+    const initial = this.plan.initialDefs.has(s);
+    const storage = isVar ? this.plan.saves.get(s) : !initial && this.plan.undoneInPlace.has(root) ? this.storageOf(s.target, s) : undefined;
+    const restore = storage !== undefined;
     if (restore && !isVar) this.undoesInPlace = true;
-    if (restore) primal.push(this.push(clone(s.target)));
+    const saved = storage && this.save(clone(s.target), storage);
+    if (saved && saved.store.type !== "EmptyStatement") primal.push(saved.store);
     primal.push(assignStmt(clone(s.target), clone(s.value), "=", loc));
 
     const targetActive = this.active(root);
     const valueActive = this.an.isActive(s.value);
-    const reset = !initial && targetActive && (!isVar || this.reassigned.has(root));
+    const reset = !initial && targetActive && (!isVar || this.plan.reassigned.has(root));
     const type = this.an.typeOf(s.target);
     let g: Expression | undefined;
     if (targetActive && valueActive) {
@@ -444,7 +340,7 @@ export class ReverseGenerator {
         g = id(t);
       } else g = path;
     }
-    if (restore) adjoint.push(assignStmt(clone(s.target), this.pop(), "=", loc));
+    if (saved) adjoint.push(assignStmt(clone(s.target), saved.load, "=", loc));
     const resetAt = adjoint.length;
     if (reset) adjoint.push(assignStmt(this.adjointPath(s.target), this.zeroFor(s.target, type), "=", loc));
     if (g) this.backprop(s.value, g, adjoint);
@@ -471,21 +367,22 @@ export class ReverseGenerator {
     }
   }
 
-  private callStatement(s: Extract<NStmt, { k: "call" }>, inLoop: boolean): Generated {
+  private callStatement(s: Extract<NStmt, { k: "call" }>): Generated {
     const c = s.call;
     const loc = s.origin;
     const target = s.target;
     const needsVjp = this.an.callIsActive(s) && target && this.active(target.name);
     const primal: Statement[] = [];
     const adjoint: Statement[] = [];
-    const initial = this.initialDefs.has(s);
-    const restore = !initial && target && this.restored.has(target.name);
-    if (restore) primal.push(this.push(clone(target!)));
+    const initial = this.plan.initialDefs.has(s);
+    const storage = this.plan.saves.get(s);
+    const saved = storage && target ? this.save(clone(target), storage) : undefined;
+    if (saved && saved.store.type !== "EmptyStatement") primal.push(saved.store);
     if (!needsVjp) {
       const e = this.isNested(c) ? member(this.vjpCall(c), "value") : primalCall(c);
       primal.push(target ? assignStmt(clone(target), e, "=", loc) : exprStmt(e, loc));
-      if (restore) adjoint.push(assignStmt(clone(target!), this.pop(), "=", loc));
-      if (!initial && target && this.active(target.name) && this.reassigned.has(target.name))
+      if (saved) adjoint.push(assignStmt(clone(target!), saved.load, "=", loc));
+      if (!initial && target && this.active(target.name) && this.plan.reassigned.has(target.name))
         adjoint.push(assignStmt(id(this.b(target.name)), this.zeroFor(target, this.an.typeOf(target)), "=", loc));
       return { primal, adjoint };
     }
@@ -499,14 +396,16 @@ export class ReverseGenerator {
       ],
     };
     primal.push(exprStmt(assign(pattern, this.vjpCall(c)), loc));
-    if (inLoop) primal.push(this.push(id(pb)));
+    // Inside loops each iteration's pullback goes on the tape's reference stack.
+    const kept = this.depth(s) > 0 ? this.save(id(pb), { where: "tape", stack: "ref" }) : undefined;
+    if (kept) primal.push(kept.store);
     // Adjoint: pull the result's cotangent back through the callee, then to each active argument.
     const cts = this.temp("$cotangents");
-    if (inLoop) adjoint.push(assignStmt(id(pb), this.pop(), "=", loc));
+    if (kept) adjoint.push(assignStmt(id(pb), kept.load, "=", loc));
     adjoint.push({ ...decl("const", cts, call(id(pb), [id(this.b(target!.name))])), loc });
-    if (!initial && this.reassigned.has(target!.name))
+    if (!initial && this.plan.reassigned.has(target!.name))
       adjoint.push(assignStmt(id(this.b(target!.name)), this.zeroFor(target!, this.an.typeOf(target!)), "=", loc));
-    if (restore) adjoint.push(assignStmt(clone(target!), this.pop(), "=", loc));
+    if (saved) adjoint.push(assignStmt(clone(target!), saved.load, "=", loc));
     const first = isReceiverCall(c) ? 1 : 0;
     if (isReceiverCall(c)) this.backprop(c.thisArg, member(id(cts), num(0), true), adjoint, true);
     c.args.forEach((a, i) => this.backprop(a, member(id(cts), num(i + first), true), adjoint, true));
@@ -517,7 +416,7 @@ export class ReverseGenerator {
 
   body(): Statement[] {
     const fn = this.fn;
-    const gen = this.list(fn.body, false);
+    const gen = this.list(fn.body);
     const resultAdjoint: Statement[] = [];
     const seed = id(this.g.names.fresh("bResult"));
     this.backprop(fn.result, seed, resultAdjoint);
@@ -531,15 +430,19 @@ export class ReverseGenerator {
     for (const n of fn.nested) out.push(...this.g.nestedCode(n.fn));
     const locals = [...fn.locals.keys(), ...this.extraLocals];
     if (locals.length) out.push(declareAll(locals));
-    const used = this.usesTape ? this.g.names.fresh("$pulledBack") : undefined;
-    if (this.usesTape) out.push(decl("const", this.tape, arr([])));
+    const used = this.usesTape || this.restores ? this.g.names.fresh("$pulledBack") : undefined;
+    if (this.usesTape) out.push(decl("const", this.tape, call(this.rt("takeTape"), [])));
     if (fn.owner) out.push(overrideGuard(this.g.runtime, fn, "vjpCall", [arr(fn.params.map((p) => id(p.name)))]));
     out.push(...gen.primal);
 
     // Adjoints start at zero: 0 for numbers, zeros of the final shape for arrays and objects.
     const pullback: Statement[] = [];
+    const usedDecl: Statement | undefined = used === undefined ? undefined : {
+      type: "VariableDeclaration",
+      kind: "let",
+      declarations: [{ type: "VariableDeclarator", id: id(used), init: bool(false) }],
+    };
     if (used) {
-      out.push({ type: "VariableDeclaration", kind: "let", declarations: [{ type: "VariableDeclarator", id: id(used), init: bool(false) }] });
       pullback.push(ifStmt(id(used), [exprStmt(call(this.rt("pullbackReused"), [{ type: "StringLiteral", value: fn.name }]))]));
       pullback.push(assignStmt(id(used), bool(true)));
     }
@@ -556,6 +459,8 @@ export class ReverseGenerator {
       });
     }
     pullback.push(...resultAdjoint, ...gen.adjoint);
+    // Everything pushed has been popped: the tape goes back to the pool.
+    if (this.usesTape) pullback.push(exprStmt(call(member(id(this.tape), "release"), [])));
     const cotangents = fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul()));
     pullback.push(ret(arr(cotangents)));
     const pullbackFn: Expression = {
@@ -567,8 +472,31 @@ export class ReverseGenerator {
     // the value must not change under the caller when it runs: return a copy of it.
     const value =
       this.undoesInPlace && this.an.typeOf(fn.result).kind !== "number" ? call(this.rt("copyTangent"), [clone(fn.result)]) : clone(fn.result);
-    out.push({ ...ret(obj([["value", value], ["pullback", pullbackFn]])), loc: fn.resultOrigin });
+    const snapshot = this.snapshotPullback(pullbackFn, locals, usedDecl);
+    if (!snapshot && usedDecl) out.push(usedDecl);
+    out.push({ ...ret(obj([["value", value], ["pullback", snapshot ?? pullbackFn]])), loc: fn.resultOrigin });
     return out;
+  }
+
+  /**
+   * With loops, the pullback receives the primal's final state as parameters of an enclosing
+   * arrow, `((x, r, $tape) => (bResult) => {…})(x, r, $tape)`, instead of capturing the
+   * variables: V8 keeps a variable any closure captures on the heap for the whole function, which
+   * made the primal's loops several times slower. Not done when local functions capture the
+   * variables (their pullbacks read them as this pullback restores them).
+   */
+  private snapshotPullback(pullbackFn: Expression, locals: string[], usedDecl: Statement | undefined): Expression | undefined {
+    const fn = this.fn;
+    let hasLoop = false;
+    walkStmts(fn.body, (s) => {
+      if (s.k === "loop") hasLoop = true;
+    });
+    if (!hasLoop || fn.nested.length) return undefined;
+    const own = new Set([...fn.params.map((p) => p.name), ...locals, this.tape]);
+    const state = [...namesRead(pullbackFn)].filter((n) => own.has(n));
+    const body: Statement[] = [...(usedDecl ? [usedDecl] : []), ret(pullbackFn)];
+    const outer: Expression = { type: "ArrowFunctionExpression", params: state.map((n) => id(n)), body: { type: "BlockStatement", body } };
+    return call(outer, state.map((n) => id(n)));
   }
 
   params(): Pattern[] {

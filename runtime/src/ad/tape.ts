@@ -1,0 +1,66 @@
+// The tape reverse-mode derivatives keep between the primal and the pullback, for what loops
+// record (outside loops the generated code keeps such values in locals). Three stacks, so that
+// numbers stay unboxed: numbers in a Float64Array, branch decisions and trip counts in an
+// Int32Array, references (arrays, tensors, pullbacks of calls) in a plain array. Tapes are reused
+// from a small pool: a derivative takes one, and its pullback gives it back after its last pop,
+// so a gradient in a training loop allocates no tape after the first call.
+
+// 64 bytes each: V8 keeps typed arrays this small on its heap, where allocating one is cheap; a
+// larger one gets a separate backing store (about 1 µs to allocate), paid only as a tape grows.
+const INITIAL_NUMBERS = 8;
+const INITIAL_INTS = 16;
+
+export class Tape {
+  numbers = new Float64Array(INITIAL_NUMBERS);
+  numberCount = 0;
+  ints = new Int32Array(INITIAL_INTS);
+  intCount = 0;
+  refs: unknown[] = [];
+
+  pushNumber(v: number): void {
+    if (this.numberCount === this.numbers.length) this.numbers = grow(this.numbers, new Float64Array(this.numbers.length * 2));
+    this.numbers[this.numberCount++] = v;
+  }
+  popNumber(): number {
+    return this.numbers[--this.numberCount]!;
+  }
+  /** A branch decision (`true`/`false` stored as 1/0) or a trip count. */
+  pushInt(v: number): void {
+    if (this.intCount === this.ints.length) this.ints = grow(this.ints, new Int32Array(this.ints.length * 2));
+    this.ints[this.intCount++] = v;
+  }
+  popInt(): number {
+    return this.ints[--this.intCount]!;
+  }
+  pushRef(v: unknown): void {
+    this.refs.push(v);
+  }
+  popRef(): unknown {
+    return this.refs.pop();
+  }
+  /** Gives the tape back to the pool once its pullback has popped everything (a method, so generated code needs no second runtime lookup). */
+  release(): void {
+    releaseTape(this);
+  }
+}
+
+function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+const pool: Tape[] = [];
+const POOL_SIZE = 16;
+
+/** A tape for one run of a derivative (empty; from the pool when one is free). */
+export function takeTape(): Tape {
+  return pool.pop() ?? new Tape();
+}
+
+/** Gives a tape back once its pullback has popped everything. */
+export function releaseTape(tape: Tape): void {
+  tape.numberCount = 0;
+  tape.intCount = 0;
+  if (tape.refs.length) tape.refs.length = 0;
+  if (pool.length < POOL_SIZE) pool.push(tape);
+}

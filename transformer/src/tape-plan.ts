@@ -1,0 +1,300 @@
+// The tape plan of reverse mode: which values the pullback needs that the primal overwrites, and
+// where each is kept. Planned before any code is emitted (as Swift plans its linear-map structs
+// apart from the pullback cloner), in the manner of Tapenade's to-be-recorded analysis:
+//
+// - The adjoint of a statement reads some of the values its operands had when it ran (the other
+//   factor of a product, the argument of Math.cos, an index); those are its adjoint reads.
+// - A write `v = …` at S must save the old value of v only if the adjoint of a statement that may
+//   run before S in the primal (one before it in its block or an enclosing one, S itself, or any
+//   statement of a loop around S) reads v. A value that only adds (`s = s + t`) or that only
+//   the result reads is never saved.
+// - Outside loops a saved value, a branch decision or a trip count is kept in a local of the
+//   derivative; inside loops it goes on the tape: numbers in a Float64Array, decisions and counts
+//   in an Int32Array, other values (arrays, tensors, pullbacks of calls) in an array of references
+//   (runtime/src/ad/tape.ts).
+
+import type { Analysis } from "./analysis.js";
+import type { Expression } from "./ir.js";
+import type { NFunction, NStmt } from "./nir.js";
+import { isReceiverCall } from "./forward.js";
+import { namesRead, walkStmts, writesOf } from "./walk.js";
+
+/**
+ * Where a value the pullback needs is kept: a local of the derivative, one of the tape's three
+ * stacks, or nowhere because the write can be undone exactly (`inverse`: a counter stepped by an
+ * integer, `i = i + 1`, is restored by `i = i - 1`).
+ */
+export type Storage =
+  | { where: "local" }
+  | { where: "tape"; stack: "number" | "int" | "ref" }
+  | { where: "inverse"; operator: "+" | "-"; step: number };
+
+export interface TapePlan {
+  /** Whole-variable writes (`v = …`, `v = f(…)`) that save the old value of `v`, with where. */
+  readonly saves: Map<NStmt, Storage>;
+  /** Arrays and objects some adjoint reads: element writes and pushes into them are undone in place. */
+  readonly undoneInPlace: Set<string>;
+  /** Locals written more than once or in a loop: their adjoints are reset after each write. */
+  readonly reassigned: Set<string>;
+  /** The first write of a local at the top level: it overwrites nothing, so no save, restore or reset. */
+  readonly initialDefs: Set<NStmt>;
+  /** How many loops enclose each statement: decides local (0) or tape storage of what it records. */
+  readonly loopDepth: Map<NStmt, number>;
+  /** Each leaf statement's adjoint reads (for the golden test and debugging). */
+  readonly adjointReads: Map<NStmt, Set<string>>;
+}
+
+export function planTape(fn: NFunction, an: Analysis): TapePlan {
+  const loopDepth = new Map<NStmt, number>();
+  walkStmts(fn.body, (s, ctx) => loopDepth.set(s, ctx.loops));
+
+  // Only the function's own variables can change under the pullback (not globals such as Math).
+  const own = new Set([...fn.params.map((p) => p.name), ...fn.locals.keys()]);
+  const adjointReads = new Map<NStmt, Set<string>>();
+  walkStmts(fn.body, (s) => {
+    if (s.k === "assign" || s.k === "push" || s.k === "call") adjointReads.set(s, new Set([...adjointReadsOf(s, an)].filter((n) => own.has(n))));
+  });
+
+  // A local function's pullback reads the variables it captures when it runs, during this
+  // function's pullback: they must hold the values they had at each call.
+  const captured = new Set<string>();
+  for (const n of fn.nested) for (const c of n.captures) captured.add(c);
+
+  const initialDefs = new Set<NStmt>();
+  const written = new Set<string>(fn.params.map((p) => p.name));
+  const writeCount = new Map<string, number>(fn.params.map((p) => [p.name, 1]));
+  const writtenInLoop = new Set<string>();
+  walkStmts(fn.body, (s, ctx) => {
+    const w = writesOf(s);
+    if (!w || !w.whole) return;
+    if (ctx.loops === 0 && !written.has(w.name) && isTopLevel(fn.body, s)) initialDefs.add(s);
+    written.add(w.name);
+    writeCount.set(w.name, (writeCount.get(w.name) ?? 0) + 1);
+    if (ctx.loops > 0) writtenInLoop.add(w.name);
+  });
+  const params = new Set(fn.params.map((p) => p.name));
+  const reassigned = new Set<string>();
+  for (const [name, n] of writeCount) if (params.has(name) ? n > 1 : n > 1 || writtenInLoop.has(name)) reassigned.add(name);
+
+  // The to-be-recorded analysis: walk in primal order, carrying the adjoint reads of everything that
+  // may have run before (`before`); a loop's body is first scanned whole, since every statement in
+  // it may have run in an earlier iteration.
+  const counters = integerCounters(fn);
+  const numbers = numberVariables(fn, an, initialDefs);
+  const saves = new Map<NStmt, Storage>();
+  const visit = (ss: NStmt[], before: Set<string>): Set<string> => {
+    let seen = before;
+    for (const s of ss) {
+      if (s.k === "if") {
+        const a = visit(s.then, seen);
+        const b = visit(s.else, seen);
+        seen = union(a, b);
+      } else if (s.k === "loop") {
+        const inside = union(seen, readsBelow(s.body, adjointReads));
+        seen = visit(s.body, inside);
+      } else {
+        const reads = adjointReads.get(s);
+        seen = reads?.size ? union(seen, reads) : seen;
+        const w = writesOf(s);
+        if (w?.whole && !initialDefs.has(s) && reassigned.has(w.name) && (seen.has(w.name) || captured.has(w.name)))
+          saves.set(s, (counters.has(w.name) && s.k === "assign" && inverseOf(s.value, w.name)) || storageAt(loopDepth.get(s)!, numbers.has(w.name) ? "number" : "ref"));
+      }
+    }
+    return seen;
+  };
+  visit(fn.body, new Set());
+
+  const undoneInPlace = new Set<string>(captured);
+  for (const reads of adjointReads.values()) for (const r of reads) undoneInPlace.add(r);
+  return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads };
+}
+
+/** Where what a statement at `depth` loops records goes: a local outside loops, else the tape stack for its kind. */
+export function storageAt(depth: number, stack: "number" | "int" | "ref"): Storage {
+  return depth === 0 ? { where: "local" } : { where: "tape", stack };
+}
+
+/**
+ * Variables that hold a number whenever one of their later values is saved, so the number stack
+ * (a Float64Array) can keep them: number parameters, and locals of number type first written at
+ * the top level whose every write is a number. A local that may still be undefined (`let t;` in a
+ * loop, written in one branch) goes on the reference stack: a Float64Array would give back NaN,
+ * and `t ?? 1` in the pullback would then differ from the primal.
+ */
+function numberVariables(fn: NFunction, an: Analysis, initialDefs: Set<NStmt>): Set<string> {
+  const out = new Set<string>();
+  for (const p of fn.params) if (an.typeOfVar(p.name).kind === "number") out.add(p.name);
+  const rejected = new Set<string>();
+  walkStmts(fn.body, (s) => {
+    const w = writesOf(s);
+    if (!w?.whole) return;
+    const valueType = s.k === "assign" ? an.typeOf(s.value) : s.k === "call" && s.target ? an.typeOf(s.target) : undefined;
+    if (valueType?.kind !== "number" || an.typeOfVar(w.name).kind !== "number") rejected.add(w.name);
+    else if (initialDefs.has(s)) out.add(w.name);
+  });
+  for (const r of rejected) out.delete(r);
+  return out;
+}
+
+/** `v + k` / `v - k` with an integer k: undone by the opposite step. */
+function stepOf(e: Expression, name: string): { operator: "+" | "-"; step: number } | undefined {
+  if (e.type !== "BinaryExpression" || (e.operator !== "+" && e.operator !== "-")) return undefined;
+  if (e.left.type !== "Identifier" || e.left.name !== name || e.right.type !== "NumericLiteral" || !Number.isInteger(e.right.value)) return undefined;
+  return { operator: e.operator, step: e.right.value };
+}
+
+/** How to undo `v = v ± k`; undefined for other writes (`v = 0` is saved like any other value). */
+function inverseOf(e: Expression, name: string): Storage | undefined {
+  const step = stepOf(e, name);
+  return step && { where: "inverse", operator: step.operator === "+" ? "-" : "+", step: step.step };
+}
+
+function isIntegerLiteral(e: Expression): boolean {
+  if (e.type === "UnaryExpression" && e.operator === "-") return isIntegerLiteral(e.argument);
+  return e.type === "NumericLiteral" && Number.isSafeInteger(e.value);
+}
+
+/**
+ * Locals that only ever hold integers because every write is an integer literal or a step by an
+ * integer (`i = 0`, `i = i + 1`): their steps are undone exactly (below 2^53) instead of saved.
+ */
+function integerCounters(fn: NFunction): Set<string> {
+  const candidates = new Set<string>();
+  const rejected = new Set<string>(fn.params.map((p) => p.name));
+  walkStmts(fn.body, (s) => {
+    const w = writesOf(s);
+    if (!w) return;
+    const ok = w.whole && s.k === "assign" && (isIntegerLiteral(s.value) || stepOf(s.value, w.name) !== undefined);
+    if (ok) candidates.add(w.name);
+    else rejected.add(w.name);
+  });
+  for (const r of rejected) candidates.delete(r);
+  return candidates;
+}
+
+function isTopLevel(body: NStmt[], s: NStmt): boolean {
+  return body.includes(s);
+}
+
+function union(a: Set<string>, b: Set<string>): Set<string> {
+  if (!b.size || a === b) return a;
+  if (!a.size) return b;
+  const out = new Set(a);
+  for (const x of b) out.add(x);
+  return out;
+}
+
+function readsBelow(ss: NStmt[], adjointReads: Map<NStmt, Set<string>>): Set<string> {
+  const out = new Set<string>();
+  walkStmts(ss, (s) => adjointReads.get(s)?.forEach((r) => out.add(r)));
+  return out;
+}
+
+/**
+ * The variables the adjoint of a leaf statement reads: the operands a partial derivative
+ * multiplies by, tests of `?:`, indices. Inactive parts have no adjoint; a variable that is only
+ * added or moved (`s = s + t`, `v = v + 0.01 * f`) needs no saved values at all.
+ */
+export function adjointReadsOf(s: NStmt, an: Analysis): Set<string> {
+  const read = new Set<string>();
+  const all = (e: Expression | null | undefined) => namesRead(e, read);
+  const reads = (e: Expression | null | undefined): void => {
+    if (!e || !an.isActive(e)) return;
+    switch (e.type) {
+      case "Identifier":
+        if (an.typeOf(e).kind !== "number") read.add(e.name); // zeros of its shape are taken from it
+        return;
+      case "MemberExpression":
+        reads(e.object);
+        if (e.computed) all(e.property);
+        return;
+      case "BinaryExpression": {
+        const l = an.isActive(e.left);
+        const r = an.isActive(e.right);
+        if (e.operator === "+" || e.operator === "-") {
+          reads(e.left);
+          reads(e.right);
+        } else if (e.operator === "*") {
+          // ∂(l·r)/∂l = r and ∂(l·r)/∂r = l: each side's value is needed only for the other's adjoint.
+          if (l) all(e.right);
+          if (r) all(e.left);
+          reads(e.left);
+          reads(e.right);
+        } else if (e.operator === "/" && !r) {
+          all(e.right);
+          reads(e.left);
+        } else all(e);
+        return;
+      }
+      case "UnaryExpression":
+        reads(e.argument);
+        return;
+      case "ConditionalExpression":
+        all(e.test);
+        reads(e.consequent);
+        reads(e.alternate);
+        return;
+      case "LogicalExpression":
+        all(e.left);
+        reads(e.right);
+        return;
+      case "ArrayExpression":
+        e.elements.forEach((x) => reads(x && x.type === "SpreadElement" ? x.argument : x));
+        return;
+      case "ObjectExpression":
+        e.properties.forEach((p) => reads(p.type === "ObjectProperty" ? p.value : p.argument));
+        return;
+      default:
+        all(e);
+    }
+  };
+  const w = writesOf(s);
+  const targetActive = !!w && an.active.has(w.name);
+  switch (s.k) {
+    case "assign":
+      if (targetActive || an.isActive(s.value)) {
+        reads(s.value);
+        if (s.target.type === "MemberExpression") reads(s.target);
+      }
+      break;
+    case "push":
+      if (targetActive || an.isActive(s.value)) reads(s.value);
+      break;
+    case "call":
+      if (an.callIsActive(s)) {
+        s.call.args.forEach(reads);
+        // A Tensor method's pullback also sends a cotangent to the object it was called on, so the
+        // adjoint reads its index too: without this, `acc.add(ts[i].mul(2))` in a loop did not
+        // restore `i`, and every iteration's cotangent went to ts[<final i>] (found by
+        // e2e/test/property-tensors.test.ts).
+        if (isReceiverCall(s.call)) reads(s.call.thisArg);
+      }
+      break;
+    default:
+      break;
+  }
+  return read;
+}
+
+/** The plan in words, one line per decision: what the golden tests compare. */
+export function describeTapePlan(fn: NFunction, plan: TapePlan, quote: (s: NStmt) => string): string {
+  const lines: string[] = [];
+  walkStmts(fn.body, (s, ctx) => {
+    const pad = "  ".repeat(ctx.depth);
+    const reads = plan.adjointReads.get(s);
+    const save = plan.saves.get(s);
+    const parts: string[] = [];
+    if (reads?.size) parts.push(`adjoint reads ${[...reads].sort().join(", ")}`);
+    if (save) {
+      const where = save.where === "local" ? "local" : save.where === "tape" ? `tape ${save.stack}` : `undone by ${save.operator} ${save.step}`;
+      parts.push(`${save.where === "inverse" ? "restores" : "saves"} ${writesOf(s)!.name} (${where})`);
+    }
+    if (plan.initialDefs.has(s)) parts.push("first write");
+    if (s.k === "loop") parts.push(ctx.loops === 0 ? "trip count: local" : "trip count: tape int");
+    if (s.k === "if") parts.push(ctx.loops === 0 ? "branch: local" : "branch: tape int");
+    lines.push(`${pad}${quote(s)}${parts.length ? `  -- ${parts.join("; ")}` : ""}`);
+  });
+  lines.push(`reassigned: ${[...plan.reassigned].sort().join(", ") || "-"}`);
+  lines.push(`undone in place when written below: ${[...plan.undoneInPlace].sort().join(", ") || "-"}`);
+  return lines.join("\n");
+}

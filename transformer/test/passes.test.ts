@@ -1,0 +1,109 @@
+// A golden test per pass, as Tangent has a test per pass: for each function of passes/input.ts,
+// the normalized IR (normalize.ts), the activity and types (analysis.ts) and the tape plan
+// (tape-plan.ts) are printed and compared with passes/<name>.txt. A missing file is written and
+// the test fails, so that it is reviewed before it is committed; UPDATE_GOLDEN=1 rewrites them
+// all after an intended change.
+
+import { describe, expect, test } from "@jest/globals";
+import { parse } from "@babel/parser";
+import type * as t from "@babel/types";
+import * as fs from "fs";
+import * as path from "path";
+import { BabelAdapter, collectLocalTypes } from "../../babel-plugin/src/adapter";
+import { Analysis } from "../src/analysis";
+import type { ModuleContext } from "../src/api";
+import type { Expression } from "../src/ir";
+import { Normalizer } from "../src/normalize";
+import type { NFunction, NStmt } from "../src/nir";
+import { Printer } from "../src/print";
+import { describeTapePlan, planTape } from "../src/tape-plan";
+
+const DIR = path.join(__dirname, "passes");
+const source = fs.readFileSync(path.join(DIR, "input.ts"), "utf8");
+const update = process.env.UPDATE_GOLDEN === "1";
+
+const program = parse(source, { sourceType: "module", plugins: ["typescript"] }).program;
+const adapter = new BabelAdapter(source, new Map(), "__ct", collectLocalTypes(program));
+const functions = program.body
+  .map((s) => (s.type === "ExportNamedDeclaration" ? s.declaration : s))
+  .filter((d): d is t.FunctionDeclaration => d?.type === "FunctionDeclaration");
+
+const expr = (e: Expression) => new Printer().expr(e, 0);
+
+/** One line per normalized statement, indented by nesting. */
+function printNormalized(ss: NStmt[], depth = 0): string[] {
+  const pad = "  ".repeat(depth);
+  return ss.flatMap((s): string[] => {
+    switch (s.k) {
+      case "assign":
+        return [`${pad}${expr(s.target)} = ${expr(s.value)}`];
+      case "push":
+        return [`${pad}${expr(s.array)}.push(${expr(s.value)})`];
+      case "call":
+        return [`${pad}${s.target ? `${s.target.name} = ` : ""}call ${s.call.kind} ${s.call.args.map(expr).join(", ")}`];
+      case "if":
+        return [`${pad}if (${expr(s.test)})`, ...printNormalized(s.then, depth + 1), `${pad}else`, ...printNormalized(s.else, depth + 1)];
+      case "loop":
+        return [`${pad}while (${expr(s.test)})`, ...printNormalized(s.body, depth + 1)];
+      case "effect":
+        return [`${pad}effect`];
+    }
+  });
+}
+
+function quoteStmt(s: NStmt): string {
+  switch (s.k) {
+    case "assign":
+      return `${expr(s.target)} = ${expr(s.value)}`;
+    case "push":
+      return `${expr(s.array)}.push(${expr(s.value)})`;
+    case "call":
+      return `${s.target?.name ?? "_"} = call`;
+    case "if":
+      return `if (${expr(s.test)})`;
+    case "loop":
+      return `while (${expr(s.test)})`;
+    case "effect":
+      return "effect";
+  }
+}
+
+function passes(node: t.FunctionDeclaration): string {
+  const name = node.id!.name;
+  const marked = adapter.marked(node, name, "declaration", undefined, undefined);
+  const ctx: ModuleContext = { fileName: "input.ts", source, runtime: "__ct", known: new Map(), knownMethods: new Map(), takenNames: new Set() };
+  const normalizer = new Normalizer(marked, ctx, new Set());
+  const fn: NFunction = normalizer.run();
+  expect(normalizer.diagnostics).toEqual([]);
+  const an = new Analysis(fn, undefined);
+  expect(an.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  const vars = [...fn.params.map((p) => p.name), ...fn.locals.keys()];
+  return [
+    `# ${name}: normalized`,
+    ...printNormalized(fn.body),
+    `result ${expr(fn.result)}`,
+    "",
+    "# activity and types",
+    ...vars.map((v) => `${v}: ${an.typeOfVar(v).kind}${an.active.has(v) ? ", active" : ""}`),
+    "",
+    "# tape plan",
+    describeTapePlan(fn, planTape(fn, an), quoteStmt),
+    "",
+  ].join("\n");
+}
+
+describe("pass outputs (golden)", () => {
+  test("the input has functions", () => expect(functions.length).toBeGreaterThanOrEqual(6));
+  for (const node of functions) {
+    const name = node.id!.name;
+    test(name, () => {
+      const file = path.join(DIR, `${name}.txt`);
+      const got = passes(node);
+      if (update || !fs.existsSync(file)) {
+        fs.writeFileSync(file, got);
+        if (!update) throw new Error(`wrote ${path.relative(process.cwd(), file)}: review it, then run the test again`);
+      }
+      expect(got).toBe(fs.readFileSync(file, "utf8"));
+    });
+  }
+});

@@ -1,0 +1,74 @@
+// Functions whose pass outputs (normalized IR, activity, tape plan) are kept as golden files in
+// this folder: one `<name>.txt` each. See ../passes.test.ts.
+
+const C = [1, -0.5, 0.25, 0.3];
+
+/** Horner's rule: each step's adjoint reads the old r (saved), the counter is undone by a step. */
+/** @differentiable */
+export function horner(x: number): number {
+  let r = 0;
+  for (let i = 3; i >= 0; i--) {
+    r = r * x + C[i];
+  }
+  return r;
+}
+
+/** A spring with a wall: v and x only add, so nothing but the bounce decisions is recorded. */
+/** @differentiable */
+export function spring(x0: number): number {
+  let x = x0;
+  let v = 0;
+  for (let i = 0; i < 100; i++) {
+    const a = -4 * x - 0.1 * v;
+    v = v + 0.01 * a;
+    x = x + 0.01 * v;
+    if (x < -0.5) {
+      x = -1 - x;
+      v = -0.8 * v;
+    }
+  }
+  return x;
+}
+
+/** tanh chain: the old y is read by Math.tanh's partial. */
+/** @differentiable */
+export function tanhChain(x: number): number {
+  let y = x;
+  for (let i = 0; i < 10; i++) {
+    y = Math.tanh(y);
+  }
+  return y;
+}
+
+/** A field name spelled like a local (`o.w` and `w`) is not a read of the local. */
+/** @differentiable */
+export function fieldNames(x: number, o: { w: number }): number {
+  let w = x * x;
+  let s = 0;
+  for (let i = 0; i < 3; i++) {
+    s = s + o.w * x;
+    w = w + s;
+  }
+  return w + s;
+}
+
+/** Straight-line code: overwritten values stay in locals, not on a tape. */
+/** @differentiable */
+export function straight(x: number): number {
+  let y = x * x;
+  if (y > 1) {
+    y = Math.sin(y) * x;
+  }
+  y = y * y;
+  return y;
+}
+
+/** A reduction over an array parameter. */
+/** @differentiable */
+export function sumSquares(xs: number[]): number {
+  let s = 0;
+  for (const v of xs) {
+    s = s + v * v;
+  }
+  return s;
+}
