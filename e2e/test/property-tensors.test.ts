@@ -11,6 +11,7 @@
 import { describe, expect, test } from "@jest/globals";
 import * as path from "path";
 import fc from "fast-check";
+import { runProperty } from "../harness/property-run";
 import * as ct from "@cotangent/runtime";
 import { BatchCompileCache } from "../harness/batch-cache";
 import { CORPUS_DIR, HostName, compilePlain, compileWith } from "../harness/compile";
@@ -109,19 +110,9 @@ function gradientMismatches(f: Fn, args: unknown[], wrt: readonly number[]): str
   return rows.join("\n");
 }
 
-/** Runs `check` on generated programs; a failure reports where (`context`) besides its message. */
-function assertProperty(arb: fc.Arbitrary<TensorProgram>, check: (p: TensorProgram) => void, context: (p: TensorProgram) => string, seed: number, numRuns: number): void {
-  fc.assert(
-    fc.property(arb, (p) => {
-      try {
-        check(p);
-      } catch (e: any) {
-        if (fc.PreconditionFailure.isFailure(e)) throw e;
-        throw new Error(`${e?.message ?? e}\n${context(p)}`);
-      }
-    }),
-    { seed, numRuns, maxSkipsPerRun: 100, interruptAfterTimeLimit: 90_000 },
-  );
+/** Runs `check` on generated programs (e2e/harness/property-run.ts): fails on interruption, or when too many points are skipped. */
+function assertProperty<Q>(arb: fc.Arbitrary<Q>, check: (p: Q) => void, context: (p: Q) => string, seed: number, numRuns: number): void {
+  runProperty(arb, check, context, { seed, numRuns, timeLimitMs: 150_000, maxSkippedShare: 0.1 });
 }
 
 /** The checks on one program (compiled `c`); returns why the point was skipped, or null when checked. */

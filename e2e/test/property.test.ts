@@ -6,6 +6,7 @@
 import { describe, test } from "@jest/globals";
 
 import fc from "fast-check";
+import { runProperty } from "../harness/property-run";
 import { DEFAULT_TOL, assertClose, close, deepClone, describe as describeValue, finiteDifferenceGradient, flatten, forwardVsReverse, mulberry32, unflatten } from "../harness/check";
 import { BatchCompileCache } from "../harness/batch-cache";
 import { HostName, compilePlain, compileWith } from "../harness/compile";
@@ -49,19 +50,9 @@ function smoothAt(f: (x: number, y: number) => number, x: number, y: number): bo
   return a.every((v, i) => Number.isFinite(v) && close(v, b[i]!, 1e-7));
 }
 
-/** Runs `check` on generated programs; a failure reports where (`context`) besides its message. */
-function assertProperty<P>(arb: fc.Arbitrary<P>, check: (p: P) => void, context: (p: P) => string, seed: number, numRuns: number): void {
-  fc.assert(
-    fc.property(arb, (p) => {
-      try {
-        check(p);
-      } catch (e: any) {
-        if (fc.PreconditionFailure.isFailure(e)) throw e;
-        throw new Error(`${e?.message ?? e}\n${context(p)}`);
-      }
-    }),
-    { seed, numRuns, maxSkipsPerRun: 100, interruptAfterTimeLimit: 90_000 },
-  );
+/** Runs `check` on generated programs (e2e/harness/property-run.ts): fails on interruption, or when too many points are skipped. */
+function assertProperty<Q>(arb: fc.Arbitrary<Q>, check: (p: Q) => void, context: (p: Q) => string, seed: number, numRuns: number): void {
+  runProperty(arb, check, context, { seed, numRuns, timeLimitMs: 150_000, maxSkippedShare: 0.1 });
 }
 
 for (const host of HOSTS) {

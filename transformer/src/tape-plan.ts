@@ -17,7 +17,7 @@ import type { Analysis } from "./analysis.js";
 import type { Expression } from "./ir.js";
 import type { NFunction, NStmt } from "./nir.js";
 import { isReceiverCall } from "./forward.js";
-import { namesRead, walkStmts, writesOf } from "./walk.js";
+import { forEachExpression, namesRead, stmtExpressions, walkStmts, writesOf } from "./walk.js";
 
 /**
  * Where a value the pullback needs is kept: a local of the derivative, one of the tape's three
@@ -80,7 +80,7 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
   // may have run before (`before`); a loop's body is first scanned whole, since every statement in
   // it may have run in an earlier iteration.
   const counters = integerCounters(fn);
-  const numbers = numberVariables(fn, an, initialDefs);
+  const numbers = numberVariables(fn, an);
   const saves = new Map<NStmt, Storage>();
   const visit = (ss: NStmt[], before: Set<string>): Set<string> => {
     let seen = before;
@@ -115,24 +115,42 @@ export function storageAt(depth: number, stack: "number" | "int" | "ref"): Stora
 }
 
 /**
- * Variables that hold a number whenever one of their later values is saved, so the number stack
- * (a Float64Array) can keep them: number parameters, and locals of number type first written at
- * the top level whose every write is a number. A local that may still be undefined (`let t;` in a
- * loop, written in one branch) goes on the reference stack: a Float64Array would give back NaN,
- * and `t ?? 1` in the pullback would then differ from the primal.
+ * Variables the number stack (a Float64Array) can keep: every write gives them a number, and no
+ * expression can tell `undefined` from NaN on them. Before its first write a local holds
+ * `undefined`, which the stack would give back as NaN; that only matters where the code tests for
+ * it (`t ?? 1`, `t === undefined`, `typeof t`, `t ? … : …`): those locals go on the reference stack.
  */
-function numberVariables(fn: NFunction, an: Analysis, initialDefs: Set<NStmt>): Set<string> {
+function numberVariables(fn: NFunction, an: Analysis): Set<string> {
   const out = new Set<string>();
   for (const p of fn.params) if (an.typeOfVar(p.name).kind === "number") out.add(p.name);
-  const rejected = new Set<string>();
+  const rejected = undefinedTested(fn);
   walkStmts(fn.body, (s) => {
     const w = writesOf(s);
     if (!w?.whole) return;
     const valueType = s.k === "assign" ? an.typeOf(s.value) : s.k === "call" && s.target ? an.typeOf(s.target) : undefined;
     if (valueType?.kind !== "number" || an.typeOfVar(w.name).kind !== "number") rejected.add(w.name);
-    else if (initialDefs.has(s)) out.add(w.name);
+    else out.add(w.name);
   });
   for (const r of rejected) out.delete(r);
+  return out;
+}
+
+/**
+ * Variables read where `undefined` and NaN differ: the left of `??`, equality, `typeof`. (Both are
+ * falsy and compare false with `<`, so truthiness tests and ordering cannot tell them apart.)
+ */
+function undefinedTested(fn: NFunction): Set<string> {
+  const out = new Set<string>();
+  const scan = (e: Expression) =>
+    forEachExpression(e, (x) => {
+      if (x.type === "LogicalExpression" && x.operator === "??") namesRead(x.left, out);
+      else if (x.type === "BinaryExpression" && ["==", "!=", "===", "!=="].includes(x.operator)) {
+        namesRead(x.left, out);
+        namesRead(x.right, out);
+      } else if (x.type === "UnaryExpression" && x.operator === "typeof") namesRead(x.argument, out);
+    });
+  walkStmts(fn.body, (s) => stmtExpressions(s).forEach(scan));
+  scan(fn.result);
   return out;
 }
 
