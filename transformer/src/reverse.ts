@@ -33,7 +33,7 @@ import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy, isArrayFill } from "./queries.js";
 import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
 import { planTape, storageAt, type Storage, type TapePlan } from "./tape-plan.js";
-import { namesRead, rootName as rootOf, walkStmts } from "./walk.js";
+import { forEachExpression, namesRead, rootName as rootOf, statementExpressions, walkStmts } from "./walk.js";
 
 interface Generated {
   primal: OutStatement[];
@@ -541,27 +541,25 @@ function dropPassThrough(stmts: Statement[], resetAt: number, key: string): void
   if ((decl.id as Identifier).name !== right.name || JSON.stringify(stripLoc(decl.init)) !== key) return;
   const rest = stmts.slice(resetAt + 1);
   // Safe only if nothing after writes the adjoint (at any depth): then `$g` and `bs` are equal.
+  const expressions = rest.flatMap(statementExpressions);
   let written = false;
-  const scan = (n: unknown): void => {
-    if (written || !n || typeof n !== "object") return;
-    if (Array.isArray(n)) return n.forEach(scan);
-    const node = n as Expression;
-    if (node.type === "AssignmentExpression" && JSON.stringify(stripLoc(node.left)) === key) written = true;
-    for (const [k, v] of Object.entries(node)) if (k !== "loc") scan(v);
-  };
-  scan(rest);
+  for (const e of expressions)
+    forEachExpression(e, (x) => {
+      if (x.type === "AssignmentExpression" && JSON.stringify(stripLoc(x.left)) === key) written = true;
+      return !written;
+    });
   if (written) return;
+  // Every read of `$g` becomes a copy of `bs` (the statements are this function's own: rewritten in place).
   const replacement = decl.init!;
-  const subst = (n: unknown): unknown => {
-    if (!n || typeof n !== "object") return n;
-    if (Array.isArray(n)) return n.map(subst);
-    const node = n as Expression;
-    if (node.type === "Identifier" && node.name === right.name) return structuredClone(replacement);
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = k === "loc" ? v : subst(v);
-    return out;
-  };
-  stmts.splice(resetAt - 1, rest.length + 2, ...(subst(rest) as Statement[]));
+  for (const e of expressions)
+    forEachExpression(e, (x) => {
+      if (x.type !== "Identifier" || x.name !== right.name) return;
+      const node = x as unknown as Record<string, unknown>;
+      for (const k of Object.keys(node)) delete node[k];
+      Object.assign(node, structuredClone(replacement));
+      return false;
+    });
+  stmts.splice(resetAt - 1, rest.length + 2, ...rest);
 }
 
 function stripLoc(e: unknown): unknown {
