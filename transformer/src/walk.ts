@@ -168,15 +168,6 @@ export function walkStmts(ss: readonly NStmt[], visit: (s: NStmt, ctx: StmtConte
   }
 }
 
-/** The leaf (non-if, non-loop) statements of `ss`, nested ones included, in order. */
-export function leafStmts(ss: readonly NStmt[]): NStmt[] {
-  const out: NStmt[] = [];
-  walkStmts(ss, (s) => {
-    if (s.k !== "if" && s.k !== "loop") out.push(s);
-  });
-  return out;
-}
-
 /** The expressions a call evaluates: the object or callee, and the arguments. */
 export function callExpressions(c: NCall): Expression[] {
   switch (c.kind) {
@@ -204,13 +195,6 @@ export function stmtExpressions(s: NStmt): Expression[] {
     case "effect":
       return statementExpressions(s.stmt);
   }
-}
-
-/** The variables a normalized statement itself reads. */
-export function readsOf(s: NStmt): Set<string> {
-  const out = new Set<string>();
-  for (const e of stmtExpressions(s)) namesRead(e, out);
-  return out;
 }
 
 /** The variable a statement writes, and whether it replaces the whole value (`v = …`) or writes below it (`v[i] = …`, `v.push(…)`). */
