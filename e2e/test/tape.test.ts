@@ -43,7 +43,29 @@ export function pure(x: number): number {
   return Math.sin(y) * x;
 }
 
+/** A top-level branch is recorded in a local the pullback only reads: it can run again. */
+/** @differentiable */
+export function pureBranch(x: number): number {
+  let y = x * x;
+  if (x > 0) y = y * 3;
+  return y + x;
+}
+
+/** a[1] is undefined before the first write: the pullback must give back undefined, not NaN, to \`??\`. */
+/** @differentiable */
+export function holes(x: number): number {
+  const a: number[] = [];
+  let s = 0;
+  for (let i = 0; i < 3; i++) {
+    s = s + (a[1] ?? 1) * x;
+    a[1] = x * (i + 2);
+  }
+  return s;
+}
+
 export const gOuter = gradient(outer);
+export const gHoles = gradient(holes);
+export const vwpBranch = valueWithPullback(pureBranch);
 export const vwpInner = valueWithPullback(inner);
 export const vwpCount = valueWithPullback(countOnly);
 export const vwpPure = valueWithPullback(pure);
@@ -79,6 +101,19 @@ for (const [host, compile] of [
       const loop = m.vwpInner(0.4, 3);
       loop.pullback(1);
       expect(() => loop.pullback(1)).toThrow(/CT3002/);
+    });
+
+    test("an element that was undefined before it was overwritten is restored as undefined (\`??\` in the pullback)", () => {
+      for (const x of [0.4, -1.3]) expect(m.gHoles(x)).toBeCloseTo(fd(m.holes, x), 5);
+    });
+
+    test("a pullback whose only record is a top-level branch can run again", () => {
+      for (const x of [0.6, -0.6]) {
+        const { pullback } = m.vwpBranch(x);
+        const first = pullback(1);
+        expect(first).toBeCloseTo(fd(m.pureBranch, x), 6);
+        expect(pullback(1)).toBe(first);
+      }
     });
 
     test("a pullback that restores nothing can run again, with the same result", () => {

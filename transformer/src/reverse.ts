@@ -78,11 +78,11 @@ export class ReverseGenerator {
 
   /**
    * Keeps the value of `e` for the pullback: in a fresh local, or on the tape stack the plan chose.
-   * Returns the primal statement that saves it and the expression that gives it back (once).
+   * Returns the primal statement that saves it (none for a write undone by its inverse) and the
+   * expression that gives it back (once).
    */
-  private save(e: Expression, storage: Storage, base = "$saved"): { store: Statement; load: Expression } {
-    this.restores = true;
-    if (storage.where === "inverse") return { store: { type: "EmptyStatement" }, load: bin(storage.operator, clone(e), num(storage.step)) };
+  private save(e: Expression, storage: Storage, base = "$saved"): { store?: Statement; load: Expression } {
+    if (storage.where === "inverse") return { load: bin(storage.operator, clone(e), num(storage.step)) };
     if (storage.where === "local") {
       const t = this.temp(base);
       this.extraLocals.push(t);
@@ -96,9 +96,14 @@ export class ReverseGenerator {
     };
   }
 
-  /** Storage for the old value of a place (an element or a variable) written at `s`. */
-  private storageOf(place: Expression, s: NStmt): Storage {
-    return storageAt(this.depth(s), this.an.typeOf(place).kind === "number" ? "number" : "ref");
+  /** Saves the old value of the variable or element a statement overwrites, as the plan says; the pullback then restores it. */
+  private saveOld(target: Expression, s: NStmt, primal: Statement[]): { load: Expression } | undefined {
+    const storage = this.plan.saves.get(s);
+    if (!storage) return undefined;
+    this.restores = true;
+    const saved = this.save(clone(target), storage);
+    if (saved.store) primal.push(saved.store);
+    return saved;
   }
 
   // ---- cotangent propagation ----------------------------------------------------------------
@@ -270,10 +275,10 @@ export class ReverseGenerator {
         }
         // Which branch ran: a boolean local outside loops, 1/0 on the tape's int stack inside.
         const storage = storageAt(this.depth(s), "int");
-        const took = this.save(storage.where === "local" ? bool(true) : num(1), storage, "$branch");
-        const other = storage.where === "local" ? assignStmt(clone(took.load as Identifier), bool(false)) : exprStmt(call(member(id(this.tape), "pushInt"), [num(0)]));
-        const primal = ifStmt(clone(s.test), [...a.primal, took.store], [...b.primal, other], loc);
-        const adjoint = { ...ifStmt(took.load, a.adjoint, b.adjoint, loc), comment: this.comment(s) };
+        const then = this.save(storage.where === "local" ? bool(true) : num(1), storage, "$branch");
+        const otherwise = storage.where === "local" ? assignStmt(clone(then.load as Identifier), bool(false)) : this.save(num(0), storage).store!;
+        const primal = ifStmt(clone(s.test), [...a.primal, then.store!], [...b.primal, otherwise], loc);
+        const adjoint = { ...ifStmt(then.load, a.adjoint, b.adjoint, loc), comment: this.comment(s) };
         return { primal: [{ ...primal, comment: this.comment(s) }], adjoint: [adjoint] };
       }
       case "loop": {
@@ -295,7 +300,7 @@ export class ReverseGenerator {
           assignStmt(id(n), num(0), "=", loc),
           whileStmt([exprStmt({ type: "UpdateExpression", operator: "++", prefix: false, argument: id(n) }), ...body.primal]),
         ];
-        if (onTape) primal.push(this.save(id(n), { where: "tape", stack: "int" }).store);
+        if (onTape) primal.push(this.save(id(n), { where: "tape", stack: "int" }).store!);
         else this.restores = true; // the pullback counts the local down: it can run once only
         primal[0] = { ...primal[0]!, comment: this.comment(s) } as OutStatement;
         const adjoint: OutStatement = {
@@ -320,11 +325,8 @@ export class ReverseGenerator {
     const adjoint: Statement[] = [];
     const isVar = s.target.type === "Identifier";
     const initial = this.plan.initialDefs.has(s);
-    const storage = isVar ? this.plan.saves.get(s) : !initial && this.plan.undoneInPlace.has(root) ? this.storageOf(s.target, s) : undefined;
-    const restore = storage !== undefined;
-    if (restore && !isVar) this.undoesInPlace = true;
-    const saved = storage && this.save(clone(s.target), storage);
-    if (saved && saved.store.type !== "EmptyStatement") primal.push(saved.store);
+    const saved = this.saveOld(s.target, s, primal);
+    if (saved && !isVar) this.undoesInPlace = true;
     primal.push(assignStmt(clone(s.target), clone(s.value), "=", loc));
 
     const targetActive = this.active(root);
@@ -334,7 +336,7 @@ export class ReverseGenerator {
     let g: Expression | undefined;
     if (targetActive && valueActive) {
       const path = this.adjointPath(s.target);
-      if (reset || restore) {
+      if (reset || saved) {
         const t = this.temp("$g");
         adjoint.push({ ...decl("const", t, path), loc });
         g = id(t);
@@ -375,9 +377,7 @@ export class ReverseGenerator {
     const primal: Statement[] = [];
     const adjoint: Statement[] = [];
     const initial = this.plan.initialDefs.has(s);
-    const storage = this.plan.saves.get(s);
-    const saved = storage && target ? this.save(clone(target), storage) : undefined;
-    if (saved && saved.store.type !== "EmptyStatement") primal.push(saved.store);
+    const saved = target ? this.saveOld(target, s, primal) : undefined;
     if (!needsVjp) {
       const e = this.isNested(c) ? member(this.vjpCall(c), "value") : primalCall(c);
       primal.push(target ? assignStmt(clone(target), e, "=", loc) : exprStmt(e, loc));
@@ -398,7 +398,7 @@ export class ReverseGenerator {
     primal.push(exprStmt(assign(pattern, this.vjpCall(c)), loc));
     // Inside loops each iteration's pullback goes on the tape's reference stack.
     const kept = this.depth(s) > 0 ? this.save(id(pb), { where: "tape", stack: "ref" }) : undefined;
-    if (kept) primal.push(kept.store);
+    if (kept) primal.push(kept.store!);
     // Adjoint: pull the result's cotangent back through the callee, then to each active argument.
     const cts = this.temp("$cotangents");
     if (kept) adjoint.push(assignStmt(id(pb), kept.load, "=", loc));

@@ -30,7 +30,11 @@ export type Storage =
   | { where: "inverse"; operator: "+" | "-"; step: number };
 
 export interface TapePlan {
-  /** Whole-variable writes (`v = …`, `v = f(…)`) that save the old value of `v`, with where. */
+  /**
+   * Writes that save the old value they overwrite, with where: whole-variable writes (`v = …`,
+   * `v = f(…)`) by the to-be-recorded analysis, element and field writes (`v[i] = …`) into the
+   * arrays and objects in `undoneInPlace`.
+   */
   readonly saves: Map<NStmt, Storage>;
   /** Arrays and objects some adjoint reads: element writes and pushes into them are undone in place. */
   readonly undoneInPlace: Set<string>;
@@ -80,7 +84,8 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
   // may have run before (`before`); a loop's body is first scanned whole, since every statement in
   // it may have run in an earlier iteration.
   const counters = integerCounters(fn);
-  const numbers = numberVariables(fn, an);
+  const tested = undefinedTested(fn);
+  const numbers = numberVariables(fn, an, tested);
   const saves = new Map<NStmt, Storage>();
   const visit = (ss: NStmt[], before: Set<string>): Set<string> => {
     let seen = before;
@@ -106,6 +111,12 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
 
   const undoneInPlace = new Set<string>(captured);
   for (const reads of adjointReads.values()) for (const r of reads) undoneInPlace.add(r);
+  // An element write into an array some adjoint reads saves the element it replaces.
+  walkStmts(fn.body, (s, ctx) => {
+    const w = writesOf(s);
+    if (s.k !== "assign" || !w || w.whole || !undoneInPlace.has(w.name)) return;
+    saves.set(s, storageAt(ctx.loops, an.typeOf(s.target).kind === "number" && !tested.has(w.name) ? "number" : "ref"));
+  });
   return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads };
 }
 
@@ -116,14 +127,14 @@ export function storageAt(depth: number, stack: "number" | "int" | "ref"): Stora
 
 /**
  * Variables the number stack (a Float64Array) can keep: every write gives them a number, and no
- * expression can tell `undefined` from NaN on them. Before its first write a local holds
+ * expression can tell `undefined` from NaN on them (for arrays: on their elements). Before its first write a local holds
  * `undefined`, which the stack would give back as NaN; that only matters where the code tests for
  * it (`t ?? 1`, `t === undefined`, `typeof t`, `t ? … : …`): those locals go on the reference stack.
  */
-function numberVariables(fn: NFunction, an: Analysis): Set<string> {
+function numberVariables(fn: NFunction, an: Analysis, tested: Set<string>): Set<string> {
   const out = new Set<string>();
   for (const p of fn.params) if (an.typeOfVar(p.name).kind === "number") out.add(p.name);
-  const rejected = undefinedTested(fn);
+  const rejected = new Set(tested);
   walkStmts(fn.body, (s) => {
     const w = writesOf(s);
     if (!w?.whole) return;
