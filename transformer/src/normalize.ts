@@ -16,12 +16,26 @@ import type {
   MarkedFunction,
   MemberExpression,
   Pattern,
+  SpreadElement,
   Statement,
   TypeIR,
 } from "./ir.js";
 import type { NCall, NFunction, NLocal, NStmt, NestedFunction, Target } from "./nir.js";
 import { MATH_RULES } from "./rules.js";
-import { assignsTo, countReads, countReturns, hasUserCall, IDENTIFIER, isArrayCopy, isArrayFill, isWithoutDerivative, patternNames } from "./queries.js";
+import { CALLBACK_METHODS, foldMaxMin, lowerArrayFrom, lowerCallbackMethod, lowerConcat, pushAll, sliceFrom, type LoopContext } from "./array-methods.js";
+import {
+  assignsTo,
+  countReads,
+  countReturns,
+  hasUserCall,
+  IDENTIFIER,
+  isArrayCopy,
+  isArrayFill,
+  isQueryWithoutDerivative,
+  isWithoutDerivative,
+  patternNames,
+} from "./queries.js";
+import { forEachExpression, renameVariable, statementExpressions } from "./walk.js";
 
 interface LoopFrame {
   /** Flag set by `break` (a loop's or a switch's). */
@@ -278,7 +292,9 @@ export class Normalizer {
             }
             const r = this.expr(d.init);
             const name = this.declare(d.id.name, declared);
-            out.push(...r.pre, { k: "assign", target: id(name, d.id.loc), value: r.expr, origin });
+            // (`var` is readable before its declaration, also by the callback building its value.)
+            if (s.kind === "var") out.push(...r.pre, { k: "assign", target: id(name, d.id.loc), value: r.expr, origin });
+            else out.push(...this.bindResult(r, name, d.id.loc, origin));
           } else if (d.init) {
             const r = this.expr(d.init);
             out.push(...r.pre, ...this.destructure(d.id, r.expr, origin, (d.id as { typeAnnotation?: TypeIR }).typeAnnotation, true));
@@ -360,14 +376,21 @@ export class Normalizer {
         if (!target) return [];
         const out: NStmt[] = [...target.pre];
         for (const a of e.arguments) {
-          if (a.type === "SpreadElement") {
-            this.error(CODES.unsupportedSyntax, "spread arguments are not supported", a.loc);
-            continue;
-          }
-          const r = this.expr(a);
-          out.push(...r.pre, { k: "push", array: target.expr, value: r.expr, origin });
+          const r = this.expr(a.type === "SpreadElement" ? a.argument : a);
+          out.push(...r.pre);
+          if (a.type === "SpreadElement") out.push(...pushAll(this.loopContext(origin), clone(target.expr), r.expr));
+          else out.push({ k: "push", array: clone(target.expr), value: r.expr, origin });
         }
         return out;
+      }
+      if (this.isLoweredArrayCall(e)) {
+        const pre: NStmt[] = [];
+        this.arrayCall(e, (x) => {
+          const r = this.expr(x);
+          pre.push(...r.pre);
+          return r.expr;
+        }, pre, false);
+        return pre;
       }
       const r = this.callExpr(e, null, origin);
       return r;
@@ -464,12 +487,16 @@ export class Normalizer {
           this.error(CODES.writeToCapture, `it assigns to '${pat.name}', which is not a local variable`, pat.loc);
           return;
         }
-        out.push({ k: "assign", target: id(name, pat.loc), value: v, origin });
+        if (declare && v.type === "Identifier" && this.built.has(v.name)) out.splice(0, out.length, ...this.bindResult({ pre: out.slice(), expr: v }, name, pat.loc, origin));
+        else out.push({ k: "assign", target: id(name, pat.loc), value: v, origin });
       } else if (pat.type === "ArrayPattern") {
         pat.elements.forEach((el, i) => {
           if (!el) return;
           if (el.type === "RestElement") {
-            this.error(CODES.unsupportedSyntax, "rest elements in destructuring are not supported", el.loc);
+            // `[a, ...rest] = xs`: rest is a fresh array of the elements from here on.
+            const r = sliceFrom(this.loopContext(origin), clone(v), i);
+            out.push(...r.pre);
+            bind(el.argument, this.builtResult(r.result), t?.kind === "array" ? t : undefined);
             return;
           }
           const et = t?.kind === "array" ? t.element : t?.kind === "tuple" ? t.elements[i] : undefined;
@@ -560,7 +587,9 @@ export class Normalizer {
   }
 
   private forOf(s: Extract<Statement, { type: "ForOfStatement" }>, origin: Loc | undefined): Lowered {
-    const right = this.expr(s.right);
+    // `for (const [i, x] of xs.entries())`, `xs.keys()`, `xs.values()`: a loop over xs itself.
+    const iterator = iterationOf(s.right);
+    const right = this.expr(iterator ? iterator.array : s.right);
     const init: NStmt[] = [...right.pre];
     let seq = right.expr;
     // JavaScript iterates the array the expression had when the loop started, even if the body
@@ -578,12 +607,19 @@ export class Normalizer {
     if (left.type === "VariableDeclaration") pattern = left.declarations[0]!.id;
     else pattern = left as Pattern;
     const head: Statement[] = [];
-    const elem = index(clone(seq), id(i));
-    const bindStmt: Statement =
+    const item = index(clone(seq), id(i));
+    const bind = (p: Pattern, value: Expression): Statement =>
       left.type === "VariableDeclaration"
-        ? { type: "VariableDeclaration", kind: "let", declarations: [{ type: "VariableDeclarator", id: pattern, init: elem }], loc: left.loc }
-        : { type: "ExpressionStatement", expression: assign(pattern, elem), loc: left.loc };
-    head.push(bindStmt, { type: "ExpressionStatement", expression: assign(id(i), bin("+", id(i), num(1))) });
+        ? { type: "VariableDeclaration", kind: "let", declarations: [{ type: "VariableDeclarator", id: p, init: value }], loc: left.loc }
+        : { type: "ExpressionStatement", expression: assign(p, value), loc: left.loc };
+    if (iterator?.kind === "keys") head.push(bind(pattern, id(i)));
+    else if (iterator?.kind === "entries" && pattern.type === "ArrayPattern" && pattern.elements.length <= 2 && pattern.elements.every((e) => e?.type !== "RestElement")) {
+      // `[i, x]` bound straight to the index and the element (no pair array per iteration).
+      const [ip, xp] = pattern.elements;
+      if (ip) head.push(bind(ip, id(i)));
+      if (xp) head.push(bind(xp, item));
+    } else head.push(bind(pattern, iterator?.kind === "entries" ? { type: "ArrayExpression", elements: [id(i), item] } : item));
+    head.push({ type: "ExpressionStatement", expression: assign(id(i), bin("+", id(i), num(1))) });
     const body: Statement = { type: "BlockStatement", body: [...head, s.body] };
     // `$i` is already resolved; mark it resolvable in the scope so the synthetic statements find it.
     this.scopes[this.scopes.length - 1]!.set(i, i);
@@ -754,18 +790,20 @@ export class Normalizer {
           const object = go(x.object);
           return { ...x, object, property: x.computed ? go(x.property) : { ...x.property } };
         }
-        case "ArrayExpression":
-          return {
-            ...x,
-            elements: x.elements.map((el) => {
-              if (el === null) return null;
-              if (el.type === "SpreadElement") {
-                this.error(CODES.unsupportedSyntax, "array spread is not supported; build the array with a loop and push", el.loc);
-                return num(0);
-              }
-              return go(el);
-            }),
-          };
+        case "ArrayExpression": {
+          if (!x.elements.some((el) => el?.type === "SpreadElement")) return { ...x, elements: x.elements.map((el) => (el === null ? null : go(el as Expression))) };
+          // `[a, ...xs, b]`: a fresh array built by pushes, in the literal's order.
+          const out = this.fresh("$spread");
+          const c = this.loopContext(x.loc);
+          pre.push({ k: "assign", target: id(out), value: { type: "ArrayExpression", elements: [] }, origin: x.loc });
+          for (const el of x.elements) {
+            if (el?.type === "SpreadElement") {
+              const v = go(el.argument);
+              pre.push(...pushAll(c, id(out), v));
+            } else pre.push({ k: "push", array: id(out), value: el === null ? undef() : go(el), origin: x.loc });
+          }
+          return this.builtResult(id(out));
+        }
         case "ObjectExpression":
           return {
             ...x,
@@ -903,6 +941,12 @@ export class Normalizer {
       if (!(fname in MATH_RULES)) {
         this.error(CODES.unknownMathFunction, `Math.${fname} has no derivative`, x.loc);
       }
+      if ((fname === "max" || fname === "min") && x.arguments.some((a) => a.type === "SpreadElement")) {
+        const parts = x.arguments.map((a) => (a.type === "SpreadElement" ? { spread: true, value: go(a.argument) } : { spread: false, value: go(a) }));
+        const r = foldMaxMin(this.loopContext(x.loc), fname, callee, parts);
+        pre.push(...r.pre);
+        return this.builtResult(r.result);
+      }
       const a = args();
       // Math.max(a) is a; Math.max(a, b, c) → Math.max(Math.max(a, b), c): the rules are binary.
       if ((fname === "max" || fname === "min") && a.length === 1) return a[0]!;
@@ -912,6 +956,8 @@ export class Normalizer {
       return { ...x, callee: clone(callee), arguments: a };
     }
     if (isWithoutDerivative(callee)) return { ...x, arguments: args() };
+    if (isQueryWithoutDerivative(x)) return { ...x, callee: go(callee), arguments: args() };
+    if (this.isLoweredArrayCall(x)) return this.arrayCall(x, go, pre, true);
     if (isArrayFill(x)) return { ...x, callee: go(callee), arguments: args() };
     if (isArrayCopy(x)) return { ...x, callee: go(callee), arguments: [] };
     if (
@@ -937,14 +983,8 @@ export class Normalizer {
       pre.push(...r.pre);
       return r.expr;
     });
-    const args = x.arguments.map((a) => {
-      if (a.type === "SpreadElement") {
-        this.error(CODES.unsupportedSyntax, "spread arguments are not supported", a.loc);
-        return num(0);
-      }
-      return lower(a);
-    });
     const callee = x.callee;
+    const args = this.spreadArguments(x, lower, pre);
     let ncall: NCall;
     // Omitted trailing arguments are passed as undefined, so tangents line up with parameters.
     const padded = (info: KnownFunction) => [...args, ...Array.from({ length: Math.max(0, info.arity - args.length) }, () => undef())];
@@ -985,6 +1025,243 @@ export class Normalizer {
     }
     return [...pre, { k: "call", target, call: ncall, origin }];
   }
+
+  // ---- array methods, spread ---------------------------------------------------------------
+
+  /**
+   * Arguments of a call to a user function. A spread as the last argument of a call to a marked
+   * or local function (whose parameter count is known) becomes that many element reads.
+   */
+  private spreadArguments(x: CallExpression, lower: (e: Expression) => Expression, pre: NStmt[]): Expression[] {
+    const info = this.calleeArity(x.callee);
+    const out: Expression[] = [];
+    x.arguments.forEach((a, i) => {
+      if (a.type !== "SpreadElement") {
+        out.push(lower(a));
+        return;
+      }
+      if (info === undefined || i !== x.arguments.length - 1) {
+        this.error(
+          CODES.unsupportedSyntax,
+          info === undefined
+            ? "spread arguments are supported in calls of marked and local functions (and Math.max/min); pass the array itself, or mark the function called"
+            : "a spread argument must be the last argument (the parameters after it would depend on its length)",
+          a.loc,
+        );
+        out.push(num(0));
+        return;
+      }
+      const items = this.fresh("$args");
+      pre.push({ k: "assign", target: id(items), value: lower(a.argument), origin: a.loc });
+      for (let j = i; j < info; j++) out.push(index(id(items), j - i));
+    });
+    return out;
+  }
+
+  /** The parameter count of a marked or local function called by name, if it is one. */
+  private calleeArity(callee: Expression): number | undefined {
+    if (callee.type !== "Identifier") return undefined;
+    const local = this.resolveDeep(callee.name);
+    if (local !== undefined) return this.lookupNested(local)?.info.arity;
+    return this.ctx.known.get(callee.name)?.arity;
+  }
+
+  private isCallbackValue(e: Expression | SpreadElement | undefined): boolean {
+    if (!e) return false;
+    if (e.type === "ArrowFunctionExpression" || e.type === "FunctionExpression") return true;
+    return e.type === "Identifier" && this.calleeArity(e) !== undefined;
+  }
+
+  /** An array method this normalization turns into a loop (see array-methods.ts). */
+  private isLoweredArrayCall(x: CallExpression): boolean {
+    const c = x.callee;
+    if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier") return false;
+    const name = c.property.name;
+    if (x.arguments.some((a) => a.type === "SpreadElement")) return false;
+    if (CALLBACK_METHODS.has(name)) return this.isCallbackValue(x.arguments[0]);
+    if (name === "from") {
+      return (
+        c.object.type === "Identifier" &&
+        c.object.name === "Array" &&
+        this.resolveDeep("Array") === undefined &&
+        x.arguments.length >= 1 &&
+        (x.arguments.length === 1 || (x.arguments.length === 2 && this.isCallbackValue(x.arguments[1])))
+      );
+    }
+    return name === "concat" && c.object.type !== "StringLiteral" && c.object.type !== "TemplateLiteral";
+  }
+
+  private arrayCall(x: CallExpression, go: (e: Expression) => Expression, pre: NStmt[], resultUsed: boolean): Expression {
+    const callee = x.callee as MemberExpression;
+    const name = (callee.property as Identifier).name;
+    const args = x.arguments as Expression[];
+    if (name === "concat") {
+      const receiver = go(callee.object);
+      const parts = args.map(go);
+      const r = lowerConcat(this.loopContext(x.loc), receiver, parts);
+      pre.push(...r.pre);
+      return this.builtResult(r.result);
+    }
+    const cb = name === "from" ? args[1] : args[0];
+    const c = this.loopContext(x.loc, cb);
+    if (name === "from") {
+      const first = args[0]!;
+      const lengthOnly =
+        first.type === "ObjectExpression" &&
+        first.properties.length === 1 &&
+        first.properties[0]!.type === "ObjectProperty" &&
+        !first.properties[0]!.computed &&
+        first.properties[0]!.key.type === "Identifier" &&
+        first.properties[0]!.key.name === "length";
+      const src = lengthOnly ? { length: go((first.properties[0] as { value: Expression }).value) } : this.stable(go(first), pre, x.loc, cb);
+      const r = lowerArrayFrom(src, cb !== undefined, c);
+      pre.push(...r.pre);
+      return this.builtResult(r.result);
+    }
+    const receiver = this.stable(go(callee.object), pre, x.loc, cb);
+    const rest = args.slice(1).map(go);
+    const r = lowerCallbackMethod(name, receiver, rest, c);
+    pre.push(...r.pre);
+    return this.builtResult(r.result);
+  }
+
+  /** The receiver of a lowered method, read again each iteration: a local, or a temporary holding it. */
+  private stable(e: Expression, pre: NStmt[], origin: Loc | undefined, cb: Expression | undefined): Expression {
+    const body = cb && (cb.type === "ArrowFunctionExpression" || cb.type === "FunctionExpression") ? cb.body : undefined;
+    const reassigned =
+      e.type === "Identifier" && body !== undefined && (body.type === "BlockStatement" ? assignsTo(body, e.name) : assignsTo({ type: "ExpressionStatement", expression: body }, e.name));
+    if (e.type === "Identifier" && !reassigned) return e;
+    const tmp = this.fresh("$array");
+    pre.push({ k: "assign", target: id(tmp), value: e, origin });
+    return id(tmp);
+  }
+
+  /** Temporaries that a lowering built its result in (read nowhere after that result is taken). */
+  private readonly built = new Set<string>();
+
+  private builtResult(name: Expression): Expression {
+    if (name.type === "Identifier") this.built.add(name.name);
+    return name;
+  }
+
+  /**
+   * `name = <r>` for a declaration. When `r` is a temporary a lowering built its result in, the
+   * statements build it under `name` instead (no second reference to the array, and the
+   * generated code reads as the user wrote it).
+   */
+  private bindResult(r: { pre: NStmt[]; expr: Expression }, name: string, loc: Loc | undefined, origin: Loc | undefined): NStmt[] {
+    const v = r.expr;
+    if (v.type === "Identifier" && this.built.delete(v.name)) {
+      renameVariable(r.pre, v.name, name);
+      this.locals.delete(v.name);
+      return r.pre;
+    }
+    return [...r.pre, { k: "assign", target: id(name, loc), value: v, origin }];
+  }
+
+  private loopContext(origin: Loc | undefined, cb?: Expression): LoopContext {
+    return {
+      fresh: (base) => this.fresh(base),
+      callback: (args, resultUsed = true) => this.inlineCallback(cb!, args, resultUsed, origin),
+      origin,
+    };
+  }
+
+  /**
+   * A callback's body in place of a call: parameters bound to the arguments, `return` lowered to
+   * a result variable. It runs in the enclosing function's scope chain, so what it reads and
+   * writes there is ordinary data flow for both derivative modes. A marked or local function
+   * passed by name is called with as many arguments as it has parameters.
+   */
+  private inlineCallback(cb: Expression, args: Expression[], resultUsed: boolean, origin: Loc | undefined): { out: NStmt[]; value: Expression } {
+    if (cb.type === "Identifier") {
+      const local = this.resolveDeep(cb.name);
+      const nested = local !== undefined ? this.lookupNested(local) : undefined;
+      const info = nested ? nested.info : this.ctx.known.get(cb.name)!;
+      const name = nested ? local! : cb.name;
+      const callArgs = [...args.slice(0, info.arity), ...Array.from({ length: Math.max(0, info.arity - args.length) }, () => undef())];
+      const tmp = this.fresh("$call");
+      return { out: [{ k: "call", target: id(tmp), call: { kind: "known", name, info, args: callArgs, callee: id(name, cb.loc) }, origin }], value: id(tmp) };
+    }
+    const fn = cb as Extract<Expression, { type: "ArrowFunctionExpression" | "FunctionExpression" }>;
+    if (fn.async || fn.generator) {
+      this.error(CODES.unsupportedSyntax, "an async or generator callback is not differentiable", fn.loc);
+      return { out: [], value: undef() };
+    }
+    if (fn.type === "FunctionExpression") {
+      let usesThis = false;
+      const seen = (e: Expression) => {
+        if (e.type === "ThisExpression") usesThis = true;
+      };
+      for (const e of statementExpressions(fn.body)) forEachExpression(e, seen);
+      if (usesThis) {
+        this.error(CODES.unsupportedSyntax, "a `function` callback that reads `this` is not supported (its `this` is not the method's); use an arrow function", fn.loc);
+        return { out: [], value: undef() };
+      }
+    }
+    return this.scoped(() => {
+      const out: NStmt[] = [];
+      fn.params.forEach((p, i) => {
+        let pattern: Pattern = p;
+        let dflt: Expression | undefined;
+        if (pattern.type === "AssignmentPattern") {
+          dflt = pattern.right;
+          pattern = pattern.left;
+        }
+        const arg = args[i] ? clone(args[i]!) : undef();
+        if (pattern.type === "Identifier") {
+          const name = this.declare(pattern.name, pattern.typeAnnotation);
+          out.push({ k: "assign", target: id(name, pattern.loc), value: arg, origin });
+          if (dflt) out.push(this.defaultValue(name, dflt, p.loc));
+        } else if (pattern.type === "ArrayPattern" || pattern.type === "ObjectPattern") {
+          const tmp = this.fresh("$param");
+          out.push({ k: "assign", target: id(tmp), value: arg, origin });
+          if (dflt) out.push(this.defaultValue(tmp, dflt, p.loc));
+          out.push(...this.destructure(pattern, id(tmp), p.loc, pattern.typeAnnotation));
+        } else {
+          this.error(CODES.unsupportedParameter, "a rest parameter in a callback is not supported; name the parameters", p.loc);
+        }
+      });
+      const saved = { loop: this.loop, retFlag: this.retFlag, retVar: this.retVar };
+      // No break or continue crosses a function boundary; the frame makes `let` start afresh per call.
+      this.loop = { brk: "", usedBrk: false, usedCont: false };
+      try {
+        if (fn.body.type !== "BlockStatement") {
+          if (!resultUsed) return { out: [...out, ...this.exprStatement(fn.body, fn.body.loc ?? origin)], value: undef() };
+          const r = this.expr(fn.body);
+          return { out: [...out, ...r.pre], value: r.expr };
+        }
+        const stmts = fn.body.body;
+        this.hoistFunctions(stmts);
+        const last = stmts[stmts.length - 1];
+        const returns = countReturns(stmts);
+        if (returns === 1 && last?.type === "ReturnStatement") {
+          const lowered = this.list(stmts.slice(0, -1));
+          const r = last.argument ? this.expr(last.argument) : { pre: [], expr: undef() };
+          return { out: [...out, ...lowered.out, ...r.pre], value: r.expr };
+        }
+        if (returns === 0) return { out: [...out, ...this.list(stmts).out], value: undef() };
+        this.retFlag = this.fresh("$returned");
+        this.retVar = this.fresh("$result");
+        out.push({ k: "assign", target: id(this.retFlag), value: bool(false), origin }, { k: "assign", target: id(this.retVar), value: undef(), origin });
+        out.push(...this.list(stmts).out);
+        return { out, value: id(this.retVar) };
+      } finally {
+        this.loop = saved.loop;
+        this.retFlag = saved.retFlag;
+        this.retVar = saved.retVar;
+      }
+    });
+  }
+}
+
+/** `xs.entries()` / `xs.keys()` / `xs.values()` iterated by for…of: which, and over what. */
+function iterationOf(e: Expression): { kind: "entries" | "keys" | "values"; array: Expression } | undefined {
+  if (e.type !== "CallExpression" || e.arguments.length || e.callee.type !== "MemberExpression" || e.callee.computed) return undefined;
+  const p = e.callee.property;
+  if (p.type !== "Identifier" || (p.name !== "entries" && p.name !== "keys" && p.name !== "values")) return undefined;
+  // `Object.entries(o)` and friends take an argument: not this form.
+  return { kind: p.name, array: e.callee.object };
 }
 
 function orAll(es: Expression[]): Expression {

@@ -82,6 +82,21 @@ export function isWithoutDerivative(callee: Expression): boolean {
   );
 }
 
+const QUERY_FUNCTIONS = new Set(["Array.isArray", "Number.isFinite", "Number.isNaN", "Number.isInteger", "isFinite", "isNaN"]);
+const QUERY_METHODS = new Set(["indexOf", "lastIndexOf", "includes"]);
+
+/**
+ * Calls that answer a question about values (`Array.isArray(v)`, `xs.indexOf(v)`, `xs.includes(v)`):
+ * their results (booleans, positions) carry no derivative, so they stay inline like comparisons.
+ */
+export function isQueryWithoutDerivative(x: CallExpression): boolean {
+  const c = x.callee;
+  if (c.type === "Identifier") return QUERY_FUNCTIONS.has(c.name);
+  if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier") return false;
+  if (c.object.type === "Identifier" && QUERY_FUNCTIONS.has(`${c.object.name}.${c.property.name}`)) return true;
+  return QUERY_METHODS.has(c.property.name) && x.arguments.length >= 1 && x.arguments.length <= 2;
+}
+
 /** `new Array(n).fill(c)` / `Array(n).fill(c)`: a fresh array of constants. */
 export function isArrayFill(x: CallExpression): boolean {
   const c = x.callee;
@@ -104,7 +119,7 @@ export function hasUserCall(e: Expression): boolean {
   let found = false;
   forEachExpression(e, (n) => {
     if (found) return false;
-    if (n.type === "CallExpression" && !isMath(n.callee) && !isWithoutDerivative(n.callee) && !isArrayFill(n) && !isArrayCopy(n)) found = true;
+    if (n.type === "CallExpression" && !isMath(n.callee) && !isWithoutDerivative(n.callee) && !isArrayFill(n) && !isArrayCopy(n) && !isQueryWithoutDerivative(n)) found = true;
     return !found && n.type !== "ArrowFunctionExpression" && n.type !== "FunctionExpression";
   });
   return found;

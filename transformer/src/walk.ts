@@ -221,3 +221,18 @@ export function rootName(t: Expression): string | undefined {
   while (e.type === "MemberExpression") e = e.object;
   return e.type === "Identifier" ? e.name : undefined;
 }
+
+/**
+ * Renames the variable `from` to `to` throughout `ss`, in place: normalization builds an array in a
+ * temporary and then gives it the user's name (`const ys = xs.map(…)`) rather than aliasing it.
+ */
+export function renameVariable(ss: readonly NStmt[], from: string, to: string): void {
+  const rename = (e: Expression) => {
+    if (e.type === "Identifier" && e.name === from) e.name = to;
+  };
+  walkStmts(ss, (s) => {
+    if (s.k === "assign" && s.target.type === "Identifier") rename(s.target);
+    if (s.k === "call" && s.target) rename(s.target);
+    for (const e of stmtExpressions(s)) forEachExpression(e, rename);
+  });
+}
