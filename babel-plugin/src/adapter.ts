@@ -31,12 +31,8 @@ const UNSUPPORTED_NAMES: Record<string, string> = {
   Super: "`super`",
   AwaitExpression: "`await`",
   YieldExpression: "`yield`",
-  OptionalMemberExpression: "optional chaining (`?.`)",
-  OptionalCallExpression: "optional chaining (`?.`)",
   TaggedTemplateExpression: "a tagged template",
   ObjectMethod: "an object method",
-  TryStatement: "`try`/`catch`",
-  LabeledStatement: "a labeled statement",
   ForInStatement: "`for…in`",
   ClassDeclaration: "a class declaration",
   WithStatement: "`with`",
@@ -45,6 +41,10 @@ const UNSUPPORTED_NAMES: Record<string, string> = {
   BigIntLiteral: "a BigInt",
   JSXElement: "JSX",
 };
+
+/** `(a?.b).c`: the parentheses end the chain, so `.c` is not guarded (a TypeError when `a` is nullish). */
+const PARENTHESIZED_CHAIN = "a member or call on a parenthesized optional chain such as `(a?.b).c` (write `a?.b?.c`)";
+const isOptionalChain = (n: t.Node) => n.type === "OptionalMemberExpression" || n.type === "OptionalCallExpression";
 
 function unsupportedName(type: string): string {
   return UNSUPPORTED_NAMES[type] ?? `the syntax '${type}'`;
@@ -239,22 +239,29 @@ export class BabelAdapter {
           alternate: this.expr(node.alternate),
         });
       case "CallExpression":
+      case "OptionalCallExpression":
       case "NewExpression": {
         if (node.callee.type === "Super") return this.unsupported(node, "`super`");
         if (node.callee.type === "V8IntrinsicIdentifier" || node.callee.type === "Import") return this.unsupported(node, "this call");
+        if (node.type !== "OptionalCallExpression" && isOptionalChain(node.callee)) return this.unsupported(node, PARENTHESIZED_CHAIN);
         const args = node.arguments.map((a) =>
-          a.type === "SpreadElement" ? this.base(a, { type: "SpreadElement" as const, argument: this.expr(a.argument) }) : this.expr(a),
+          a.type === "SpreadElement" ? this.base(a, { type: "SpreadElement" as const, argument: this.expr(a.argument) }) : this.expr(a as t.Expression),
         );
-        return this.base(node, { type: node.type, callee: this.expr(node.callee), arguments: args }) as Expression;
+        const type = node.type === "NewExpression" ? "NewExpression" : "CallExpression";
+        const optional = node.type === "OptionalCallExpression" && node.optional ? { optional: true } : {};
+        return this.base(node, { type, callee: this.expr(node.callee), arguments: args, ...optional }) as Expression;
       }
       case "MemberExpression":
+      case "OptionalMemberExpression":
         if (node.property.type === "PrivateName") return this.unsupported(node, "a private field (`#name`)");
+        if (node.type === "MemberExpression" && isOptionalChain(node.object)) return this.unsupported(node, PARENTHESIZED_CHAIN);
         return this.base(node, {
           type: "MemberExpression",
           object: this.expr(node.object),
           // `q.log` names a property, never the imported `log`: only computed keys are expressions.
-          property: node.computed ? this.expr(node.property) : this.base(node.property, { type: "Identifier", name: (node.property as t.Identifier).name }),
+          property: node.computed ? this.expr(node.property as t.Expression) : this.base(node.property, { type: "Identifier", name: (node.property as t.Identifier).name }),
           computed: node.computed,
+          ...(node.type === "OptionalMemberExpression" && node.optional ? { optional: true } : {}),
         });
       case "ArrayExpression":
         return this.base(node, {
@@ -441,6 +448,17 @@ export class BabelAdapter {
         return this.base(node, { type: "EmptyStatement" });
       case "ThrowStatement":
         return this.base(node, { type: "ThrowStatement", argument: this.expr(node.argument) });
+      case "LabeledStatement":
+        return this.base(node, { type: "LabeledStatement", label: this.base(node.label, { type: "Identifier" as const, name: node.label.name }), body: this.body(node.body) });
+      case "TryStatement":
+        return this.base(node, {
+          type: "TryStatement",
+          block: this.block(node.block),
+          handler: node.handler
+            ? this.base(node.handler, { type: "CatchClause" as const, param: node.handler.param ? this.pattern(node.handler.param) : null, body: this.block(node.handler.body) })
+            : null,
+          finalizer: node.finalizer ? this.block(node.finalizer) : null,
+        });
       default:
         return this.base(node, { type: "UnsupportedStatement", construct: unsupportedName(node.type) });
     }

@@ -315,6 +315,22 @@ export interface ThrowStatement extends Base {
   type: "ThrowStatement";
   argument: Expression;
 }
+export interface LabeledStatement extends Base {
+  type: "LabeledStatement";
+  label: Identifier;
+  body: Statement;
+}
+export interface CatchClause extends Base {
+  type: "CatchClause";
+  param: Pattern | null;
+  body: BlockStatement;
+}
+export interface TryStatement extends Base {
+  type: "TryStatement";
+  block: BlockStatement;
+  handler: CatchClause | null;
+  finalizer: BlockStatement | null;
+}
 export interface UnsupportedStatement extends Base {
   type: "UnsupportedStatement";
   construct: string;
@@ -336,6 +352,8 @@ export type Statement =
   | FunctionDeclaration
   | EmptyStatement
   | ThrowStatement
+  | LabeledStatement
+  | TryStatement
   | UnsupportedStatement;
 
 export type Node = Expression | Statement | Pattern | SpreadElement | ObjectProperty | SwitchCase | VariableDeclarator;

@@ -38,8 +38,12 @@ import {
 import { forEachExpression, renameVariable, statementExpressions } from "./walk.js";
 
 interface LoopFrame {
-  /** Flag set by `break` (a loop's or a switch's). */
+  /** Flag set by `break` (a loop's, a switch's or a labeled statement's). */
   brk: string;
+  /** The statement's label, for `break label` / `continue label`. */
+  label?: string;
+  /** A labeled block (not a loop or switch): only `break label` leaves it. */
+  labelOnly?: boolean;
   /** Flag set by `continue`; undefined for a switch (continue targets the enclosing loop). */
   cont?: string;
   usedBrk: boolean;
@@ -264,7 +268,8 @@ export class Normalizer {
     return { out, exits: new Set() };
   }
 
-  private stmt(s: Statement): Lowered {
+  /** `label` is the label of a LabeledStatement around a loop (see labeled). */
+  private stmt(s: Statement, label?: string): Lowered {
     const origin = s.loc;
     switch (s.type) {
       case "EmptyStatement":
@@ -326,31 +331,35 @@ export class Normalizer {
       }
       case "BreakStatement":
       case "ContinueStatement": {
-        if (s.label) {
-          this.error(CODES.unsupportedSyntax, "labeled break and continue are not supported; restructure with a flag", s.loc);
+        let frame = this.loop;
+        if (s.label) while (frame && frame.label !== s.label.name) frame = frame.parent;
+        else while (frame && (frame.labelOnly || (s.type === "ContinueStatement" && !frame.cont))) frame = frame.parent;
+        if (!frame || (s.type === "ContinueStatement" && !frame.cont)) {
+          this.error(CODES.unsupportedSyntax, `this ${s.type === "BreakStatement" ? "break" : "continue"} has no ${s.label ? `enclosing statement labeled '${s.label.name}'` : "enclosing loop"} in the function`, s.loc);
           return this.none();
         }
-        let frame = this.loop;
-        if (s.type === "ContinueStatement") while (frame && !frame.cont) frame = frame.parent;
-        if (!frame) return this.none();
         const flag = s.type === "BreakStatement" ? frame.brk : frame.cont!;
         if (s.type === "BreakStatement") frame.usedBrk = true;
         else frame.usedCont = true;
         return { out: [{ k: "assign", target: id(flag), value: bool(true), origin }], exits: new Set([flag]) };
       }
       case "WhileStatement":
-        return this.scoped(() => this.loopOf(s.test, s.body, [], null, false, origin));
+        return this.scoped(() => this.loopOf(s.test, s.body, [], null, false, origin, label));
       case "DoWhileStatement":
-        return this.scoped(() => this.loopOf(s.test, s.body, [], null, true, origin));
+        return this.scoped(() => this.loopOf(s.test, s.body, [], null, true, origin, label));
       case "ForStatement":
         return this.scoped(() => {
           const init: NStmt[] = [];
           if (s.init?.type === "VariableDeclaration") init.push(...this.stmt(s.init).out);
           else if (s.init) init.push(...this.exprStatement(s.init as Expression, origin));
-          return this.loopOf(s.test ?? bool(true), s.body, init, s.update, false, origin);
+          return this.loopOf(s.test ?? bool(true), s.body, init, s.update, false, origin, label);
         });
       case "ForOfStatement":
-        return this.scoped(() => this.forOf(s, origin));
+        return this.scoped(() => this.forOf(s, origin, label));
+      case "LabeledStatement":
+        return this.labeled(s, origin);
+      case "TryStatement":
+        return this.tryOf(s);
       case "SwitchStatement":
         return this.switchOf(s, origin);
       case "ThrowStatement":
@@ -368,6 +377,12 @@ export class Normalizer {
         { type: "AssignmentExpression", operator: e.operator === "++" ? "+=" : "-=", left: e.argument as Pattern, right: num(1), loc: e.loc },
         origin,
       );
+    }
+    if (e.type === "CallExpression" && optionalLink(e)) {
+      // `o?.m(x);`: the call became an `if` in r.pre; what is left is a read of its result.
+      const r = this.expr(e);
+      if (isPlainRead(r.expr)) return r.pre;
+      return [...r.pre, { k: "effect", stmt: { type: "ExpressionStatement", expression: r.expr, loc: e.loc }, origin }];
     }
     if (e.type === "CallExpression") {
       const callee = e.callee;
@@ -530,6 +545,47 @@ export class Normalizer {
     return out;
   }
 
+  /**
+   * `label: loop` gives the loop's frame the label; `label: { … }` (any other statement) gets a
+   * frame of its own that only `break label` leaves.
+   */
+  private labeled(s: Extract<Statement, { type: "LabeledStatement" }>, origin: Loc | undefined): Lowered {
+    const body = s.body;
+    const label = s.label.name;
+    if (body.type === "ForStatement" || body.type === "ForOfStatement" || body.type === "WhileStatement" || body.type === "DoWhileStatement") return this.stmt(body, label);
+    const frame: LoopFrame = { brk: this.fresh("$break"), label, labelOnly: true, usedBrk: false, usedCont: false, parent: this.loop };
+    this.loop = frame;
+    const r = this.scoped(() => this.stmt(body));
+    this.loop = frame.parent;
+    if (!frame.usedBrk) {
+      this.locals.delete(frame.brk);
+      return r;
+    }
+    r.exits.delete(frame.brk);
+    return { out: [{ k: "assign", target: id(frame.brk), value: bool(false), origin }, ...r.out], exits: r.exits };
+  }
+
+  /**
+   * `try { A } finally { F }`: F runs after A however A ends (break, continue or return set their
+   * flags and skip the rest of A; F is not guarded by them). The value a `return` in A gives is
+   * taken before F runs, as in JavaScript. An exception thrown in a derivative propagates without
+   * running F. `catch` is not supported: the derivative of a block that stopped part-way is not
+   * defined by the statements Cotangent differentiates.
+   */
+  private tryOf(s: Extract<Statement, { type: "TryStatement" }>): Lowered {
+    if (s.handler) {
+      this.error(
+        CODES.unsupportedSyntax,
+        "`try`/`catch` is not supported in differentiable functions (a derivative is not defined for a block that stops part-way); catch around the call of the marked function instead, or use `try`/`finally`",
+        s.handler.loc ?? s.loc,
+      );
+      return this.none();
+    }
+    const a = this.stmt(s.block);
+    const f = s.finalizer ? this.stmt(s.finalizer) : this.none();
+    return { out: [...a.out, ...f.out], exits: new Set([...a.exits, ...f.exits]) };
+  }
+
   private loopOf(
     test: Expression,
     body: Statement,
@@ -537,12 +593,13 @@ export class Normalizer {
     update: Expression | null,
     isDoWhile: boolean,
     origin: Loc | undefined,
+    label?: string,
   ): Lowered {
     const t = this.expr(test);
     // A test that needs statements of its own (`while (i-- > 0)`, a call) is evaluated inside the
     // body each iteration, and exits through the break flag.
     const testInBody = t.pre.length > 0;
-    const frame: LoopFrame = { brk: this.fresh("$break"), cont: this.fresh("$continue"), usedBrk: testInBody, usedCont: false, parent: this.loop };
+    const frame: LoopFrame = { brk: this.fresh("$break"), cont: this.fresh("$continue"), label, usedBrk: testInBody, usedCont: false, parent: this.loop };
     this.loop = frame;
     const b = this.scoped(() => {
       if (body.type === "BlockStatement") this.hoistFunctions(body.body);
@@ -552,7 +609,8 @@ export class Normalizer {
     this.loop = frame.parent;
 
     const out: NStmt[] = [...init];
-    const exitsOut = new Set([...b.exits].filter((f) => f === this.retFlag));
+    // What leaves the loop: a return, or a break/continue of an enclosing labeled statement.
+    const exitsOut = new Set([...b.exits].filter((f) => f !== frame.brk && f !== frame.cont));
     const stopFlags = () => [...(frame.usedBrk ? [frame.brk] : []), ...exitsOut].map((f) => id(f));
     const exitTest: NStmt[] = [...t.pre, { k: "if", test: not(t.expr), then: [{ k: "assign", target: id(frame.brk), value: bool(true), origin }], else: [], origin }];
     let loopTest: Expression = testInBody ? bool(true) : t.expr;
@@ -562,7 +620,7 @@ export class Normalizer {
       out.push({ k: "assign", target: id(frame.brk), value: bool(false), origin });
       loopTest = testInBody ? not(id(frame.brk)) : and(not(id(frame.brk)), loopTest);
     } else this.locals.delete(frame.brk);
-    if (exitsOut.size) loopTest = and(not(id(this.retFlag!)), loopTest);
+    if (exitsOut.size) loopTest = and(not(orAll([...exitsOut].map((f) => id(f)))), loopTest);
     if (first) out.push({ k: "assign", target: id(first), value: bool(true), origin });
 
     const loopBody: NStmt[] = [];
@@ -586,7 +644,7 @@ export class Normalizer {
     return { out, exits: exitsOut };
   }
 
-  private forOf(s: Extract<Statement, { type: "ForOfStatement" }>, origin: Loc | undefined): Lowered {
+  private forOf(s: Extract<Statement, { type: "ForOfStatement" }>, origin: Loc | undefined, label?: string): Lowered {
     // `for (const [i, x] of xs.entries())`, `xs.keys()`, `xs.values()`: a loop over xs itself.
     const iterator = iterationOf(s.right);
     const right = this.expr(iterator ? iterator.array : s.right);
@@ -624,7 +682,7 @@ export class Normalizer {
     // `$i` is already resolved; mark it resolvable in the scope so the synthetic statements find it.
     this.scopes[this.scopes.length - 1]!.set(i, i);
     if (seq.type === "Identifier") this.scopes[this.scopes.length - 1]!.set(seq.name, seq.name);
-    return this.loopOf(bin("<", id(i), member(clone(seq), "length")), body, init, null, false, origin);
+    return this.loopOf(bin("<", id(i), member(clone(seq), "length")), body, init, null, false, origin, label);
   }
 
   private switchOf(s: Extract<Statement, { type: "SwitchStatement" }>, origin: Loc | undefined): Lowered {
@@ -787,6 +845,7 @@ export class Normalizer {
           return { ...x, test: go(x.test), consequent: go(x.consequent), alternate: go(x.alternate) };
         }
         case "MemberExpression": {
+          if (optionalLink(x)) return go(this.optionalChain(x, pre));
           const object = go(x.object);
           return { ...x, object, property: x.computed ? go(x.property) : { ...x.property } };
         }
@@ -816,6 +875,7 @@ export class Normalizer {
             }),
           };
         case "CallExpression":
+          if (optionalLink(x)) return go(this.optionalChain(x, pre));
           return this.callInExpr(x, go, pre);
         case "NewExpression": {
           if (x.callee.type === "Identifier" && (x.callee.name === "Array" || /Array$/.test(x.callee.name))) {
@@ -1024,6 +1084,45 @@ export class Normalizer {
       ncall = { kind: "dynamic", callee: lower(callee), thisArg: null, args, calleeInfo: x.calleeInfo };
     }
     return [...pre, { k: "call", target, call: ncall, origin }];
+  }
+
+  // ---- optional chaining ------------------------------------------------------------------
+
+  /**
+   * `a?.b.c` → `a == null ? undefined : a.b.c`, from the leftmost `?.` (which short-circuits the
+   * rest of the chain); later `?.` links are lowered when the result is normalized in turn. The
+   * object before `?.` is read twice, so one that is not a plain path is held in a temporary.
+   */
+  private optionalChain(x: MemberExpression | CallExpression, pre: NStmt[]): Expression {
+    const link = optionalLink(x)!;
+    let base = link.type === "MemberExpression" ? link.object : link.callee;
+    if (!isPlainPath(base)) {
+      if (link.type === "CallExpression" && base.type === "MemberExpression") {
+        this.error(CODES.unsupportedSyntax, "an optional call of a method on a computed object (`f().m?.()`) is not supported; store the object in a local first", link.loc);
+        return undef();
+      }
+      const r = this.expr(base);
+      const tmp = this.fresh("$optional");
+      pre.push(...r.pre, { k: "assign", target: id(tmp), value: r.expr, origin: link.loc });
+      this.scopes[this.scopes.length - 1]!.set(tmp, tmp);
+      base = id(tmp);
+    }
+    // Copy the path from x down to the link, with the link's `?.` dropped and its base replaced.
+    const rebuild = (e: Expression): Expression => {
+      if (e === link) {
+        return e.type === "MemberExpression" ? { ...e, object: clone(base), optional: false } : { ...(e as CallExpression), callee: clone(base), optional: false };
+      }
+      if (e.type === "MemberExpression") return { ...e, object: rebuild(e.object) };
+      const c = e as CallExpression;
+      return { ...c, callee: rebuild(c.callee) };
+    };
+    return {
+      type: "ConditionalExpression",
+      test: bin("==", clone(base), { type: "NullLiteral" }),
+      consequent: undef(),
+      alternate: rebuild(x),
+      loc: x.loc,
+    };
   }
 
   // ---- array methods, spread ---------------------------------------------------------------
@@ -1253,6 +1352,28 @@ export class Normalizer {
       }
     });
   }
+}
+
+/** The leftmost `?.` link of a chain of members and calls ending at `e`, if any. */
+function optionalLink(e: Expression): MemberExpression | CallExpression | undefined {
+  let found: MemberExpression | CallExpression | undefined;
+  for (let cur: Expression = e; cur.type === "MemberExpression" || cur.type === "CallExpression"; cur = cur.type === "MemberExpression" ? cur.object : cur.callee) {
+    if (cur.optional) found = cur;
+  }
+  return found;
+}
+
+/** A variable, `this`, or a path below one with literal or variable keys: reading it twice is the same as once. */
+function isPlainPath(e: Expression): boolean {
+  if (e.type === "Identifier" || e.type === "ThisExpression") return true;
+  if (e.type !== "MemberExpression") return false;
+  const key = e.property;
+  return isPlainPath(e.object) && (!e.computed || key.type === "NumericLiteral" || key.type === "StringLiteral" || key.type === "Identifier");
+}
+
+/** An expression with no effect of its own (dropped as a statement). */
+function isPlainRead(e: Expression): boolean {
+  return e.type === "Identifier" || e.type === "NumericLiteral" || e.type === "ConditionalExpression" && isPlainRead(e.consequent) && isPlainRead(e.alternate);
 }
 
 /** `xs.entries()` / `xs.keys()` / `xs.values()` iterated by for…of: which, and over what. */

@@ -63,6 +63,14 @@ export function countReturns(stmts: Statement[]): number {
       case "SwitchStatement":
         s.cases.forEach((c) => c.consequent.forEach(visit));
         return;
+      case "LabeledStatement":
+        visit(s.body);
+        return;
+      case "TryStatement":
+        visit(s.block);
+        visit(s.handler?.body);
+        visit(s.finalizer);
+        return;
       default:
         return;
     }

@@ -112,6 +112,14 @@ export function statementExpressions(s: Statement): Expression[] {
       return [s.discriminant, ...s.cases.flatMap((c) => [...(c.test ? [c.test] : []), ...c.consequent.flatMap(statementExpressions)])];
     case "FunctionDeclaration":
       return [...s.params.flatMap(patternExpressions), ...statementExpressions(s.body)];
+    case "LabeledStatement":
+      return statementExpressions(s.body);
+    case "TryStatement":
+      return [
+        ...statementExpressions(s.block),
+        ...(s.handler ? [...(s.handler.param ? patternExpressions(s.handler.param) : []), ...statementExpressions(s.handler.body)] : []),
+        ...(s.finalizer ? statementExpressions(s.finalizer) : []),
+      ];
     case "BreakStatement":
     case "ContinueStatement":
     case "EmptyStatement":

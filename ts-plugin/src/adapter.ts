@@ -371,8 +371,19 @@ class Adapter {
       if (fn.returnType) decl.returnType = fn.returnType;
       return decl;
     }
-    if (ts.isLabeledStatement(node)) return this.unsupportedStatement("a labeled statement", node);
-    if (ts.isTryStatement(node)) return this.unsupportedStatement("`try`/`catch`", node);
+    if (ts.isLabeledStatement(node)) return { type: "LabeledStatement", label: this.identifier(node.label), body: this.subStatement(node.statement), loc };
+    if (ts.isTryStatement(node)) {
+      const c = node.catchClause;
+      return {
+        type: "TryStatement",
+        block: this.block(node.tryBlock),
+        handler: c
+          ? { type: "CatchClause", param: c.variableDeclaration ? this.bindingName(c.variableDeclaration.name) : null, body: this.block(c.block), loc: this.loc(c) }
+          : null,
+        finalizer: node.finallyBlock ? this.block(node.finallyBlock) : null,
+        loc,
+      };
+    }
     if (ts.isClassDeclaration(node)) return this.unsupportedStatement("a class declaration", node);
     if (ts.isEnumDeclaration(node)) return this.unsupportedStatement("an enum declaration", node);
     if (ts.isModuleDeclaration(node)) return this.unsupportedStatement("a namespace declaration", node);
@@ -466,6 +477,13 @@ class Adapter {
     if (ts.isYieldExpression(node)) return this.unsupported("`yield`", node);
     if (ts.isConditionalExpression(node)) {
       return { type: "ConditionalExpression", test: this.expression(node.condition), consequent: this.expression(node.whenTrue), alternate: this.expression(node.whenFalse), loc };
+    }
+    if ((ts.isCallExpression(node) || ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) && !ts.isOptionalChain(node)) {
+      // `(a?.b).c`: the parentheses end the chain, so `.c` is not guarded.
+      const inner = node.expression;
+      if (ts.isParenthesizedExpression(inner) && ts.isOptionalChain(this.skipTypeWrappers(inner))) {
+        return this.unsupported("a member or call on a parenthesized optional chain such as `(a?.b).c` (write `a?.b?.c`)", node);
+      }
     }
     if (ts.isCallExpression(node)) {
       if (node.expression.kind === ts.SyntaxKind.ImportKeyword) return this.unsupported("a dynamic `import()`", node);
