@@ -115,7 +115,16 @@ export function tryFinally(xs: number[], k: number): number {
   return s / calls;
 }
 
+/** @differentiable */
+export function objectSpread(p: { x: number; y: number }, s: number): number {
+  const q = { ...p, y: p.y * s };
+  const r = { z: s, ...q };
+  const t = { ...r, ...{ w: r.x * 2 } };
+  return r.x * r.y + r.z * q.x + t.w * t.z;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "objectSpread", args: () => [{ x: 0.7, y: -1.3 }, 1.4] },
   { name: "spreadLiteral", args: () => [[0.3, -1.2, 2], 0.7] },
   { name: "spreadPushAndMax", args: () => [[0.3, -1.2, 2], 0.7] },
   { name: "spreadPushAndMax", label: "spreadPushAndMax@yWins", args: () => [[0.3, -1.2, 0.2], 1.4] },

@@ -73,14 +73,14 @@ export function f(x: number): number {
   },
   {
     code: "CT1001",
-    what: "a callback used as a value",
+    what: "a callback passed to a method that is not lowered",
     source: `/** @differentiable */
 export function f(xs: number[]): number {
-  return xs.map((v) => v * 2).length;
+  return xs.slice().sort((a, b) => a - b)[0];
 }`,
     line: 4,
-    column: 17,
-    message: /function expression used as a value .* use a loop/,
+    column: 26,
+    message: /function expression used as a value is not supported here \(callbacks are supported for the array methods map, forEach, .* use a loop/,
   },
   {
     code: "CT1001",

@@ -7,6 +7,7 @@ import { isMath } from "./build.js";
 import { CODES, makeDiagnostic, notDifferentiable } from "./diagnostics.js";
 import type { Expression, Loc, TypeIR } from "./ir.js";
 import type { NFunction, NStmt, Target } from "./nir.js";
+import { expandObjectSpreads, objectSpreads } from "./object-spread.js";
 import { isArrayCopy, isArrayFill, isWithoutDerivative } from "./queries.js";
 import { COMPARISON, MATH_RULES, NON_DIFFERENTIABLE_BINARY } from "./rules.js";
 import { childrenOf, rootName as rootOf, walkStmts } from "./walk.js";
@@ -50,6 +51,18 @@ export class Analysis {
     private readonly fnLoc: Loc | undefined,
   ) {
     this.inferTypes();
+    // Object spreads become fields as their values' types become known (one level per round).
+    for (let round = 0; round < 8 && expandObjectSpreads(fn, (e) => this.typeOf(e)); round++) {
+      this.types.clear();
+      this.inferTypes();
+    }
+    for (const { spread } of objectSpreads(fn)) {
+      this.note(
+        CODES.unsupportedSyntax,
+        "object spread of a value whose fields are not known here; annotate its type (an interface or an object type), or list the fields",
+        spread.loc,
+      );
+    }
     this.dropNonTensorReceivers();
     this.inferActivity();
     this.checkWritesThrough();
@@ -270,6 +283,8 @@ export class Analysis {
         return { kind: "array", element: el ?? UNKNOWN };
       }
       case "ObjectExpression": {
+        // Fields are not known until its spreads are expanded (see object-spread.ts).
+        if (e.properties.some((p) => p.type === "SpreadElement")) return UNKNOWN;
         const fields: Record<string, TypeIR> = {};
         for (const p of e.properties) {
           if (p.type !== "ObjectProperty") continue;

@@ -577,7 +577,7 @@ export class Normalizer {
       this.error(
         CODES.unsupportedSyntax,
         "`try`/`catch` is not supported in differentiable functions (a derivative is not defined for a block that stops part-way); catch around the call of the marked function instead, or use `try`/`finally`",
-        s.handler.loc ?? s.loc,
+        s.loc,
       );
       return this.none();
     }
@@ -867,8 +867,10 @@ export class Normalizer {
           return {
             ...x,
             properties: x.properties.map((p) => {
-              if (p.type === "SpreadElement" || p.computed) {
-                this.error(CODES.unsupportedSyntax, "object spread and computed keys are not supported", p.loc);
+              // Spreads are expanded into fields once types are known (object-spread.ts).
+              if (p.type === "SpreadElement") return { ...p, argument: go(p.argument) };
+              if (p.computed) {
+                this.error(CODES.unsupportedSyntax, "computed keys in object literals are not supported", p.loc);
                 return { type: "ObjectProperty", key: id("_"), value: num(0), computed: false, shorthand: false };
               }
               return { ...p, shorthand: false, value: go(p.value) };
@@ -898,7 +900,7 @@ export class Normalizer {
         case "FunctionExpression":
           this.error(
             CODES.unsupportedSyntax,
-            "a function expression used as a value (such as a map or reduce callback) is not supported; declare it with const and call it, or use a loop",
+            `a function expression used as a value is not supported here (callbacks are supported for the array methods ${[...CALLBACK_METHODS].join(", ")} and for Array.from); declare it with const and call it, or use a loop`,
             x.loc,
           );
           return undef();

@@ -244,10 +244,26 @@ export function accumulate(acc: unknown, b: unknown): Tangent {
   }
   if (isRecord(acc)) {
     if (!isRecord(b)) mismatch("accumulate", acc, b);
-    for (const key of Object.keys(b)) acc[key] = accumulate(acc[key], b[key]);
+    for (const key of Object.keys(b)) {
+      // A zero for a field the value lacks (an optional field another element has, when an
+      // adjoint was reset to the zero of a different element) would add a key the input does not have.
+      if (!(key in acc) && isZeroTangent(b[key])) continue;
+      acc[key] = accumulate(acc[key], b[key]);
+    }
     return acc as Tangent;
   }
   return mismatch("accumulate", acc, b);
+}
+
+/** A number 0, or an array or record of them: a cotangent that adds nothing. */
+function isZeroTangent(t: unknown): boolean {
+  if (t === 0 || t === null || t === undefined) return true;
+  if (Array.isArray(t) || isNumericArray(t)) {
+    for (let i = 0; i < (t as ArrayLike<unknown>).length; i++) if (!isZeroTangent((t as ArrayLike<unknown>)[i])) return false;
+    return true;
+  }
+  if (isRecord(t)) return Object.keys(t).every((k) => isZeroTangent(t[k]));
+  return false;
 }
 
 /**
