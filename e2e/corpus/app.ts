@@ -1,7 +1,7 @@
 // App-style code as people write it, marked unchanged: a physics step over an array of bodies
 // with map/reduce, an objective built with spread and optional fields, a scoring function with
 // filter/some, and a pipeline of chained array methods.
-import type { CorpusCase } from "./types";
+import type { CorpusCase, Value } from "./types";
 
 interface Body {
   x: number;
@@ -97,7 +97,7 @@ export const cases: CorpusCase[] = [
         { score: 0.2, weight: 3, bonus: 0.5 },
         { score: 1.4, weight: 2.5, bonus: 0.25 },
         { score: 0.6, weight: 0.5 },
-      ],
+      ] as Value[],
       0.5,
     ],
   },

@@ -23,8 +23,8 @@ export function weigh3(a: number, b: number, c: number): number {
 }
 
 /** @differentiable */
-export function spreadCallArguments(p: number[], x: number): number {
-  return weigh3(...p) + weigh3(x, ...p) + weigh3(x, x, ...[p[0]]);
+export function spreadCallArguments(p: [number, number, number], q: [number, number], x: number): number {
+  return weigh3(...p) + weigh3(x, ...q) + weigh3(x, x, ...([p[0]] as [number]));
 }
 
 /** @differentiable */
@@ -128,7 +128,7 @@ export const cases: CorpusCase[] = [
   { name: "spreadLiteral", args: () => [[0.3, -1.2, 2], 0.7] },
   { name: "spreadPushAndMax", args: () => [[0.3, -1.2, 2], 0.7] },
   { name: "spreadPushAndMax", label: "spreadPushAndMax@yWins", args: () => [[0.3, -1.2, 0.2], 1.4] },
-  { name: "spreadCallArguments", args: () => [[0.3, -1.2, 2], 0.7] },
+  { name: "spreadCallArguments", args: () => [[0.3, -1.2, 2], [1.1, -0.4], 0.7] },
   { name: "restElements", args: () => [[0.3, -1.2, 2, 0.5, 1.5]] },
   { name: "optionalFields", label: "optionalFields@full", args: () => [0.7, { scale: 2, offset: { x: 0.5, y: 0.25 } }] },
   { name: "optionalFields", label: "optionalFields@partial", args: () => [0.7, { offset: { x: 0.5 } }] },

@@ -191,7 +191,8 @@ export function compilePlain(source: string, fileName: string): Exports {
 // ts-patch transformer through the TypeScript compiler API
 
 export const TS_OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
+  // ES2023: the corpus uses findLast / findLastIndex (Node 18+).
+  target: ts.ScriptTarget.ES2023,
   module: ts.ModuleKind.CommonJS,
   moduleResolution: ts.ModuleResolutionKind.Node10,
   strict: true,

@@ -80,6 +80,11 @@ function helperSources(depth: number): fc.Arbitrary<Record<(typeof HELPER_NAMES)
       .tuple(expression(["xs[i]", "s", "i"], d), fc.boolean())
       .map(([e, call]) => `${mark}function $_red(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) {\n    s += ${call ? `$_sc(${e}, xs[i])` : e} + 0.5 * xs[i];\n  }\n  return s;\n}\n`),
     expression(["t", "s"], d).map((e) => `${mark}function $_red(xs: number[]): number {\n  let s = 0.5;\n  for (const t of xs) s = 0.5 * s + ${e} + 0.25 * t;\n  return s;\n}\n`),
+    // array methods with callbacks (lowered to loops by normalization)
+    expression(["t", "s", "i"], d).map((e) => `${mark}function $_red(xs: number[]): number {\n  return xs.reduce((s, t, i) => 0.5 * s + ${e} + 0.25 * t, 0.5);\n}\n`),
+    expression(["t", "i"], d).map(
+      (e) => `${mark}function $_red(xs: number[]): number {\n  const ys = xs.map((t, i) => ${e});\n  return [...ys, 0.5].reduceRight((a, b) => 0.5 * a + b + 0.25 * a * b);\n}\n`,
+    ),
     // log-sum-exp with a running max (kinks only at ties)
     expression(["t"], d).map(
       (e) => `${mark}function $_red(xs: number[]): number {\n  const ys: number[] = [];\n  for (const t of xs) ys.push(${e} + 0.5 * t);\n  let m = ys[0];\n  for (const t of ys) if (t > m) m = t;\n  let s = 0;\n  for (const t of ys) s += Math.exp(t - m);\n  return m + Math.log(s);\n}\n`,
@@ -90,6 +95,12 @@ function helperSources(depth: number): fc.Arbitrary<Record<(typeof HELPER_NAMES)
     fc
       .tuple(expression(["t", "c"], d), fc.boolean())
       .map(([e, call]) => `${mark}function $_map(xs: number[], c: number): number[] {\n  const out: number[] = [];\n  for (const t of xs) out.push(${call ? `$_sc(${e}, t)` : e} + 0.5 * t * c);\n  return out;\n}\n`),
+    fc
+      .tuple(expression(["t", "c"], d), fc.boolean())
+      .map(([e, call]) => `${mark}function $_map(xs: number[], c: number): number[] {\n  return xs.map((t) => ${call ? `$_sc(${e}, t)` : e} + 0.5 * t * c);\n}\n`),
+    expression(["t", "c", "i"], d).map(
+      (e) => `${mark}function $_map(xs: number[], c: number): number[] {\n  const out = Array.from(xs, (t, i) => ${e} + 0.5 * t * c);\n  let k = 0;\n  out.forEach((t) => {\n    k += 0.125 * t;\n  });\n  const [first, ...rest] = out;\n  return [...rest, first + k];\n}\n`,
+    ),
     expression(["out[i]", "c", "out[(i + 1) % out.length]"], d).map(
       (e) => `${mark}function $_map(xs: number[], c: number): number[] {\n  const out = xs.slice();\n  for (let i = 0; i < out.length; i++) {\n    out[i] = ${e} + 0.5 * out[i] * c;\n  }\n  return out;\n}\n`,
     ),

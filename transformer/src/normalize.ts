@@ -1177,6 +1177,8 @@ export class Normalizer {
   private isLoweredArrayCall(x: CallExpression): boolean {
     const c = x.callee;
     if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier") return false;
+    // `RT.concat(…)` is the runtime's tensor op, not Array.prototype.concat.
+    if (c.object.type === "Identifier" && c.object.name === this.ctx.runtime) return false;
     const name = c.property.name;
     if (x.arguments.some((a) => a.type === "SpreadElement")) return false;
     if (CALLBACK_METHODS.has(name)) return this.isCallbackValue(x.arguments[0]);

@@ -72,3 +72,20 @@ export function sumSquares(xs: number[]): number {
   }
   return s;
 }
+
+/**
+ * Array methods become loops: map's callback is inlined (its parameter is a local bound per
+ * element, `k` is read as captured), reduce's accumulator is the user's `s` (no temporary alias).
+ */
+/** @differentiable */
+export function mapReduce(xs: number[], k: number): number {
+  const s = xs.map((x) => x * k).reduce((a, b) => a + b * b, 0);
+  return s;
+}
+
+/** Optional chaining and object spread: a conditional on `o == null`, fields of the spread value. */
+/** @differentiable */
+export function optionalSpread(p: { x: number; y: number }, o: { w: number } | undefined): number {
+  const q = { ...p, y: 2 };
+  return q.x * q.y + (o?.w ?? 1);
+}
