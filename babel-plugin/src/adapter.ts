@@ -44,7 +44,9 @@ const UNSUPPORTED_NAMES: Record<string, string> = {
 
 /** `(a?.b).c`: the parentheses end the chain, so `.c` is not guarded (a TypeError when `a` is nullish). */
 const PARENTHESIZED_CHAIN = "a member or call on a parenthesized optional chain such as `(a?.b).c` (write `a?.b?.c`)";
-const isOptionalChain = (n: t.Node) => n.type === "OptionalMemberExpression" || n.type === "OptionalCallExpression";
+const TYPE_WRAPPERS = new Set(["TSNonNullExpression", "TSAsExpression", "TSSatisfiesExpression", "TSTypeAssertion"]);
+const isOptionalChain = (n: t.Node): boolean =>
+  n.type === "OptionalMemberExpression" || n.type === "OptionalCallExpression" || (TYPE_WRAPPERS.has(n.type) && isOptionalChain((n as { expression: t.Node }).expression));
 
 function unsupportedName(type: string): string {
   return UNSUPPORTED_NAMES[type] ?? `the syntax '${type}'`;

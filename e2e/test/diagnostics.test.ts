@@ -84,6 +84,29 @@ export function f(xs: number[]): number {
   },
   {
     code: "CT1001",
+    what: "a member of a parenthesized optional chain",
+    source: `/** @differentiable */
+export function f(x: number, o: { a: { b: number } } | undefined): number {
+  return (o?.a)!.b * x;
+}`,
+    line: 4,
+    column: 10,
+    message: /a member or call on a parenthesized optional chain such as `\(a\?\.b\)\.c` \(write `a\?\.b\?\.c`\) is not supported/,
+  },
+  {
+    code: "CT1001",
+    what: "a spread argument to a function that is not marked",
+    source: `const h = (a: number, b: number) => a * b;
+/** @differentiable */
+export function f(xs: [number, number]): number {
+  return h(...xs);
+}`,
+    line: 5,
+    column: 12,
+    message: /spread arguments are supported in calls of marked and local functions \(and Math.max\/min\); pass the array itself, or mark the function called/,
+  },
+  {
+    code: "CT1001",
     what: "`arguments`",
     source: `/** @differentiable */
 export function f(x: number): number {

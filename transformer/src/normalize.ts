@@ -129,12 +129,7 @@ export class Normalizer {
     const pre: NStmt[] = [];
     const paramUserNames: (string | undefined)[] = [];
     fn.params.forEach((p, i) => {
-      let pattern: Pattern = p;
-      let dflt: Expression | undefined;
-      if (pattern.type === "AssignmentPattern") {
-        dflt = pattern.right;
-        pattern = pattern.left;
-      }
+      const { pattern, dflt } = splitDefault(p);
       if (pattern.type === "Identifier") {
         this.scopes[0]!.set(pattern.name, pattern.name);
         this.paramNames.add(pattern.name);
@@ -404,7 +399,7 @@ export class Normalizer {
           const r = this.expr(x);
           pre.push(...r.pre);
           return r.expr;
-        }, pre, false);
+        }, pre);
         return pre;
       }
       const r = this.callExpr(e, null, origin);
@@ -1019,7 +1014,7 @@ export class Normalizer {
     }
     if (isWithoutDerivative(callee)) return { ...x, arguments: args() };
     if (isQueryWithoutDerivative(x)) return { ...x, callee: go(callee), arguments: args() };
-    if (this.isLoweredArrayCall(x)) return this.arrayCall(x, go, pre, true);
+    if (this.isLoweredArrayCall(x)) return this.arrayCall(x, go, pre);
     if (isArrayFill(x)) return { ...x, callee: go(callee), arguments: args() };
     if (isArrayCopy(x)) return { ...x, callee: go(callee), arguments: [] };
     if (
@@ -1194,7 +1189,7 @@ export class Normalizer {
     return name === "concat" && c.object.type !== "StringLiteral" && c.object.type !== "TemplateLiteral";
   }
 
-  private arrayCall(x: CallExpression, go: (e: Expression) => Expression, pre: NStmt[], resultUsed: boolean): Expression {
+  private arrayCall(x: CallExpression, go: (e: Expression) => Expression, pre: NStmt[]): Expression {
     const callee = x.callee as MemberExpression;
     const name = (callee.property as Identifier).name;
     const args = x.arguments as Expression[];
@@ -1305,12 +1300,7 @@ export class Normalizer {
     return this.scoped(() => {
       const out: NStmt[] = [];
       fn.params.forEach((p, i) => {
-        let pattern: Pattern = p;
-        let dflt: Expression | undefined;
-        if (pattern.type === "AssignmentPattern") {
-          dflt = pattern.right;
-          pattern = pattern.left;
-        }
+        const { pattern, dflt } = splitDefault(p);
         const arg = args[i] ? clone(args[i]!) : undef();
         if (pattern.type === "Identifier") {
           const name = this.declare(pattern.name, pattern.typeAnnotation);
@@ -1356,6 +1346,11 @@ export class Normalizer {
       }
     });
   }
+}
+
+/** A parameter as its pattern and its default value (`x = 1`), if any. */
+function splitDefault(p: Pattern): { pattern: Pattern; dflt?: Expression } {
+  return p.type === "AssignmentPattern" ? { pattern: p.left, dflt: p.right } : { pattern: p };
 }
 
 /** The leftmost `?.` link of a chain of members and calls ending at `e`, if any. */

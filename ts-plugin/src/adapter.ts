@@ -480,8 +480,13 @@ class Adapter {
     }
     if ((ts.isCallExpression(node) || ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) && !ts.isOptionalChain(node)) {
       // `(a?.b).c`: the parentheses end the chain, so `.c` is not guarded.
-      const inner = node.expression;
-      if (ts.isParenthesizedExpression(inner) && ts.isOptionalChain(this.skipTypeWrappers(inner))) {
+      let inner: TS.Expression = node.expression;
+      let parenthesized = false;
+      while (ts.isParenthesizedExpression(inner) || ts.isAsExpression(inner) || ts.isNonNullExpression(inner) || ts.isTypeAssertionExpression(inner) || ts.isSatisfiesExpression(inner)) {
+        if (ts.isParenthesizedExpression(inner)) parenthesized = true;
+        inner = inner.expression;
+      }
+      if (parenthesized && ts.isOptionalChain(inner)) {
         return this.unsupported("a member or call on a parenthesized optional chain such as `(a?.b).c` (write `a?.b?.c`)", node);
       }
     }
