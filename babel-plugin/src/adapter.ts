@@ -33,7 +33,6 @@ const UNSUPPORTED_NAMES: Record<string, string> = {
   YieldExpression: "`yield`",
   TaggedTemplateExpression: "a tagged template",
   ObjectMethod: "an object method",
-  ForInStatement: "`for…in`",
   ClassDeclaration: "a class declaration",
   WithStatement: "`with`",
   DebuggerStatement: "`debugger`",
@@ -401,6 +400,16 @@ export class BabelAdapter {
           init: node.init ? (node.init.type === "VariableDeclaration" ? (this.stmt(node.init) as Extract<Statement, { type: "VariableDeclaration" }>) : this.expr(node.init)) : null,
           test: node.test ? this.expr(node.test) : null,
           update: node.update ? this.expr(node.update) : null,
+          body: this.body(node.body),
+        });
+      case "ForInStatement":
+        return this.base(node, {
+          type: "ForInStatement",
+          left:
+            node.left.type === "VariableDeclaration"
+              ? (this.stmt(node.left) as Extract<Statement, { type: "VariableDeclaration" }>)
+              : this.pattern(node.left),
+          right: this.expr(node.right),
           body: this.body(node.body),
         });
       case "ForOfStatement":

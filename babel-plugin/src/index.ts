@@ -14,13 +14,14 @@ import {
   defineDerivativesCode,
   derivativeNames,
   derivativesRecordCode,
-  differentiate,
+  differentiateSafely,
   formatDiagnostic,
   isOperatorName,
   loadPrimitiveTable,
   operatorCallCode,
   parseJSDocMark,
-  secondOrderContext,
+  differentiateSecondOrder,
+  secondOrderMode,
   secondOrderRegistrationCode,
   uniqueName,
   wrtIndices,
@@ -31,6 +32,7 @@ import {
   type MarkedFunction,
   type ModuleContext,
   type OperatorName,
+  type SecondOrderOption,
 } from "@cotangent/transformer";
 import { BabelAdapter, collectLocalTypes, locOf, typeIR } from "./adapter.js";
 import { functionDeclaration, functionExpression } from "./build-ast.js";
@@ -40,6 +42,12 @@ export interface PluginOptions {
   warnings?: boolean;
   /** Called with each function's generated derivatives (used by `cotangent explain`). */
   onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction }) => void;
+  /**
+   * Second derivatives of marked functions for other modules (`derivative(derivative(f))` of an
+   * imported `f`): "exported" (default) generates them for the marked functions of modules that
+   * export one; "requested" only where the module itself differentiates twice.
+   */
+  secondOrder?: SecondOrderOption;
 }
 
 interface BabelApi {
@@ -123,7 +131,7 @@ function wrtOption(node: t.Node | undefined): string[] | undefined {
 
 function paramNames(fn: t.Function): (string | undefined)[] {
   return fn.params.map((p) => {
-    const q = p.type === "AssignmentPattern" ? p.left : p.type === "TSParameterProperty" ? p.parameter : p;
+    const q = p.type === "AssignmentPattern" ? p.left : p.type === "TSParameterProperty" ? p.parameter : p.type === "RestElement" ? p.argument : p;
     return q.type === "Identifier" ? q.name : undefined;
   });
 }
@@ -166,13 +174,16 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   const markErrors: Diagnostic[] = [];
 
   const info = (fn: t.Function, name: string, wrt: string[] | undefined, isMethod: boolean): KnownFunction => {
-    const names = derivativeNames(name, taken);
+    // Methods of one name share derivative names in every class: `obj.m$jvp(…)` dispatches as `obj.m(…)` does.
+    const shared = isMethod ? ctx.knownMethods.get(name) : undefined;
+    const names = shared ? { jvpName: shared.jvpName, vjpName: shared.vjpName } : derivativeNames(name, taken);
     return {
       ...names,
       arity: fn.params.length,
       wrt: wrtIndices(paramNames(fn), wrt).indices,
       isMethod,
       returnType: typeIR(fn.returnType as t.Node | null | undefined, source, localTypes),
+      ...(fn.params[fn.params.length - 1]?.type === "RestElement" ? { rest: true } : {}),
     };
   };
 
@@ -276,14 +287,13 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   // 2. Differentiate every mark; report all errors at once.
   const errors: string[] = markErrors.map((d) => formatDiagnostic(d, source, fileName));
   let firstErrorAt: NodePath | undefined;
-  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction } }>();
-  const secondCtx = nestedOperatorCalls.length ? secondOrderContext(ctx) : undefined;
+  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; jvpFunction?: MarkedFunction; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction } }>();
   for (const m of marks) {
     const fnNode = m.path.node as t.Function;
     const marked: MarkedFunction = adapter.marked(fnNode, m.name, m.kind === "method" ? "method" : m.kind === "declaration" ? "declaration" : "expression", m.wrt, m.markLoc);
     if (m.kind === "method") marked.owner = methodOwner(m.path as NodePath<t.ClassMethod>);
     const localCtx: ModuleContext = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
-    const r = differentiate(marked, localCtx);
+    const r = differentiateSafely(marked, localCtx);
     for (const d of r.diagnostics) {
       const text = formatDiagnostic(d, source, fileName);
       if (d.severity === "error") {
@@ -293,16 +303,20 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       else if (options.warnings !== false) console.warn(text);
     }
     if (r.jvp && r.vjp) {
-      let second: { jvp: GeneratedFunction; vjp: GeneratedFunction } | undefined;
-      if (secondCtx && r.jvpFunction && m.kind !== "inline") {
-        // Second derivatives: differentiate the generated JVP itself.
-        const r2 = differentiate(r.jvpFunction, secondCtx);
-        for (const d of r2.diagnostics) if (d.severity === "error") errors.push(formatDiagnostic(d, source, fileName));
-        if (r2.jvp && r2.vjp) second = { jvp: r2.jvp, vjp: r2.vjp };
-      }
-      results.set(m, { jvp: r.jvp, vjp: r.vjp, second });
+      results.set(m, { jvp: r.jvp, vjp: r.vjp, ...(r.jvpFunction ? { jvpFunction: r.jvpFunction } : {}) });
       options.onDerivatives?.({ name: m.name, jvp: r.jvp, vjp: r.vjp });
     }
+  }
+  // Second derivatives: the core decides which marks' JVPs are differentiated again.
+  const secondMode = secondOrderMode(nestedOperatorCalls.length > 0, marks.some((m) => isExported(m, program)), options.secondOrder);
+  if (secondMode && !errors.length) {
+    const referable = marks.filter((m) => m.kind !== "inline" && results.get(m)?.jvpFunction);
+    const so = differentiateSecondOrder(ctx, referable.map((m) => ({ jvpFunction: results.get(m)!.jvpFunction!, isMethod: m.kind === "method" })), secondMode);
+    for (const d of so.diagnostics) errors.push(formatDiagnostic(d, source, fileName));
+    referable.forEach((m, i) => {
+      const second = so.results[i];
+      if (second) results.get(m)!.second = second;
+    });
   }
   if (errors.length) {
     // Babel frames the function that is not differentiable; the message frames each offending expression.
@@ -320,7 +334,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     const extra = r.second ? [r.second.jvp, r.second.vjp] : [];
     const jvpDecl = () => functionDeclaration(r.jvp, fileName, m.markLoc);
     const vjpDecl = () => functionDeclaration(r.vjp, fileName, m.markLoc);
-    const secondInfo = r.second ? (m.kind === "method" ? secondCtx?.knownMethods : secondCtx?.known)?.get(inf.jvpName) : undefined;
+    const secondInfo = r.second?.info;
     const secondRegistration = (owner?: string) =>
       secondInfo ? [parseStatement(secondOrderRegistrationCode(rt, inf.jvpName, secondInfo, owner))] : [];
     const extraDecls = () => [...extra.map((g) => functionDeclaration(g, fileName, m.markLoc)), ...secondRegistration()];
@@ -403,7 +417,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   // 4b. `outer(inner(f))`: the runtime builds inner(f)'s derivatives from f's and its JVP's.
   for (const c of nestedOperatorCalls) {
     const inf = ctx.known.get(c.name);
-    const second = secondCtx?.known.get(inf?.jvpName ?? "");
+    const second = [...results].find(([m]) => m.kind !== "method" && m.info === inf)?.[1].second?.info;
     if (!inf || !second || (c.inner !== "derivative" && c.inner !== "gradient")) continue;
     used.runtime = true;
     const record = derivativesRecordCode(rt, c.name, inf, inf.jvpName, inf.vjpName, c.name);
@@ -421,6 +435,24 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   if (used.runtime) {
     program.node.body.unshift(types.importDeclaration([types.importNamespaceSpecifier(types.identifier(rt))], types.stringLiteral(RUNTIME_MODULE)));
   }
+}
+
+/** True when the module exports the marked function (or, for a method, its class). */
+function isExported(m: Mark, program: NodePath<t.Program>): boolean {
+  if (m.kind === "inline") return false;
+  const local = m.kind === "method" ? methodOwner(m.path as NodePath<t.ClassMethod>)?.split(".")[0] : m.name;
+  if (!local) return false;
+  return program.node.body.some((s) => {
+    if (s.type === "ExportDefaultDeclaration") {
+      const d = s.declaration;
+      return (d.type === "Identifier" && d.name === local) || ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && d.id?.name === local);
+    }
+    if (s.type !== "ExportNamedDeclaration" || s.source) return false;
+    const d = s.declaration;
+    if (d?.type === "FunctionDeclaration" || d?.type === "ClassDeclaration") return d.id?.name === local;
+    if (d?.type === "VariableDeclaration") return d.declarations.some((v) => v.id.type === "Identifier" && v.id.name === local);
+    return s.specifiers.some((x) => x.type === "ExportSpecifier" && x.local.name === local);
+  });
 }
 
 /** `C.prototype` (or `C` for a static method): where the method and its derivatives live. */

@@ -3,6 +3,9 @@
 // written and the test fails so that it is reviewed before it is committed; run with
 // UPDATE_FIXTURES=1 to rewrite all outputs after an intended change to the generated code.
 // Each output is also run, to be sure the snapshot is code that works.
+// Fixtures are compiled with `secondOrder: "requested"`, so each shows the first-order code of
+// its subject; a fixture's `options.json` adds plugin options (17-exported-second-order shows the
+// default, which also generates second derivatives of exported marks for other modules).
 
 import { describe, expect, test } from "@jest/globals";
 import * as babel from "@babel/core";
@@ -14,13 +17,13 @@ const FIXTURES = path.join(__dirname, "fixtures");
 const PLUGIN = path.resolve(__dirname, "..");
 const update = process.env.UPDATE_FIXTURES === "1";
 
-function transform(source: string, fileName: string, commonjs: boolean): string {
+function transform(source: string, fileName: string, commonjs: boolean, options: Record<string, unknown>): string {
   const out = babel.transformSync(source, {
     filename: fileName,
     configFile: false,
     babelrc: false,
     presets: [require.resolve("@babel/preset-typescript")],
-    plugins: [[PLUGIN, { warnings: false }], ...(commonjs ? [require.resolve("@babel/plugin-transform-modules-commonjs")] : [])],
+    plugins: [[PLUGIN, { warnings: false, secondOrder: "requested", ...options }], ...(commonjs ? [require.resolve("@babel/plugin-transform-modules-commonjs")] : [])],
   });
   return out!.code!;
 }
@@ -38,14 +41,16 @@ describe("generated code snapshots", () => {
       const input = fs.readFileSync(path.join(dir, "input.ts"), "utf8");
       // A stable, machine-independent file name, so snapshots do not depend on where the repo lives.
       const fileName = `fixtures/${name}/input.ts`;
-      const actual = transform(input, fileName, false).trim() + "\n";
+      const optionsPath = path.join(dir, "options.json");
+      const options = fs.existsSync(optionsPath) ? (JSON.parse(fs.readFileSync(optionsPath, "utf8")) as Record<string, unknown>) : {};
+      const actual = transform(input, fileName, false, options).trim() + "\n";
       const expectedPath = path.join(dir, "output.js");
       if (update || !fs.existsSync(expectedPath)) {
         fs.writeFileSync(expectedPath, actual);
         if (!update) throw new Error(`wrote a new snapshot ${expectedPath}: review it, then commit it`);
       }
       expect(actual).toBe(fs.readFileSync(expectedPath, "utf8"));
-      const exports = run(transform(input, fileName, true));
+      const exports = run(transform(input, fileName, true, options));
       expect(Object.keys(exports).length).toBeGreaterThan(0);
     });
   }

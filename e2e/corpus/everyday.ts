@@ -123,6 +123,25 @@ export function objectSpread(p: { x: number; y: number }, s: number): number {
   return r.x * r.y + r.z * q.x + t.w * t.z;
 }
 
+/** @differentiable */
+export function sumSquares(...xs: number[]): number {
+  let s = 0;
+  for (const x of xs) s += x * x;
+  return s;
+}
+
+/** @differentiable */
+export function weightedRest(w: number, ...xs: number[]): number {
+  // Calls of a rest function pack their trailing arguments (spreads too), also with none.
+  const inner = (scale: number, ...ys: number[]) => ys.reduce((acc, y) => acc + scale * Math.sin(y), 0);
+  return xs.reduce((acc, x, i) => acc + w * x * (i + 1), 0) + sumSquares(w, ...xs) + sumSquares() + inner(w, w, ...xs) + xs.length;
+}
+
+/** @differentiable(wrt: xs) */
+export function restOnly(scale: number, ...xs: number[]): number {
+  return scale * sumSquares(...xs) + Math.max(...xs);
+}
+
 export const cases: CorpusCase[] = [
   { name: "objectSpread", args: () => [{ x: 0.7, y: -1.3 }, 1.4] },
   { name: "spreadLiteral", args: () => [[0.3, -1.2, 2], 0.7] },
@@ -130,6 +149,12 @@ export const cases: CorpusCase[] = [
   { name: "spreadPushAndMax", label: "spreadPushAndMax@yWins", args: () => [[0.3, -1.2, 0.2], 1.4] },
   { name: "spreadCallArguments", args: () => [[0.3, -1.2, 2], [1.1, -0.4], 0.7] },
   { name: "restElements", args: () => [[0.3, -1.2, 2, 0.5, 1.5]] },
+  { name: "sumSquares", args: () => [0.3, -1.2, 2] },
+  // A differentiated rest parameter's gradient is an array even for one argument (or none), as its type says.
+  { name: "sumSquares", label: "sumSquares@one", args: () => [0.7], expectedGradient: (x: number) => [2 * x] },
+  { name: "weightedRest", args: () => [0.8, 0.3, -1.2, 2] },
+  { name: "weightedRest", label: "weightedRest@noRest", args: () => [0.8], expectedGradient: (w: number) => [2 * w + Math.sin(w) + w * Math.cos(w)] },
+  { name: "restOnly", args: () => [1.5, 0.3, -1.2, 2], wrt: [1, 2, 3] },
   { name: "optionalFields", label: "optionalFields@full", args: () => [0.7, { scale: 2, offset: { x: 0.5, y: 0.25 } }] },
   { name: "optionalFields", label: "optionalFields@partial", args: () => [0.7, { offset: { x: 0.5 } }] },
   { name: "optionalFields", label: "optionalFields@empty", args: () => [0.7, {}] },

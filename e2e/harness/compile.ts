@@ -40,8 +40,15 @@ type Exports = Record<string, any>;
 const moduleCache = new Map<string, Exports>();
 const codeCache = new Map<string, string>();
 
+/**
+ * Options every host gets (its plugin or transformer options). A test file may change them before
+ * compiling: the property tests, which never differentiate twice, set `secondOrder: "requested"`
+ * so that thousands of generated programs do not each carry second-order code.
+ */
+export const HOST_OPTIONS: { secondOrder?: "exported" | "requested" } = {};
+
 function cacheKey(host: HostName, fileName: string, source: string): string {
-  return `${host}\u0000${path.resolve(fileName)}\u0000${source}`;
+  return `${host}\u0000${JSON.stringify(HOST_OPTIONS)}\u0000${path.resolve(fileName)}\u0000${source}`;
 }
 
 function resolveRelative(fromFile: string, spec: string): string {
@@ -134,7 +141,7 @@ function babelToJs(source: string, fileName: string): string {
       configFile: false,
       sourceType: "module",
       presets: ["@babel/preset-typescript"],
-      plugins: ["@cotangent/babel-plugin", "@babel/plugin-transform-modules-commonjs"],
+      plugins: [["@cotangent/babel-plugin", { ...HOST_OPTIONS }], "@babel/plugin-transform-modules-commonjs"],
     });
   } catch (e: any) {
     throw new CompileError(`[babel] ${path.basename(fileName)}: ${e?.message ?? e}`, "babel", fileName);
@@ -291,7 +298,7 @@ function tsPatchToJs(source: string, fileName: string): string {
   let factory: ts.TransformerFactory<ts.SourceFile>;
   let emit: ts.EmitResult;
   try {
-    factory = loadTsTransformer()(program, {}, extras);
+    factory = loadTsTransformer()(program, { ...HOST_OPTIONS }, extras);
     emit = program.emit(sf, writeFile, undefined, false, { before: [factory] });
   } catch (e: any) {
     throw new CompileError(`[ts-patch] ${path.basename(fileName)}: transformer threw: ${e?.stack ?? e}`, "ts-patch", fileName);

@@ -201,6 +201,20 @@ for (const host of HOSTS) {
             assertClose(r.forward, r.reverse, "cross-module differential vs same-module gradient");
           });
         });
+
+        if (secondRows.length) {
+          test.each(secondRows)("$id: second derivatives of the function imported into another module match", (row) => {
+            recorded(host, row, "cross-module second order", () => {
+              const ops = cross().ops[row.c.name];
+              const same = second()!.ops[row.c.name];
+              const [x] = row.c.args() as number[];
+              for (const [key, what] of [["d2", "derivative(derivative(f))"], ["g2", "gradient(gradient(f))"], ["dg", "derivative(gradient(f))"]] as const) {
+                const got = ensureFn(ops?.[key], `cross-module ${what}`)(x);
+                assertClose(got, ensureFn(same?.d2, "same-module derivative(derivative(f))")(x), `cross-module ${what} vs same-module derivative(derivative(f))`, 1e-12);
+              }
+            });
+          });
+        }
       });
     }
   });

@@ -354,14 +354,14 @@ export function f(x: number): number {
   },
   {
     code: "CT1008",
-    what: "a rest parameter",
+    what: "a rest parameter that is a pattern",
     source: `/** @differentiable */
-export function f(...xs: number[]): number {
-  return xs[0];
+export function f(...[a, b]: number[]): number {
+  return a * b;
 }`,
     line: 3,
     column: 19,
-    message: /rest parameters are not supported.*take an array parameter instead/,
+    message: /a rest parameter must be a plain name \(`...xs`\); destructure it in the body/,
   },
 ];
 

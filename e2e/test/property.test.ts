@@ -9,9 +9,13 @@ import fc from "fast-check";
 import { runProperty } from "../harness/property-run";
 import { DEFAULT_TOL, assertClose, close, deepClone, describe as describeValue, finiteDifferenceGradient, flatten, forwardVsReverse, mulberry32, unflatten } from "../harness/check";
 import { BatchCompileCache } from "../harness/batch-cache";
-import { HostName, compilePlain, compileWith } from "../harness/compile";
+import { HOST_OPTIONS, HostName, compilePlain, compileWith } from "../harness/compile";
 import { Program, Shape, batchModule, functionSourceOf, program } from "../harness/programs";
 import { ArrayProgram, ArrayShape, arrayBatchModule, arrayProgram, arrayProgramKey, arraySourceOf } from "../harness/programs-arrays";
+
+// These programs are never differentiated twice: without second-order code each compile is about
+// half the size (the corpus tests the default, and cross-module second derivatives).
+HOST_OPTIONS.secondOrder = "requested";
 
 const SEED = process.env.E2E_SEED ? Number(process.env.E2E_SEED) : 20240611;
 const RUN_SCALE = process.env.E2E_RUNS ? Number(process.env.E2E_RUNS) : 1;

@@ -77,7 +77,7 @@ export {
   type VjpResult,
 } from "./ad/derivatives.js";
 export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent, sumElements, checkTangentShape } from "./ad/tangent.js";
-export { concreteTangent } from "./ad/tangent.js";
+export { concreteTangent, forInKeys } from "./ad/tangent.js";
 export { Tape, takeTape, releaseTape } from "./ad/tape.js";
 export { jvpMethodCall, vjpMethodCall } from "./ad/derivatives.js";
 

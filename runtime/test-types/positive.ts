@@ -321,3 +321,12 @@ check<Equals<GradientOf<typeof mul>, [x: number, y: number]>>();
 export {
   dlit1, dlit2, glit, lr, cfg, t, asDifferentiable, gf, gb, ct, dd, gfx, dfx, gm, gl, mulVjp2, pbType, dType, mulAgain,
 };
+
+// Rest parameters: one tangent per argument, as the function is called.
+const sumAll = differentiable((...xs: number[]) => xs.reduce((a, x) => a + x * x, 0));
+const weighted = differentiable((w: number, ...xs: number[]) => w * xs.length);
+check<Equals<ReturnType<ReturnType<typeof gradient<typeof sumAll>>>, number[]>>();
+check<Equals<GradientOf<typeof weighted>, [w: number, ...xs: number[]]>>();
+const restGrad: number[] = gradient(sumAll)(1, 2, 3);
+const restDiff: number = differential(weighted)(1, 2, 3)(1, 0, 0);
+export { restGrad, restDiff };

@@ -18,6 +18,12 @@ export interface KnownFunction {
   wrt: number[];
   /** Methods are called through `this` / an object: `obj[jvpName](…)`. */
   isMethod: boolean;
+  /**
+   * The last parameter is a rest parameter (`...xs`). Its derivatives take it as one array: the
+   * JVP `(…args, xs, …tangents, dxs)`, the pullback one cotangent array for it; calls pack the
+   * trailing arguments into that array.
+   */
+  rest?: boolean;
   /** Declared return type, when known (lets callers use plain number arithmetic on the result). */
   returnType?: TypeIR;
 }

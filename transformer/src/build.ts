@@ -9,6 +9,7 @@ import type {
   Expression,
   ExpressionStatement,
   Identifier,
+  SpreadElement,
   IfStatement,
   Loc,
   MemberExpression,
@@ -53,7 +54,7 @@ export const member = (object: Expression, property: string | Expression, comput
 });
 export const index = (object: Expression, i: Expression | number): MemberExpression =>
   member(object, typeof i === "number" ? num(i) : i, true);
-export const call = (callee: Expression, args: Expression[], loc?: Loc): CallExpression => ({
+export const call = (callee: Expression, args: (Expression | SpreadElement)[], loc?: Loc): CallExpression => ({
   type: "CallExpression",
   callee,
   arguments: args,

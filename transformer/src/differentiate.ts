@@ -100,24 +100,3 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
   };
   return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction };
 }
-
-/**
- * The context for differentiating generated JVPs (second derivatives): each marked function's JVP
- * `g$jvp` becomes a known function whose derivatives are `g$jvp$jvp` / `g$jvp$vjp`.
- */
-export function secondOrderContext(ctx: ModuleContext): ModuleContext {
-  const lift = (m: Map<string, KnownFunction>) => {
-    const out = new Map<string, KnownFunction>();
-    for (const info of m.values()) {
-      const arity = info.arity * 2;
-      out.set(info.jvpName, {
-        ...derivativeNames(info.jvpName, ctx.takenNames),
-        arity,
-        wrt: Array.from({ length: arity }, (_, i) => i),
-        isMethod: info.isMethod,
-      });
-    }
-    return out;
-  };
-  return { ...ctx, known: lift(ctx.known), knownMethods: lift(ctx.knownMethods) };
-}

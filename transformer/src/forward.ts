@@ -23,7 +23,7 @@ import {
   ret,
   type OutStatement,
 } from "./build.js";
-import type { Expression, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
+import type { Expression, ObjectPattern, Pattern, SpreadElement, Statement, TypeIR } from "./ir.js";
 import type { Names } from "./naming.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy, isArrayFill } from "./queries.js";
@@ -304,8 +304,14 @@ export class ForwardGenerator {
 
 export function primalCall(c: NCall): Expression {
   switch (c.kind) {
-    case "known":
-      return call(clone(c.callee), c.args.map((a) => clone(a)));
+    case "known": {
+      // A rest parameter's array is spread back into arguments (normalize.ts packRestArguments).
+      const args: (Expression | SpreadElement)[] = c.args.map((a) => clone(a));
+      const packed = c.info.rest ? (args.pop() as Expression | undefined) : undefined;
+      if (packed?.type === "ArrayExpression" && packed.elements.every((e) => e !== null && e.type !== "SpreadElement")) args.push(...(packed.elements as Expression[]));
+      else if (packed) args.push({ type: "SpreadElement", argument: packed });
+      return call(clone(c.callee), args);
+    }
     case "method":
       return call(member(clone(c.object), c.name), c.args.map((a) => clone(a)));
     case "dynamic":

@@ -73,24 +73,29 @@ export function parseJSDocMark(comment: string): Mark | undefined {
 export function derivativesRecordCode(
   runtime: string,
   name: string,
-  info: Pick<KnownFunction, "arity" | "wrt">,
+  info: Pick<KnownFunction, "arity" | "wrt" | "rest">,
   jvp: string,
   vjp: string,
   fn: string,
 ): string {
-  return `new ${runtime}.Derivatives({ name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}], jvp: ${jvp}, vjp: ${vjp}, fn: ${fn} })`;
+  return `new ${runtime}.Derivatives({ name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}, fn: ${fn} })`;
 }
 
 /** `RT.defineDerivatives(fn, {...})`: attaches derivatives to a function object; evaluates to `fn`. */
 export function defineDerivativesCode(
   runtime: string,
   name: string,
-  info: Pick<KnownFunction, "arity" | "wrt">,
+  info: Pick<KnownFunction, "arity" | "wrt" | "rest">,
   fn: string,
   jvp: string,
   vjp: string,
 ): string {
-  return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}], jvp: ${jvp}, vjp: ${vjp} })`;
+  return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp} })`;
+}
+
+/** `, rest: true` for a function whose last parameter is a rest parameter (its derivatives take an array). */
+function restField(info: Pick<KnownFunction, "rest">): string {
+  return info.rest ? ", rest: true" : "";
 }
 
 /** `gradient(f)` → `RT.gradient(new RT.Derivatives({...}))`: resolved at build time, no lookup at run time. */

@@ -5,6 +5,16 @@
 export * from "./api.js";
 export * from "./host.js";
 export type * from "./ir.js";
-export { differentiate, secondOrderContext } from "./differentiate.js";
+export { differentiate } from "./differentiate.js";
+export {
+  differentiateSafely,
+  differentiateSecondOrder,
+  secondOrderContext,
+  secondOrderMode,
+  type SecondOrderCandidate,
+  type SecondOrderMode,
+  type SecondOrderOption,
+  type SecondOrderResult,
+} from "./second-order.js";
 export { CODES, codeFrame, formatDiagnostic } from "./diagnostics.js";
 export { loadPrimitiveTable } from "./primitives.js";

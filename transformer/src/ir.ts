@@ -271,6 +271,13 @@ export interface ForOfStatement extends Base {
   right: Expression;
   body: Statement;
 }
+/** `for (const k in o)`: lowered to a `for…of` over `RT.forInKeys(o)`, the keys for…in visits. */
+export interface ForInStatement extends Base {
+  type: "ForInStatement";
+  left: VariableDeclaration | Pattern;
+  right: Expression;
+  body: Statement;
+}
 export interface WhileStatement extends Base {
   type: "WhileStatement";
   test: Expression;
@@ -343,6 +350,7 @@ export type Statement =
   | IfStatement
   | ForStatement
   | ForOfStatement
+  | ForInStatement
   | WhileStatement
   | DoWhileStatement
   | BreakStatement

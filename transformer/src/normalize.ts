@@ -137,6 +137,14 @@ export class Normalizer {
         params.push({ name: pattern.name, type: pattern.typeAnnotation, loc: p.loc });
         paramUserNames.push(pattern.name);
         if (dflt) pre.push(this.defaultValue(pattern.name, dflt, p.loc));
+      } else if (pattern.type === "RestElement" && pattern.argument.type === "Identifier" && i === fn.params.length - 1) {
+        // `...xs`: one array parameter in the derivatives (KnownFunction.rest).
+        const name = pattern.argument.name;
+        this.scopes[0]!.set(name, name);
+        this.paramNames.add(name);
+        this.taken.add(name);
+        params.push({ name, type: pattern.typeAnnotation ?? pattern.argument.typeAnnotation, loc: p.loc });
+        paramUserNames.push(name);
       } else if (pattern.type === "ArrayPattern" || pattern.type === "ObjectPattern") {
         const name = uniqueName(`$arg${i}`, this.taken);
         this.paramNames.add(name);
@@ -150,7 +158,7 @@ export class Normalizer {
             CODES.unsupportedParameter,
             fn.name,
             fn.loc,
-            "rest parameters are not supported in differentiable functions; take an array parameter instead",
+            "a rest parameter must be a plain name (`...xs`); destructure it in the body",
             p.loc,
           ),
         );
@@ -351,6 +359,11 @@ export class Normalizer {
         });
       case "ForOfStatement":
         return this.scoped(() => this.forOf(s, origin, label));
+      case "ForInStatement":
+        // The keys are strings (no derivative); `o[k]` reads in the body are differentiated.
+        return this.scoped(() =>
+          this.forOf({ ...s, type: "ForOfStatement", right: call(member(id(this.ctx.runtime), "forInKeys"), [s.right], s.right.loc) }, origin, label),
+        );
       case "LabeledStatement":
         return this.labeled(s, origin);
       case "TryStatement":
@@ -547,7 +560,7 @@ export class Normalizer {
   private labeled(s: Extract<Statement, { type: "LabeledStatement" }>, origin: Loc | undefined): Lowered {
     const body = s.body;
     const label = s.label.name;
-    if (body.type === "ForStatement" || body.type === "ForOfStatement" || body.type === "WhileStatement" || body.type === "DoWhileStatement") return this.stmt(body, label);
+    if (body.type === "ForStatement" || body.type === "ForOfStatement" || body.type === "ForInStatement" || body.type === "WhileStatement" || body.type === "DoWhileStatement") return this.stmt(body, label);
     const frame: LoopFrame = { brk: this.fresh("$break"), label, labelOnly: true, usedBrk: false, usedCont: false, parent: this.loop };
     this.loop = frame;
     const r = this.scoped(() => this.stmt(body));
@@ -751,7 +764,8 @@ export class Normalizer {
     const name = this.declare(userName);
     this.locals.delete(name); // a function, not a variable
     const names = { jvpName: uniqueName(`${name}$jvp`, this.taken), vjpName: uniqueName(`${name}$vjp`, this.taken) };
-    const info: KnownFunction = { ...names, arity: f.params.length, wrt: f.params.map((_, i) => i), isMethod: false, returnType: f.returnType };
+    const rest = f.params[f.params.length - 1]?.type === "RestElement";
+    const info: KnownFunction = { ...names, arity: f.params.length, wrt: f.params.map((_, i) => i), isMethod: false, returnType: f.returnType, ...(rest ? { rest } : {}) };
     const entry: NestedFunction = { fn: undefined as unknown as NFunction, info, captures: new Set(), loc };
     this.nestedByName.set(name, entry);
     const marked: MarkedFunction = {
@@ -1041,7 +1055,7 @@ export class Normalizer {
       return r.expr;
     });
     const callee = x.callee;
-    const args = this.spreadArguments(x, lower, pre);
+    const args = this.spreadArguments(this.packRestArguments(x), lower, pre);
     let ncall: NCall;
     // Omitted trailing arguments are passed as undefined, so tangents line up with parameters.
     const padded = (info: KnownFunction) => [...args, ...Array.from({ length: Math.max(0, info.arity - args.length) }, () => undef())];
@@ -1156,10 +1170,29 @@ export class Normalizer {
 
   /** The parameter count of a marked or local function called by name, if it is one. */
   private calleeArity(callee: Expression): number | undefined {
+    return this.calleeInfo(callee)?.arity;
+  }
+
+  private calleeInfo(callee: Expression): KnownFunction | undefined {
     if (callee.type !== "Identifier") return undefined;
     const local = this.resolveDeep(callee.name);
-    if (local !== undefined) return this.lookupNested(local)?.info.arity;
-    return this.ctx.known.get(callee.name)?.arity;
+    if (local !== undefined) return this.lookupNested(local)?.info;
+    return this.ctx.known.get(callee.name);
+  }
+
+  /**
+   * `f(a, b, c)` of `function f(x, ...ys)`: the trailing arguments become the rest parameter's
+   * array, `f(a, [b, c])` (spreads included: `f(a, ...zs)` gives `f(a, [...zs])`), as the
+   * derivatives take it; the primal call spreads it back (primalCall).
+   */
+  private packRestArguments(x: CallExpression): CallExpression {
+    const info = this.calleeInfo(x.callee);
+    if (!info?.rest) return x;
+    const fixed = info.arity - 1;
+    const head = x.arguments.slice(0, fixed);
+    if (head.some((a) => a.type === "SpreadElement")) return x; // reported by spreadArguments
+    while (head.length < fixed) head.push(undef());
+    return { ...x, arguments: [...head, { type: "ArrayExpression", elements: x.arguments.slice(fixed), loc: x.loc }] };
   }
 
   private isCallbackValue(e: Expression | SpreadElement | undefined): boolean {

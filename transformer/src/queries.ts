@@ -56,6 +56,7 @@ export function countReturns(stmts: Statement[]): number {
         return;
       case "ForStatement":
       case "ForOfStatement":
+      case "ForInStatement":
       case "WhileStatement":
       case "DoWhileStatement":
         visit(s.body);
@@ -79,18 +80,18 @@ export function countReturns(stmts: Statement[]): number {
   return n;
 }
 
-/** `withoutDerivative(x)`, and the runtime's `zerosLike(x)` in generated code: values with no derivative. */
+/** `withoutDerivative(x)`, and the runtime's `zerosLike(x)` / `forInKeys(o)` in generated code: values with no derivative. */
 export function isWithoutDerivative(callee: Expression): boolean {
   return (
     (callee.type === "Identifier" && callee.name === "withoutDerivative") ||
     (callee.type === "MemberExpression" &&
       !callee.computed &&
       callee.property.type === "Identifier" &&
-      (callee.property.name === "withoutDerivative" || callee.property.name === "zerosLike"))
+      (callee.property.name === "withoutDerivative" || callee.property.name === "zerosLike" || callee.property.name === "forInKeys"))
   );
 }
 
-const QUERY_FUNCTIONS = new Set(["Array.isArray", "Number.isFinite", "Number.isNaN", "Number.isInteger", "isFinite", "isNaN"]);
+const QUERY_FUNCTIONS = new Set(["Array.isArray", "Number.isFinite", "Number.isNaN", "Number.isInteger", "isFinite", "isNaN", "Object.keys"]);
 const QUERY_METHODS = new Set(["indexOf", "lastIndexOf", "includes"]);
 
 /**

@@ -96,6 +96,7 @@ export function statementExpressions(s: Statement): Expression[] {
         ...statementExpressions(s.body),
       ];
     case "ForOfStatement":
+    case "ForInStatement":
       return [
         ...(s.left.type === "VariableDeclaration" ? statementExpressions(s.left) : patternExpressions(s.left)),
         s.right,

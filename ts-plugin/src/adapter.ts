@@ -337,7 +337,13 @@ class Adapter {
       if (left.type === "Unsupported") return { type: "UnsupportedStatement", construct: left.construct, loc: left.loc };
       return { type: "ForOfStatement", left, right: this.expression(node.expression), body: this.subStatement(node.statement), loc };
     }
-    if (ts.isForInStatement(node)) return this.unsupportedStatement("a `for…in` loop", node);
+    if (ts.isForInStatement(node)) {
+      const left = ts.isVariableDeclarationList(node.initializer)
+        ? this.variableDeclaration(node.initializer, node.initializer)
+        : this.assignmentTarget(node.initializer);
+      if (left.type === "Unsupported") return { type: "UnsupportedStatement", construct: left.construct, loc: left.loc };
+      return { type: "ForInStatement", left, right: this.expression(node.expression), body: this.subStatement(node.statement), loc };
+    }
     if (ts.isWhileStatement(node)) {
       return { type: "WhileStatement", test: this.expression(node.expression), body: this.subStatement(node.statement), loc };
     }

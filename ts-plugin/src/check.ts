@@ -9,9 +9,10 @@ import {
   CODES,
   RUNTIME_MODULE,
   derivativeNames,
-  differentiate,
+  differentiateSafely,
+  differentiateSecondOrder,
   loadPrimitiveTable,
-  secondOrderContext,
+  secondOrderMode,
   uniqueName,
   wrtIndices,
   type Diagnostic,
@@ -20,6 +21,7 @@ import {
   type KnownFunction,
   type MarkedFunction,
   type ModuleContext,
+  type SecondOrderOption,
 } from "@cotangent/transformer";
 import { adaptFunction, functionHeadLoc, type FunctionLikeNode, type RuntimeRefs } from "./adapter.js";
 import { checkCustomDerivative } from "./custom.js";
@@ -38,8 +40,8 @@ export interface Plan {
   ok: boolean;
   /** Other code can name it (`known` / `knownMethods`): declarations, constants, methods, bound wrappers. */
   referable: boolean;
-  /** The derivatives of its JVP, when the file asks for second derivatives. */
-  second?: { jvp: GeneratedFunction; vjp: GeneratedFunction };
+  /** The derivatives of its JVP, when the file asks for second derivatives or exports marks. */
+  second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction };
   /** Lexical `this` in an arrow: the derivatives must be arrows too. */
   lexicalThis: boolean;
 }
@@ -67,6 +69,12 @@ export interface AnalyzeOptions {
   program?: TS.Program;
   /** Reuse a resolver across files of one program (it caches the program's custom derivatives). */
   callees?: CalleeResolver;
+  /**
+   * Second derivatives for other modules: "exported" generates them for the marks of a module that
+   * exports one (the ts-patch transformer's default); "requested" (the default here, and the
+   * editor's: it only shows diagnostics) only where the file itself differentiates twice.
+   */
+  secondOrder?: SecondOrderOption;
 }
 
 /** Could this file have marks at all? (A cheap text test before any tree walk.) */
@@ -139,9 +147,15 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
     const wrt = f.kind === "inline" ? undefined : f.wrt;
     // Only names other code refers to are reserved; the core names the derivatives of the others.
     const referable = f.kind === "declaration" || f.kind === "method" || f.kind === "constant" || (f.kind === "wrapper" && !!f.binding);
-    const { jvpName, vjpName } = referable ? derivativeNames(name, takenNames) : { jvpName: `${name}$jvp`, vjpName: `${name}$vjp` };
+    // Methods of one name share derivative names in every class: `obj.m$jvp(…)` dispatches as `obj.m(…)` does.
+    const shared = f.kind === "method" ? knownMethods.get(name) : undefined;
+    const { jvpName, vjpName } =
+      shared ? shared
+      : referable ? derivativeNames(name, takenNames)
+      : { jvpName: `${name}$jvp`, vjpName: `${name}$vjp` };
     const paramNames = fnNode.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).map((p) => (ts.isIdentifier(p.name) ? p.name.text : undefined));
-    const info: KnownFunction = { jvpName, vjpName, arity: paramNames.length, wrt: wrtIndices(paramNames, wrt).indices, isMethod: f.kind === "method" };
+    const rest = !!fnNode.parameters[fnNode.parameters.length - 1]?.dotDotDotToken;
+    const info: KnownFunction = { jvpName, vjpName, arity: paramNames.length, wrt: wrtIndices(paramNames, wrt).indices, isMethod: f.kind === "method", ...(rest ? { rest } : {}) };
     const kind = f.kind === "declaration" ? "declaration" : f.kind === "method" ? "method" : "expression";
     // Where function-level diagnostics (CT1002, …) point, as in the Babel host: the declared name,
     // the `differentiable` callee of a wrapper, the literal passed to an operator.
@@ -182,39 +196,32 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
     }
   }
 
-  // Second derivatives: `outer(inner(f))` with f marked here needs f's JVP differentiated too
-  // (and, since that JVP calls the JVPs of what f calls, every referable mark's). The context
-  // allocates the `f$jvp$jvp` / `f$jvp$vjp` names, so it is made once, and only when needed.
-  const wantsSecondOrder = findNestedOperatorCalls(ts, sf, imports).some((c) => isSecondOrderInner(c.inner) && known.has(c.name));
-  const secondCtx = wantsSecondOrder ? secondOrderContext(ctx) : undefined;
-
   // 2. Differentiate, reporting what the core says.
-  const differentiateSafely = (fn: MarkedFunction, c: ModuleContext, name: string): DifferentiateResult => {
-    try {
-      return differentiate(fn, c);
-    } catch (e) {
-      // A crash in the core must surface as a located error, not as a failed compiler run.
-      const message = e instanceof Error ? e.message : String(e);
-      return { diagnostics: [{ code: CODES.internalError, severity: "error", message: `internal error while differentiating '${name}': ${message}`, loc: fn.loc, notes: [] }] };
-    }
-  };
   for (const plan of plans) {
-    const result = differentiateSafely(plan.marked, ctx, plan.name);
+    const result = differentiateSafely(plan.marked, ctx);
     diagnostics.push(...result.diagnostics);
     plan.result = result;
     plan.ok = !result.diagnostics.some((d) => d.severity === "error") && !!result.jvp && !!result.vjp;
-    if (plan.ok && secondCtx && plan.referable && result.jvpFunction) {
-      const r2 = differentiateSafely(result.jvpFunction, secondCtx, result.jvpFunction.name ?? plan.info.jvpName);
-      // Warnings about generated code would only confuse; errors are the user's to see (as in the Babel host).
-      for (const d of r2.diagnostics) if (d.severity === "error") diagnostics.push(d);
-      if (!r2.diagnostics.some((d) => d.severity === "error") && r2.jvp && r2.vjp) plan.second = { jvp: r2.jvp, vjp: r2.vjp };
-    }
   }
+
+  // Second derivatives: the core decides which marks' JVPs are differentiated again (second-order.ts).
+  const requested = findNestedOperatorCalls(ts, sf, imports).some((c) => isSecondOrderInner(c.inner) && known.has(c.name));
+  const exported = exportedLocalNames(ts, sf);
+  const isExported = (p: Plan) =>
+    p.found.kind === "method" ? !!p.found.cls.name && exported.has(p.found.cls.name.text) : p.referable && exported.has(p.name);
+  const secondMode = secondOrderMode(requested, plans.some(isExported), options.secondOrder ?? "requested");
   /** A marked function's second-order derivatives, by its KnownFunction (aliases share it). */
   const secondByInfo = new Map<KnownFunction, { jvpName: string; vjpName: string }>();
-  for (const plan of plans) {
-    const second = plan.second && (plan.found.kind === "method" ? secondCtx?.knownMethods : secondCtx?.known)?.get(plan.info.jvpName);
-    if (plan.second && second) secondByInfo.set(plan.info, second);
+  if (secondMode && plans.every((p) => p.ok)) {
+    const candidates = plans.filter((p) => p.referable && p.result?.jvpFunction);
+    const so = differentiateSecondOrder(ctx, candidates.map((p) => ({ jvpFunction: p.result!.jvpFunction!, isMethod: p.found.kind === "method" })), secondMode);
+    diagnostics.push(...so.diagnostics);
+    candidates.forEach((p, i) => {
+      const second = so.results[i];
+      if (!second) return;
+      p.second = second;
+      secondByInfo.set(p.info, second.info);
+    });
   }
   const failed = new Set(plans.filter((p) => !p.ok).map((p) => p.name));
   for (const name of failed) {
@@ -288,6 +295,21 @@ function rejectInBody(marked: MarkedFunction, construct: string, loc: MarkedFunc
 /** Inner operators whose result the runtime can differentiate again (`RT.secondOrder`). */
 export function isSecondOrderInner(op: string): boolean {
   return op === "derivative" || op === "gradient";
+}
+
+/** The local names a module exports: `export function f`, `export const f`, `export class C`, `export { f as g }`, `export default f`. */
+function exportedLocalNames(ts: typeof TS, sf: TS.SourceFile): Set<string> {
+  const out = new Set<string>();
+  const isExport = (s: TS.Statement) => !!ts.getModifiers(s as TS.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  for (const s of sf.statements) {
+    if ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s)) && s.name && isExport(s)) out.add(s.name.text);
+    else if (ts.isVariableStatement(s) && isExport(s)) {
+      for (const d of s.declarationList.declarations) if (ts.isIdentifier(d.name)) out.add(d.name.text);
+    } else if (ts.isExportDeclaration(s) && !s.moduleSpecifier && s.exportClause && ts.isNamedExports(s.exportClause)) {
+      for (const e of s.exportClause.elements) out.add((e.propertyName ?? e.name).text);
+    } else if (ts.isExportAssignment(s) && ts.isIdentifier(s.expression)) out.add(s.expression.text);
+  }
+  return out;
 }
 
 function methodName(ts: typeof TS, node: TS.MethodDeclaration): string | undefined {

@@ -21,6 +21,7 @@ import {
   type Diagnostic,
   type GeneratedFunction,
   type KnownFunction,
+  type SecondOrderOption,
 } from "@cotangent/transformer";
 import { createCalleeResolver } from "./callee.js";
 import { analyzeSourceFile, isSecondOrderInner, mightHaveMarks, toTsDiagnostic, type AnalyzeOptions, type Plan } from "./check.js";
@@ -38,6 +39,12 @@ export interface CotangentTransformerConfig {
   warningsAsDiagnostics?: boolean;
   /** Print warnings to stderr when they are not reported as diagnostics. Default true (as the Babel plugin's `warnings`). */
   warnings?: boolean;
+  /**
+   * Second derivatives of marked functions for other modules (`derivative(derivative(f))` of an
+   * imported `f`): "exported" (default) generates them for the marks of modules that export one;
+   * "requested" only where the module itself differentiates twice.
+   */
+  secondOrder?: SecondOrderOption;
   [key: string]: unknown;
 }
 
@@ -66,7 +73,12 @@ export default function cotangentTransformer(
   const checker = program?.getTypeChecker();
   // One resolver per program: it caches the program's custom derivatives for every file.
   const callees = program && checker ? createCalleeResolver(tsi, program, checker) : undefined;
-  const analyze: AnalyzeOptions = { ...(checker ? { checker } : {}), ...(program ? { program } : {}), ...(callees ? { callees } : {}) };
+  const analyze: AnalyzeOptions = {
+    ...(checker ? { checker } : {}),
+    ...(program ? { program } : {}),
+    ...(callees ? { callees } : {}),
+    secondOrder: config.secondOrder === "requested" ? "requested" : "exported",
+  };
   const addDiagnostic =
     extras.addDiagnostic ??
     ((d: TS.Diagnostic) => {

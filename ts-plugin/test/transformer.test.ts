@@ -382,16 +382,27 @@ describe("second derivatives: outer(inner(f))", () => {
     expect(exports.d2alias(2)).toBeCloseTo(12, 8);
   });
 
-  test("no outer(inner(f)) in the file: no second-order functions", () => {
+  test("no outer(inner(f)) in the file and no exported mark: no second-order functions", () => {
     const { js } = buildAndRun(`
       import { derivative } from "@cotangent/runtime";
       /** @differentiable */
-      export function f(x: number): number { return x * x; }
+      function f(x: number): number { return x * x; }
       export const d = derivative(f);
       export const dd = derivative(derivative(Math.sin));
     `);
     expect(js).not.toContain("$jvp$jvp");
     expect(js).not.toContain("secondOrder");
+  });
+
+  test("an exported mark gets second-order functions for other modules, unless secondOrder is \"requested\"", () => {
+    const code = `
+      /** @differentiable */
+      export function f(x: number): number { return x * x * x; }
+    `;
+    expect(build(code).js).toContain("f$jvp$jvp");
+    expect(build(code).js).toContain("defineDerivatives(f$jvp,");
+    const { outputs } = compile(cotangentTransformer, { [main]: code }, {}, { secondOrder: "requested" });
+    expect(outputs.get(mainJs)).not.toContain("$jvp$jvp");
   });
 });
 

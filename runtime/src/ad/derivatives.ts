@@ -12,7 +12,7 @@
 // package (both loaded in one process, the "dual package hazard") see the same records.
 
 import { CotangentError, functionName } from "../errors.js";
-import type { Tangent } from "./tangent.js";
+import { zerosLike, type Tangent } from "./tangent.js";
 
 /** Any function, with any `this`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -67,6 +67,12 @@ export interface DerivativesInit<F extends AnyFunction = AnyFunction, W extends 
    * code can differentiate `a.add(b)` with respect to `a` (jvpMethodCall / vjpMethodCall).
    */
   receiver?: boolean | undefined;
+  /**
+   * The last parameter is a rest parameter (`...xs`): the derivatives take the trailing arguments
+   * as one array (`jvp(a, xs, da, dxs)`, a pullback giving `[ba, bxs]`), and the operators give
+   * its gradient as one array. `arity` counts it as one parameter.
+   */
+  rest?: boolean | undefined;
 }
 
 const BRAND = Symbol.for("@cotangent/runtime.Derivatives");
@@ -94,9 +100,11 @@ export class Derivatives<F extends AnyFunction = AnyFunction, const W extends re
   readonly vjp: VjpFunction | undefined;
   readonly fn: F | undefined;
   readonly receiver: boolean;
+  readonly rest: boolean;
 
   constructor(init: DerivativesInit<F, W>) {
     this.receiver = init.receiver ?? false;
+    this.rest = init.rest ?? false;
     this.name = init.name;
     this.arity = init.arity;
     this.wrt = init.wrt;
@@ -124,6 +132,12 @@ interface Registry {
   marked: WeakSet<object>;
   /** Functions whose record came from registerDerivative (not from the build). */
   registered: WeakSet<object>;
+  /**
+   * Functions made by an operator from a differentiable function (`derivative(f)`, `gradient(f)`):
+   * their derivatives are built on first use from what f's build attached (see
+   * api/higher-order.ts), or the reason they cannot be.
+   */
+  derived: WeakMap<object, () => Derivatives | string>;
 }
 
 const REGISTRY_KEY = Symbol.for("@cotangent/runtime.registry@1");
@@ -131,7 +145,9 @@ const REGISTRY_KEY = Symbol.for("@cotangent/runtime.registry@1");
 /** @internal */
 export const registry: Registry = (() => {
   const g = globalThis as { [REGISTRY_KEY]?: Registry };
-  return (g[REGISTRY_KEY] ??= { derivatives: new WeakMap(), marked: new WeakSet(), registered: new WeakSet() });
+  const r = (g[REGISTRY_KEY] ??= { derivatives: new WeakMap(), marked: new WeakSet(), registered: new WeakSet(), derived: new WeakMap() });
+  r.derived ??= new WeakMap(); // a registry made by an older copy of the runtime
+  return r;
 })();
 
 /**
@@ -165,7 +181,12 @@ export function defineDerivatives<F extends AnyFunction>(fn: F, init: Derivative
 export function getDerivatives(fn: unknown): Derivatives | undefined {
   if (isDerivatives(fn)) return fn;
   if (typeof fn !== "function") return undefined;
-  return registry.derivatives.get(fn);
+  const d = registry.derivatives.get(fn);
+  if (d !== undefined) return d;
+  const derived = registry.derived.get(fn)?.();
+  if (typeof derived !== "object") return undefined;
+  registry.derivatives.set(fn, derived);
+  return derived;
 }
 
 type Mode = "jvp" | "vjp";
@@ -192,6 +213,8 @@ export function requireDerivative(f: unknown, mode: Mode, op: string): Derivativ
         `or add the missing mode with registerDerivative(${name}, { ${mode}: ... }, { replace: true }).`,
     );
   }
+  const why = typeof f === "function" ? registry.derived.get(f)?.() : undefined;
+  if (typeof why === "string") throw new CotangentError("CT3001", `${what}: ${why}`);
   const built =
     typeof f === "function" && registry.marked.has(f)
       ? ` '${name}' is marked differentiable but the build generated no derivatives for it: check that the Cotangent Babel plugin or ts-patch transformer processes the file where it is defined.`
@@ -218,9 +241,73 @@ function padded(values: readonly unknown[], n: number, fill: unknown): unknown[]
  * jvpCall(sq, undefined, [3], [1]); // { value: 9, tangent: 6 }
  */
 export function jvpCall(fn: unknown, thisArg: unknown, args: readonly unknown[], tangents: readonly unknown[]): JvpResult {
-  const d = requireDerivative(fn, "jvp", "a forward-mode call");
-  if (d.receiver) return jvpMethodCall(fn, thisArg, args, null, tangents);
+  const record = requireDerivative(fn, "jvp", "a forward-mode call");
+  if (record.receiver) return jvpMethodCall(fn, thisArg, args, null, tangents);
+  const d = perArgument(record, args.length) as typeof record;
   return d.jvp.apply(thisArg, [...padded(args, d.arity, undefined), ...padded(tangents, d.arity, null)]);
+}
+
+/**
+ * `d` as a record of one parameter per argument, for a call with `nargs` arguments: with a rest
+ * parameter, its derivatives (which take the trailing arguments as one array) wrapped so that the
+ * operators and the lookup calls pass and get tangents per argument, as `f(a, b, c)` is called;
+ * a differentiated rest parameter differentiates every trailing argument. Otherwise `d` itself.
+ * @internal
+ */
+export function perArgument(d: Derivatives, nargs: number): Derivatives {
+  if (!d.rest) return d;
+  const expanded = expandRest(d, nargs);
+  if (d.wrt.includes(d.arity - 1)) restGradients.add(expanded);
+  return expanded;
+}
+
+/**
+ * Records made by {@link perArgument} with the rest parameter differentiated: their operators give
+ * an array of tangents even for one argument, as the types say (`gradient(f)(x)` of
+ * `f(...xs: number[])` is `number[]`).
+ */
+const restGradients = new WeakSet<Derivatives>();
+
+/**
+ * Whether the operators give one tangent (not an array of them) for `d`, a record as
+ * {@link perArgument} returns it: one differentiated parameter that is not a rest parameter.
+ * @internal
+ */
+export function givesOneTangent(d: Derivatives): boolean {
+  return d.wrt.length === 1 && !restGradients.has(d);
+}
+
+function expandRest(d: Derivatives, nargs: number): Derivatives {
+  const fixed = Math.max(0, d.arity - 1);
+  const arity = Math.max(fixed, nargs);
+  const wrt = d.wrt.flatMap((i) => (i < fixed ? [i] : Array.from({ length: arity - fixed }, (_, k) => fixed + k)));
+  const pack = (args: readonly unknown[]) => [...padded(args, fixed, undefined), args.slice(fixed, arity)];
+  const jvp = d.jvp;
+  const vjp = d.vjp;
+  return new Derivatives({
+    name: d.name,
+    arity,
+    wrt,
+    fn: d.fn,
+    jvp: jvp && function (this: unknown, ...argsThenTangents: unknown[]) {
+      const args = argsThenTangents.slice(0, arity);
+      const tangents = argsThenTangents.slice(arity, 2 * arity);
+      const trailing = args.slice(fixed).map((_, i) => tangents[fixed + i] ?? null);
+      const rest = trailing.every((t) => t === null) ? null : trailing.map((t, i) => t ?? zerosLike(args[fixed + i] as Tangent));
+      return jvp.apply(this, [...pack(args), ...padded(tangents, fixed, null), rest]);
+    },
+    vjp: vjp && function (this: unknown, ...args: unknown[]) {
+      const r = vjp.apply(this, pack(args));
+      return {
+        value: r.value,
+        pullback: (b: unknown) => {
+          const all = r.pullback(b);
+          const rest = all[fixed] as readonly Tangent[] | null | undefined;
+          return [...(padded(all, fixed, null) as Tangent[]), ...Array.from({ length: arity - fixed }, (_, i) => rest?.[i] ?? null)];
+        },
+      };
+    },
+  });
 }
 
 /**
@@ -244,6 +331,7 @@ export function vjpCall(fn: unknown, thisArg: unknown, args: readonly unknown[])
       },
     };
   }
+  if (d.rest) return perArgument(d, args.length).vjp!.apply(thisArg, args as unknown[]);
   return d.vjp.apply(thisArg, args as unknown[]);
 }
 

@@ -315,3 +315,17 @@ export function scaleTangent(v: unknown, s: number): Tangent {
 export function withoutDerivative<T>(x: T): T {
   return x;
 }
+
+/**
+ * The keys `for (const k in o)` visits, in its order (own and inherited enumerable string keys).
+ * Generated code loops over them when it lowers a `for…in` in a differentiable function; keys are
+ * strings, so they carry no derivative.
+ *
+ * @example
+ * forInKeys({ a: 1, b: 2 }); // ["a", "b"]
+ */
+export function forInKeys(o: object): string[] {
+  const keys: string[] = [];
+  for (const k in o) keys.push(k);
+  return keys;
+}

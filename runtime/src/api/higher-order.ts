@@ -10,7 +10,7 @@
 //     symmetric, so this equals the forward-over-reverse product J(∇f)·v).
 
 import { CotangentError, functionName } from "../errors.js";
-import { Derivatives, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
+import { Derivatives, getDerivatives, registry, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
 import { zerosLike, type Tangent } from "../ad/tangent.js";
 import { derivative, gradient } from "./operators.js";
 
@@ -34,6 +34,7 @@ export function secondOrder(inner: Inner, f: Derivatives, second: SecondOrder): 
   const arity = f.arity;
   const name = `${inner}(${f.name})`;
   if (!f.jvp) throw new CotangentError("CT3001", `'${f.name}' has no forward-mode derivative, which ${name} needs.`);
+  if (f.rest) throw new CotangentError("CT3006", `${name}: second derivatives of a function with a rest parameter are not supported; take an array parameter, or a fixed number of parameters, instead.`);
   const fn = inner === "derivative" ? derivative(f) : gradient(f);
   const scalar = f.wrt.length === 1;
   if (inner === "derivative" || scalar) {
@@ -76,4 +77,36 @@ export function secondOrder(inner: Inner, f: Derivatives, second: SecondOrder): 
     return { value, tangent: wrt.length === 1 ? hv[0]! : hv };
   };
   return new Derivatives({ name, arity, wrt, jvp, fn });
+}
+
+/**
+ * Gives `g = inner(f)` derivatives of its own, built on first use from what f's build attached:
+ * f's record and the derivatives of f's JVP (`f$jvp$jvp`, `f$jvp$vjp`, registered on `f$jvp`).
+ * This is how `derivative(derivative(f))` works for an `f` imported from another module, where the
+ * build cannot see f's JVP: f's module generates them for the marked functions it exports.
+ * @internal
+ */
+export function linkSecondOrder<G extends (...args: never[]) => unknown>(inner: Inner, f: unknown, g: G): G {
+  const fName = operandName(f);
+  Object.defineProperty(g, "name", { value: `${inner}(${fName})` });
+  registry.derived.set(g, () => {
+    const d = getDerivatives(f);
+    if (!d?.jvp) return `'${fName}' has no forward-mode derivative, which ${inner}(${fName}) needs to be differentiated again.`;
+    const second = getDerivatives(d.jvp);
+    if (!second?.jvp || !second.vjp) {
+      return (
+        `${inner}(${fName}) is differentiated again, which needs the derivatives of the JVP of '${fName}', and its build generated none. ` +
+        `The build generates them for the marked functions a module exports, and for those it differentiates twice itself; ` +
+        `check that '${fName}' is exported from a module the Cotangent build processes (without secondOrder: "requested"), ` +
+        `and compile derivative(derivative(${fName})) in that module to see why its JVP is not differentiable (tensor ops have no second derivatives yet).`
+      );
+    }
+    return secondOrder(inner, d, { jvp: second.jvp, vjp: second.vjp });
+  });
+  return g;
+}
+
+function operandName(f: unknown): string {
+  const d = getDerivatives(f);
+  return d?.name || functionName(f);
 }

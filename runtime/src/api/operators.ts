@@ -6,8 +6,9 @@
 // `const g = gradient(f)` may run before the module code that attaches f's derivatives.
 
 import { CotangentError, describeValue, functionName } from "../errors.js";
-import { isDerivatives, requireDerivative, type AnyFunction, type Derivatives } from "../ad/derivatives.js";
+import { givesOneTangent, isDerivatives, perArgument, requireDerivative, type AnyFunction, type Derivatives } from "../ad/derivatives.js";
 import { checkTangentShape, concreteTangent, type Tangent } from "../ad/tangent.js";
+import { linkSecondOrder } from "./higher-order.js";
 import { TANGENT_SPACE, type Tensor, type TangentSpace } from "../tensor/tensor.js";
 import type {
   DerivativeCheck,
@@ -45,12 +46,12 @@ function nameOf(f: unknown): string {
 /** The cotangents of the differentiated parameters: one value, or an array in `wrt` order. */
 function select(d: Derivatives, cotangents: readonly Tangent[] | null | undefined, args: readonly unknown[]): unknown {
   const pick = (i: number): Tangent => concreteTangent(args[i], cotangents?.[i]);
-  return d.wrt.length === 1 ? pick(d.wrt[0]!) : d.wrt.map(pick);
+  return givesOneTangent(d) ? pick(d.wrt[0]!) : d.wrt.map(pick);
 }
 
 function runVjp(f: unknown, op: string, thisArg: unknown, args: unknown[]) {
-  const d = requireDerivative(f, "vjp", op);
-  const result = d.vjp.apply(thisArg, args);
+  const d = perArgument(requireDerivative(f, "vjp", op), args.length);
+  const result = d.vjp!.apply(thisArg, args);
   return { d, value: result.value, pullback: result.pullback };
 }
 
@@ -87,16 +88,17 @@ export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Deri
   checkOperand(f, "gradient");
   // Derivatives resolved by the build are fixed: no lookup per call (this is the hot path).
   const fixed = isDerivatives(f) ? requireDerivative(f, "vjp", "gradient") : undefined;
-  return function (this: unknown, ...args: A) {
+  return linkSecondOrder("gradient", f, function (this: unknown, ...args: A) {
     const d = fixed ?? requireDerivative(f, "vjp", "gradient");
-    const result = d.vjp.apply(this, args);
+    const e = d.rest ? perArgument(d, args.length) : d;
+    const result = e.vjp!.apply(this, args);
     const cotangents = result.pullback(unitSeed(result.value, f, "gradient"));
-    if (d.wrt.length === 1) {
-      const i = d.wrt[0]!;
+    if (givesOneTangent(e)) {
+      const i = e.wrt[0]!;
       return concreteTangent(args[i], cotangents[i]);
     }
-    return select(d, cotangents, args);
-  };
+    return select(e, cotangents, args);
+  });
 }
 
 /**
@@ -169,7 +171,8 @@ export function valueWithPullback<A extends unknown[], R>(
   };
 }
 
-function runJvp(d: Derivatives & { jvp: AnyFunction }, thisArg: unknown, args: readonly unknown[], tangents: readonly unknown[]) {
+function runJvp(record: Derivatives & { jvp: AnyFunction }, thisArg: unknown, args: readonly unknown[], tangents: readonly unknown[]) {
+  const d = perArgument(record, args.length) as Derivatives & { jvp: AnyFunction };
   if (tangents.length > d.wrt.length)
     throw new CotangentError(
       "CT3008",
@@ -250,9 +253,10 @@ export function derivative<F extends ScalarFunction | Derivatives<ScalarFunction
 ): (this: ThisOf<F>, ...args: ParamsOf<F>) => number;
 export function derivative<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => number {
   checkOperand(f, "derivative");
-  return function (this: unknown, ...args: A) {
-    const d = requireDerivative(f, "jvp", "derivative");
-    if (d.wrt.length !== 1) {
+  return linkSecondOrder("derivative", f, function (this: unknown, ...args: A) {
+    const record = requireDerivative(f, "jvp", "derivative");
+    const d = perArgument(record, args.length) as typeof record;
+    if (!givesOneTangent(d)) {
       throw new CotangentError(
         "CT3006",
         `derivative needs a function of one differentiated parameter; '${nameOf(f)}' has ${d.wrt.length}. ` +
@@ -281,5 +285,5 @@ export function derivative<A extends unknown[]>(f: ((...args: A) => number) | De
       );
     }
     return t;
-  };
+  });
 }
