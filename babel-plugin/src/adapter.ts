@@ -7,6 +7,7 @@ import type {
   Expression,
   Loc,
   MarkedFunction,
+  ModuleClasses,
   Pattern,
   Statement,
   TypeIR,
@@ -65,6 +66,31 @@ export function collectLocalTypes(program: t.Program): Map<string, t.Node> {
     const d = stmt.type === "ExportNamedDeclaration" && stmt.declaration ? stmt.declaration : stmt;
     if (d.type === "TSInterfaceDeclaration" && !d.typeParameters) out.set(d.id.name, d.body);
     else if (d.type === "TSTypeAliasDeclaration" && !d.typeParameters) out.set(d.id.name, d.typeAnnotation);
+  }
+  return out;
+}
+
+/** Accessors of a class of this module, by property name: a getter's one `return` expression (null when its body is more). */
+export type LocalClasses = Map<string, Map<string, { get?: t.Expression | null; set: boolean }>>;
+
+/** The get/set accessors of the module's top-level class declarations. */
+export function collectLocalClasses(program: t.Program): LocalClasses {
+  const out: LocalClasses = new Map();
+  for (const stmt of program.body) {
+    const d = (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") && stmt.declaration ? stmt.declaration : stmt;
+    if (d.type !== "ClassDeclaration" || !d.id) continue;
+    const accessors = new Map<string, { get?: t.Expression | null; set: boolean }>();
+    for (const m of d.body.body) {
+      if (m.type !== "ClassMethod" || (m.kind !== "get" && m.kind !== "set") || m.computed || m.key.type !== "Identifier") continue;
+      const entry = accessors.get(m.key.name) ?? { set: false };
+      if (m.kind === "set") entry.set = true;
+      else {
+        const only = m.body.body.length === 1 ? m.body.body[0] : undefined;
+        entry.get = only?.type === "ReturnStatement" && only.argument ? only.argument : null;
+      }
+      accessors.set(m.key.name, entry);
+    }
+    if (accessors.size) out.set(d.id.name, accessors);
   }
   return out;
 }
@@ -172,7 +198,20 @@ export class BabelAdapter {
     private readonly runtimeImports: Map<string, string> = new Map(),
     private readonly runtime = "__ct",
     private readonly localTypes: LocalTypes = new Map(),
+    private readonly localClasses: LocalClasses = new Map(),
   ) {}
+
+
+  /** The module's class accessors as the core takes them (getters' bodies in IR). */
+  moduleClasses(): ModuleClasses {
+    const out: ModuleClasses = new Map();
+    for (const [cls, accessors] of this.localClasses) {
+      const m = new Map<string, { get?: Expression | null; set: boolean }>();
+      for (const [name, a] of accessors) m.set(name, { set: a.set, ...(a.get !== undefined ? { get: a.get && this.expr(a.get) } : {}) });
+      out.set(cls, m);
+    }
+    return out;
+  }
 
   private base<T extends object>(node: t.Node, fields: T): T & { loc?: Loc } {
     return { ...fields, loc: locOf(node) };

@@ -34,7 +34,7 @@ import {
   type OperatorName,
   type SecondOrderOption,
 } from "@cotangent/transformer";
-import { BabelAdapter, collectLocalTypes, locOf, typeIR } from "./adapter.js";
+import { BabelAdapter, collectLocalClasses, collectLocalTypes, locOf, typeIR } from "./adapter.js";
 import { functionDeclaration, functionExpression } from "./build-ast.js";
 
 export interface PluginOptions {
@@ -169,7 +169,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   /** `outer(inner(f))`: second derivatives, which need f's JVP differentiated too. */
   const nestedOperatorCalls: { path: NodePath<t.CallExpression>; outer: OperatorName; inner: OperatorName; name: string }[] = [];
   const localTypes = collectLocalTypes(program.node);
-  const adapter = new BabelAdapter(source, imports.named, rt, localTypes);
+  const adapter = new BabelAdapter(source, imports.named, rt, localTypes, collectLocalClasses(program.node));
+  ctx.classes = adapter.moduleClasses();
   /** Marks that cannot be honoured at all (reported with the differentiation errors). */
   const markErrors: Diagnostic[] = [];
 

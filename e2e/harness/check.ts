@@ -34,7 +34,8 @@ export function unflatten<T>(template: T, flat: readonly number[]): T {
     }
     if (Array.isArray(t)) return t.map(build);
     if (t !== null && typeof t === "object") {
-      const o: Record<string, unknown> = {};
+      // Class instances stay instances (their getters and methods are part of the input).
+      const o: Record<string, unknown> = Object.create(Object.getPrototypeOf(t));
       for (const k of Object.keys(t)) o[k] = build((t as any)[k]);
       return o;
     }
@@ -48,7 +49,7 @@ export function unflatten<T>(template: T, flat: readonly number[]): T {
 export function deepClone<T>(v: T): T {
   if (Array.isArray(v)) return v.map(deepClone) as any;
   if (v !== null && typeof v === "object") {
-    const o: Record<string, unknown> = {};
+    const o: Record<string, unknown> = Object.create(Object.getPrototypeOf(v));
     for (const k of Object.keys(v)) o[k] = deepClone((v as any)[k]);
     return o as T;
   }

@@ -363,6 +363,42 @@ export function f(...[a, b]: number[]): number {
     column: 19,
     message: /a rest parameter must be a plain name \(`...xs`\); destructure it in the body/,
   },
+  {
+    code: "CT1001",
+    what: "a getter that cannot be inlined, read on a differentiated value",
+    source: `class P {
+  constructor(public x: number) {}
+  get sq(): number {
+    const y = this.x;
+    return y * y;
+  }
+}
+/** @differentiable */
+export function f(p: P): number {
+  return p.sq + p.x;
+}`,
+    line: 11,
+    column: 10,
+    message: /the getter 'sq' of class P is read on a value that depends on the differentiated inputs, and it cannot be inlined/,
+  },
+  {
+    code: "CT1001",
+    what: "an assignment through a setter",
+    source: `class Q {
+  constructor(public x: number) {}
+  set half(v: number) {
+    this.x = 2 * v;
+  }
+}
+/** @differentiable */
+export function f(q: Q, x: number): number {
+  q.half = x;
+  return q.x * x;
+}`,
+    line: 10,
+    column: 3,
+    message: /it assigns to 'half', a setter of class Q, whose effect on the derivative is not known; assign the fields it sets instead/,
+  },
 ];
 
 /** Every `CTnnnn` diagnostic in a host's error text, with its line and column. */

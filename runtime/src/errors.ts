@@ -21,6 +21,8 @@ export const RUNTIME_ERROR_CODES = {
   CT3008: "tangent shape mismatch",
   /** A backend problem: a tensor on a device that cannot answer synchronously, a disposed tensor, an uninitialized or lost device. */
   CT3009: "backend",
+  /** A getter or setter of a class used on a differentiated value where the build could not inline it. */
+  CT3010: "accessor on a differentiated value",
 } as const;
 
 /** One of the codes in {@link RUNTIME_ERROR_CODES}. */

@@ -456,6 +456,13 @@ export class Analysis {
     const fn = this.fn;
     const checkExpr = (e: Expression | null | undefined): void => {
       if (!e || typeof e !== "object") return;
+      if (e.type === "MemberExpression" && e.accessor?.kind === "get" && this.isActive(e.object)) {
+        this.note(
+          CODES.unsupportedSyntax,
+          `the getter '${e.accessor.name}' of ${e.accessor.owner} is read on a value that depends on the differentiated inputs, and it cannot be inlined (a getter is inlined when its class is declared in this module, the object is known to be of that class — a parameter or \`this\` declared as it, or an element of an array of it — and its body is one \`return\` of an expression), so its derivative would be missing; compute it here from the fields it reads`,
+          e.loc,
+        );
+      }
       if (e.type === "BinaryExpression" && NON_DIFFERENTIABLE_BINARY.has(e.operator) && (this.isActive(e.left) || this.isActive(e.right))) {
         this.note(
           CODES.nonDifferentiableOperation,

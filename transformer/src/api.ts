@@ -4,7 +4,7 @@
 // inserts it beside the original function. Generated code reaches @cotangent/runtime only
 // through the identifier `ModuleContext.runtime` (the host adds the namespace import).
 
-import type { Loc, MarkedFunction, Pattern, Statement, TypeIR } from "./ir.js";
+import type { Expression, Loc, MarkedFunction, Pattern, Statement, TypeIR } from "./ir.js";
 
 /** What the core knows about a differentiable function visible by name in the module. */
 export interface KnownFunction {
@@ -48,7 +48,16 @@ export interface ModuleContext {
    * Without it, calls to runtime ops are left to the run-time lookup.
    */
   primitives?: PrimitiveTable;
+  /**
+   * The accessors of the module's own classes, by class name then property name (hosts translate
+   * them from the class declarations): getters read on an object of such a class are inlined
+   * (getters.ts).
+   */
+  classes?: ModuleClasses;
 }
+
+/** Class name → property name → its getter's one `return` expression (null: a longer body) and whether it has a setter. */
+export type ModuleClasses = Map<string, Map<string, { get?: Expression | null; set: boolean }>>;
 
 /** One primitive op of the runtime, as `primitives.json` lists it. */
 export interface PrimitiveInfo {

@@ -3,6 +3,7 @@
 import { Analysis } from "./analysis.js";
 import type { DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
 import { ForwardGenerator, type GenContext } from "./forward.js";
+import { inlineGetters } from "./getters.js";
 import { derivativeNames } from "./host.js";
 import type { FunctionDeclaration, Loc, Statement } from "./ir.js";
 import { Names } from "./naming.js";
@@ -62,6 +63,7 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
   const normalizer = new Normalizer(fn, ctx, taken);
   const nfn = normalizer.run();
   const diagnostics = [...normalizer.diagnostics];
+  inlineGetters(nfn, ctx, fn.loc, diagnostics);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
 
   // Analyse the function and every nested function it calls.

@@ -131,6 +131,12 @@ export interface MemberExpression extends Base {
    * type that is not Differentiable (a string, a boolean). Known from types (the TS host).
    */
   noDerivative?: boolean;
+  /**
+   * The property is a get or set accessor of a class, known from the checker (the TS hosts) or
+   * found by getters.ts: reading a getter on a differentiated value is an error unless getters.ts
+   * inlined it (its derivative is unknown), and assigning to an accessor always is.
+   */
+  accessor?: { kind: "get" | "set"; name: string; owner: string };
 }
 export interface SpreadElement extends Base {
   type: "SpreadElement";

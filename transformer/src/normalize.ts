@@ -5,6 +5,7 @@
 // into their own statements. Constructs outside the subset become diagnostics here.
 
 import type { Diagnostic, KnownFunction, ModuleContext } from "./api.js";
+import { setterMessage } from "./getters.js";
 import { and, assign, bin, bool, call, clone, id, index, isMath, member, not, num, or, undef } from "./build.js";
 import { CODES, notDifferentiable, type DiagnosticCode } from "./diagnostics.js";
 import { uniqueName, wrtIndices } from "./host.js";
@@ -481,6 +482,10 @@ export class Normalizer {
     }
     if (t.object.type !== "Identifier" && t.object.type !== "MemberExpression") {
       this.error(CODES.unsupportedSyntax, "assignment to a field of this expression is not supported; assign to a local array or object", t.loc);
+      return undefined;
+    }
+    if (t.accessor) {
+      this.error(CODES.unsupportedSyntax, setterMessage(t.accessor.name, t.accessor.owner), t.loc);
       return undefined;
     }
     const base = this.target(t.object);

@@ -1,5 +1,5 @@
 // A golden test per pass, as Tangent has a test per pass: for each function of passes/input.ts,
-// the normalized IR (normalize.ts), the activity and types (analysis.ts) and the tape plan
+// the normalized IR (normalize.ts, then getters.ts), the activity and types (analysis.ts) and the tape plan
 // (tape-plan.ts) are printed and compared with passes/<name>.txt. A missing file is written and
 // the test fails, so that it is reviewed before it is committed; UPDATE_GOLDEN=1 rewrites them
 // all after an intended change.
@@ -9,8 +9,9 @@ import { parse } from "@babel/parser";
 import type * as t from "@babel/types";
 import * as fs from "fs";
 import * as path from "path";
-import { BabelAdapter, collectLocalTypes } from "../../babel-plugin/src/adapter";
+import { BabelAdapter, collectLocalClasses, collectLocalTypes } from "../../babel-plugin/src/adapter";
 import { Analysis } from "../src/analysis";
+import { inlineGetters } from "../src/getters";
 import type { ModuleContext } from "../src/api";
 import type { Expression } from "../src/ir";
 import { Normalizer } from "../src/normalize";
@@ -23,7 +24,7 @@ const source = fs.readFileSync(path.join(DIR, "input.ts"), "utf8");
 const update = process.env.UPDATE_GOLDEN === "1";
 
 const program = parse(source, { sourceType: "module", plugins: ["typescript"] }).program;
-const adapter = new BabelAdapter(source, new Map(), "__ct", collectLocalTypes(program));
+const adapter = new BabelAdapter(source, new Map(), "__ct", collectLocalTypes(program), collectLocalClasses(program));
 const functions = program.body
   .map((s) => (s.type === "ExportNamedDeclaration" ? s.declaration : s))
   .filter((d): d is t.FunctionDeclaration => d?.type === "FunctionDeclaration");
@@ -71,10 +72,13 @@ function quoteStmt(s: NStmt): string {
 function passes(node: t.FunctionDeclaration): string {
   const name = node.id!.name;
   const marked = adapter.marked(node, name, "declaration", undefined, undefined);
-  const ctx: ModuleContext = { fileName: "input.ts", source, runtime: "__ct", known: new Map(), knownMethods: new Map(), takenNames: new Set() };
+  const ctx: ModuleContext = { fileName: "input.ts", source, runtime: "__ct", known: new Map(), knownMethods: new Map(), takenNames: new Set(), classes: adapter.moduleClasses() };
   const normalizer = new Normalizer(marked, ctx, new Set());
   const fn: NFunction = normalizer.run();
   expect(normalizer.diagnostics).toEqual([]);
+  const getterErrors: unknown[] = [];
+  inlineGetters(fn, ctx, undefined, getterErrors as never);
+  expect(getterErrors).toEqual([]);
   const an = new Analysis(fn, undefined);
   expect(an.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   const vars = [...fn.params.map((p) => p.name), ...fn.locals.keys()];

@@ -7,7 +7,7 @@
 import ts from "typescript";
 import type * as TS from "typescript";
 import type * as IR from "@cotangent/transformer";
-import type { Loc, MarkedFunction, TypeIR } from "@cotangent/transformer";
+import type { Loc, MarkedFunction, ModuleClasses, TypeIR } from "@cotangent/transformer";
 import { locOf, locOfRange } from "./loc.js";
 import { hasNoDerivativeTag, isNoDerivativeNode, numericValue, propertyNameText, typeNodeToIR, typeToIR } from "./type-ir.js";
 import type { CalleeResolver } from "./callee.js";
@@ -54,6 +54,31 @@ export interface AdaptOptions {
 /** Lowers a function-like node to the IR of a marked function. */
 export function adaptFunction(node: FunctionLikeNode, options: AdaptOptions): MarkedFunction {
   return new Adapter(options, node).markedFunction(node, options);
+}
+
+/**
+ * The accessors of the file's top-level class declarations, as the core takes them
+ * (ModuleContext.classes): a getter whose body is one `return` gives that expression in IR.
+ */
+export function moduleClasses(options: AdaptOptions): ModuleClasses {
+  const tsi = options.ts ?? ts;
+  const out: ModuleClasses = new Map();
+  for (const s of options.sourceFile.statements) {
+    if (!tsi.isClassDeclaration(s) || !s.name) continue;
+    const accessors = new Map<string, { get?: IR.Expression | null; set: boolean }>();
+    for (const m of s.members) {
+      if (!(tsi.isGetAccessorDeclaration(m) || tsi.isSetAccessorDeclaration(m)) || !tsi.isIdentifier(m.name)) continue;
+      const entry = accessors.get(m.name.text) ?? { set: false };
+      if (tsi.isSetAccessorDeclaration(m)) entry.set = true;
+      else {
+        const only = m.body?.statements.length === 1 ? m.body.statements[0] : undefined;
+        entry.get = only && tsi.isReturnStatement(only) && only.expression ? new Adapter(options, m).expressionOf(only.expression) : null;
+      }
+      accessors.set(m.name.text, entry);
+    }
+    if (accessors.size) out.set(s.name.text, accessors);
+  }
+  return out;
 }
 
 /** The location of a function's head: from its first token (after decorators) to the end of its signature. */
@@ -139,6 +164,21 @@ class Adapter {
    * its declared or contextual type) and the result (from the signature).
    */
   /** `obj.f` where f is declared `NoDerivative<T>` or holds a string or boolean: no derivative flows through it. */
+  /**
+   * `o.p` where the checker says p is a get/set accessor: the core inlines the getters of this
+   * module's classes it can (getters.ts) and reports the others read on a differentiated value.
+   */
+  private accessorOf(node: TS.PropertyAccessExpression): IR.MemberExpression["accessor"] {
+    const ts = this.ts;
+    const symbol = this.checker!.getSymbolAtLocation(node.name);
+    if (!symbol || !(symbol.flags & ts.SymbolFlags.Accessor)) return undefined;
+    const getter = symbol.declarations?.find(ts.isGetAccessorDeclaration);
+    const declaration = getter ?? symbol.declarations?.find(ts.isSetAccessorDeclaration);
+    const parent = declaration?.parent;
+    const owner = parent && ts.isClassLike(parent) && parent.name ? `class ${parent.name.text}` : "its class";
+    return { kind: getter ? "get" : "set", name: node.name.text, owner };
+  }
+
   private fieldHasNoDerivative(node: TS.PropertyAccessExpression): boolean {
     const ts = this.ts;
     try {
@@ -434,6 +474,11 @@ class Adapter {
 
   // ---- expressions --------------------------------------------------------------------------
 
+  /** One expression of the file (a getter's body) in IR. */
+  expressionOf(node: TS.Expression): IR.Expression {
+    return this.expression(node);
+  }
+
   private expression(node: TS.Expression): IR.Expression {
     const { ts } = this;
     const loc = this.loc(node);
@@ -519,6 +564,8 @@ class Adapter {
       };
       if (node.questionDotToken) member.optional = true;
       if (this.checker && this.fieldHasNoDerivative(node)) member.noDerivative = true;
+      const accessor = this.checker && this.accessorOf(node);
+      if (accessor) member.accessor = accessor;
       return member;
     }
     if (ts.isElementAccessExpression(node)) {
@@ -606,6 +653,8 @@ class Adapter {
     if (ts.isIdentifier(inner)) return this.identifier(inner);
     if (ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner)) {
       const member = this.expression(inner);
+      // A write to an accessor goes through its setter (the core reports it).
+      if (member.type === "MemberExpression" && member.accessor) member.accessor = { kind: "set", name: member.accessor.name, owner: member.accessor.owner };
       return member.type === "MemberExpression" ? member : (member as IR.Unsupported);
     }
     if (ts.isArrayLiteralExpression(inner)) {

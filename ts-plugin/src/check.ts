@@ -23,7 +23,7 @@ import {
   type ModuleContext,
   type SecondOrderOption,
 } from "@cotangent/transformer";
-import { adaptFunction, functionHeadLoc, type FunctionLikeNode, type RuntimeRefs } from "./adapter.js";
+import { adaptFunction, functionHeadLoc, moduleClasses, type FunctionLikeNode, type RuntimeRefs } from "./adapter.js";
 import { checkCustomDerivative } from "./custom.js";
 import { createCalleeResolver, type CalleeResolver } from "./callee.js";
 import { locOf } from "./loc.js";
@@ -130,6 +130,7 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
     ...(primitives ? { primitives } : {}),
   };
   const runtimeRefs = { namespace: runtime, bindings: imports.bindings, namespaces: imports.namespaces };
+  ctx.classes = moduleClasses({ ts, sourceFile: sf, ...(checker ? { checker } : {}), runtime: runtimeRefs });
 
   // 1. Every mark gets its names and its KnownFunction first, so marked functions may call each
   //    other in any order (and themselves).

@@ -117,11 +117,52 @@ export function zerosLike(v: unknown): Tangent {
   if (Array.isArray(v)) return v.map(zerosLike);
   if (isNumericArray(v)) return new (v.constructor as new (n: number) => NumericArray)(v.length);
   if (isRecord(v)) {
-    const out: Mutable = {};
+    const trap = accessorTrap(v);
+    const out: Mutable = trap ? (Object.create(trap) as Mutable) : {};
     for (const key of Object.keys(v)) out[key] = zerosLike(v[key]);
     return out as Tangent;
   }
   return null;
+}
+
+/** Per class prototype: the prototype of its instances' zero tangents (null when the class has no accessors). */
+const accessorTraps = new WeakMap<object, object | null>();
+
+/**
+ * For an instance of a class with getters or setters: a prototype whose accessors of those names
+ * throw CT3010. Derivative code reads `db.p` / `bb.p` on the tangent exactly where the function
+ * read `b.p`; when p is a getter the build did not inline (a class it could not see), that read
+ * would add a tangent for a field that does not exist and miss the getter's own derivative.
+ */
+function accessorTrap(v: object): object | null {
+  const proto = Object.getPrototypeOf(v) as object | null;
+  if (proto === null || proto === Object.prototype) return null;
+  let trap = accessorTraps.get(proto);
+  if (trap !== undefined) return trap;
+  const owners = new Map<string, string>();
+  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+      if ((d.get || d.set) && !owners.has(key)) owners.set(key, (p as { constructor?: { name?: string } }).constructor?.name || "its class");
+    }
+  }
+  trap = null;
+  if (owners.size) {
+    const t: object = {};
+    for (const [key, cls] of owners) {
+      const fail = (): never => {
+        throw new CotangentError(
+          "CT3010",
+          `'${key}' is a getter or setter of class ${cls}, used on a value that is differentiated, so its derivative is not known. ` +
+            "The build inlines a getter whose body is one `return` when its class is declared in the same module (the Babel host: read on a parameter or `this` declared as that class). " +
+            "Move the class into the module, or compute the value from the fields in the differentiable function.",
+        );
+      };
+      Object.defineProperty(t, key, { get: fail, set: fail, enumerable: false });
+    }
+    trap = t;
+  }
+  accessorTraps.set(proto, trap);
+  return trap;
 }
 
 /**

@@ -89,3 +89,24 @@ export function optionalSpread(p: { x: number; y: number }, o: { w: number } | u
   const q = { ...p, y: 2 };
   return q.x * q.y + (o?.w ?? 1);
 }
+
+export class Particle {
+  constructor(
+    public m: number,
+    public v: number,
+  ) {}
+  get momentum(): number {
+    return this.m * this.v;
+  }
+  get kinetic(): number {
+    return 0.5 * this.momentum * this.v;
+  }
+}
+
+/** Getters of the module's classes are inlined, for elements of an array of the class too. */
+/** @differentiable */
+export function getters(ps: Particle[]): number {
+  let e = 0;
+  for (const p of ps) e = e + p.kinetic;
+  return e;
+}
