@@ -9,8 +9,11 @@ export interface CorpusCase {
   name: string;
   /** Distinguishes several cases of the same function (other input points); defaults to `name`. */
   label?: string;
-  /** A fresh input point (called once per evaluation; the harness also deep-clones). */
-  args: () => Value[];
+  /**
+   * A fresh input point (called once per evaluation; the harness also deep-clones, keeping class
+   * instances instances). An argument may be a class instance whose fields are Values.
+   */
+  args: () => (Value | object)[];
   /** Differentiated parameter indices; must match the function's `wrt` mark. Default: all parameters. */
   wrt?: number[];
   /** Scalar → scalar: also check derivative(derivative(f)) and gradient(gradient(f)). */

@@ -85,6 +85,10 @@ function helperSources(depth: number): fc.Arbitrary<Record<(typeof HELPER_NAMES)
     expression(["t", "i"], d).map(
       (e) => `${mark}function $_red(xs: number[]): number {\n  const ys = xs.map((t, i) => ${e});\n  return [...ys, 0.5].reduceRight((a, b) => 0.5 * a + b + 0.25 * a * b);\n}\n`,
     ),
+    // a local function with a rest parameter, called with a spread and with separate arguments
+    expression(["t", "s", "a"], d).map(
+      (e) => `${mark}function $_red(xs: number[]): number {\n  const fold = (a: number, ...ys: number[]): number => {\n    let s = a;\n    for (const t of ys) s = 0.5 * s + ${e};\n    return s;\n  };\n  return fold(0.5, ...xs) + fold(0.25, xs.length, 0.5);\n}\n`,
+    ),
     // log-sum-exp with a running max (kinks only at ties)
     expression(["t"], d).map(
       (e) => `${mark}function $_red(xs: number[]): number {\n  const ys: number[] = [];\n  for (const t of xs) ys.push(${e} + 0.5 * t);\n  let m = ys[0];\n  for (const t of ys) if (t > m) m = t;\n  let s = 0;\n  for (const t of ys) s += Math.exp(t - m);\n  return m + Math.log(s);\n}\n`,
@@ -119,9 +123,14 @@ function helperSources(depth: number): fc.Arbitrary<Record<(typeof HELPER_NAMES)
   const pair = fc
     .tuple(expression(["a", "xs[0]", "xs[1]"], d), expression(["a", "xs[2]", "xs[3]"], d))
     .map(([e1, e2]) => `${mark}function $_pair(a: number, xs: number[]): [number, number] {\n  return [${e1} + 0.5 * a, ${e2} - 0.5 * xs[3]];\n}\n`);
-  // object parameter (fields read only)
-  const obj = expression(["o.p", "o.q", "c"], depth).map(
-    (e) => `${mark}function $_obj(o: { p: number; q: number }, c: number): number {\n  return ${e} + 0.5 * o.p * c - 0.25 * o.q;\n}\n`,
+  // object parameter (fields read only; for…in over its keys)
+  const obj = fc.oneof(
+    expression(["o.p", "o.q", "c"], depth).map(
+      (e) => `${mark}function $_obj(o: { p: number; q: number }, c: number): number {\n  return ${e} + 0.5 * o.p * c - 0.25 * o.q;\n}\n`,
+    ),
+    expression(["v", "s", "c"], d).map(
+      (e) => `${mark}function $_obj(o: { p: number; q: number }, c: number): number {\n  let s = 0.5 * c;\n  for (const k in o) {\n    const v = o[k as "p" | "q"];\n    s = 0.5 * s + ${e};\n  }\n  return s - 0.25 * o.q;\n}\n`,
+    ),
   );
   return fc.record({ $_red: red, $_map: map, $_sc: sc, $_rec: rec, $_pair: pair, $_obj: obj });
 }

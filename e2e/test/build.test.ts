@@ -55,6 +55,9 @@ const EXPECTED: Record<string, unknown> = {
   // d/dx x^4 at 1.5 (n is not differentiated: `wrt: x`)
   "gradient(clippedPower)(1.5, 4)": 4 * 1.5 ** 3,
   "derivative(cubePlusSine)(0.7)": 3 * 0.7 * 0.7 + Math.cos(0.7),
+  "derivative(derivative(sigmoid))(0.3)": sigmoid(0.3) * (1 - sigmoid(0.3)) * (1 - 2 * sigmoid(0.3)),
+  // The Hessian of rosenbrock times (1, 0): [2 - 400 y + 1200 x², -400 x]
+  "differential(gradient(rosenbrock))(0.5, 2)(1, 0)": [2 - 400 * 2 + 1200 * 0.25, -400 * 0.5],
   // d/dθ [E(θ, 0.5) σ(θ)] = E'(θ) σ + E σ (1 - σ), E' = g L sin θ
   "derivative(pendulumScore)(0.4)":
     G * L * Math.sin(0.4) * sigmoid(0.4) + energy(0.4, 0.5) * sigmoid(0.4) * (1 - sigmoid(0.4)),

@@ -47,6 +47,7 @@ describe("@cotangent/runtime as built", () => {
         "copyTangent",
         "defineDerivatives",
         "derivative",
+        "forInKeys",
         "differentiable",
         "differential",
         "getDerivatives",

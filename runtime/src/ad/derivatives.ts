@@ -372,6 +372,17 @@ export function vjpMethodCall(fn: unknown, thisArg: unknown, args: readonly unkn
   return d.vjp!.apply(undefined, [thisArg, ...padded(args, d.arity - 1, undefined)]);
 }
 
+/** `fn`'s record, when its JVP has derivatives of its own (what a second derivative through a call of `fn` needs). */
+function secondOrderOf(fn: unknown): Derivatives & { jvp: JvpFunction } {
+  const d = requireDerivative(fn, "jvp", "a second derivative through a call");
+  if (getDerivatives(d.jvp)) return d;
+  const why =
+    typeof fn === "function" && registry.registered.has(fn)
+      ? "its derivatives were registered with registerDerivative, and a registered JVP is not differentiated again; mark the function /** @differentiable */ instead, or register derivatives for its JVP too"
+      : "its build generated none (it does for the marked functions of a module that exports one, unless secondOrder is \"requested\"; tensor ops have none yet)";
+  throw new CotangentError("CT3001", `a second derivative through a call of '${d.name}' needs the derivatives of its JVP: ${why}.`);
+}
+
 // Derivatives of jvpCall itself. Generated JVPs call other functions' JVPs through jvpCall when
 // they cannot reference them directly (a method of another object, an imported function); for
 // second derivatives the build differentiates those JVPs again, so jvpCall needs derivatives:
@@ -382,7 +393,7 @@ defineDerivatives(jvpCall, {
   arity: 4,
   wrt: [2, 3],
   jvp(fn: unknown, thisArg: unknown, args: unknown[], tangents: unknown[], _dFn: unknown, _dThis: unknown, dArgs: unknown[] | null, dTangents: unknown[] | null) {
-    const d = requireDerivative(fn, "jvp", "a second derivative through a call");
+    const d = secondOrderOf(fn);
     const n = d.arity;
     return jvpCall(
       d.jvp,
@@ -392,7 +403,7 @@ defineDerivatives(jvpCall, {
     );
   },
   vjp(fn: unknown, thisArg: unknown, args: unknown[], tangents: unknown[]) {
-    const d = requireDerivative(fn, "jvp", "a second derivative through a call");
+    const d = secondOrderOf(fn);
     const n = d.arity;
     const r = vjpCall(d.jvp, thisArg, [...padded(args, n, undefined), ...padded(tangents, n, null)]);
     return { value: r.value, pullback: (ct: unknown) => {
