@@ -85,6 +85,14 @@ function helperSources(depth: number): fc.Arbitrary<Record<(typeof HELPER_NAMES)
     expression(["t", "i"], d).map(
       (e) => `${mark}function $_red(xs: number[]): number {\n  const ys = xs.map((t, i) => ${e});\n  return [...ys, 0.5].reduceRight((a, b) => 0.5 * a + b + 0.25 * a * b);\n}\n`,
     ),
+    // decisions by callbacks (filter/some/find carry no derivative; the values chosen do)
+    expression(["t", "s"], d).map(
+      (e) => `${mark}function $_red(xs: number[]): number {\n  const pos = xs.filter((t) => t > 0);\n  const big = xs.some((t) => t > 1);\n  const hit = xs.find((t) => t < 0) ?? 0.5;\n  return pos.reduce((s, t) => 0.5 * s + ${e}, 0.25) + (big ? hit : 0.5 * hit);\n}\n`,
+    ),
+    // a labeled break out of a loop whose body is a try/finally
+    expression(["t", "s"], d).map(
+      (e) => `${mark}function $_red(xs: number[]): number {\n  let s = 0.5;\n  outer: for (let i = 0; i < xs.length; i++) {\n    const t = xs[i];\n    try {\n      if (t > 1.5) break outer;\n      s = 0.5 * s + ${e};\n    } finally {\n      s += 0.125 * t;\n    }\n  }\n  return s;\n}\n`,
+    ),
     // a local function with a rest parameter, called with a spread and with separate arguments
     expression(["t", "s", "a"], d).map(
       (e) => `${mark}function $_red(xs: number[]): number {\n  const fold = (a: number, ...ys: number[]): number => {\n    let s = a;\n    for (const t of ys) s = 0.5 * s + ${e};\n    return s;\n  };\n  return fold(0.5, ...xs) + fold(0.25, xs.length, 0.5);\n}\n`,
@@ -129,7 +137,7 @@ function helperSources(depth: number): fc.Arbitrary<Record<(typeof HELPER_NAMES)
       (e) => `${mark}function $_obj(o: { p: number; q: number }, c: number): number {\n  return ${e} + 0.5 * o.p * c - 0.25 * o.q;\n}\n`,
     ),
     expression(["v", "s", "c"], d).map(
-      (e) => `${mark}function $_obj(o: { p: number; q: number }, c: number): number {\n  let s = 0.5 * c;\n  for (const k in o) {\n    const v = o[k as "p" | "q"];\n    s = 0.5 * s + ${e};\n  }\n  return s - 0.25 * o.q;\n}\n`,
+      (e) => `${mark}function $_obj(o: { p: number; q: number }, c: number): number {\n  const maybe: { p: number; q?: number } | undefined = c > 0 ? o : undefined;\n  let s = 0.5 * (maybe?.p ?? c) + (maybe?.q ?? 0.25);\n  for (const k in o) {\n    const v = o[k as "p" | "q"];\n    s = 0.5 * s + ${e};\n  }\n  return s - 0.25 * o.q;\n}\n`,
     ),
   );
   return fc.record({ $_red: red, $_map: map, $_sc: sc, $_rec: rec, $_pair: pair, $_obj: obj });

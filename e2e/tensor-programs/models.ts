@@ -79,3 +79,16 @@ export interface Scaled {
 export function scaledSum(model: Scaled): Tensor {
   return sum(model.w.mul(model.scale));
 }
+
+/**
+ * Array methods over an array of tensors: map with a captured weight, filter on a number, reduce
+ * with and without an initial value, spread into a new array, and optional chaining.
+ */
+/** @differentiable(wrt: w, xs) */
+export function ensemble(w: Tensor, xs: Tensor[], gains?: { scale?: number }): Tensor {
+  const ys = xs.map((x, i) => tanh(x.matmul(w)).mul(i + 1));
+  const kept = ys.filter((_, i) => i !== 1);
+  const total = [...kept, ys[1]!.mul(0.5)].reduce((a, b) => a.add(b));
+  const squares = ys.reduce((acc, y) => acc.add(sum(y.mul(y))), sum(w.mul(0)));
+  return sum(total).mul(gains?.scale ?? 1).add(squares);
+}

@@ -97,6 +97,15 @@ describe.each([
     checkForwardAgainstReverse(m.cnnLoss, args, [0, 1]);
   });
 
+  test("array methods over an array of tensors (map, filter, reduce, spread, ?.)", () => {
+    const xs = [0, 1, 2].map((i) => f64([2, 3], 20 + i));
+    for (const gains of [{ scale: 0.7 }, undefined]) {
+      const args = [f64([3, 2], 5, 0.5), xs, gains];
+      checkGradient(m.ensemble, args, [0, 1]);
+      checkForwardAgainstReverse(m.ensemble, args, [0, 1]);
+    }
+  });
+
   test("softmax attention with a number parameter", () => {
     const args = [f64([3, 4], 1), f64([5, 4], 2), f64([5, 2], 3), 0.7, f64([3, 2], 4)];
     checkGradient(m.attention, args, [0, 1, 3]);

@@ -110,3 +110,12 @@ export function getters(ps: Particle[]): number {
   for (const p of ps) e = e + p.kinetic;
   return e;
 }
+
+/** A rest parameter is one array parameter; for…in loops over RT.forInKeys (no derivative). */
+/** @differentiable */
+export function restForIn(w: { a: number; b: number }, ...xs: number[]): number {
+  let s = 0;
+  for (const k in w) s = s + w[k as "a" | "b"] * xs.length;
+  for (const x of xs) s = s + x * x;
+  return s;
+}
