@@ -175,7 +175,21 @@ export function objectsInCallbacks(ps: { x: number; y: number }[], s: number): n
   return moved.reduce((acc, p) => acc + p.x * p.y, 0);
 }
 
+/** @differentiable */
+export function fillInPlace(xs: number[], x: number): number {
+  // fill on arrays the function has: element writes, with fill's index rules.
+  const ys = xs.slice();
+  ys.fill(x * x, 1);
+  ys.fill(Math.sin(x), -1);
+  const zs = new Array(4).fill(0);
+  zs.fill(x, 1, 3);
+  let s = 0;
+  for (let i = 0; i < ys.length; i++) s += ys[i] * (i + 1) + zs[i % 4] * xs[i];
+  return s + ys.fill(0.5, 10).length;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "fillInPlace", args: () => [[0.3, -1.2, 2, 0.5], 0.7] },
   { name: "mapThenSum", args: () => [[0.5, -1.2, 2], 0.7] },
   { name: "reduceWithInitial", args: () => [[0.3, -0.8, 1.1], 1.3] },
   { name: "reduceWithoutInitial", args: () => [[0.6, 1.4, -0.5, 0.9]] },

@@ -383,6 +383,19 @@ export function f(p: P): number {
   },
   {
     code: "CT1001",
+    what: "an array method that changes the array in place",
+    source: `/** @differentiable */
+export function f(xs: number[], x: number): number {
+  const ys = xs.slice();
+  ys.unshift(x);
+  return ys[0] * x;
+}`,
+    line: 5,
+    column: 3,
+    message: /'unshift' changes an array in place, and the derivative does not follow in-place changes other than element writes and push; build a new array instead/,
+  },
+  {
+    code: "CT1001",
     what: "an assignment through a setter",
     source: `class Q {
   constructor(public x: number) {}

@@ -500,6 +500,7 @@ export class Analysis {
       childrenOf(e).forEach(checkExpr);
     };
     const conversions = new Set(["Number", "parseInt", "parseFloat", "String", "BigInt", "Boolean"]);
+    const MUTATING_ARRAY_METHODS = new Set(["splice", "shift", "unshift", "pop", "reverse", "sort", "copyWithin"]);
     const arrayMethods = new Set([
       "slice", "map", "reduce", "reduceRight", "filter", "concat", "forEach", "indexOf", "includes", "join", "splice", "shift",
       "unshift", "pop", "reverse", "sort", "fill", "find", "findIndex", "every", "some", "flat", "flatMap", "toFixed", "toString",
@@ -527,6 +528,16 @@ export class Analysis {
             const c = s.call;
             const anyActive = this.callIsActive(s);
             if (!anyActive) break;
+            const mutator = c.kind === "dynamic" && c.callee.type === "MemberExpression" && !c.callee.computed && c.callee.property.type === "Identifier" ? c.callee.property.name : undefined;
+            if (mutator && MUTATING_ARRAY_METHODS.has(mutator) && !(c.kind === "dynamic" && c.primitive)) {
+              // The array changes in place, which neither mode follows: its derivative would be lost.
+              this.note(
+                CODES.unsupportedSyntax,
+                `'${mutator}' changes an array in place, and the derivative does not follow in-place changes other than element writes and push; build a new array instead (slice() and element writes, or a loop)`,
+                s.origin,
+              );
+              break;
+            }
             if (c.kind === "dynamic") {
               const callee = c.callee;
               const info = c.calleeInfo;

@@ -1215,6 +1215,8 @@ export class Normalizer {
     const name = c.property.name;
     if (x.arguments.some((a) => a.type === "SpreadElement")) return false;
     if (CALLBACK_METHODS.has(name)) return this.isCallbackValue(x.arguments[0]);
+    // `ys.fill(v, start?, end?)` on an array the function has (not `new Array(n).fill(c)`).
+    if (name === "fill") return !isArrayFill(x) && x.arguments.length >= 1 && x.arguments.length <= 3;
     if (name === "from") {
       return (
         c.object.type === "Identifier" &&
@@ -1227,10 +1229,52 @@ export class Normalizer {
     return name === "concat" && c.object.type !== "StringLiteral" && c.object.type !== "TemplateLiteral";
   }
 
+  /**
+   * `ys.fill(v, start, end)`: element writes in a loop, with fill's index rules (negative from the
+   * end, clamped to the length, truncated, NaN as 0), so the writes are differentiated and checked
+   * as any `ys[k] = v` is (a parameter's elements may not be written: CT1004). Evaluates to `ys`.
+   */
+  private fillCall(x: CallExpression, callee: MemberExpression, args: Expression[], go: (e: Expression) => Expression, pre: NStmt[]): Expression {
+    if (!isPlainPath(callee.object) || (callee.object.type !== "Identifier" && callee.object.type !== "MemberExpression")) {
+      this.error(CODES.unsupportedSyntax, "fill is supported on a local array (`ys.fill(v)`); assign the array to a variable first", x.loc);
+      return undef();
+    }
+    const target = this.target(callee.object as Target);
+    if (!target) return undef();
+    pre.push(...target.pre);
+    const value = this.fresh("$fill");
+    const n = this.fresh("$n");
+    const k = this.fresh("$k");
+    const end = this.fresh("$end");
+    pre.push({ k: "assign", target: id(value), value: go(args[0]!), origin: x.loc });
+    pre.push({ k: "assign", target: id(n), value: member(clone(target.expr), "length"), origin: x.loc });
+    // fill's relative index: trunc (NaN → 0), then from the end when negative, clamped to [0, n].
+    const index = (arg: Expression | undefined, dflt: Expression): Expression => {
+      if (!arg) return dflt;
+      const r = or(call(member(id("Math"), "trunc"), [go(arg)]), num(0));
+      const fromEnd = call(member(id("Math"), "max"), [bin("+", id(n), clone(r)), num(0)]);
+      const clamped = call(member(id("Math"), "min"), [clone(r), id(n)]);
+      return { type: "ConditionalExpression", test: bin("<", clone(r), num(0)), consequent: fromEnd, alternate: clamped };
+    };
+    pre.push({ k: "assign", target: id(k), value: index(args[1], num(0)), origin: x.loc });
+    pre.push({ k: "assign", target: id(end), value: index(args[2], id(n)), origin: x.loc });
+    pre.push({
+      k: "loop",
+      test: bin("<", id(k), id(end)),
+      body: [
+        { k: "assign", target: { ...member(clone(target.expr), id(k), true), loc: x.loc }, value: id(value), origin: x.loc },
+        { k: "assign", target: id(k), value: bin("+", id(k), num(1)), origin: x.loc },
+      ],
+      origin: x.loc,
+    });
+    return clone(target.expr);
+  }
+
   private arrayCall(x: CallExpression, go: (e: Expression) => Expression, pre: NStmt[]): Expression {
     const callee = x.callee as MemberExpression;
     const name = (callee.property as Identifier).name;
     const args = x.arguments as Expression[];
+    if (name === "fill") return this.fillCall(x, callee, args, go, pre);
     if (name === "concat") {
       const receiver = go(callee.object);
       const parts = args.map(go);
