@@ -19,7 +19,7 @@ import {
   isOperatorName,
   loadPrimitiveTable,
   operatorCallCode,
-  parseJSDocMark,
+  markOfComments,
   differentiateSecondOrder,
   secondOrderMode,
   secondOrderRegistrationCode,
@@ -136,14 +136,11 @@ function paramNames(fn: t.Function): (string | undefined)[] {
   });
 }
 
-function markComment(node: t.Node, parent: t.Node | null): ReturnType<typeof parseJSDocMark> {
-  const comments = [...(node.leadingComments ?? []), ...((parent?.type === "ExportNamedDeclaration" || parent?.type === "ExportDefaultDeclaration") ? parent.leadingComments ?? [] : [])];
-  for (const c of comments) {
-    if (c.type !== "CommentBlock" || !c.value.startsWith("*")) continue;
-    const m = parseJSDocMark(c.value);
-    if (m) return m;
-  }
-  return undefined;
+function markComment(node: t.Node, parent: t.Node | null): ReturnType<typeof markOfComments> {
+  // In source order: a comment before `export`, then those between `export` and the declaration.
+  const exported = parent?.type === "ExportNamedDeclaration" || parent?.type === "ExportDefaultDeclaration" ? parent.leadingComments ?? [] : [];
+  const blocks = [...exported, ...(node.leadingComments ?? [])].filter((c) => c.type === "CommentBlock");
+  return markOfComments(blocks.map((c) => `/*${c.value}*/`));
 }
 
 function transformProgram(program: NodePath<t.Program>, state: PluginPass, types: typeof t, options: PluginOptions): void {
@@ -480,7 +477,7 @@ function insertNodes(stmt: NodePath, where: "before" | "after", nodes: t.Stateme
 }
 
 /** The mark on an overload signature (`declare`-like, bodiless) of the same name before this implementation. */
-function overloadMark(p: NodePath<t.FunctionDeclaration>): ReturnType<typeof parseJSDocMark> {
+function overloadMark(p: NodePath<t.FunctionDeclaration>): ReturnType<typeof markOfComments> {
   const name = p.node.id?.name;
   const at = p.parentPath.isExportNamedDeclaration() ? p.parentPath : p;
   const container = at.container;

@@ -69,6 +69,21 @@ export function parseJSDocMark(comment: string): Mark | undefined {
   return undefined;
 }
 
+/**
+ * The mark of a declaration, from the text of the comments before it, in source order (every host
+ * passes all of them: a comment before `export` and one after it, several JSDoc blocks). Only
+ * JSDoc blocks (`/** … *\/`) count; when several carry a mark, the one nearest the declaration wins.
+ */
+export function markOfComments(comments: readonly string[]): Mark | undefined {
+  for (let i = comments.length - 1; i >= 0; i--) {
+    const text = comments[i]!;
+    if (!text.startsWith("/**") || text.startsWith("/**/")) continue;
+    const mark = parseJSDocMark(text);
+    if (mark) return mark;
+  }
+  return undefined;
+}
+
 /** Code text of a `new RT.Derivatives({...})` record for a function whose derivatives are `info`. */
 export function derivativesRecordCode(
   runtime: string,

@@ -6,7 +6,7 @@
 // ask for second derivatives.
 
 import type * as TS from "typescript";
-import { RUNTIME_MODULE, isOperatorName, parseJSDocMark, type Mark, type OperatorName } from "@cotangent/transformer";
+import { RUNTIME_MODULE, isOperatorName, markOfComments, type Mark, type OperatorName } from "@cotangent/transformer";
 
 export interface RuntimeImports {
   /** Local name → exported name. */
@@ -58,12 +58,7 @@ export function jsDocMarkOf(ts: typeof TS, node: TS.Node, sf: TS.SourceFile): Ma
   // A comment on the same line as the previous token counts as that token's trailing comment for
   // TypeScript (`const a = 1; /** @differentiable */ function f…`): look at both.
   const ranges = [...(ts.getTrailingCommentRanges(sf.text, node.pos) ?? []), ...(ts.getLeadingCommentRanges(sf.text, node.pos) ?? [])];
-  for (let i = ranges.length - 1; i >= 0; i--) {
-    const r = ranges[i]!;
-    const text = sf.text.slice(r.pos, r.end);
-    if (r.kind === ts.SyntaxKind.MultiLineCommentTrivia && text.startsWith("/**")) return parseJSDocMark(text);
-  }
-  return undefined;
+  return markOfComments(ranges.filter((r) => r.kind === ts.SyntaxKind.MultiLineCommentTrivia).map((r) => sf.text.slice(r.pos, r.end)));
 }
 
 export type FunctionLiteral = TS.ArrowFunction | TS.FunctionExpression;
