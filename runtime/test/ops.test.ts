@@ -463,15 +463,15 @@ describe("forward values against references", () => {
     expect(gx.arraySync()).toEqual([[10, 10, 10], [0, 0, 0], [101, 101, 101]]);
   });
 
-  it("max/min split the derivative evenly among ties; maximum splits ties in half", () => {
+  it("max/min split the derivative evenly among ties; maximum sends a tie to its first operand (as Math.max)", () => {
     const x = tensor([[3, 1, 3], [0, 2, 1]], undefined, "float64");
     const { pullback } = getDerivatives(max)!.vjp!(x, 1);
     const [gx] = pullback(tensor([1, 1], [2], "float64")) as [Tensor];
     expect(gx.arraySync()).toEqual([[0.5, 0, 0.5], [0, 1, 0]]);
     const m = getDerivatives(maximum)!.vjp!(tensor([1, 2], [2], "float64"), tensor([1, 3], [2], "float64"));
     const [ga, gb] = m.pullback(tensor([1, 1], [2], "float64")) as [Tensor, Tensor];
-    expect(ga.arraySync()).toEqual([0.5, 0]);
-    expect(gb.arraySync()).toEqual([0.5, 1]);
+    expect(ga.arraySync()).toEqual([1, 0]);
+    expect(gb.arraySync()).toEqual([0, 1]);
   });
 
   it("where with a broadcast mask, clip, relu at 0", () => {

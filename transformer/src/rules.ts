@@ -49,9 +49,14 @@ export const BINARY_RULES: Record<string, Partial> = {
   "-": (_a, i) => num(i === 0 ? 1 : -1),
   "*": ([l, r], i) => c(i === 0 ? r! : l!),
   "/": ([l, r], i) => (i === 0 ? div(num(1), c(r!)) : neg(div(c(l!), bin("*", c(r!), c(r!))))),
+  // ∂/∂x x^y = y·x^(y-1), which is 0 (not 0·∞) where y = 0 (x^0 is constant), as tensor pow.
   "**": ([l, r], i) =>
     i === 0
-      ? mul(c(r!), bin("**", c(l!), isNum(r!) ? num((r as { value: number }).value - 1) : bin("-", c(r!), num(1))))
+      ? isNum(r!)
+        ? (r as { value: number }).value === 0
+          ? num(0)
+          : mul(c(r!), bin("**", c(l!), num((r as { value: number }).value - 1)))
+        : { type: "ConditionalExpression", test: bin("===", c(r!), num(0)), consequent: num(0), alternate: mul(c(r!), bin("**", c(l!), bin("-", c(r!), num(1)))) }
       : // ∂/∂y x^y = x^y·ln x, which is 0 (not 0·-∞) at x = 0
         {
           type: "ConditionalExpression",

@@ -21,7 +21,8 @@ export const UNARY: Record<UnaryOp, UnaryRule> = {
   exp: { f: Math.exp, df: (_x, y) => y },
   log: { f: Math.log, df: (x) => 1 / x },
   log1p: { f: Math.log1p, df: (x) => 1 / (1 + x) },
-  abs: { f: Math.abs, df: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0) },
+  // Math.sign, as the number rule: 0 at ±0, NaN at NaN.
+  abs: { f: Math.abs, df: (x) => (x > 0 ? 1 : x < 0 ? -1 : x * 0) },
   sin: { f: Math.sin, df: (x) => Math.cos(x) },
   cos: { f: Math.cos, df: (x) => -Math.sin(x) },
   tanh: { f: Math.tanh, df: (_x, y) => 1 - y * y },
@@ -54,8 +55,9 @@ export const BINARY: Record<BinaryOp, BinaryRule> = {
   div: { f: (a, b) => a / b, da: (_a, b) => 1 / b, db: (_a, b, y) => -y / b },
   // ∂/∂b = log(a)·aᵇ is taken as 0 where a = 0 (as the number rule of x ** y).
   pow: { f: Math.pow, da: (a, b) => (b === 0 ? 0 : b * Math.pow(a, b - 1)), db: (a, _b, y) => (a === 0 ? 0 : Math.log(a) * y) },
-  maximum: { f: (a, b) => (a >= b ? a : b !== b ? b : a !== a ? a : b), da: (a, b) => (a > b ? 1 : a === b ? 0.5 : 0), db: (a, b) => (b > a ? 1 : a === b ? 0.5 : 0) },
-  minimum: { f: (a, b) => (a <= b ? a : b !== b ? b : a !== a ? a : b), da: (a, b) => (a < b ? 1 : a === b ? 0.5 : 0), db: (a, b) => (b < a ? 1 : a === b ? 0.5 : 0) },
+  // Ties (and a NaN operand) as the number rules of Math.max/min: all to a when a >= b (a <= b).
+  maximum: { f: (a, b) => (a >= b ? a : b !== b ? b : a !== a ? a : b), da: (a, b) => (a >= b ? 1 : 0), db: (a, b) => (a >= b ? 0 : 1) },
+  minimum: { f: (a, b) => (a <= b ? a : b !== b ? b : a !== a ? a : b), da: (a, b) => (a <= b ? 1 : 0), db: (a, b) => (a <= b ? 0 : 1) },
   equal: { f: (a, b) => (a === b ? 1 : 0) },
   notEqual: { f: (a, b) => (a !== b ? 1 : 0) },
   greater: { f: (a, b) => (a > b ? 1 : 0) },

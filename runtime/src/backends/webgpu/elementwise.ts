@@ -2,7 +2,8 @@
 // Elementwise kernels on WebGPU: unary ops and their slopes, binary ops with NumPy broadcasting and
 // their partials, select, cast and fill. The scalar functions are WGSL snippets with the same
 // semantics as the CPU's table (../cpu/ops-table.ts): NaN wins in maximum/minimum, relu(NaN) = NaN,
-// pow's ∂/∂b is 0 at a = 0, ties in maximum/minimum split the cotangent ½ each, JavaScript's pow.
+// pow's ∂/∂b is 0 at a = 0, ties in maximum/minimum send the cotangent to a (as Math.max/min's
+// number rule), JavaScript's pow.
 //
 // One generated kernel per (op, dtypes, operand layouts, rank): each invocation computes one output
 // element. Broadcast operands are addressed through per-dimension strides (0 along broadcast axes)
@@ -306,7 +307,7 @@ const UNARY_DF: Record<UnaryOp, string> = {
   exp: "y",
   log: "1.0 / x",
   log1p: "1.0 / (1.0 + x)",
-  abs: "select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0)",
+  abs: "select(select(x * 0.0, -1.0, x < 0.0), 1.0, x > 0.0)",
   sin: "cos(x)",
   cos: "-sin(x)",
   tanh: "1.0 - y * y",
@@ -336,8 +337,8 @@ const BINARY: Record<BinaryOp, BinaryRule> = {
   mul: { f: "a * b", i: "a * b", da: "b", db: "a" },
   div: { f: "a / b", da: "1.0 / b", db: "-y / b" },
   pow: { f: "powf(a, b)", da: "select(b * powf(a, b - 1.0), 0.0, b == 0.0)", db: "select(logf(a) * y, 0.0, a == 0.0)" },
-  maximum: { f: "maxf(a, b)", i: "max(a, b)", da: "select(select(0.0, 0.5, a == b), 1.0, a > b)", db: "select(select(0.0, 0.5, a == b), 1.0, b > a)" },
-  minimum: { f: "minf(a, b)", i: "min(a, b)", da: "select(select(0.0, 0.5, a == b), 1.0, a < b)", db: "select(select(0.0, 0.5, a == b), 1.0, b < a)" },
+  maximum: { f: "maxf(a, b)", i: "max(a, b)", da: "select(0.0, 1.0, a >= b)", db: "select(1.0, 0.0, a >= b)" },
+  minimum: { f: "minf(a, b)", i: "min(a, b)", da: "select(0.0, 1.0, a <= b)", db: "select(1.0, 0.0, a <= b)" },
   equal: { f: "", cmp: "a == b" },
   notEqual: { f: "", cmp: "!(a == b)" },
   greater: { f: "", cmp: "a > b" },
