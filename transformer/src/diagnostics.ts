@@ -39,6 +39,18 @@ export const CODES = {
 } as const;
 export type DiagnosticCode = (typeof CODES)[keyof typeof CODES];
 
+/**
+ * Where Cotangent's codes sit among TypeScript's numeric diagnostic codes (tsserver, tspc): CTnnnn
+ * is 1_000_000 + nnnn, far above TypeScript's own (below 100 000), so that CT1003 is never taken
+ * for TS1003 ("Identifier expected") by an editor, a quick fix or a `// @ts-expect-error` tool.
+ */
+export const TS_CODE_BASE = 1_000_000;
+
+/** The numeric code a TypeScript host reports for a Cotangent code: `tsCodeOf("CT1003")` is 1001003. */
+export function tsCodeOf(code: string): number {
+  return TS_CODE_BASE + Number(/\d+/.exec(code)?.[0] ?? 0);
+}
+
 export function makeDiagnostic(
   code: DiagnosticCode,
   message: string,

@@ -16,5 +16,5 @@ export {
   type SecondOrderOption,
   type SecondOrderResult,
 } from "./second-order.js";
-export { CODES, codeFrame, formatDiagnostic } from "./diagnostics.js";
+export { CODES, TS_CODE_BASE, codeFrame, formatDiagnostic, tsCodeOf } from "./diagnostics.js";
 export { loadPrimitiveTable } from "./primitives.js";

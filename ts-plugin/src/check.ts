@@ -13,6 +13,7 @@ import {
   differentiateSecondOrder,
   loadPrimitiveTable,
   secondOrderMode,
+  tsCodeOf,
   uniqueName,
   wrtIndices,
   type Diagnostic,
@@ -260,7 +261,7 @@ export function checkSourceFile(ts: typeof TS, program: TS.Program, sourceFile: 
  */
 export function toTsDiagnostic(ts: typeof TS, sf: TS.SourceFile, d: Diagnostic, program?: TS.Program): TS.Diagnostic {
   const category = d.severity === "error" ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning;
-  const code = Number(/\d+/.exec(d.code)?.[0] ?? 0);
+  const code = tsCodeOf(d.code);
   const related: TS.DiagnosticRelatedInformation[] = d.notes.map((n) => {
     const file = n.fileName && n.fileName !== sf.fileName ? program?.getSourceFile(n.fileName) : sf;
     const located = !!(n.loc && file);

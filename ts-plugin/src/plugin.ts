@@ -11,7 +11,7 @@
 // are returned.
 
 import type * as TS from "typescript";
-import { CODES } from "@cotangent/transformer";
+import { CODES, tsCodeOf } from "@cotangent/transformer";
 import { createCalleeResolver, type CalleeResolver } from "./callee.js";
 import { checkSourceFile, type CheckResult } from "./check.js";
 import { asFunctionLiteral, findMarks, findRuntimeImports, runtimeExportOf, skipOuterExpressions, type Found } from "./marks.js";
@@ -26,7 +26,7 @@ export const FIX_NAMES = {
   wrt: "cotangentRestrictWrt",
 } as const;
 
-const tsCode = (ct: string) => Number(ct.slice(2));
+const tsCode = tsCodeOf;
 const WRAP_CODES = new Set([tsCode(CODES.nonDifferentiableOperation), tsCode(CODES.noDerivative), tsCode(CODES.zeroDerivative)]);
 const MARK_CODE = tsCode(CODES.noDerivative);
 const WRT_CODE = tsCode(CODES.notDifferentiableType);
@@ -40,6 +40,7 @@ export interface PluginModule {
 /** The module tsserver loads: `require("@cotangent/ts-plugin")` is this function. */
 export function init(modules: { typescript: typeof TS }): PluginModule {
   const ts = modules.typescript;
+  registerFixableCodes(ts);
   return {
     create(info) {
       const log = (message: string) => {
@@ -53,6 +54,28 @@ export function init(modules: { typescript: typeof TS }): PluginModule {
       return createLanguageService(ts, info.languageService, log);
     },
   };
+}
+
+/**
+ * Editors ask tsserver which codes have quick fixes without naming a file (VS Code and
+ * typescript-language-server send `getSupportedCodeFixes` with no arguments), and tsserver then
+ * answers from TypeScript's own registry of code fixes, not from plugins; a diagnostic whose code is
+ * not in that list never gets a code-action request. So our fixable codes (which are private,
+ * TS_CODE_BASE + n, to collide with none of TypeScript's) are registered there too, with no actions
+ * of their own: the fixes come from getCodeFixesAtPosition below. `codefix.registerCodeFix` is
+ * TypeScript-internal (present in 5.x); without it, the editors that pass the file still work.
+ */
+function registerFixableCodes(ts: typeof TS): void {
+  const codefix = (ts as unknown as { codefix?: { registerCodeFix?: (fix: { errorCodes: number[]; getCodeActions: () => undefined }) => void } }).codefix;
+  const registered = Symbol.for("@cotangent/ts-plugin.fixable-codes");
+  const holder = ts as unknown as Record<symbol, boolean>;
+  if (!codefix?.registerCodeFix || holder[registered]) return;
+  try {
+    codefix.registerCodeFix({ errorCodes: [...WRAP_CODES, WRT_CODE], getCodeActions: () => undefined });
+    holder[registered] = true;
+  } catch {
+    /* a TypeScript whose internals differ: only editors that pass the file offer our fixes */
+  }
 }
 
 /**

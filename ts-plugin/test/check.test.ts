@@ -40,7 +40,7 @@ describe("CT1010: a call on an active value to a function without a derivative",
     expect(r.tsErrors).toEqual([]);
     expect(r.codes).toEqual(["CT1010"]);
     const d = r.result.diagnostics[0]!;
-    expect(d.code).toBe(1010);
+    expect(d.code).toBe(1001010);
     expect(d.category).toBe(ts.DiagnosticCategory.Error);
     expect(d.source).toBe("cotangent");
     expect(r.at(d)).toBe("double(x)");
@@ -199,7 +199,7 @@ describe("CT1012: a /** @derivative(of: f) */ function must fit f", () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(message);
       // with a note at f's declaration, in the other file
-      const d = r.result.diagnostics.find((x) => x.code === 1012)!;
+      const d = r.result.diagnostics.find((x) => x.code === 1001012)!;
       expect(d.relatedInformation?.[0]?.file?.fileName).toMatch(/f\.ts$/);
     }
   });

@@ -75,7 +75,7 @@ describe("diagnostics", () => {
       "main.ts": `import { squash } from "./helpers";\nconst bad: number = "no";\n/** @differentiable */\nexport function f(x: number): number {\n  return squash(x) * Math.round(x);\n}\n`,
     });
     const all = p.ls.getSemanticDiagnostics(p.abs("main.ts"));
-    expect(all.map((d) => d.code)).toEqual([2322, 1010, 1102]);
+    expect(all.map((d) => d.code)).toEqual([2322, 1001010, 1001102]);
     const [ct1010, ct1102] = all.slice(1);
     expect(ct1010!.category).toBe(ts.DiagnosticCategory.Error);
     expect(ct1102!.category).toBe(ts.DiagnosticCategory.Warning);
@@ -94,7 +94,7 @@ describe("diagnostics", () => {
 
   test("diagnostics follow edits (a new program per edit)", () => {
     const p = project({ "main.ts": `/** @differentiable */\nexport function f(x: number): number {\n  return (x | 0) + x;\n}\n` });
-    expect(p.diagnostics("main.ts").map((d) => d.code)).toEqual([1003]);
+    expect(p.diagnostics("main.ts").map((d) => d.code)).toEqual([1001003]);
     p.set("main.ts", p.text("main.ts").replace("x | 0", "x * 2"));
     expect(p.diagnostics("main.ts")).toEqual([]);
   });
@@ -109,12 +109,12 @@ describe("diagnostics", () => {
       },
     }));
     expect(p.ls.getSemanticDiagnostics(p.abs("main.ts"))).toEqual([]);
-    expect(p.ls.getCodeFixesAtPosition(p.abs("main.ts"), 60, 65, [1003], {}, {})).toEqual([]);
+    expect(p.ls.getCodeFixesAtPosition(p.abs("main.ts"), 60, 65, [1001003], {}, {})).toEqual([]);
     expect(calls).toBeGreaterThan(0);
     expect(p.logs.some((l) => l.includes("boom"))).toBe(true);
     // Every other method is forwarded.
     expect(typeof p.ls.getQuickInfoAtPosition).toBe("function");
-    expect(p.ls.getSupportedCodeFixes()).toEqual(expect.arrayContaining(["1003", "1010", "1011", "1102"]));
+    expect(p.ls.getSupportedCodeFixes()).toEqual(expect.arrayContaining(["1001003", "1001010", "1001011", "1001102"]));
   });
 });
 
@@ -219,7 +219,7 @@ describe("quick fixes", () => {
     });
     const fixAll = (name: string) => {
       for (let i = 0; i < 10; i++) {
-        const d = p.diagnostics(name).find((x) => x.code === 1011);
+        const d = p.diagnostics(name).find((x) => x.code === 1001011);
         if (!d) return;
         const fix = p.fixes(name, d).find((f) => f.fixName === FIX_NAMES.wrt);
         if (!fix) throw new Error(`no wrt fix for ${msg(d)}`);
@@ -306,7 +306,7 @@ test("a 2,000-line file with 100 marked functions: time to diagnostics (printed,
   p.diagnostics("big.ts");
   const t4 = performance.now();
   expect(ts0).toEqual([]);
-  expect(all.map((d) => d.code).filter((c) => c === 1003)).toHaveLength(10);
+  expect(all.map((d) => d.code).filter((c) => c === 1001003)).toHaveLength(10);
   // eslint-disable-next-line no-console
   console.log(
     `2,000-line file (${code.split("\n").length} lines, 100 marked functions): TypeScript's semantic diagnostics ${(t1 - t0).toFixed(0)} ms (cold); ` +

@@ -421,7 +421,7 @@ export const df = gradient(f);
     const d = diagnostics[0]!;
     expect(d.category).toBe(ts.DiagnosticCategory.Error);
     expect(ts.flattenDiagnosticMessageText(d.messageText, "\n")).toMatch(/^CT1001: /);
-    expect(d.code).toBe(1001);
+    expect(d.code).toBe(1001001);
     expect(d.file?.fileName).toBe(main);
     expect(code.slice(d.start!, d.start! + d.length!)).toMatch(/^try \{/);
     expect(js).not.toContain("f$vjp");
@@ -457,7 +457,7 @@ export const df = gradient(f);
       expect(warn).not.toHaveBeenCalled();
       expect(diagnostics).toHaveLength(1);
       expect(diagnostics[0]!.category).toBe(ts.DiagnosticCategory.Warning);
-      expect(diagnostics[0]!.code).toBe(1101);
+      expect(diagnostics[0]!.code).toBe(1001101);
       expect(ts.flattenDiagnosticMessageText(diagnostics[0]!.messageText, "\n")).toMatch(/^CT1101: /);
       // `warnings: false` silences them when they are not diagnostics.
       build(code, {}, {}, { warnings: false });

@@ -39,7 +39,7 @@ test("tspc builds a project with the transformer, and the output runs (ESM, bund
 test("a CT diagnostic makes tspc exit non-zero and prints the code at the user's line", () => {
   const { status, output } = runTspc("tspc-error");
   expect(status).not.toBe(0);
-  expect(output).toMatch(/src[\\/]main\.ts\(3,3\): error TS1001: CT1001: .*`try`\/`catch`/);
+  expect(output).toMatch(/src[\\/]main\.ts\(3,3\): error TS1001001: CT1001: .*`try`\/`catch`/);
 }, 60_000);
 
 test("a core warning (CT1101) is printed to stderr and does not fail tspc; the output runs", () => {
@@ -54,7 +54,7 @@ test("a core warning (CT1101) is printed to stderr and does not fail tspc; the o
 
 test('with { "warningsAsDiagnostics": true } the warning is a TypeScript diagnostic (and tspc exits non-zero, as for any diagnostic)', () => {
   const { status, stdout, stderr } = runTspc("tspc-warning", "tsconfig.diagnostics.json");
-  expect(stdout).toMatch(/src[\\/]main\.ts\(5,3\): warning TS1101: CT1101: /);
+  expect(stdout).toMatch(/src[\\/]main\.ts\(5,3\): warning TS1001101: CT1101: /);
   expect(stderr).toBe("");
   expect(status).not.toBe(0);
 }, 60_000);

@@ -217,4 +217,4 @@ export const EXPECTED: ExpectedDiagnostic[] = [
 ];
 
 /** The numeric TypeScript code of a CT code (`CT1003` → 1003). */
-export const tsCode = (ct: string): number => Number(ct.slice(2));
+export const tsCode = (ct: string): number => 1_000_000 + Number(ct.slice(2));

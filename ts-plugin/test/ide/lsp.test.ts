@@ -75,7 +75,7 @@ describe("typescript-language-server with the plugin: ide-errors", () => {
   test("textDocument/codeAction at the CT1003 error offers the withoutDerivative quick fix with its edit", async () => {
     const e = EXPECTED.find((x) => x.ct === "CT1003")!;
     const file = src(errorsDir, e.file);
-    const d = (byFile.get(e.file) ?? []).find((x) => x.code === 1003);
+    const d = (byFile.get(e.file) ?? []).find((x) => x.code === 1001003);
     if (!d) throw new Error("no CT1003 diagnostic was published");
     const actions = await server.request<LspCodeAction[] | null>("textDocument/codeAction", {
       textDocument: { uri: fileUri(file) },

@@ -30,7 +30,7 @@ afterAll(() => {
   for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** `src/x.ts(6,13): error TS1003: CT1003: …` lines of tsc's non-pretty output. */
+/** `src/x.ts(6,13): error TS1001003: CT1003: …` lines of tsc's non-pretty output. */
 function compilerDiagnostics(stdout: string, dir: string) {
   return [...stdout.matchAll(/^(.+?)\((\d+),(\d+)\): (error|warning) TS(\d+): (.*)$/gm)].map((m) => ({
     file: path.relative(path.join(dir, "src"), path.resolve(dir, m[1]!)),

@@ -161,7 +161,7 @@ describe("tsserver with the plugin: ide-errors", () => {
       },
       (remaining) => {
         expect(remaining).toHaveLength(1);
-        expect(remaining[0]!.code).toBe(1102);
+        expect(remaining[0]!.code).toBe(1001102);
         expect(remaining[0]!.text).toContain("'%' by a divisor");
       },
     );
@@ -178,7 +178,7 @@ describe("tsserver with the plugin: ide-errors", () => {
       },
       (remaining) => {
         expect(remaining).toHaveLength(1);
-        expect(remaining[0]!.code).toBe(1102);
+        expect(remaining[0]!.code).toBe(1001102);
         expect(remaining[0]!.text).toContain("Math.round has a zero derivative");
       },
     );
@@ -252,7 +252,7 @@ describe("tsserver with the plugin: ide-errors", () => {
     } finally {
       await server.replaceContent(file, fixed, before);
     }
-    expect((await server.semanticDiagnostics(file)).filter(isCotangent).map((d) => d.code)).toEqual([1009]);
+    expect((await server.semanticDiagnostics(file)).filter(isCotangent).map((d) => d.code)).toEqual([1001009]);
   }, 30_000);
 });
 
