@@ -87,7 +87,22 @@ export function differentiateSafely(fn: MarkedFunction, ctx: ModuleContext): Dif
 export function differentiateSecondOrder(ctx: ModuleContext, candidates: readonly SecondOrderCandidate[], mode: Exclude<SecondOrderMode, false>): SecondOrderResult {
   const full = secondOrderContext(ctx);
   const dropped = new Set<number>();
-  if (mode === "automatic") candidates.forEach((c, i) => callsRuntimeOp(c.jvpFunction, ctx.runtime) && dropped.add(i));
+  if (mode === "automatic") {
+    candidates.forEach((c, i) => callsRuntimeOp(c.jvpFunction, ctx.runtime) && dropped.add(i));
+    // A JVP that calls a dropped one's JVP could only be differentiated through the run-time
+    // lookup, which would fail: drop it too (a model's loss calling its dropped layers).
+    const calls = candidates.map((c) => calledNames(c.jvpFunction));
+    for (let changed = true; changed; ) {
+      changed = false;
+      candidates.forEach((_, i) => {
+        if (dropped.has(i)) return;
+        if (candidates.some((d, j) => dropped.has(j) && calls[i]!.has(d.jvpFunction.name))) {
+          dropped.add(i);
+          changed = true;
+        }
+      });
+    }
+  }
   for (;;) {
     const c2 = dropped.size ? without(full, candidates.filter((_, i) => dropped.has(i))) : full;
     const results: SecondOrderResult["results"] = [];
@@ -116,6 +131,19 @@ function without(ctx: ModuleContext, drop: readonly SecondOrderCandidate[]): Mod
   const knownMethods = new Map(ctx.knownMethods);
   for (const c of drop) (c.isMethod ? knownMethods : known).delete(c.jvpFunction.name);
   return { ...ctx, known, knownMethods };
+}
+
+/** The names a generated JVP calls directly (`g$jvp(…)`, `this.m$jvp(…)`). */
+function calledNames(fn: MarkedFunction): Set<string> {
+  const out = new Set<string>();
+  const visit = (e: Expression) => {
+    if (e.type !== "CallExpression") return;
+    if (e.callee.type === "Identifier") out.add(e.callee.name);
+    else if (e.callee.type === "MemberExpression" && !e.callee.computed && e.callee.property.type === "Identifier") out.add(e.callee.property.name);
+  };
+  const body: Statement[] = fn.body.type === "BlockStatement" ? fn.body.body : [];
+  for (const s of body) for (const e of statementExpressions(s)) forEachExpression(e, visit);
+  return out;
 }
 
 /** True when a generated JVP calls a runtime op's derivative (`RT.jvpCall(RT.mul, …)`, `x.mul(…)` on tensors). */
