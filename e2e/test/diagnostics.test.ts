@@ -383,6 +383,66 @@ export function f(p: P): number {
   },
   {
     code: "CT1001",
+    what: "an object spread of a value whose fields are not known",
+    source: `/** @differentiable */
+export function f(p: any, x: number): number {
+  const q = { ...p, x };
+  return q.x * x;
+}`,
+    line: 4,
+    column: 15,
+    message: /object spread of a value whose fields are not known here; annotate its type/,
+  },
+  {
+    code: "CT1001",
+    what: "a spread argument before another argument",
+    source: `/** @differentiable */
+function g(a: number, b: number): number { return a * b; }
+/** @differentiable */
+export function f(xs: [number], x: number): number {
+  return g(...xs, x);
+}`,
+    line: 6,
+    column: 12,
+    message: /a spread argument must be the last argument/,
+  },
+  {
+    code: "CT1001",
+    what: "a function callback that reads this",
+    source: `/** @differentiable */
+export function f(xs: number[], x: number): number {
+  return xs.map(function (this: { k: number }, v) { return v * this.k * x; }).length;
+}`,
+    line: 4,
+    column: 17,
+    message: /a `function` callback that reads `this` is not supported \(its `this` is not the method's\); use an arrow function/,
+  },
+  {
+    code: "CT1008",
+    what: "a rest parameter in a callback",
+    source: `/** @differentiable */
+export function f(xs: number[], x: number): number {
+  const ys = xs.map((...vs: number[]) => vs[0] * x);
+  return ys[0];
+}`,
+    line: 4,
+    column: 22,
+    message: /a rest parameter in a callback is not supported; name the parameters/,
+  },
+  {
+    code: "CT1001",
+    what: "an async callback",
+    source: `/** @differentiable */
+export function f(xs: number[], x: number): number {
+  const ys = xs.map(async (v) => v * x);
+  return ys.length * x;
+}`,
+    line: 4,
+    column: 21,
+    message: /an async or generator callback is not differentiable/,
+  },
+  {
+    code: "CT1001",
     what: "an array method that changes the array in place",
     source: `/** @differentiable */
 export function f(xs: number[], x: number): number {
