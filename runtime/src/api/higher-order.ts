@@ -10,7 +10,7 @@
 //     symmetric, so this equals the forward-over-reverse product J(∇f)·v).
 
 import { CotangentError, functionName } from "../errors.js";
-import { Derivatives, getDerivatives, registry, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
+import { Derivatives, getDerivatives, isDerivatives, registry, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
 import { zerosLike, type Tangent } from "../ad/tangent.js";
 import { derivative, gradient } from "./operators.js";
 
@@ -106,7 +106,8 @@ export function linkSecondOrder<G extends (...args: never[]) => unknown>(inner: 
   return g;
 }
 
+/** f's name for messages, without resolving a derived record (that could throw, or run before f's module attached its derivatives). */
 function operandName(f: unknown): string {
-  const d = getDerivatives(f);
-  return d?.name || functionName(f);
+  if (isDerivatives(f)) return f.name || "<anonymous>";
+  return (typeof f === "function" ? registry.derivatives.get(f)?.name : undefined) || functionName(f);
 }
