@@ -15,7 +15,25 @@ import type { DType, TensorData } from "../tensor/dtype.js";
 import type { Shape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 
-export type BackendName = "cpu" | "webgpu";
+/** The backends the runtime ships; another backend registers under a name of its own. */
+export type BackendName = "cpu" | "webgpu" | (string & {});
+
+/**
+ * What a backend can do. The rest of the runtime asks these, never a backend's name, so a new
+ * backend (WebGL, a worker pool) fits in by describing itself; runtime/test/backend-conformance.ts
+ * checks that a backend does what its capabilities say.
+ */
+export interface BackendCaps {
+  /**
+   * Its tensors keep their values in host memory (`storage.values`): `dataSync()`, `item()` and a
+   * branch on a value work, and its tensors can move to another backend synchronously.
+   */
+  readonly syncRead: boolean;
+  /** Computes in float64. On a backend without it, float64 tensors stay on the CPU (a float64 scalar joins as float32). */
+  readonly float64: boolean;
+  /** An op whose tensor operands live on several backends runs on the one with the highest priority. */
+  readonly priority: number;
+}
 
 /** Unary elementwise ops; `params` of unary/unaryBackward: leakyRelu [alpha], clip [min, max], others []. */
 export type UnaryOp =
@@ -100,6 +118,7 @@ export interface AdamStep {
 
 export interface Backend {
   readonly name: BackendName;
+  readonly caps: BackendCaps;
 
   // ---- memory ---------------------------------------------------------------------------------
   /** A tensor on this backend holding a copy of `values` (or `values` itself on the CPU, which then owns it). */

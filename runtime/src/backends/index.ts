@@ -7,31 +7,38 @@
 
 import { CotangentError } from "../errors.js";
 import { fmtShape } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, isHostStorage } from "../tensor/tensor.js";
 import type { Backend, BackendName } from "./backend.js";
 import { cpuBackend } from "./cpu/index.js";
 import { backendNamed, currentBackend, hasBackend, registerBackend, selectBackend } from "./registry.js";
 
 registerBackend(cpuBackend);
 
-/** The backend an op on these operands runs on: the first non-CPU one among the tensors, else the CPU. */
+/** The backend an op on these operands runs on: the tensors' backend of the highest priority (`caps.priority`), else the CPU. */
 export function backendOf(...xs: unknown[]): Backend {
+  let best: Backend = cpuBackend;
+  const consider = (y: unknown) => {
+    if (y instanceof Tensor && y.storage.backend !== best.name) {
+      const b = y.backend;
+      if (b.caps.priority > best.caps.priority) best = b;
+    }
+  };
   for (const x of xs) {
-    if (x instanceof Tensor && x.storage.backend !== "cpu") return x.backend;
-    if (Array.isArray(x)) for (const y of x) if (y instanceof Tensor && y.storage.backend !== "cpu") return y.backend;
+    if (Array.isArray(x)) x.forEach(consider);
+    else consider(x);
   }
-  return cpuBackend;
+  return best;
 }
 
 /** `x` on backend `b` (x itself when it is there already). CPU → other backends only. */
 export function moveTo(x: Tensor, b: Backend): Tensor {
   if (x.storage.backend === b.name) return x;
-  if (x.storage.backend !== "cpu")
+  if (!isHostStorage(x.storage))
     throw new CotangentError(
       "CT3009",
       `a tensor on ${x.storage.backend} cannot be used with a ${b.name} tensor synchronously; read it with await t.data() and make a new tensor, or keep both on one backend.`,
     );
-  if (b.name !== "cpu" && x.dtype === "float64") {
+  if (!b.caps.float64 && x.dtype === "float64") {
     // A float64 scalar (a number's tangent, a number operand) joins as float32; larger float64 tensors stay on the CPU.
     if (x.size === 1) return b.fromValues(Float32Array.from(x.values), x.shape, "float32");
     throw new CotangentError("CT3009", `float64 tensors stay on the CPU (${b.name} computes in float32): cast(x, "float32") to use this ${fmtShape(x.shape)} tensor with ${b.name} tensors.`);

@@ -8,7 +8,7 @@ import { CotangentError } from "../errors.js";
 import { promote, type DType } from "../tensor/dtype.js";
 import { toTensor, type TensorLike } from "../tensor/create.js";
 import { fmtShape, sameShape, unbroadcastAxes } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, isHostStorage } from "../tensor/tensor.js";
 
 export type { TensorLike };
 
@@ -56,11 +56,11 @@ export function requireDType(x: Tensor, op: string, allowed: readonly DType[], w
 }
 
 /**
- * The values of an int32 tensor of indices or labels when they can be read synchronously (CPU),
- * for range checks; undefined on other backends (their kernels clamp out-of-range indices).
+ * The values of an int32 tensor of indices or labels when they can be read synchronously (host
+ * memory), for range checks; undefined on other backends (their kernels clamp out-of-range indices).
  */
 export function indexValues(t: Tensor): Int32Array | undefined {
-  return t.storage.backend === "cpu" ? (t.values as Int32Array) : undefined;
+  return isHostStorage(t.storage) ? (t.values as Int32Array) : undefined;
 }
 
 /** `t` with dtype `d` (the same tensor when it already has it). */
@@ -81,7 +81,7 @@ export function reshapeTo(t: Tensor, shape: readonly number[]): Tensor {
 export function unbroadcastTo(g: Tensor | null, like: TensorLike): Tensor | number | null {
   if (g === null) return null;
   if (typeof like === "number") {
-    if (g.storage.backend !== "cpu")
+    if (!isHostStorage(g.storage))
       throw new CotangentError(
         "CT3009",
         `the derivative with respect to a plain number argument is a number, which a ${g.storage.backend} tensor cannot give synchronously; pass the number as a tensor (tensor(x)) to differentiate with respect to it, or withoutDerivative(x) if it is a constant.`,

@@ -3,18 +3,18 @@
 import { CotangentError } from "../errors.js";
 import { allocate, checkDType, dtypeOfArray, type DType, type TensorData } from "./dtype.js";
 import { checkShape, fmtShape, sizeOf, type Shape } from "./shape.js";
-import { backendNamed, currentBackendName } from "../backends/registry.js";
+import { currentBackend } from "../backends/registry.js";
 import { Tensor, type NestedArray } from "./tensor.js";
 
 /**
- * A new tensor owning `data`, on the current backend (float64 always stays on the CPU, which is
- * the only backend that computes in float64).
+ * A new tensor owning `data`, on the current backend; float64 stays on the CPU when the current
+ * backend does not compute in float64 (`caps.float64`).
  * @internal
  */
 export function place(data: TensorData, shape: readonly number[], dtype: DType): Tensor {
-  const name = currentBackendName();
-  if (name === "cpu" || dtype === "float64") return new Tensor(data, shape, dtype);
-  return backendNamed(name).fromValues(data, shape, dtype);
+  const b = currentBackend();
+  if (dtype === "float64" && !b.caps.float64) return new Tensor(data, shape, dtype);
+  return b.fromValues(data, shape, dtype);
 }
 
 /** What `tensor(...)` accepts as values. */
@@ -105,8 +105,8 @@ export function toTensor(x: TensorLike, dtype: DType, op: string): Tensor {
 export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
   checkShape(shape, "full");
   checkDType(dtype, "full");
-  const name = currentBackendName();
-  if (name !== "cpu" && dtype !== "float64") return backendNamed(name).fill(shape, dtype, value);
+  const b = currentBackend();
+  if (dtype !== "float64" || b.caps.float64) return b.fill(shape, dtype, value);
   const data = allocate(dtype, sizeOf(shape));
   data.fill(value);
   return new Tensor(data, shape, dtype);

@@ -13,10 +13,14 @@ export interface Storage {
   readonly backend: BackendName;
 }
 
-/** A CPU tensor's storage. */
+/** The storage of a tensor whose values are in host memory (the CPU's; any backend with `caps.syncRead`). */
 export interface CpuStorage extends Storage {
-  readonly backend: "cpu";
   readonly values: TensorData;
+}
+
+/** Whether the values are in host memory, readable synchronously. */
+export function isHostStorage(s: Storage): s is CpuStorage {
+  return (s as { values?: unknown }).values !== undefined;
 }
 
 function isStorage(x: TensorData | Storage): x is Storage {
@@ -90,7 +94,7 @@ export class Tensor {
     this.id = nextId++;
   }
 
-  /** The backend that holds this tensor ("cpu" or "webgpu"). */
+  /** The name of the backend that holds this tensor ("cpu", "webgpu", …). */
   get backendName(): BackendName {
     return this.storage.backend;
   }
@@ -106,7 +110,7 @@ export class Tensor {
    */
   get values(): TensorData {
     this.checkLive("reading it");
-    if (this.storage.backend !== "cpu")
+    if (!isHostStorage(this.storage))
       throw new CotangentError(
         "CT3009",
         `this ${fmtShape(this.shape)} tensor lives on ${this.storage.backend}, so its values cannot be read synchronously; use await t.data().`,
@@ -121,7 +125,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.storage.backend !== "cpu") this.backend.dispose(this);
+    if (!isHostStorage(this.storage)) this.backend.dispose(this);
   }
 
   get isDisposed(): boolean {
@@ -161,7 +165,7 @@ export class Tensor {
 
   /** The elements as nested arrays (a number for a scalar). Synchronous: CPU tensors only (WebGPU: `await t.array()`). */
   arraySync(): NestedArray {
-    if (this.storage.backend !== "cpu") throw syncReadError(this, "arraySync()", "await t.array()");
+    if (!isHostStorage(this.storage)) throw syncReadError(this, "arraySync()", "await t.array()");
     return nest(this.values, this.shape);
   }
 
@@ -169,12 +173,12 @@ export class Tensor {
   item(): number {
     if (this.size !== 1)
       throw new CotangentError("CT3005", `item: the tensor has shape ${fmtShape(this.shape)} (${this.size} elements); item() needs exactly one.`);
-    if (this.storage.backend !== "cpu") throw syncReadError(this, "item()", "(await t.data())[0]");
+    if (!isHostStorage(this.storage)) throw syncReadError(this, "item()", "(await t.data())[0]");
     return this.values[0]!;
   }
 
   toString(): string {
-    if (this.storage.backend !== "cpu" || this.disposed) return `Tensor(${this.dtype} ${fmtShape(this.shape)} on ${this.storage.backend}${this.disposed ? ", disposed" : ""})`;
+    if (!isHostStorage(this.storage) || this.disposed) return `Tensor(${this.dtype} ${fmtShape(this.shape)} on ${this.storage.backend}${this.disposed ? ", disposed" : ""})`;
     const preview = Array.from(this.values.subarray(0, 8), (x) => +x.toPrecision(6)).join(", ");
     return `Tensor(${this.dtype} ${fmtShape(this.shape)}: ${preview}${this.size > 8 ? ", …" : ""})`;
   }

@@ -44,6 +44,7 @@ const ZERO = new Float64Array(1);
 
 export const cpuBackend: Backend = {
   name: "cpu",
+  caps: { syncRead: true, float64: true, priority: 0 },
 
   fromValues: (values, shape, dtype) => new Tensor(values, shape, dtype),
   read: async (x) => valuesOf(x).slice(),

@@ -20,6 +20,7 @@ export { keep, tidy, webgpuMemory } from "./storage.js";
 
 export const webgpuBackend: Backend = {
   name: "webgpu",
+  caps: { syncRead: false, float64: false, priority: 10 },
 
   fromValues,
   read,
