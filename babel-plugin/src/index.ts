@@ -44,8 +44,8 @@ export interface PluginOptions {
   onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction }) => void;
   /**
    * Second derivatives of marked functions for other modules (`derivative(derivative(f))` of an
-   * imported `f`): "exported" (default) generates them for the marked functions of modules that
-   * export one; "requested" only where the module itself differentiates twice.
+   * imported `f`): "exported" generates them for the marked functions of modules that export
+   * one; "requested" (default) only where the module itself differentiates twice.
    */
   secondOrder?: SecondOrderOption;
 }

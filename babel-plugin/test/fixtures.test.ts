@@ -3,9 +3,8 @@
 // written and the test fails so that it is reviewed before it is committed; run with
 // UPDATE_FIXTURES=1 to rewrite all outputs after an intended change to the generated code.
 // Each output is also run, to be sure the snapshot is code that works.
-// Fixtures are compiled with `secondOrder: "requested"`, so each shows the first-order code of
-// its subject; a fixture's `options.json` adds plugin options (17-exported-second-order shows the
-// default, which also generates second derivatives of exported marks for other modules).
+// A fixture's `options.json` adds plugin options (17-exported-second-order: `secondOrder:
+// "exported"`, which also generates second derivatives of exported marks for other modules).
 
 import { describe, expect, test } from "@jest/globals";
 import * as babel from "@babel/core";
@@ -23,7 +22,7 @@ function transform(source: string, fileName: string, commonjs: boolean, options:
     configFile: false,
     babelrc: false,
     presets: [require.resolve("@babel/preset-typescript")],
-    plugins: [[PLUGIN, { warnings: false, secondOrder: "requested", ...options }], ...(commonjs ? [require.resolve("@babel/plugin-transform-modules-commonjs")] : [])],
+    plugins: [[PLUGIN, { warnings: false, ...options }], ...(commonjs ? [require.resolve("@babel/plugin-transform-modules-commonjs")] : [])],
   });
   return out!.code!;
 }

@@ -42,8 +42,8 @@ const codeCache = new Map<string, string>();
 
 /**
  * Options every host gets (its plugin or transformer options). A test file may change them before
- * compiling: the property tests, which never differentiate twice, set `secondOrder: "requested"`
- * so that thousands of generated programs do not each carry second-order code.
+ * compiling: the corpus tests set `secondOrder: "exported"`, so that another module can
+ * differentiate the corpus functions twice.
  */
 export const HOST_OPTIONS: { secondOrder?: "exported" | "requested" } = {};
 

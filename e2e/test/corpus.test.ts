@@ -21,7 +21,7 @@ import {
   scale,
   type Tree,
 } from "../harness/check";
-import { E2E_ROOT, HostName, compilePlain } from "../harness/compile";
+import { E2E_ROOT, HOST_OPTIONS, HostName, compilePlain } from "../harness/compile";
 import {
   CorpusCase,
   CorpusFile,
@@ -34,6 +34,9 @@ import {
 } from "../harness/corpus";
 
 const HOSTS: HostName[] = (process.env.E2E_HOSTS?.split(",") as HostName[] | undefined) ?? ["babel", "ts-patch"];
+// The corpus files are built as a library would be for importers that differentiate twice: with
+// second derivatives of their exported marks (the cross-module second-order rows need them).
+HOST_OPTIONS.secondOrder = "exported";
 const corpus = loadCorpus();
 
 interface Failure {

@@ -5,10 +5,11 @@
 //   - requested: it applies an operator to an operator of its own marked function
 //     (`derivative(derivative(f))`); then every referable mark's JVP is differentiated (f's JVP
 //     calls the JVPs of what f calls) and any error is the user's to see;
-//   - automatic: it exports a marked function, which another module may differentiate twice
-//     (the runtime builds `derivative(derivative(f))` of an imported f from what is attached to
-//     f's JVP). Functions whose JVP cannot be differentiated again are left without, silently:
-//     the user did not ask, and the runtime names the reason if someone does (CT3001).
+//   - automatic (the hosts' `secondOrder: "exported"` option; off by default, as it about triples
+//     the build time of such modules): it exports a marked function, which another module may
+//     differentiate twice (the runtime builds `derivative(derivative(f))` of an imported f from
+//     what is attached to f's JVP). Functions whose JVP cannot be differentiated again are left
+//     without, silently: the user did not ask, and the runtime names the reason if someone does.
 
 import type { Diagnostic, DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
 import { differentiate } from "./differentiate.js";
@@ -39,9 +40,9 @@ export interface SecondOrderResult {
 
 /**
  * Which mode a module needs: `requested` when it applies an operator to an operator of one of its
- * marks, else `automatic` when it exports a mark (unless the host's option says "requested").
+ * marks, else `automatic` when it exports a mark and the host's option is "exported".
  */
-export function secondOrderMode(requested: boolean, exportsAMark: boolean, option: SecondOrderOption = "exported"): SecondOrderMode {
+export function secondOrderMode(requested: boolean, exportsAMark: boolean, option: SecondOrderOption = "requested"): SecondOrderMode {
   if (requested) return "requested";
   return exportsAMark && option === "exported" ? "automatic" : false;
 }

@@ -72,8 +72,8 @@ export interface AnalyzeOptions {
   callees?: CalleeResolver;
   /**
    * Second derivatives for other modules: "exported" generates them for the marks of a module that
-   * exports one (the ts-patch transformer's default); "requested" (the default here, and the
-   * editor's: it only shows diagnostics) only where the file itself differentiates twice.
+   * exports one (the ts-patch transformer's option); "requested" (the default, and the editor's:
+   * it only shows diagnostics) only where the file itself differentiates twice.
    */
   secondOrder?: SecondOrderOption;
 }

@@ -41,8 +41,8 @@ export interface CotangentTransformerConfig {
   warnings?: boolean;
   /**
    * Second derivatives of marked functions for other modules (`derivative(derivative(f))` of an
-   * imported `f`): "exported" (default) generates them for the marks of modules that export one;
-   * "requested" only where the module itself differentiates twice.
+   * imported `f`): "exported" generates them for the marks of modules that export one;
+   * "requested" (default) only where the module itself differentiates twice.
    */
   secondOrder?: SecondOrderOption;
   [key: string]: unknown;
@@ -77,7 +77,7 @@ export default function cotangentTransformer(
     ...(checker ? { checker } : {}),
     ...(program ? { program } : {}),
     ...(callees ? { callees } : {}),
-    secondOrder: config.secondOrder === "requested" ? "requested" : "exported",
+    secondOrder: config.secondOrder === "exported" ? "exported" : "requested",
   };
   const addDiagnostic =
     extras.addDiagnostic ??

@@ -31,7 +31,8 @@ module.exports = {
             babelrc: false,
             configFile: false,
             presets: ["@babel/preset-typescript"],
-            plugins: ["@cotangent/babel-plugin"],
+            // "exported": model.ts's marks also get second derivatives, which main.ts uses.
+            plugins: [["@cotangent/babel-plugin", { secondOrder: "exported" }]],
           },
         },
       },

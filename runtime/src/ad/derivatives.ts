@@ -379,7 +379,7 @@ function secondOrderOf(fn: unknown): Derivatives & { jvp: JvpFunction } {
   const why =
     typeof fn === "function" && registry.registered.has(fn)
       ? "its derivatives were registered with registerDerivative, and a registered JVP is not differentiated again; mark the function /** @differentiable */ instead, or register derivatives for its JVP too"
-      : "its build generated none (it does for the marked functions of a module that exports one, unless secondOrder is \"requested\"; tensor ops have none yet)";
+      : "its build generated none (it does for the marks of a module built with the plugin option secondOrder: \"exported\", and where the module itself differentiates twice; tensor ops have none yet)";
   throw new CotangentError("CT3001", `a second derivative through a call of '${d.name}' needs the derivatives of its JVP: ${why}.`);
 }
 

@@ -96,9 +96,9 @@ export function linkSecondOrder<G extends (...args: never[]) => unknown>(inner: 
     if (!second?.jvp || !second.vjp) {
       return (
         `${inner}(${fName}) is differentiated again, which needs the derivatives of the JVP of '${fName}', and its build generated none. ` +
-        `The build generates them for the marked functions a module exports, and for those it differentiates twice itself; ` +
-        `check that '${fName}' is exported from a module the Cotangent build processes (without secondOrder: "requested"), ` +
-        `and compile derivative(derivative(${fName})) in that module to see why its JVP is not differentiable (tensor ops have no second derivatives yet).`
+        `The build generates them for the marks a module differentiates twice itself, and, with the plugin option secondOrder: "exported", for the marks every module exports; ` +
+        `build the module that defines '${fName}' with secondOrder: "exported" (Babel plugin options, or the ts-patch transformer entry in tsconfig.json), ` +
+        `or compile derivative(derivative(${fName})) in that module to see why its JVP is not differentiable (tensor ops have no second derivatives yet).`
       );
     }
     return secondOrder(inner, d, { jvp: second.jvp, vjp: second.vjp });

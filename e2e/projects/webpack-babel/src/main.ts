@@ -13,7 +13,8 @@ show("derivative(sigmoid)(0.3)", derivative(sigmoid)(0.3));
 show("gradient(clippedPower)(1.5, 4)", gradient(clippedPower)(1.5, 4));
 show("derivative(cubePlusSine)(0.7)", derivative(cubePlusSine)(0.7));
 show("derivative(pendulumScore)(0.4)", derivative(pendulumScore)(0.4));
-// Second derivatives of imported functions: built at run time from what model.ts's build attached.
+// Second derivatives of imported functions: built at run time from what model.ts's build attached
+// (both builds use the plugin option secondOrder: "exported").
 show("derivative(derivative(sigmoid))(0.3)", derivative(derivative(sigmoid))(0.3));
 show("differential(gradient(rosenbrock))(0.5, 2)(1, 0)", differential(gradient(rosenbrock))(0.5, 2)(1, 0));
 
