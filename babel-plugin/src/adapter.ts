@@ -442,26 +442,12 @@ export class BabelAdapter {
           body: this.body(node.body),
         });
       case "ForInStatement":
-        return this.base(node, {
-          type: "ForInStatement",
-          left:
-            node.left.type === "VariableDeclaration"
-              ? (this.stmt(node.left) as Extract<Statement, { type: "VariableDeclaration" }>)
-              : this.pattern(node.left),
-          right: this.expr(node.right),
-          body: this.body(node.body),
-        });
-      case "ForOfStatement":
-        if (node.await) return this.base(node, { type: "UnsupportedStatement", construct: "`for await`" });
-        return this.base(node, {
-          type: "ForOfStatement",
-          left:
-            node.left.type === "VariableDeclaration"
-              ? (this.stmt(node.left) as Extract<Statement, { type: "VariableDeclaration" }>)
-              : this.pattern(node.left),
-          right: this.expr(node.right),
-          body: this.body(node.body),
-        });
+      case "ForOfStatement": {
+        if (node.type === "ForOfStatement" && node.await) return this.base(node, { type: "UnsupportedStatement", construct: "`for await`" });
+        const left =
+          node.left.type === "VariableDeclaration" ? (this.stmt(node.left) as Extract<Statement, { type: "VariableDeclaration" }>) : this.pattern(node.left);
+        return this.base(node, { type: node.type, left, right: this.expr(node.right), body: this.body(node.body) });
+      }
       case "WhileStatement":
         return this.base(node, { type: "WhileStatement", test: this.expr(node.test), body: this.body(node.body) });
       case "DoWhileStatement":

@@ -153,7 +153,7 @@ function accessorTrap(v: object): object | null {
         throw new CotangentError(
           "CT3010",
           `'${key}' is a getter or setter of class ${cls}, used on a value that is differentiated, so its derivative is not known. ` +
-            "The build inlines a getter whose body is one `return` when its class is declared in the same module (the Babel host: read on a parameter or `this` declared as that class). " +
+            "The build inlines a getter whose body is one `return` when its class is declared in the same module and the object is known to be of it (a parameter or `this` declared as the class, an element of an array of it). " +
             "Move the class into the module, or compute the value from the fields in the differentiable function.",
         );
       };

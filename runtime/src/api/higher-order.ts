@@ -83,7 +83,8 @@ export function secondOrder(inner: Inner, f: Derivatives, second: SecondOrder): 
  * Gives `g = inner(f)` derivatives of its own, built on first use from what f's build attached:
  * f's record and the derivatives of f's JVP (`f$jvp$jvp`, `f$jvp$vjp`, registered on `f$jvp`).
  * This is how `derivative(derivative(f))` works for an `f` imported from another module, where the
- * build cannot see f's JVP: f's module generates them for the marked functions it exports.
+ * build cannot see f's JVP: f's module generates them for the marks it exports when it is built
+ * with the plugin option `secondOrder: "exported"`.
  * @internal
  */
 export function linkSecondOrder<G extends (...args: never[]) => unknown>(inner: Inner, f: unknown, g: G): G {
