@@ -443,6 +443,35 @@ export function f(xs: number[], x: number): number {
   },
   {
     code: "CT1001",
+    what: "fill on an expression that is not a local array",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const zs = new Array(4).fill(0).fill(x, 1);
+  return zs[1] * x;
+}`,
+    line: 4,
+    column: 14,
+    message: /fill is supported on a local array \(`ys.fill\(v\)`\); assign the array to a variable first/,
+  },
+  {
+    code: "CT1001",
+    what: "a getter that reads itself",
+    source: `class R {
+  constructor(public x: number) {}
+  get loop(): number {
+    return this.loop + this.x;
+  }
+}
+/** @differentiable */
+export function f(r: R): number {
+  return r.loop;
+}`,
+    line: 10,
+    column: 10,
+    message: /the getter 'loop' of class R reads itself \(a recursive getter cannot be inlined\)/,
+  },
+  {
+    code: "CT1001",
     what: "an array method that changes the array in place",
     source: `/** @differentiable */
 export function f(xs: number[], x: number): number {

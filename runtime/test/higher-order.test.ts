@@ -16,6 +16,12 @@ const fJvpVjp = (x: number, dx: number) => ({
 });
 
 describe("secondOrder", () => {
+  it("refuses a function with a rest parameter (CT3006, with the rewrite)", () => {
+    const r = new Derivatives({ name: "total", arity: 1, wrt: [0], rest: true, jvp: fJvp, vjp: fVjp });
+    expect(() => secondOrder("derivative", r, { jvp: fJvpJvp, vjp: fJvpVjp })).toThrow(
+      /CT3006: derivative\(total\): second derivatives of a function with a rest parameter are not supported; take an array parameter/,
+    );
+  });
   it("derivative(derivative(f)) is f'' (forward over forward)", () => {
     const d2 = derivative(secondOrder("derivative", f, { jvp: fJvpJvp, vjp: fJvpVjp }));
     expect(d2(1.5)).toBeCloseTo(9, 12);
