@@ -95,3 +95,7 @@ export { keep, tidy, webgpuMemory } from "./backends/webgpu/index.js";
 
 // Low-level CPU kernels optimizers use directly (float32 arrays, in place).
 export { adamUpdateF32, wasmKernelsAvailable } from "./backends/cpu/wasm/index.js";
+
+// Last: the derivatives of the ops' JVPs (second order through tensors). Their generated module
+// reaches the runtime through this index, so everything above is defined by then.
+import "./rules/index.js";

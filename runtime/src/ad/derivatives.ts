@@ -379,7 +379,7 @@ function secondOrderOf(fn: unknown): Derivatives & { jvp: JvpFunction } {
   const why =
     typeof fn === "function" && registry.registered.has(fn)
       ? "its derivatives were registered with registerDerivative, and a registered JVP is not differentiated again; mark the function /** @differentiable */ instead, or register derivatives for its JVP too"
-      : "its build generated none (it does for the marks of a module built with the plugin option secondOrder: \"exported\", and where the module itself differentiates twice; tensor ops have none yet)";
+      : "its build generated none (it does for the marks of a module built with the plugin option secondOrder: \"exported\", and where the module itself differentiates twice; tensor ops have them for the ops listed in @cotangent/runtime's rules)";
   throw new CotangentError("CT3001", `a second derivative through a call of '${d.name}' needs the derivatives of its JVP: ${why}.`);
 }
 
@@ -412,6 +412,42 @@ defineDerivatives(jvpCall, {
     } };
   },
 });
+
+// Derivatives of jvpMethodCall, for the same reason: `t.mul(b)` on a differentiated tensor is
+// `jvpMethodCall(t.mul, t, [b], dt, [db])` in a generated JVP, and differentiating that is calling
+// the derivatives of the method record's JVP (parameters: self, the arguments, then their tangents).
+defineDerivatives(jvpMethodCall, {
+  name: "jvpMethodCall",
+  arity: 5,
+  wrt: [1, 2, 3, 4],
+  jvp(fn: unknown, thisArg: unknown, args: unknown[], dThis: unknown, tangents: unknown[], _dFn: unknown, tThis: unknown, tArgs: unknown[] | null, tDThis: unknown, tTangents: unknown[] | null) {
+    const d = secondOrderOfMethod(fn);
+    const n = d.arity - 1;
+    return jvpCall(
+      d.jvp,
+      undefined,
+      [thisArg, ...padded(args, n, undefined), dThis, ...padded(tangents, n, null)],
+      [tThis, ...padded(tArgs ?? [], n, null), tDThis, ...padded(tTangents ?? [], n, null)],
+    );
+  },
+  vjp(fn: unknown, thisArg: unknown, args: unknown[], dThis: unknown, tangents: unknown[]) {
+    const d = secondOrderOfMethod(fn);
+    const n = d.arity - 1;
+    const r = vjpCall(d.jvp, undefined, [thisArg, ...padded(args, n, undefined), dThis, ...padded(tangents, n, null)]);
+    return {
+      value: r.value,
+      pullback: (ct: unknown) => {
+        const c = r.pullback(ct);
+        return [null, c[0] ?? null, c.slice(1, n + 1), c[n + 1] ?? null, c.slice(n + 2, 2 * n + 2)];
+      },
+    };
+  },
+});
+
+function secondOrderOfMethod(fn: unknown): Derivatives & { jvp: JvpFunction } {
+  requireReceiver(fn, "jvp");
+  return secondOrderOf(fn);
+}
 
 /**
  * A pullback's result whose entries are computed when first read: generated code reads only the

@@ -13,6 +13,8 @@ import { CotangentError, functionName } from "../errors.js";
 import { Derivatives, getDerivatives, isDerivatives, registry, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
 import { zerosLike, type Tangent } from "../ad/tangent.js";
 import { derivative, gradient } from "./operators.js";
+import { full } from "../tensor/create.js";
+import { isTensor } from "../tensor/tensor.js";
 
 /** The generated derivatives of a function's JVP (`f$jvp$jvp`, `f$jvp$vjp`). */
 export interface SecondOrder {
@@ -35,48 +37,79 @@ export function secondOrder(inner: Inner, f: Derivatives, second: SecondOrder): 
   const name = `${inner}(${f.name})`;
   if (!f.jvp) throw new CotangentError("CT3001", `'${f.name}' has no forward-mode derivative, which ${name} needs.`);
   if (f.rest) throw new CotangentError("CT3006", `${name}: second derivatives of a function with a rest parameter are not supported; take an array parameter, or a fixed number of parameters, instead.`);
-  const fn = inner === "derivative" ? derivative(f) : gradient(f);
-  const scalar = f.wrt.length === 1;
-  if (inner === "derivative" || scalar) {
-    if (!scalar)
-      throw new CotangentError(
-        "CT3006",
-        `${name}: a second derivative by composition needs '${functionName(f.fn ?? f.name)}' to have exactly one differentiated parameter (it has ${f.wrt.length}).`,
-      );
-    // f'(args) = f$jvp(...args, ...unit).tangent, with the unit tangent on the differentiated
-    // parameter; differentiate that expression in the arguments.
-    const i = f.wrt[0]!;
-    const unit = Array.from({ length: arity }, (_, k) => (k === i ? 1 : null));
-    const zeros = Array.from({ length: arity }, () => null);
-    const jvp: JvpFunction = function (this: unknown, ...argsThenTangents: unknown[]) {
-      const args = argsThenTangents.slice(0, arity);
-      const tangents = argsThenTangents.slice(arity, 2 * arity);
-      const r = second.jvp.apply(this, [...args, ...unit, ...tangents, ...zeros]) as {
-        value: { tangent: Tangent };
-        tangent: { tangent: Tangent } | null;
-      };
-      return { value: r.value.tangent ?? 0, tangent: r.tangent?.tangent ?? 0 };
-    };
-    const vjp: VjpFunction = function (this: unknown, ...given: unknown[]) {
-      // Omitted trailing arguments stay undefined (their defaults apply), in their own slots.
-      const args = Array.from({ length: arity }, (_, k) => given[k]);
-      const r = second.vjp.apply(this, [...args, ...unit]) as { value: { tangent: Tangent }; pullback: (ct: Tangent) => Tangent[] };
-      return { value: r.value.tangent ?? 0, pullback: (ct: Tangent) => r.pullback({ value: 0, tangent: ct }).slice(0, arity) };
-    };
-    return new Derivatives({ name, arity, wrt: f.wrt, jvp, vjp, fn });
-  }
-  // gradient of a several-parameter scalar function: its differential is the Hessian-vector product.
-  const wrt = f.wrt;
+  if (inner === "gradient") return gradientSecondOrder(f, second);
+  const fn = derivative(f);
+  if (f.wrt.length !== 1)
+    throw new CotangentError(
+      "CT3006",
+      `${name}: a second derivative by composition needs '${functionName(f.fn ?? f.name)}' to have exactly one differentiated parameter (it has ${f.wrt.length}).`,
+    );
+  // f'(args) = f$jvp(...args, ...unit).tangent, with the unit tangent on the differentiated
+  // (number) parameter; differentiate that expression in the arguments.
+  const i = f.wrt[0]!;
+  const unit = Array.from({ length: arity }, (_, k) => (k === i ? 1 : null));
+  const zeros = Array.from({ length: arity }, () => null);
   const jvp: JvpFunction = function (this: unknown, ...argsThenTangents: unknown[]) {
     const args = argsThenTangents.slice(0, arity);
-    const dirs = argsThenTangents.slice(arity).map((t, i) => t ?? zerosLike(args[i] as Tangent));
-    const value = (fn as (...a: unknown[]) => unknown).apply(this, args);
-    const r = second.vjp.apply(this, [...args, ...dirs]) as { pullback: (ct: Tangent) => Tangent[] };
-    const cts = r.pullback({ value: 0, tangent: 1 });
-    const hv = wrt.map((i) => cts[i] ?? zerosLike(args[i] as Tangent));
-    return { value, tangent: wrt.length === 1 ? hv[0]! : hv };
+    const tangents = argsThenTangents.slice(arity, 2 * arity);
+    const r = second.jvp.apply(this, [...args, ...unit, ...tangents, ...zeros]) as {
+      value: { tangent: Tangent };
+      tangent: { tangent: Tangent } | null;
+    };
+    return { value: r.value.tangent ?? 0, tangent: r.tangent?.tangent ?? 0 };
   };
-  return new Derivatives({ name, arity, wrt, jvp, fn });
+  const vjp: VjpFunction = function (this: unknown, ...given: unknown[]) {
+    // Omitted trailing arguments stay undefined (their defaults apply), in their own slots.
+    const args = Array.from({ length: arity }, (_, k) => given[k]);
+    const r = second.vjp.apply(this, [...args, ...unit]) as { value: { tangent: Tangent }; pullback: (ct: Tangent) => Tangent[] };
+    return { value: r.value.tangent ?? 0, pullback: (ct: Tangent) => r.pullback({ value: null, tangent: ct }).slice(0, arity) };
+  };
+  return new Derivatives({ name, arity, wrt: f.wrt, jvp, vjp, fn });
+}
+
+/**
+ * The derivatives of g = gradient(f), for any differentiated parameters (numbers, tensors,
+ * structures), from the reverse-over-forward product: with dir a tangent of f's arguments,
+ * ∇⟨∇f(args), dir⟩ = H·dir over the differentiated parameters, and over the others the mixed
+ * partials (∂∇f/∂p)ᵀ·dir. So
+ *   g's JVP along dir is the Hessian-vector product H·dir (H is symmetric, so it equals the
+ *   forward-over-reverse product J(∇f)·dir), and
+ *   g's VJP at a cotangent c (shaped as g's result) is the same product with dir = c: Jᵀc, one
+ *   entry per parameter of f (gradient penalties, MAML inner steps: a loss that contains a gradient).
+ */
+function gradientSecondOrder(f: Derivatives, second: SecondOrder): Derivatives {
+  const { arity, wrt } = f;
+  const name = `gradient(${f.name})`;
+  const fn = gradient(f) as (...a: unknown[]) => unknown;
+  /** ⟨∇⟨∇f(args), dir⟩⟩ for every parameter: the pullback of f$jvp$vjp at a unit tangent. */
+  const hessianTimes = (thisArg: unknown, args: unknown[], dir: unknown[]): Tangent[] => {
+    const dirs = dir.map((t, k) => t ?? zerosLike(args[k] as Tangent));
+    const r = second.vjp.apply(thisArg, [...args, ...dirs]) as { value: { value: unknown }; pullback: (ct: Tangent) => Tangent[] };
+    return r.pullback({ value: null, tangent: unitLike(r.value.value) }).slice(0, arity);
+  };
+  /** A tangent shaped as g's result (one tangent for one differentiated parameter, else a list) spread over f's parameters. */
+  const spread = (t: unknown): unknown[] => {
+    const out: unknown[] = new Array(arity).fill(null);
+    if (wrt.length === 1) out[wrt[0]!] = t;
+    else wrt.forEach((i, k) => (out[i] = (t as unknown[] | null)?.[k] ?? null));
+    return out;
+  };
+  const jvp: JvpFunction = function (this: unknown, ...argsThenTangents: unknown[]) {
+    const args = argsThenTangents.slice(0, arity);
+    const hv = hessianTimes(this, args, argsThenTangents.slice(arity, 2 * arity));
+    const picked = wrt.map((i) => hv[i] ?? zerosLike(args[i] as Tangent));
+    return { value: fn.apply(this, args), tangent: wrt.length === 1 ? picked[0]! : picked };
+  };
+  const vjp: VjpFunction = function (this: unknown, ...given: unknown[]) {
+    const args = Array.from({ length: arity }, (_, k) => given[k]);
+    return { value: fn.apply(this, args), pullback: (ct: Tangent) => (ct == null ? new Array(arity).fill(null) : hessianTimes(this, args, spread(ct))) };
+  };
+  return new Derivatives({ name, arity, wrt, jvp, vjp, fn });
+}
+
+/** The cotangent 1 for a scalar result: a number, or ones in a one-element tensor's shape and dtype. */
+function unitLike(v: unknown): Tangent {
+  return isTensor(v) ? full(v.shape, 1, v.dtype) : 1;
 }
 
 /**
