@@ -21,6 +21,7 @@ import {
   operatorCallCode,
   markOfComments,
   differentiateSecondOrder,
+  differentiatesAnOperator,
   secondOrderMode,
   secondOrderRegistrationCode,
   uniqueName,
@@ -285,11 +286,13 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   // 2. Differentiate every mark; report all errors at once.
   const errors: string[] = markErrors.map((d) => formatDiagnostic(d, source, fileName));
   let firstErrorAt: NodePath | undefined;
+  const markedFunctions: MarkedFunction[] = [];
   const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; jvpFunction?: MarkedFunction; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction } }>();
   for (const m of marks) {
     const fnNode = m.path.node as t.Function;
     const marked: MarkedFunction = adapter.marked(fnNode, m.name, m.kind === "method" ? "method" : m.kind === "declaration" ? "declaration" : "expression", m.wrt, m.markLoc);
     if (m.kind === "method") marked.owner = methodOwner(m.path as NodePath<t.ClassMethod>);
+    markedFunctions.push(marked);
     const localCtx: ModuleContext = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
     const r = differentiateSafely(marked, localCtx);
     for (const d of r.diagnostics) {
@@ -306,7 +309,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     }
   }
   // Second derivatives: the core decides which marks' JVPs are differentiated again.
-  const secondMode = secondOrderMode(nestedOperatorCalls.length > 0, marks.some((m) => isExported(m, program)), options.secondOrder);
+  const requested = nestedOperatorCalls.length > 0 || differentiatesAnOperator(markedFunctions, ctx);
+  const secondMode = secondOrderMode(requested, marks.some((m) => isExported(m, program)), options.secondOrder);
   if (secondMode && !errors.length) {
     const referable = marks.filter((m) => m.kind !== "inline" && results.get(m)?.jvpFunction);
     const so = differentiateSecondOrder(ctx, referable.map((m) => ({ jvpFunction: results.get(m)!.jvpFunction!, isMethod: m.kind === "method" })), secondMode);

@@ -76,6 +76,7 @@ import {
   transpose,
   where,
   withoutDerivative,
+  zeros,
 } from "@cotangent/runtime";
 
 /** What a rule returns: the op's value and its tangent. */
@@ -228,7 +229,9 @@ export function divJvp(a: Operand, b: Operand, da: Operand, db: Operand): Jvp {
 export function powJvp(a: Operand, b: Operand, da: Operand, db: Operand): Jvp {
   const y = pow(a, b);
   const slopeA = where(equal(withoutDerivative(b), 0), 0, mul(b, pow(a, sub(b, 1))));
-  const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(log(a), y));
+  // A plain-number base keeps its float64 logarithm (log of a number is a float32 scalar).
+  const logA = typeof a === "number" ? Math.log(a) : log(a);
+  const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(logA, y));
   return { value: y, tangent: add(mul(da, slopeA), mul(db, slopeB)) };
 }
 
@@ -264,14 +267,14 @@ export function meanJvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | u
 /** @differentiable(wrt: x, dx) */
 export function maxJvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: Tensor, _dAxis: unknown, _dKeepDims: unknown): Jvp {
   const c = withoutDerivative(x);
-  const ties = where(equal(c, max(c, axis, true)), 1, 0);
+  const ties = cast(where(equal(c, max(c, axis, true)), 1, 0), c.dtype);
   return { value: max(x, axis, keepDims), tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims) };
 }
 
 /** @differentiable(wrt: x, dx) */
 export function minJvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: Tensor, _dAxis: unknown, _dKeepDims: unknown): Jvp {
   const c = withoutDerivative(x);
-  const ties = where(equal(c, min(c, axis, true)), 1, 0);
+  const ties = cast(where(equal(c, min(c, axis, true)), 1, 0), c.dtype);
   return { value: min(x, axis, keepDims), tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims) };
 }
 
@@ -344,8 +347,9 @@ export function gatherJvp(x: Tensor, indices: Tensor | readonly number[], axis: 
 /** x padded with `value`: the padding's tangent is the value's. */
 /** @differentiable(wrt: x, value, dx, dValue) */
 export function padJvp(x: Tensor, paddings: readonly (readonly [number, number])[], value: number | undefined, dx: Tensor, _dPaddings: unknown, dValue: number): Jvp {
-  // 1 in the padding, 0 inside (the inside from a mask of x, so it is 0 even where x is NaN).
-  const outside = pad(where(equal(withoutDerivative(x), 0), 0, 0), paddings, 1);
+  // 1 in the padding, 0 inside, in x's dtype.
+  const c = withoutDerivative(x);
+  const outside = pad(zeros(c.shape, c.dtype), paddings, 1);
   return { value: pad(x, paddings, value), tangent: add(pad(dx, paddings, 0), mul(outside, dValue)) };
 }
 

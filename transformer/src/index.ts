@@ -9,6 +9,7 @@ export { differentiate } from "./differentiate.js";
 export {
   differentiateSafely,
   differentiateSecondOrder,
+  differentiatesAnOperator,
   secondOrderContext,
   secondOrderMode,
   type SecondOrderCandidate,

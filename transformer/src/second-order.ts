@@ -14,7 +14,7 @@
 import type { Diagnostic, DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
 import { differentiate } from "./differentiate.js";
 import { CODES } from "./diagnostics.js";
-import { derivativeNames } from "./host.js";
+import { derivativeNames, isOperatorName } from "./host.js";
 import type { Expression, Statement } from "./ir.js";
 import { forEachExpression, statementExpressions } from "./walk.js";
 
@@ -40,7 +40,8 @@ export interface SecondOrderResult {
 
 /**
  * Which mode a module needs: `requested` when it applies an operator to an operator of one of its
- * marks, else `automatic` when it exports a mark and the host's option is "exported".
+ * marks (or a marked function applies an operator to a mark: see {@link differentiatesAnOperator}),
+ * else `automatic` when it exports a mark and the host's option is "exported".
  */
 export function secondOrderMode(requested: boolean, exportsAMark: boolean, option: SecondOrderOption = "requested"): SecondOrderMode {
   if (requested) return "requested";
@@ -70,6 +71,29 @@ export function secondOrderContext(ctx: ModuleContext): ModuleContext {
   return { ...ctx, known: new Map([...ctx.known, ...lift(ctx.known)]), knownMethods: new Map([...ctx.knownMethods, ...lift(ctx.knownMethods)]) };
 }
 
+/**
+ * True when a marked function calls an operator's result on one of the module's marks
+ * (`gradient(D)(w, x)` inside a marked loss: a gradient penalty): differentiating the marked
+ * function differentiates `gradient(D)`, whose derivatives the runtime builds from D's JVP's.
+ * Runtime imports appear in the IR as members of the runtime namespace (`RT.gradient`).
+ */
+export function differentiatesAnOperator(fns: readonly MarkedFunction[], ctx: ModuleContext): boolean {
+  let found = false;
+  const visit = (e: Expression) => {
+    if (found || e.type !== "CallExpression" || e.callee.type !== "CallExpression") return;
+    const op = e.callee.callee;
+    const [arg] = e.callee.arguments;
+    const isOperator =
+      op.type === "MemberExpression" && !op.computed && op.object.type === "Identifier" && op.object.name === ctx.runtime && op.property.type === "Identifier" && isOperatorName(op.property.name);
+    if (isOperator && arg?.type === "Identifier" && ctx.known.has(arg.name)) found = true;
+  };
+  for (const fn of fns) {
+    if (fn.body.type !== "BlockStatement") forEachExpression(fn.body, visit);
+    else for (const s of fn.body.body) for (const e of statementExpressions(s)) forEachExpression(e, visit);
+  }
+  return found;
+}
+
 /** `differentiate`, with a crash in the core turned into a located error. */
 export function differentiateSafely(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
   try {
@@ -81,29 +105,26 @@ export function differentiateSafely(fn: MarkedFunction, ctx: ModuleContext): Dif
 }
 
 /**
- * Differentiates the candidates' JVPs. In automatic mode a JVP that fails, or that goes through a
- * runtime op (tensor ops have no second derivatives yet), is dropped, and the others are redone
- * without it until none fails, so no generated code calls a second-order function that is not there.
+ * Differentiates the candidates' JVPs. In automatic mode a JVP that fails is dropped, with the
+ * JVPs that call it, and the others are redone without them until none fails, so no generated
+ * code calls a second-order function that is not there. (Tensor ops' JVPs have derivatives of
+ * their own: see runtime/src/rules; a JVP through them is differentiated like any other.)
  */
 export function differentiateSecondOrder(ctx: ModuleContext, candidates: readonly SecondOrderCandidate[], mode: Exclude<SecondOrderMode, false>): SecondOrderResult {
   const full = secondOrderContext(ctx);
   const dropped = new Set<number>();
-  if (mode === "automatic") {
-    candidates.forEach((c, i) => callsRuntimeOp(c.jvpFunction, ctx.runtime) && dropped.add(i));
-    // A JVP that calls a dropped one's JVP could only be differentiated through the run-time
-    // lookup, which would fail: drop it too (a model's loss calling its dropped layers).
-    const calls = candidates.map((c) => calledNames(c.jvpFunction));
+  const calls = candidates.map((c) => calledNames(c.jvpFunction));
+  /** Drops, transitively, the JVPs that call a dropped one's JVP: only the run-time lookup could differentiate those, and it would fail. */
+  const dropCallers = () => {
     for (let changed = true; changed; ) {
       changed = false;
       candidates.forEach((_, i) => {
-        if (dropped.has(i)) return;
-        if (candidates.some((d, j) => dropped.has(j) && calls[i]!.has(d.jvpFunction.name))) {
-          dropped.add(i);
-          changed = true;
-        }
+        if (dropped.has(i) || !candidates.some((d, j) => dropped.has(j) && calls[i]!.has(d.jvpFunction.name))) return;
+        dropped.add(i);
+        changed = true;
       });
     }
-  }
+  };
   for (;;) {
     const c2 = dropped.size ? without(full, candidates.filter((_, i) => dropped.has(i))) : full;
     const results: SecondOrderResult["results"] = [];
@@ -124,6 +145,7 @@ export function differentiateSecondOrder(ctx: ModuleContext, candidates: readonl
     });
     if (mode === "requested") return { results, diagnostics };
     if (!more) return { results, diagnostics: [] };
+    dropCallers();
   }
 }
 
@@ -145,22 +167,4 @@ function calledNames(fn: MarkedFunction): Set<string> {
   const body: Statement[] = fn.body.type === "BlockStatement" ? fn.body.body : [];
   for (const s of body) for (const e of statementExpressions(s)) forEachExpression(e, visit);
   return out;
-}
-
-/** True when a generated JVP calls a runtime op's derivative (`RT.jvpCall(RT.mul, …)`, `x.mul(…)` on tensors). */
-function callsRuntimeOp(fn: MarkedFunction, runtime: string): boolean {
-  const isRuntimeMember = (e: Expression | undefined, names?: readonly string[]) =>
-    e?.type === "MemberExpression" && !e.computed && e.object.type === "Identifier" && e.object.name === runtime && e.property.type === "Identifier" && (!names || names.includes(e.property.name));
-  let found = false;
-  const visit = (e: Expression) => {
-    if (found) return false;
-    if (e.type !== "CallExpression") return;
-    const [first] = e.arguments;
-    // A call's JVP through the lookup: an op of the runtime, or a method (tensor methods are ops).
-    if (isRuntimeMember(e.callee, ["jvpCall"]) && first?.type !== "SpreadElement" && isRuntimeMember(first)) found = true;
-    if (isRuntimeMember(e.callee, ["jvpMethodCall"])) found = true;
-  };
-  const body: Statement[] = fn.body.type === "BlockStatement" ? fn.body.body : [];
-  for (const s of body) for (const e of statementExpressions(s)) forEachExpression(e, visit);
-  return found;
 }

@@ -11,6 +11,7 @@ import {
   derivativeNames,
   differentiateSafely,
   differentiateSecondOrder,
+  differentiatesAnOperator,
   loadPrimitiveTable,
   secondOrderMode,
   tsCodeOf,
@@ -207,7 +208,12 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
   }
 
   // Second derivatives: the core decides which marks' JVPs are differentiated again (second-order.ts).
-  const requested = findNestedOperatorCalls(ts, sf, imports).some((c) => isSecondOrderInner(c.inner) && known.has(c.name));
+  const requested =
+    findNestedOperatorCalls(ts, sf, imports).some((c) => isSecondOrderInner(c.inner) && known.has(c.name)) ||
+    differentiatesAnOperator(
+      plans.map((p) => p.marked),
+      ctx,
+    );
   const exported = exportedLocalNames(ts, sf);
   const isExported = (p: Plan) =>
     p.found.kind === "method" ? !!p.found.cls.name && exported.has(p.found.cls.name.text) : p.referable && exported.has(p.name);

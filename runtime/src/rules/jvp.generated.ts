@@ -26,7 +26,7 @@ import * as __ct from "../index.js";
 // expresses; its second derivatives are a run-time CT3001 that says so.
 
 import type { Axis, Conv2DOptions, DType, Pool2DOptions } from "../index.js";
-import { Tensor, abs, add, avgPool2d, broadcastTo, cast, clip, concat, conv2d, cos, crossEntropy, div, equal, exp, expandDims, flatten, gather, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, log1p, logSoftmax, logSumExp, matmul, max, maximum, mean, min, minimum, mse, mul, neg, oneHot, pad, pow, relu, reshape, sigmoid, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, where, withoutDerivative } from "../index.js";
+import { Tensor, abs, add, avgPool2d, broadcastTo, cast, clip, concat, conv2d, cos, crossEntropy, div, equal, exp, expandDims, flatten, gather, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, log1p, logSoftmax, logSumExp, matmul, max, maximum, mean, min, minimum, mse, mul, neg, oneHot, pad, pow, relu, reshape, sigmoid, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, where, withoutDerivative, zeros } from "../index.js";
 
 /** What a rule returns: the op's value and its tangent. */
 export interface Jvp {
@@ -2797,7 +2797,9 @@ __ct.defineDerivatives(divJvp, {
 export function powJvp(a: Operand, b: Operand, da: Operand, db: Operand): Jvp {
   const y = pow(a, b);
   const slopeA = where(equal(withoutDerivative(b), 0), 0, mul(b, pow(a, sub(b, 1))));
-  const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(log(a), y));
+  // A plain-number base keeps its float64 logarithm (log of a number is a float32 scalar).
+  const logA = typeof a === "number" ? Math.log(a) : log(a);
+  const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(logA, y));
   return {
     value: y,
     tangent: add(mul(da, slopeA), mul(db, slopeB))
@@ -2807,7 +2809,7 @@ export function powJvp(a: Operand, b: Operand, da: Operand, db: Operand): Jvp {
 /** Ties go to the first operand (as Math.max's derivative). */
 /** @differentiable */
 function powJvp$jvp(a, b, da, db, da$1, db$1, dDa, dDb) {
-  let $call, y, $call$1, $call$2, $call$3, $call$4, $call$5, slopeA, $call$6, $call$7, $call$8, $call$9, slopeB, $call$10, $call$11, $call$12, d$call, dy, d$call$1, d$call$3, d$call$4, d$call$5, dSlopeA, d$call$6, d$call$8, d$call$9, dSlopeB, d$call$10, d$call$11, d$call$12;
+  let $call, y, $call$1, $call$2, $call$3, $call$4, $call$5, slopeA, $branch, $call$6, logA, $call$7, $call$8, $call$9, slopeB, $call$10, $call$11, $call$12, d$call, dy, d$call$1, d$call$3, d$call$4, d$call$5, dSlopeA, d$branch, d$call$6, dLogA, d$call$7, d$call$9, dSlopeB, d$call$10, d$call$11, d$call$12;
   if (da$1 == null) {
     da$1 = __ct.zerosLike(a);
   }
@@ -2853,26 +2855,39 @@ function powJvp$jvp(a, b, da, db, da$1, db$1, dDa, dDb) {
   // grad of: const slopeA = where(equal(withoutDerivative(b), 0), 0, mul(b, pow(a, sub(b, 1))));
   dSlopeA = d$call$1;
   slopeA = $call$1;
+  // grad of: typeof a === "number" ? Math.log(a) : log(a)
+  if (typeof a === "number") {
+    // grad of: typeof a === "number" ? Math.log(a) : log(a)
+    d$branch = 1 / a * da$1;
+    $branch = Math.log(a);
+  } else {
+    // grad of: log(a)
+    ({
+      value: $call$6,
+      tangent: d$call$6
+    } = __ct.jvpCall(__ct.log, undefined, [a], [da$1]));
+    // grad of: typeof a === "number" ? Math.log(a) : log(a)
+    d$branch = d$call$6;
+    $branch = $call$6;
+  }
+  // grad of: const logA = typeof a === "number" ? Math.log(a) : log(a);
+  dLogA = d$branch;
+  logA = $branch;
   // grad of: equal(withoutDerivative(a), 0)
-  $call$7 = __ct.equal(__ct.withoutDerivative(a), 0);
-  // grad of: log(a)
+  $call$8 = __ct.equal(__ct.withoutDerivative(a), 0);
+  // grad of: mul(logA, y)
   ({
     value: $call$9,
     tangent: d$call$9
-  } = __ct.jvpCall(__ct.log, undefined, [a], [da$1]));
-  // grad of: mul(log(a), y)
+  } = __ct.jvpCall(__ct.mul, undefined, [logA, y], [dLogA, dy]));
+  // grad of: where(equal(withoutDerivative(a), 0), 0, mul(logA, y))
   ({
-    value: $call$8,
-    tangent: d$call$8
-  } = __ct.jvpCall(__ct.mul, undefined, [$call$9, y], [d$call$9, dy]));
-  // grad of: where(equal(withoutDerivative(a), 0), 0, mul(log(a), y))
-  ({
-    value: $call$6,
-    tangent: d$call$6
-  } = __ct.jvpCall(__ct.where, undefined, [$call$7, 0, $call$8], [null, null, d$call$8]));
-  // grad of: const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(log(a), y));
-  dSlopeB = d$call$6;
-  slopeB = $call$6;
+    value: $call$7,
+    tangent: d$call$7
+  } = __ct.jvpCall(__ct.where, undefined, [$call$8, 0, $call$9], [null, null, d$call$9]));
+  // grad of: const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(logA, y));
+  dSlopeB = d$call$7;
+  slopeB = $call$7;
   // grad of: mul(da, slopeA)
   ({
     value: $call$11,
@@ -2901,7 +2916,7 @@ function powJvp$jvp(a, b, da, db, da$1, db$1, dDa, dDb) {
   };
 }
 function powJvp$vjp(a, b, da, db) {
-  let $call, y, $call$1, $call$2, $call$3, $call$4, $call$5, slopeA, $call$6, $call$7, $call$8, $call$9, slopeB, $call$10, $call$11, $call$12, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $pullback$6, $pullback$7, $pullback$8, $pullback$9, $pullback$10;
+  let $call, y, $call$1, $call$2, $call$3, $call$4, $call$5, slopeA, $branch, $call$6, logA, $call$7, $call$8, $call$9, slopeB, $call$10, $call$11, $call$12, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $branch$1, $pullback$6, $pullback$7, $pullback$8, $pullback$9, $pullback$10;
   ({
     value: $call,
     pullback: $pullback
@@ -2925,20 +2940,29 @@ function powJvp$vjp(a, b, da, db) {
     pullback: $pullback$4
   } = __ct.vjpCall(__ct.where, undefined, [$call$2, 0, $call$3]));
   slopeA = $call$1;
-  $call$7 = __ct.equal(__ct.withoutDerivative(a), 0);
+  // grad of: typeof a === "number" ? Math.log(a) : log(a)
+  if (typeof a === "number") {
+    $branch = Math.log(a);
+    $branch$1 = true;
+  } else {
+    ({
+      value: $call$6,
+      pullback: $pullback$5
+    } = __ct.vjpCall(__ct.log, undefined, [a]));
+    $branch = $call$6;
+    $branch$1 = false;
+  }
+  logA = $branch;
+  $call$8 = __ct.equal(__ct.withoutDerivative(a), 0);
   ({
     value: $call$9,
-    pullback: $pullback$5
-  } = __ct.vjpCall(__ct.log, undefined, [a]));
-  ({
-    value: $call$8,
     pullback: $pullback$6
-  } = __ct.vjpCall(__ct.mul, undefined, [$call$9, y]));
+  } = __ct.vjpCall(__ct.mul, undefined, [logA, y]));
   ({
-    value: $call$6,
+    value: $call$7,
     pullback: $pullback$7
-  } = __ct.vjpCall(__ct.where, undefined, [$call$7, 0, $call$8]));
-  slopeB = $call$6;
+  } = __ct.vjpCall(__ct.where, undefined, [$call$8, 0, $call$9]));
+  slopeB = $call$7;
   ({
     value: $call$11,
     pullback: $pullback$8
@@ -2968,8 +2992,10 @@ function powJvp$vjp(a, b, da, db) {
         b$call$4 = __ct.zerosLike($call$4),
         b$call$5 = __ct.zerosLike($call$5),
         bSlopeA = __ct.zerosLike(slopeA),
+        b$branch = __ct.zerosLike($branch),
         b$call$6 = __ct.zerosLike($call$6),
-        b$call$8 = __ct.zerosLike($call$8),
+        bLogA = __ct.zerosLike(logA),
+        b$call$7 = __ct.zerosLike($call$7),
         b$call$9 = __ct.zerosLike($call$9),
         bSlopeB = __ct.zerosLike(slopeB),
         b$call$10 = __ct.zerosLike($call$10),
@@ -3006,25 +3032,39 @@ function powJvp$vjp(a, b, da, db) {
       if ($cotangents$8[1] != null) {
         bSlopeA = __ct.accumulate(bSlopeA, $cotangents$8[1]);
       }
-      // grad of: const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(log(a), y));
-      b$call$6 = __ct.accumulate(b$call$6, bSlopeB);
-      // grad of: where(equal(withoutDerivative(a), 0), 0, mul(log(a), y))
-      const $cotangents$7 = $pullback$7(b$call$6);
+      // grad of: const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(logA, y));
+      b$call$7 = __ct.accumulate(b$call$7, bSlopeB);
+      // grad of: where(equal(withoutDerivative(a), 0), 0, mul(logA, y))
+      const $cotangents$7 = $pullback$7(b$call$7);
       if ($cotangents$7[2] != null) {
-        b$call$8 = __ct.accumulate(b$call$8, $cotangents$7[2]);
+        b$call$9 = __ct.accumulate(b$call$9, $cotangents$7[2]);
       }
-      // grad of: mul(log(a), y)
-      const $cotangents$6 = $pullback$6(b$call$8);
+      // grad of: mul(logA, y)
+      const $cotangents$6 = $pullback$6(b$call$9);
       if ($cotangents$6[0] != null) {
-        b$call$9 = __ct.accumulate(b$call$9, $cotangents$6[0]);
+        bLogA = __ct.accumulate(bLogA, $cotangents$6[0]);
       }
       if ($cotangents$6[1] != null) {
         by = __ct.accumulate(by, $cotangents$6[1]);
       }
-      // grad of: log(a)
-      const $cotangents$5 = $pullback$5(b$call$9);
-      if ($cotangents$5[0] != null) {
-        ba = __ct.accumulate(ba, $cotangents$5[0]);
+      // grad of: const logA = typeof a === "number" ? Math.log(a) : log(a);
+      b$branch = __ct.accumulate(b$branch, bLogA);
+      // grad of: typeof a === "number" ? Math.log(a) : log(a)
+      if ($branch$1) {
+        // grad of: typeof a === "number" ? Math.log(a) : log(a)
+        const $g = b$branch;
+        b$branch = __ct.zerosLike($branch);
+        ba = __ct.accumulate(ba, $g * (1 / a));
+      } else {
+        // grad of: typeof a === "number" ? Math.log(a) : log(a)
+        const $g$1 = b$branch;
+        b$branch = __ct.zerosLike($branch);
+        b$call$6 = __ct.accumulate(b$call$6, $g$1);
+        // grad of: log(a)
+        const $cotangents$5 = $pullback$5(b$call$6);
+        if ($cotangents$5[0] != null) {
+          ba = __ct.accumulate(ba, $cotangents$5[0]);
+        }
       }
       // grad of: const slopeA = where(equal(withoutDerivative(b), 0), 0, mul(b, pow(a, sub(b, 1))));
       b$call$1 = __ct.accumulate(b$call$1, bSlopeA);
@@ -3558,7 +3598,7 @@ __ct.defineDerivatives(meanJvp, {
 });
 export function maxJvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: Tensor, _dAxis: unknown, _dKeepDims: unknown): Jvp {
   const c = withoutDerivative(x);
-  const ties = where(equal(c, max(c, axis, true)), 1, 0);
+  const ties = cast(where(equal(c, max(c, axis, true)), 1, 0), c.dtype);
   return {
     value: max(x, axis, keepDims),
     tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
@@ -3567,7 +3607,7 @@ export function maxJvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | un
 
 /** @differentiable(wrt: x, dx) */
 function maxJvp$jvp(x, axis, keepDims, dx, _dAxis, _dKeepDims, dx$1, dAxis, dKeepDims, dDx, d_dAxis, d_dKeepDims) {
-  let c, $call, $call$1, $call$2, ties, $call$3, $call$4, $call$5, $call$6, $call$7, d$call$3, d$call$4, d$call$5;
+  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$7, $call$8, d$call$4, d$call$5, d$call$6;
   if (dx$1 == null) {
     dx$1 = __ct.zerosLike(x);
   }
@@ -3577,95 +3617,98 @@ function maxJvp$jvp(x, axis, keepDims, dx, _dAxis, _dKeepDims, dx$1, dAxis, dKee
   // grad of: const c = withoutDerivative(x);
   c = __ct.withoutDerivative(x);
   // grad of: max(c, axis, true)
-  $call$2 = __ct.max(c, axis, true);
+  $call$3 = __ct.max(c, axis, true);
   // grad of: equal(c, max(c, axis, true))
-  $call$1 = __ct.equal(c, $call$2);
+  $call$2 = __ct.equal(c, $call$3);
   // grad of: where(equal(c, max(c, axis, true)), 1, 0)
-  $call = __ct.where($call$1, 1, 0);
-  // grad of: const ties = where(equal(c, max(c, axis, true)), 1, 0);
+  $call$1 = __ct.where($call$2, 1, 0);
+  // grad of: cast(where(equal(c, max(c, axis, true)), 1, 0), c.dtype)
+  $call = __ct.cast($call$1, c.dtype);
+  // grad of: const ties = cast(where(equal(c, max(c, axis, true)), 1, 0), c.dtype);
   ties = $call;
   // grad of: max(x, axis, keepDims)
   ({
-    value: $call$3,
-    tangent: d$call$3
+    value: $call$4,
+    tangent: d$call$4
   } = __ct.jvpCall(__ct.max, undefined, [x, axis, keepDims], [dx$1, null, null]));
   // grad of: sum(ties, axis, true)
-  $call$7 = __ct.sum(ties, axis, true);
+  $call$8 = __ct.sum(ties, axis, true);
   // grad of: div(ties, sum(ties, axis, true))
-  $call$6 = __ct.div(ties, $call$7);
+  $call$7 = __ct.div(ties, $call$8);
   // grad of: mul(dx, div(ties, sum(ties, axis, true)))
+  ({
+    value: $call$6,
+    tangent: d$call$6
+  } = __ct.jvpCall(__ct.mul, undefined, [dx, $call$7], [dDx, null]));
+  // grad of: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
   ({
     value: $call$5,
     tangent: d$call$5
-  } = __ct.jvpCall(__ct.mul, undefined, [dx, $call$6], [dDx, null]));
-  // grad of: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
-  ({
-    value: $call$4,
-    tangent: d$call$4
-  } = __ct.jvpCall(__ct.sum, undefined, [$call$5, axis, keepDims], [d$call$5, null, null]));
+  } = __ct.jvpCall(__ct.sum, undefined, [$call$6, axis, keepDims], [d$call$6, null, null]));
   // grad of: return { value: max(x, axis, keepDims), tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), a...
   return {
     value: {
-      value: $call$3,
-      tangent: $call$4
+      value: $call$4,
+      tangent: $call$5
     },
     tangent: {
-      value: d$call$3,
-      tangent: d$call$4
+      value: d$call$4,
+      tangent: d$call$5
     }
   };
 }
 function maxJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
-  let c, $call, $call$1, $call$2, ties, $call$3, $call$4, $call$5, $call$6, $call$7, $pullback, $pullback$1, $pullback$2;
+  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$7, $call$8, $pullback, $pullback$1, $pullback$2;
   c = __ct.withoutDerivative(x);
-  $call$2 = __ct.max(c, axis, true);
-  $call$1 = __ct.equal(c, $call$2);
-  $call = __ct.where($call$1, 1, 0);
+  $call$3 = __ct.max(c, axis, true);
+  $call$2 = __ct.equal(c, $call$3);
+  $call$1 = __ct.where($call$2, 1, 0);
+  $call = __ct.cast($call$1, c.dtype);
   ties = $call;
   ({
-    value: $call$3,
+    value: $call$4,
     pullback: $pullback
   } = __ct.vjpCall(__ct.max, undefined, [x, axis, keepDims]));
-  $call$7 = __ct.sum(ties, axis, true);
-  $call$6 = __ct.div(ties, $call$7);
+  $call$8 = __ct.sum(ties, axis, true);
+  $call$7 = __ct.div(ties, $call$8);
+  ({
+    value: $call$6,
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$7]));
   ({
     value: $call$5,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$6]));
-  ({
-    value: $call$4,
     pullback: $pullback$2
-  } = __ct.vjpCall(__ct.sum, undefined, [$call$5, axis, keepDims]));
+  } = __ct.vjpCall(__ct.sum, undefined, [$call$6, axis, keepDims]));
   return {
     value: {
-      value: $call$3,
-      tangent: $call$4
+      value: $call$4,
+      tangent: $call$5
     },
     pullback: bResult => {
       let bx = __ct.zerosLike(x),
         bDx = __ct.zerosLike(dx),
-        b$call$3 = __ct.zerosLike($call$3),
         b$call$4 = __ct.zerosLike($call$4),
-        b$call$5 = __ct.zerosLike($call$5);
+        b$call$5 = __ct.zerosLike($call$5),
+        b$call$6 = __ct.zerosLike($call$6);
       // grad of: return { value: max(x, axis, keepDims), tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), a...
       if (bResult.value != null) {
-        b$call$3 = __ct.accumulate(b$call$3, bResult.value);
+        b$call$4 = __ct.accumulate(b$call$4, bResult.value);
       }
       if (bResult.tangent != null) {
-        b$call$4 = __ct.accumulate(b$call$4, bResult.tangent);
+        b$call$5 = __ct.accumulate(b$call$5, bResult.tangent);
       }
       // grad of: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
-      const $cotangents$2 = $pullback$2(b$call$4);
+      const $cotangents$2 = $pullback$2(b$call$5);
       if ($cotangents$2[0] != null) {
-        b$call$5 = __ct.accumulate(b$call$5, $cotangents$2[0]);
+        b$call$6 = __ct.accumulate(b$call$6, $cotangents$2[0]);
       }
       // grad of: mul(dx, div(ties, sum(ties, axis, true)))
-      const $cotangents$1 = $pullback$1(b$call$5);
+      const $cotangents$1 = $pullback$1(b$call$6);
       if ($cotangents$1[0] != null) {
         bDx = __ct.accumulate(bDx, $cotangents$1[0]);
       }
       // grad of: max(x, axis, keepDims)
-      const $cotangents = $pullback(b$call$3);
+      const $cotangents = $pullback(b$call$4);
       if ($cotangents[0] != null) {
         bx = __ct.accumulate(bx, $cotangents[0]);
       }
@@ -3682,7 +3725,7 @@ __ct.defineDerivatives(maxJvp, {
 });
 export function minJvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: Tensor, _dAxis: unknown, _dKeepDims: unknown): Jvp {
   const c = withoutDerivative(x);
-  const ties = where(equal(c, min(c, axis, true)), 1, 0);
+  const ties = cast(where(equal(c, min(c, axis, true)), 1, 0), c.dtype);
   return {
     value: min(x, axis, keepDims),
     tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
@@ -3692,7 +3735,7 @@ export function minJvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | un
 /** The tangent is dx weighted by the softmax over the axes, exp(x − logSumExp(x)). */
 /** @differentiable(wrt: x, dx) */
 function minJvp$jvp(x, axis, keepDims, dx, _dAxis, _dKeepDims, dx$1, dAxis, dKeepDims, dDx, d_dAxis, d_dKeepDims) {
-  let c, $call, $call$1, $call$2, ties, $call$3, $call$4, $call$5, $call$6, $call$7, d$call$3, d$call$4, d$call$5;
+  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$7, $call$8, d$call$4, d$call$5, d$call$6;
   if (dx$1 == null) {
     dx$1 = __ct.zerosLike(x);
   }
@@ -3702,95 +3745,98 @@ function minJvp$jvp(x, axis, keepDims, dx, _dAxis, _dKeepDims, dx$1, dAxis, dKee
   // grad of: const c = withoutDerivative(x);
   c = __ct.withoutDerivative(x);
   // grad of: min(c, axis, true)
-  $call$2 = __ct.min(c, axis, true);
+  $call$3 = __ct.min(c, axis, true);
   // grad of: equal(c, min(c, axis, true))
-  $call$1 = __ct.equal(c, $call$2);
+  $call$2 = __ct.equal(c, $call$3);
   // grad of: where(equal(c, min(c, axis, true)), 1, 0)
-  $call = __ct.where($call$1, 1, 0);
-  // grad of: const ties = where(equal(c, min(c, axis, true)), 1, 0);
+  $call$1 = __ct.where($call$2, 1, 0);
+  // grad of: cast(where(equal(c, min(c, axis, true)), 1, 0), c.dtype)
+  $call = __ct.cast($call$1, c.dtype);
+  // grad of: const ties = cast(where(equal(c, min(c, axis, true)), 1, 0), c.dtype);
   ties = $call;
   // grad of: min(x, axis, keepDims)
   ({
-    value: $call$3,
-    tangent: d$call$3
+    value: $call$4,
+    tangent: d$call$4
   } = __ct.jvpCall(__ct.min, undefined, [x, axis, keepDims], [dx$1, null, null]));
   // grad of: sum(ties, axis, true)
-  $call$7 = __ct.sum(ties, axis, true);
+  $call$8 = __ct.sum(ties, axis, true);
   // grad of: div(ties, sum(ties, axis, true))
-  $call$6 = __ct.div(ties, $call$7);
+  $call$7 = __ct.div(ties, $call$8);
   // grad of: mul(dx, div(ties, sum(ties, axis, true)))
+  ({
+    value: $call$6,
+    tangent: d$call$6
+  } = __ct.jvpCall(__ct.mul, undefined, [dx, $call$7], [dDx, null]));
+  // grad of: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
   ({
     value: $call$5,
     tangent: d$call$5
-  } = __ct.jvpCall(__ct.mul, undefined, [dx, $call$6], [dDx, null]));
-  // grad of: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
-  ({
-    value: $call$4,
-    tangent: d$call$4
-  } = __ct.jvpCall(__ct.sum, undefined, [$call$5, axis, keepDims], [d$call$5, null, null]));
+  } = __ct.jvpCall(__ct.sum, undefined, [$call$6, axis, keepDims], [d$call$6, null, null]));
   // grad of: return { value: min(x, axis, keepDims), tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), a...
   return {
     value: {
-      value: $call$3,
-      tangent: $call$4
+      value: $call$4,
+      tangent: $call$5
     },
     tangent: {
-      value: d$call$3,
-      tangent: d$call$4
+      value: d$call$4,
+      tangent: d$call$5
     }
   };
 }
 function minJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
-  let c, $call, $call$1, $call$2, ties, $call$3, $call$4, $call$5, $call$6, $call$7, $pullback, $pullback$1, $pullback$2;
+  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$7, $call$8, $pullback, $pullback$1, $pullback$2;
   c = __ct.withoutDerivative(x);
-  $call$2 = __ct.min(c, axis, true);
-  $call$1 = __ct.equal(c, $call$2);
-  $call = __ct.where($call$1, 1, 0);
+  $call$3 = __ct.min(c, axis, true);
+  $call$2 = __ct.equal(c, $call$3);
+  $call$1 = __ct.where($call$2, 1, 0);
+  $call = __ct.cast($call$1, c.dtype);
   ties = $call;
   ({
-    value: $call$3,
+    value: $call$4,
     pullback: $pullback
   } = __ct.vjpCall(__ct.min, undefined, [x, axis, keepDims]));
-  $call$7 = __ct.sum(ties, axis, true);
-  $call$6 = __ct.div(ties, $call$7);
+  $call$8 = __ct.sum(ties, axis, true);
+  $call$7 = __ct.div(ties, $call$8);
+  ({
+    value: $call$6,
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$7]));
   ({
     value: $call$5,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$6]));
-  ({
-    value: $call$4,
     pullback: $pullback$2
-  } = __ct.vjpCall(__ct.sum, undefined, [$call$5, axis, keepDims]));
+  } = __ct.vjpCall(__ct.sum, undefined, [$call$6, axis, keepDims]));
   return {
     value: {
-      value: $call$3,
-      tangent: $call$4
+      value: $call$4,
+      tangent: $call$5
     },
     pullback: bResult => {
       let bx = __ct.zerosLike(x),
         bDx = __ct.zerosLike(dx),
-        b$call$3 = __ct.zerosLike($call$3),
         b$call$4 = __ct.zerosLike($call$4),
-        b$call$5 = __ct.zerosLike($call$5);
+        b$call$5 = __ct.zerosLike($call$5),
+        b$call$6 = __ct.zerosLike($call$6);
       // grad of: return { value: min(x, axis, keepDims), tangent: sum(mul(dx, div(ties, sum(ties, axis, true))), a...
       if (bResult.value != null) {
-        b$call$3 = __ct.accumulate(b$call$3, bResult.value);
+        b$call$4 = __ct.accumulate(b$call$4, bResult.value);
       }
       if (bResult.tangent != null) {
-        b$call$4 = __ct.accumulate(b$call$4, bResult.tangent);
+        b$call$5 = __ct.accumulate(b$call$5, bResult.tangent);
       }
       // grad of: sum(mul(dx, div(ties, sum(ties, axis, true))), axis, keepDims)
-      const $cotangents$2 = $pullback$2(b$call$4);
+      const $cotangents$2 = $pullback$2(b$call$5);
       if ($cotangents$2[0] != null) {
-        b$call$5 = __ct.accumulate(b$call$5, $cotangents$2[0]);
+        b$call$6 = __ct.accumulate(b$call$6, $cotangents$2[0]);
       }
       // grad of: mul(dx, div(ties, sum(ties, axis, true)))
-      const $cotangents$1 = $pullback$1(b$call$5);
+      const $cotangents$1 = $pullback$1(b$call$6);
       if ($cotangents$1[0] != null) {
         bDx = __ct.accumulate(bDx, $cotangents$1[0]);
       }
       // grad of: min(x, axis, keepDims)
-      const $cotangents = $pullback(b$call$3);
+      const $cotangents = $pullback(b$call$4);
       if ($cotangents[0] != null) {
         bx = __ct.accumulate(bx, $cotangents[0]);
       }
@@ -5017,8 +5063,9 @@ __ct.defineDerivatives(gatherJvp, {
   vjp: gatherJvp$vjp
 });
 export function padJvp(x: Tensor, paddings: readonly (readonly [number, number])[], value: number | undefined, dx: Tensor, _dPaddings: unknown, dValue: number): Jvp {
-  // 1 in the padding, 0 inside (the inside from a mask of x, so it is 0 even where x is NaN).
-  const outside = pad(where(equal(withoutDerivative(x), 0), 0, 0), paddings, 1);
+  // 1 in the padding, 0 inside, in x's dtype.
+  const c = withoutDerivative(x);
+  const outside = pad(zeros(c.shape, c.dtype), paddings, 1);
   return {
     value: pad(x, paddings, value),
     tangent: add(pad(dx, paddings, 0), mul(outside, dValue))
@@ -5027,7 +5074,7 @@ export function padJvp(x: Tensor, paddings: readonly (readonly [number, number])
 
 /** @differentiable(wrt: xs, dxs) */
 function padJvp$jvp(x, paddings, value, dx, _dPaddings, dValue, dx$1, dPaddings, dValue$1, dDx, d_dPaddings, dDValue) {
-  let $call, $call$1, $call$2, outside, $call$3, $call$4, $call$5, $call$6, d$call$3, d$call$4, d$call$5, d$call$6;
+  let c, $call, $call$1, outside, $call$2, $call$3, $call$4, $call$5, d$call$2, d$call$3, d$call$4, d$call$5;
   if (dx$1 == null) {
     dx$1 = __ct.zerosLike(x);
   }
@@ -5037,107 +5084,107 @@ function padJvp$jvp(x, paddings, value, dx, _dPaddings, dValue, dx$1, dPaddings,
   if (dDx == null) {
     dDx = __ct.zerosLike(dx);
   }
-  // grad of: equal(withoutDerivative(x), 0)
-  $call$2 = __ct.equal(__ct.withoutDerivative(x), 0);
-  // grad of: where(equal(withoutDerivative(x), 0), 0, 0)
-  $call$1 = __ct.where($call$2, 0, 0);
-  // grad of: pad(where(equal(withoutDerivative(x), 0), 0, 0), paddings, 1)
+  // grad of: const c = withoutDerivative(x);
+  c = __ct.withoutDerivative(x);
+  // grad of: zeros(c.shape, c.dtype)
+  $call$1 = __ct.zeros(c.shape, c.dtype);
+  // grad of: pad(zeros(c.shape, c.dtype), paddings, 1)
   $call = __ct.pad($call$1, paddings, 1);
-  // grad of: const outside = pad(where(equal(withoutDerivative(x), 0), 0, 0), paddings, 1);
+  // grad of: const outside = pad(zeros(c.shape, c.dtype), paddings, 1);
   outside = $call;
   // grad of: pad(x, paddings, value)
   ({
-    value: $call$3,
-    tangent: d$call$3
+    value: $call$2,
+    tangent: d$call$2
   } = __ct.jvpCall(__ct.pad, undefined, [x, paddings, value], [dx$1, null, dValue$1]));
   // grad of: pad(dx, paddings, 0)
   ({
-    value: $call$5,
-    tangent: d$call$5
+    value: $call$4,
+    tangent: d$call$4
   } = __ct.jvpCall(__ct.pad, undefined, [dx, paddings, 0], [dDx, null, null]));
   // grad of: mul(outside, dValue)
   ({
-    value: $call$6,
-    tangent: d$call$6
+    value: $call$5,
+    tangent: d$call$5
   } = __ct.jvpCall(__ct.mul, undefined, [outside, dValue], [null, dDValue]));
   // grad of: add(pad(dx, paddings, 0), mul(outside, dValue))
   ({
-    value: $call$4,
-    tangent: d$call$4
-  } = __ct.jvpCall(__ct.add, undefined, [$call$5, $call$6], [d$call$5, d$call$6]));
+    value: $call$3,
+    tangent: d$call$3
+  } = __ct.jvpCall(__ct.add, undefined, [$call$4, $call$5], [d$call$4, d$call$5]));
   // grad of: return { value: pad(x, paddings, value), tangent: add(pad(dx, paddings, 0), mul(outside, dValue)) };
   return {
     value: {
-      value: $call$3,
-      tangent: $call$4
+      value: $call$2,
+      tangent: $call$3
     },
     tangent: {
-      value: d$call$3,
-      tangent: d$call$4
+      value: d$call$2,
+      tangent: d$call$3
     }
   };
 }
 function padJvp$vjp(x, paddings, value, dx, _dPaddings, dValue) {
-  let $call, $call$1, $call$2, outside, $call$3, $call$4, $call$5, $call$6, $pullback, $pullback$1, $pullback$2, $pullback$3;
-  $call$2 = __ct.equal(__ct.withoutDerivative(x), 0);
-  $call$1 = __ct.where($call$2, 0, 0);
+  let c, $call, $call$1, outside, $call$2, $call$3, $call$4, $call$5, $pullback, $pullback$1, $pullback$2, $pullback$3;
+  c = __ct.withoutDerivative(x);
+  $call$1 = __ct.zeros(c.shape, c.dtype);
   $call = __ct.pad($call$1, paddings, 1);
   outside = $call;
   ({
-    value: $call$3,
+    value: $call$2,
     pullback: $pullback
   } = __ct.vjpCall(__ct.pad, undefined, [x, paddings, value]));
   ({
-    value: $call$5,
+    value: $call$4,
     pullback: $pullback$1
   } = __ct.vjpCall(__ct.pad, undefined, [dx, paddings, 0]));
   ({
-    value: $call$6,
+    value: $call$5,
     pullback: $pullback$2
   } = __ct.vjpCall(__ct.mul, undefined, [outside, dValue]));
   ({
-    value: $call$4,
+    value: $call$3,
     pullback: $pullback$3
-  } = __ct.vjpCall(__ct.add, undefined, [$call$5, $call$6]));
+  } = __ct.vjpCall(__ct.add, undefined, [$call$4, $call$5]));
   return {
     value: {
-      value: $call$3,
-      tangent: $call$4
+      value: $call$2,
+      tangent: $call$3
     },
     pullback: bResult => {
       let bx = __ct.zerosLike(x),
         bValue = __ct.zerosLike(value),
         bDx = __ct.zerosLike(dx),
         bDValue = 0,
+        b$call$2 = __ct.zerosLike($call$2),
         b$call$3 = __ct.zerosLike($call$3),
         b$call$4 = __ct.zerosLike($call$4),
-        b$call$5 = __ct.zerosLike($call$5),
-        b$call$6 = __ct.zerosLike($call$6);
+        b$call$5 = __ct.zerosLike($call$5);
       // grad of: return { value: pad(x, paddings, value), tangent: add(pad(dx, paddings, 0), mul(outside, dValue)) };
       if (bResult.value != null) {
-        b$call$3 = __ct.accumulate(b$call$3, bResult.value);
+        b$call$2 = __ct.accumulate(b$call$2, bResult.value);
       }
       if (bResult.tangent != null) {
-        b$call$4 = __ct.accumulate(b$call$4, bResult.tangent);
+        b$call$3 = __ct.accumulate(b$call$3, bResult.tangent);
       }
       // grad of: add(pad(dx, paddings, 0), mul(outside, dValue))
-      const $cotangents$3 = $pullback$3(b$call$4);
+      const $cotangents$3 = $pullback$3(b$call$3);
       if ($cotangents$3[0] != null) {
-        b$call$5 = __ct.accumulate(b$call$5, $cotangents$3[0]);
+        b$call$4 = __ct.accumulate(b$call$4, $cotangents$3[0]);
       }
       if ($cotangents$3[1] != null) {
-        b$call$6 = __ct.accumulate(b$call$6, $cotangents$3[1]);
+        b$call$5 = __ct.accumulate(b$call$5, $cotangents$3[1]);
       }
       // grad of: mul(outside, dValue)
-      const $cotangents$2 = $pullback$2(b$call$6);
+      const $cotangents$2 = $pullback$2(b$call$5);
       bDValue += $cotangents$2[1];
       // grad of: pad(dx, paddings, 0)
-      const $cotangents$1 = $pullback$1(b$call$5);
+      const $cotangents$1 = $pullback$1(b$call$4);
       if ($cotangents$1[0] != null) {
         bDx = __ct.accumulate(bDx, $cotangents$1[0]);
       }
       // grad of: pad(x, paddings, value)
-      const $cotangents = $pullback(b$call$3);
+      const $cotangents = $pullback(b$call$2);
       if ($cotangents[0] != null) {
         bx = __ct.accumulate(bx, $cotangents[0]);
       }
