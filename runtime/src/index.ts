@@ -8,6 +8,8 @@ export { differentiable, type DifferentiableOptions } from "./api/differentiable
 export {
   gradient,
   valueWithGradient,
+  gradientAsync,
+  valueWithGradientAsync,
   pullback,
   valueWithPullback,
   differential,
@@ -76,6 +78,7 @@ export {
   type VjpFunction,
   type VjpResult,
 } from "./ad/derivatives.js";
+export { PendingNumber, isPendingNumber } from "./ops/pending-number.js";
 export { zerosLike, addTangent, accumulate, scaleTangent, copyTangent, sumElements, checkTangentShape } from "./ad/tangent.js";
 export { concreteTangent, forInKeys } from "./ad/tangent.js";
 export { Tape, takeTape, releaseTape } from "./ad/tape.js";

@@ -7,9 +7,10 @@
 // more conv2d / pooling shapes (those of conv.test.ts), with their derivatives.
 //
 // What the backend says of itself decides what is expected (`caps`, backends/backend.ts): without
-// `syncRead`, reading a number (`item()`) and the derivative with respect to a plain number
-// argument must throw CT3009 (a number cannot be read synchronously), which is tested explicitly;
-// the values, JVPs and the other operands' cotangents are still compared.
+// `syncRead`, reading a number (`item()`) must throw CT3009 (a number cannot be read
+// synchronously), and the derivative with respect to a plain number argument is a PendingNumber
+// (ops/pending-number.ts) that equals the CPU's number when read and throws CT3009 when used as a
+// number; the values, JVPs and the other operands' cotangents are compared as usual.
 //
 // Agreement: float results within 1e-4 relative (1e-5 absolute) of the CPU's float32 result;
 // int32 results exactly. A new backend passes this suite without edits elsewhere:
@@ -19,7 +20,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { Backend } from "../src/backends/backend";
 import { selectBackend } from "../src/backends/registry";
-import { CotangentError, Tensor, getDerivatives, getOp, tidy, type AnyFunction, type Derivatives } from "../src/index";
+import { CotangentError, PendingNumber, Tensor, getDerivatives, getOp, isPendingNumber, tidy, type AnyFunction, type Derivatives } from "../src/index";
 import { leavesOf, type Leaf } from "./gradcheck";
 import { I, N, TABLE, c, type Case, type Shape } from "./op-cases";
 
@@ -173,8 +174,8 @@ function expectCT3009(thunk: () => unknown, message: RegExp): void {
 
 // ---- one case on both backends ---------------------------------------------------------------------
 
-/** What a number argument's cotangent throws on a backend without syncRead (ops/util.ts unbroadcastTo). */
-const NUMBER_COTANGENT = /plain number argument/;
+/** What using a number argument's pending cotangent as a number throws on a backend without syncRead (ops/pending-number.ts). */
+const NUMBER_COTANGENT = /plain number argument .*async operators/;
 
 interface Extra extends Partial<Tolerance> {
   /** No derivatives: compare the value only. */
@@ -239,7 +240,7 @@ async function checkOnBoth(name: string, k: Case & Extra, seed: number): Promise
     while (d && gpadded.length < d.arity) gpadded.push(undefined);
     const gus = us.map(upload);
     const gg = upload(g);
-    // Parameters holding a number: their cotangent is a number, CT3009 when read on a backend without syncRead.
+    // Parameters holding a number: without syncRead, their cotangent is a pending number.
     const numberParams = new Set(target.caps.syncRead ? [] : leaves.filter((l) => typeof l.value === "number").map((l) => l.arg));
     const onlyNumbers = leaves.every((l) => numberParams.has(l.arg));
     /** The cotangents, with the number parameters' left out (null). */
@@ -256,7 +257,12 @@ async function checkOnBoth(name: string, k: Case & Extra, seed: number): Promise
     problems.push(...(await differences("value", results.value, y, tol, onGpu)));
     if (d && !k.forwardOnly) {
       problems.push(...(await differences("JVP tangent", results.tangent, cpuJvp, tol, onGpu)));
-      for (const p of numberParams) expectCT3009(() => (d.vjp!(...ga).pullback(gg) as unknown[])[p], NUMBER_COTANGENT);
+      for (const p of numberParams) {
+        const pending = (d.vjp!(...ga).pullback(gg) as unknown[])[p];
+        expect(isPendingNumber(pending)).toBe(true);
+        expectCT3009(() => 1 + (pending as unknown as number), NUMBER_COTANGENT);
+        problems.push(...(await differences(`the number cotangent of argument ${p}`, await (pending as PendingNumber).read(), cpuCt[p], tol, false)));
+      }
       if (!onlyNumbers) problems.push(...(await differences("VJP cotangents", results.cts, withoutNumbers(cpuCt), tol, onGpu)));
     }
     release([results.value, results.tangent, results.cts, ga, gus, gg]);
@@ -278,7 +284,7 @@ for (const [name, cases] of Object.entries(TABLE)) {
   });
 }
 
-it("the table has number-argument cases (whose number cotangent is CT3009 without syncRead)", () => {
+it("the table has number-argument cases (whose number cotangent is pending without syncRead)", () => {
   const numberCases = Object.entries(TABLE).flatMap(([name, cases]) => {
     const d = getDerivatives(getOp(name)!.fn);
     return cases.filter((k) => leavesOf(k.args(), d!.wrt).some((l) => typeof l.value === "number")).map((k) => `${name} ${k.name}`);

@@ -50,6 +50,13 @@ export class ReverseGenerator {
   private undoesInPlace = false;
   private readonly plan: TapePlan;
   private readonly extraLocals: string[] = [];
+  /**
+   * Number adjoints go through the runtime's tangent helpers (`accumulate`, `scaleTangent`)
+   * instead of `+=` and `*`: a differentiated number passed to a call next to values of other
+   * types (tensors) may get a cotangent that is still on a GPU (a PendingNumber, read once by the
+   * async operators). Number code keeps its plain arithmetic.
+   */
+  private readonly numbersViaRuntime: boolean;
 
   constructor(
     private readonly fn: NFunction,
@@ -58,6 +65,24 @@ export class ReverseGenerator {
   ) {
     this.tape = g.names.fresh("$tape");
     this.plan = planTape(fn, an);
+    // A differentiated number passed to a tensor op (a runtime primitive, a method of a tensor) or
+    // to a call that also takes a differentiated tensor.
+    let numberMeetsTensors = false;
+    walkStmts(fn.body, (st) => {
+      if (st.k !== "call") return;
+      const c = st.call;
+      if (!c.args.some((a) => an.isActive(a) && an.typeOf(a).kind === "number")) return;
+      const tensorCall = c.kind === "dynamic" && (!!c.primitive || (!!c.thisArg && an.typeOf(c.thisArg).kind === "unknown"));
+      if (tensorCall || c.args.some((a) => an.isActive(a) && an.typeOf(a).kind === "unknown")) numberMeetsTensors = true;
+    });
+    this.numbersViaRuntime = numberMeetsTensors;
+  }
+
+  /** `g · p` for a number cotangent g (see numbersViaRuntime). */
+  private scaled(g: Expression, p: Expression): Expression {
+    if (!this.numbersViaRuntime) return mul(g, p);
+    const product = mul(num(1), p); // folds the constant 1 the rules may give
+    return product.type === "NumericLiteral" && product.value === 1 ? g : call(this.rt("scaleTangent"), [g, p]);
   }
 
   private rt(name: string): Expression {
@@ -112,7 +137,7 @@ export class ReverseGenerator {
   private accumulate(e: Expression, g: Expression, out: Statement[]): void {
     const path = this.adjointPath(e);
     const type = this.an.typeOf(e);
-    if (type.kind === "number") out.push(assignStmt(path, g, "+="));
+    if (type.kind === "number" && !this.numbersViaRuntime) out.push(assignStmt(path, g, "+="));
     else out.push(assignStmt(path, call(this.rt("accumulate"), [clone(path), g])));
   }
 
@@ -146,7 +171,7 @@ export class ReverseGenerator {
         this.partials(BINARY_RULES[e.operator], [e.left, e.right], g, out);
         return;
       case "UnaryExpression":
-        this.backprop(e.argument, e.operator === "-" ? neg(g) : g, out);
+        this.backprop(e.argument, e.operator === "-" ? (this.numbersViaRuntime ? this.scaled(g, num(-1)) : neg(g)) : g, out);
         return;
       case "CallExpression":
         if (isMath(e.callee)) this.partials(MATH_RULES[e.callee.property.name] ?? undefined, e.arguments as Expression[], g, out);
@@ -210,7 +235,7 @@ export class ReverseGenerator {
     args.forEach((a, i) => {
       if (!activeArgs[i]) return;
       const p = rule(args, i);
-      if (p) this.backprop(a, mul(clone(gg), p), out);
+      if (p) this.backprop(a, this.scaled(clone(gg), p), out);
     });
   }
 

@@ -6,6 +6,7 @@
 
 import { CotangentError, describeValue } from "../errors.js";
 import { TANGENT_SPACE, type Tensor, type TangentSpace } from "../tensor/tensor.js";
+import type { PendingNumber } from "../ops/pending-number.js";
 
 /**
  * A tangent (forward mode) or cotangent (reverse mode) value. `null`/`undefined` is the zero of
@@ -21,7 +22,9 @@ export type Tangent =
   | readonly Tangent[]
   | { readonly [key: string]: Tangent }
   | NumericArray
-  | Tensor;
+  | Tensor
+  /** A number's cotangent still on a GPU (see ../ops/pending-number.ts). */
+  | PendingNumber;
 
 /** Typed arrays that hold numbers (not BigInt64Array). */
 export type NumericArray =
@@ -47,6 +50,13 @@ function isNumericArray(v: unknown): v is NumericArray {
  */
 function spaceOf(v: unknown): TangentSpace | undefined {
   return typeof v === "object" && v !== null ? ((v as { [TANGENT_SPACE]?: TangentSpace })[TANGENT_SPACE] ?? undefined) : undefined;
+}
+
+/** The tangent space of `b` when it stands for a number (a number's pending cotangent), else the CT3008 mismatch. */
+function numberLikeSpace(b: unknown, op: string, a: number): TangentSpace {
+  const space = spaceOf(b);
+  if (space?.numberLike) return space;
+  return mismatch(op, a, b);
 }
 
 /** Objects whose tangent is fieldwise: everything that is not an array, a typed array, a tensor or a function. */
@@ -211,7 +221,7 @@ export function addTangent(a: unknown, b: unknown): Tangent {
   if (a === null || a === undefined) return (b ?? null) as Tangent;
   if (b === null || b === undefined) return a as Tangent;
   if (typeof a === "number") {
-    if (typeof b !== "number") mismatch("addTangent", a, b);
+    if (typeof b !== "number") return numberLikeSpace(b, "addTangent", a).add(b, a) as Tangent;
     return a + b;
   }
   const space = spaceOf(a);
@@ -268,7 +278,7 @@ export function accumulate(acc: unknown, b: unknown): Tangent {
   if (acc === null || acc === undefined) return copyTangent(b);
   if (b === null || b === undefined) return acc as Tangent;
   if (typeof acc === "number") {
-    if (typeof b !== "number") mismatch("accumulate", acc, b);
+    if (typeof b !== "number") return numberLikeSpace(b, "accumulate", acc).add(b, acc) as Tangent;
     return acc + b;
   }
   const space = spaceOf(acc);

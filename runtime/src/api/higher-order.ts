@@ -12,7 +12,7 @@
 import { CotangentError, functionName } from "../errors.js";
 import { Derivatives, getDerivatives, isDerivatives, registry, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
 import { zerosLike, type Tangent } from "../ad/tangent.js";
-import { derivative, gradient } from "./operators.js";
+import { derivative, gradientWithPending } from "./operators.js";
 import { full } from "../tensor/create.js";
 import { isTensor } from "../tensor/tensor.js";
 
@@ -80,7 +80,8 @@ export function secondOrder(inner: Inner, f: Derivatives, second: SecondOrder): 
 function gradientSecondOrder(f: Derivatives, second: SecondOrder): Derivatives {
   const { arity, wrt } = f;
   const name = `gradient(${f.name})`;
-  const fn = gradient(f) as (...a: unknown[]) => unknown;
+  // The value may hold pending numbers (a number parameter's cotangent on a GPU): the caller decides.
+  const fn = gradientWithPending(f) as (...a: unknown[]) => unknown;
   /** ⟨∇⟨∇f(args), dir⟩⟩ for every parameter: the pullback of f$jvp$vjp at a unit tangent. */
   const hessianTimes = (thisArg: unknown, args: unknown[], dir: unknown[]): Tangent[] => {
     const dirs = dir.map((t, k) => t ?? zerosLike(args[k] as Tangent));

@@ -9,6 +9,7 @@ import { CotangentError, describeValue, functionName } from "../errors.js";
 import { givesOneTangent, isDerivatives, perArgument, requireDerivative, type AnyFunction, type Derivatives } from "../ad/derivatives.js";
 import { checkTangentShape, concreteTangent, type Tangent } from "../ad/tangent.js";
 import { linkSecondOrder } from "./higher-order.js";
+import { requireNoPending, resolvePending } from "../ops/pending-number.js";
 import { TANGENT_SPACE, type Tensor, type TangentSpace } from "../tensor/tensor.js";
 import type {
   DerivativeCheck,
@@ -86,9 +87,23 @@ export function gradient<F extends ScalarFunction | Derivatives<ScalarFunction, 
 ): (this: ThisOf<F>, ...args: ParamsOf<F>) => GradientOf<F>;
 export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => unknown {
   checkOperand(f, "gradient");
+  const raw = gradientWithPending(f);
+  return linkSecondOrder("gradient", f, function (this: unknown, ...args: A) {
+    const g = raw.apply(this, args);
+    requireNoPending(g, "gradient");
+    return g;
+  });
+}
+
+/**
+ * gradient(f), whose result may hold pending numbers (a number parameter's cotangent still on a
+ * GPU): what the async operators and the second-order machinery (../api/higher-order.ts) call.
+ * @internal
+ */
+export function gradientWithPending<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (this: unknown, ...args: A) => unknown {
   // Derivatives resolved by the build are fixed: no lookup per call (this is the hot path).
   const fixed = isDerivatives(f) ? requireDerivative(f, "vjp", "gradient") : undefined;
-  return linkSecondOrder("gradient", f, function (this: unknown, ...args: A) {
+  return function (this: unknown, ...args: A) {
     const d = fixed ?? requireDerivative(f, "vjp", "gradient");
     const e = d.rest ? perArgument(d, args.length) : d;
     const result = e.vjp!.apply(this, args);
@@ -98,7 +113,47 @@ export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Deri
       return concreteTangent(args[i], cotangents[i]);
     }
     return select(e, cotangents, args);
-  });
+  };
+}
+
+/**
+ * {@link gradient} for code on a backend that cannot read synchronously (WebGPU): the gradient of
+ * a plain number parameter that meets GPU tensors (`x.mul(scale)`) is computed on the GPU and read
+ * back once, when the promise resolves. Tensor gradients stay tensors (on their backend).
+ *
+ * @example
+ * await setBackend("webgpu");
+ * const [gx, gScale] = await gradientAsync(loss)(x, 0.5); // gScale: a number
+ */
+export function gradientAsync<F extends ScalarFunction | Derivatives<ScalarFunction, readonly number[]>>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => Promise<GradientOf<F>>;
+export function gradientAsync<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => Promise<unknown> {
+  checkOperand(f, "gradientAsync");
+  const raw = gradientWithPending(f);
+  return function (this: unknown, ...args: A) {
+    return resolvePending(raw.apply(this, args));
+  };
+}
+
+/**
+ * {@link valueWithGradient} for code on a backend that cannot read synchronously: see
+ * {@link gradientAsync}.
+ *
+ * @example
+ * const { value, gradient: [gx, gScale] } = await valueWithGradientAsync(loss)(x, 0.5);
+ */
+export function valueWithGradientAsync<F extends ScalarFunction | Derivatives<ScalarFunction, readonly number[]>>(
+  f: F,
+): (this: ThisOf<F>, ...args: ParamsOf<F>) => Promise<ValueWithGradient<ResultOf<F>, GradientOf<F>>>;
+export function valueWithGradientAsync<A extends unknown[]>(
+  f: ((...args: A) => number | Tensor) | Derivatives,
+): (...args: A) => Promise<ValueWithGradient<unknown, unknown>> {
+  checkOperand(f, "valueWithGradientAsync");
+  return async function (this: unknown, ...args: A) {
+    const { d, value, pullback } = runVjp(f, "valueWithGradientAsync", this, args);
+    return { value, gradient: await resolvePending(select(d, pullback(unitSeed(value, f, "valueWithGradientAsync")), args)) };
+  };
 }
 
 /**
@@ -117,7 +172,9 @@ export function valueWithGradient<A extends unknown[]>(
   checkOperand(f, "valueWithGradient");
   return function (this: unknown, ...args: A) {
     const { d, value, pullback } = runVjp(f, "valueWithGradient", this, args);
-    return { value, gradient: select(d, pullback(unitSeed(value, f, "valueWithGradient")), args) };
+    const gradient = select(d, pullback(unitSeed(value, f, "valueWithGradient")), args);
+    requireNoPending(gradient, "valueWithGradient");
+    return { value, gradient };
   };
 }
 
@@ -139,7 +196,9 @@ export function pullback<A extends unknown[]>(f: DifferentiableFunction<A>): (..
     const { d, value, pullback: pb } = runVjp(f, "pullback", this, args);
     return (cotangent: Tangent) => {
       checkTangentShape(value, cotangent, `the cotangent of the result of '${d.name}'`);
-      return select(d, pb(cotangent), args);
+      const out = select(d, pb(cotangent), args);
+      requireNoPending(out, "pullback");
+      return out;
     };
   };
 }
@@ -165,7 +224,9 @@ export function valueWithPullback<A extends unknown[], R>(
       value: value as R,
       pullback: (cotangent: Tangent) => {
         checkTangentShape(value, cotangent, `the cotangent of the result of '${d.name}'`);
-        return select(d, pb(cotangent), args);
+        const out = select(d, pb(cotangent), args);
+        requireNoPending(out, "valueWithPullback");
+        return out;
       },
     };
   };

@@ -10,6 +10,7 @@ import { broadcastShapes, fmtShape, normalizeAxes, normalizeAxis, sameShape, siz
 import { Tensor } from "../tensor/tensor.js";
 import { defineOp } from "./op.js";
 import { lazyCotangents } from "../ad/derivatives.js";
+import { addTangent, scaleTangent } from "../ad/tangent.js";
 import { castTo, indexValues, requireDType, requireTensor, reshapeTo, tangentOf, unbroadcastTo } from "./util.js";
 
 /**
@@ -233,11 +234,12 @@ export const pad = defineOp((x: Tensor, paddings: Paddings, value = 0): Tensor =
       pullback: (g: Tensor | null) => {
         if (g === null) return [null, null, null];
         const inside = () => sliceValue(moveTo(g, x.backend), paddings.map((p) => p[0]), x.shape);
-        // Each computed when read: a constant value needs none (a number's cotangent is CT3009 on WebGPU).
+        // Each computed when read: a constant value needs none. The value's cotangent is the sum of
+        // g over the padding (all of g less its inside), a pending number on a GPU.
         return lazyCotangents([
           () => (x.dtype !== "int32" ? castTo(inside(), x.dtype) : null),
           null,
-          () => (typeof value === "number" && x.dtype !== "int32" ? (unbroadcastTo(g, value) as number) - (unbroadcastTo(inside(), value) as number) : null),
+          () => (typeof value === "number" && x.dtype !== "int32" ? addTangent(unbroadcastTo(g, value), scaleTangent(unbroadcastTo(inside(), value), -1)) : null),
         ]);
       },
     };

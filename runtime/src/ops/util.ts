@@ -9,6 +9,7 @@ import { promote, type DType } from "../tensor/dtype.js";
 import { toTensor, type TensorLike } from "../tensor/create.js";
 import { fmtShape, sameShape, unbroadcastAxes } from "../tensor/shape.js";
 import { Tensor, isHostStorage } from "../tensor/tensor.js";
+import { sumToNumber, type PendingNumber } from "./pending-number.js";
 
 export type { TensorLike };
 
@@ -78,19 +79,10 @@ export function reshapeTo(t: Tensor, shape: readonly number[]): Tensor {
  * `like`: summed over broadcast axes, reshaped, cast to its dtype. A number operand gets a
  * number (read synchronously: CPU only). int32 operands get no cotangent (null).
  */
-export function unbroadcastTo(g: Tensor | null, like: TensorLike): Tensor | number | null {
+export function unbroadcastTo(g: Tensor | null, like: TensorLike): Tensor | number | PendingNumber | null {
   if (g === null) return null;
-  if (typeof like === "number") {
-    if (!isHostStorage(g.storage))
-      throw new CotangentError(
-        "CT3009",
-        `the derivative with respect to a plain number argument is a number, which a ${g.storage.backend} tensor cannot give synchronously; pass the number as a tensor (tensor(x)) to differentiate with respect to it, or withoutDerivative(x) if it is a constant.`,
-      );
-    let s = 0;
-    const v = g.values;
-    for (let i = 0; i < v.length; i++) s += v[i]!;
-    return s;
-  }
+  // A number's cotangent: on a GPU it stays there, pending (see ./pending-number.ts).
+  if (typeof like === "number") return sumToNumber(g, isHostStorage(g.storage));
   if (like.dtype === "int32") return null;
   let out = g;
   if (!sameShape(g.shape, like.shape)) {

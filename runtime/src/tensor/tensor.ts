@@ -47,6 +47,8 @@ export interface TangentSpace {
   one?(primal: unknown): unknown;
   /** Throws CT3008 (with `what` in the message) unless `tangent` fits `primal`. */
   check(primal: unknown, tangent: unknown, what: string): void;
+  /** The value stands for a number (a number's cotangent still on a GPU): a plain number adds to it. */
+  numberLike?: boolean;
 }
 
 let nextId = 1;
