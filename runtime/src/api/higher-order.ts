@@ -133,7 +133,7 @@ export function linkSecondOrder<G extends (...args: never[]) => unknown>(inner: 
         `${inner}(${fName}) is differentiated again, which needs the derivatives of the JVP of '${fName}', and its build generated none. ` +
         `The build generates them for the marks a module differentiates twice itself, and, with the plugin option secondOrder: "exported", for the marks every module exports; ` +
         `build the module that defines '${fName}' with secondOrder: "exported" (Babel plugin options, or the ts-patch transformer entry in tsconfig.json), ` +
-        `or compile derivative(derivative(${fName})) in that module to see why its JVP is not differentiable (tensor ops have no second derivatives yet).`
+        `or compile derivative(derivative(${fName})) in that module to see why its JVP is not differentiable.`
       );
     }
     return secondOrder(inner, d, { jvp: second.jvp, vjp: second.vjp });

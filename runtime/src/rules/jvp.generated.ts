@@ -1966,7 +1966,7 @@ function leakyReluJvp$vjp(x, alpha, dx, dAlpha) {
       if ($cotangents$4[0] != null) {
         b$call$6 = __ct.accumulate(b$call$6, $cotangents$4[0]);
       }
-      bDAlpha += $cotangents$4[1];
+      bDAlpha = __ct.accumulate(bDAlpha, $cotangents$4[1]);
       // grad of: minimum(x, 0)
       const $cotangents$3 = $pullback$3(b$call$6);
       if ($cotangents$3[0] != null) {
@@ -2113,13 +2113,13 @@ function clipJvp$vjp(x, lo, hi, dx, dLo, dHi) {
       }
       // grad of: where(below, dLo, where(above, dHi, dx))
       const $cotangents$2 = $pullback$2(b$call$3);
-      bDLo += $cotangents$2[1];
+      bDLo = __ct.accumulate(bDLo, $cotangents$2[1]);
       if ($cotangents$2[2] != null) {
         b$call$4 = __ct.accumulate(b$call$4, $cotangents$2[2]);
       }
       // grad of: where(above, dHi, dx)
       const $cotangents$1 = $pullback$1(b$call$4);
-      bDHi += $cotangents$1[1];
+      bDHi = __ct.accumulate(bDHi, $cotangents$1[1]);
       if ($cotangents$1[2] != null) {
         bDx = __ct.accumulate(bDx, $cotangents$1[2]);
       }
@@ -2128,8 +2128,8 @@ function clipJvp$vjp(x, lo, hi, dx, dLo, dHi) {
       if ($cotangents[0] != null) {
         bx = __ct.accumulate(bx, $cotangents[0]);
       }
-      bLo += $cotangents[1];
-      bHi += $cotangents[2];
+      bLo = __ct.accumulate(bLo, $cotangents[1]);
+      bHi = __ct.accumulate(bHi, $cotangents[2]);
       return [bx, bLo, bHi, bDx, bDLo, bDHi];
     }
   };
@@ -5177,7 +5177,7 @@ function padJvp$vjp(x, paddings, value, dx, _dPaddings, dValue) {
       }
       // grad of: mul(outside, dValue)
       const $cotangents$2 = $pullback$2(b$call$5);
-      bDValue += $cotangents$2[1];
+      bDValue = __ct.accumulate(bDValue, $cotangents$2[1]);
       // grad of: pad(dx, paddings, 0)
       const $cotangents$1 = $pullback$1(b$call$4);
       if ($cotangents$1[0] != null) {
