@@ -14,9 +14,6 @@
 //   - Edge points follow the ops' own rules (ties of maximum/minimum go to the first operand, of
 //     max/min reductions are split evenly; pow's ∂a is 0 where b = 0 and ∂b is 0 where a = 0);
 //     runtime/test/rules.test.ts holds the backends' fused first-order kernels equal to these.
-//
-// maxPool2d has no rule: its tangent routes each window's first maximum, which no public op
-// expresses; its second derivatives are a run-time CT3001 that says so.
 
 import type { Axis, Conv2DOptions, DType, Pool2DOptions } from "@cotangent/runtime";
 import {
@@ -49,6 +46,8 @@ import {
   logSumExp,
   matmul,
   max,
+  maxPool2d,
+  maxPool2dIndices,
   maximum,
   mean,
   min,
@@ -295,6 +294,13 @@ export function matmulJvp(a: Tensor, b: Tensor, transposeA: boolean | undefined,
 /** @differentiable(wrt: x, filter, dx, dFilter) */
 export function conv2dJvp(x: Tensor, filter: Tensor, options: Conv2DOptions | undefined, dx: Tensor, dFilter: Tensor, _dOptions: unknown): Jvp {
   return { value: conv2d(x, filter, options), tangent: add(conv2d(dx, filter, options), conv2d(x, dFilter, options)) };
+}
+
+/** Each output's tangent is dx at the window's (first) maximum: a gather at maxPool2dIndices. */
+/** @differentiable(wrt: x, dx) */
+export function maxPool2dJvp(x: Tensor, options: Pool2DOptions, dx: Tensor, _dOptions: unknown): Jvp {
+  const at = maxPool2dIndices(withoutDerivative(x), options);
+  return { value: maxPool2d(x, options), tangent: gather(reshape(dx, [-1]), at) };
 }
 
 /** @differentiable(wrt: x, dx) */

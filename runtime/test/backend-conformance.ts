@@ -3,7 +3,7 @@
 // under test and on the CPU: every case of every differentiable op, in float32 (float64 inputs are
 // converted; int32 stays), comparing the op's value, the JVP's tangent (random tangents for every
 // differentiated input at once) and the VJP's cotangents (a random cotangent). Then forward-only
-// checks of the ops without derivatives (comparisons, argMax/argMin, oneHot, cast to int32) and
+// checks of the ops without derivatives (comparisons, argMax/argMin, oneHot, maxPool2dIndices, cast to int32) and
 // more conv2d / pooling shapes (those of conv.test.ts), with their derivatives.
 //
 // What the backend says of itself decides what is expected (`caps`, backends/backend.ts): without
@@ -352,6 +352,11 @@ const FORWARD: Record<string, Case[]> = {
     c("int32 result", () => [I([1, 0, 2]), 4, "int32"]),
     c("scalar index", () => [I([2], []), 3]),
     c("no indices", () => [I([]), 3]),
+  ],
+  maxPool2dIndices: [
+    c("[1,4,4,2] size 2", () => [N([1, 4, 4, 2], 31), { size: 2 }]),
+    c("[2,5,5,1] size 3 stride 2 same", () => [N([2, 5, 5, 1], 32), { size: 3, stride: 2, padding: "same" }]),
+    c("ties: the first maximum", () => [F([1, 1, 1, 1, 2, 2, 0, 2], [1, 2, 4, 1]), { size: 2 }]),
   ],
   // The cast table's cases are float → float (float32 here); cast to int32 truncates.
   cast: [

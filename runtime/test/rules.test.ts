@@ -9,7 +9,7 @@ import { describe, expect, it } from "@jest/globals";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { cast, getDerivatives, getOp, listOps, Tensor } from "../src/index";
-import { OPS_WITHOUT_RULES, ruleOf } from "../src/rules/index";
+import { ruleOf } from "../src/rules/index";
 import { TABLE } from "./op-cases";
 import { checkSecondOrder } from "./second-order-check";
 
@@ -21,20 +21,14 @@ describe("the rules module", () => {
     expect(() => execFileSync(process.execPath, [path.join(ROOT, "scripts", "gen-rules.mjs"), "--check"], { stdio: "pipe" })).not.toThrow();
   });
 
-  it("has a rule for every differentiable op but those listed with a reason, and each op's JVP has derivatives", () => {
+  it("has a rule for every differentiable op, and each op's JVP has derivatives", () => {
     const ops = listOps().filter((o) => o.differentiable);
-    const missing = ops.filter((o) => !ruleOf(o.name) && !(o.name in OPS_WITHOUT_RULES)).map((o) => o.name);
+    const missing = ops.filter((o) => !ruleOf(o.name)).map((o) => o.name);
     expect(missing).toEqual([]);
     const unlinked = ops.filter((o) => ruleOf(o.name) && !getDerivatives(getDerivatives(o.fn)!.jvp)?.vjp).map((o) => o.name);
     expect(unlinked).toEqual([]);
     // A rule's parameters are the op's, then one tangent each.
     for (const o of ops.filter((op) => ruleOf(op.name))) expect({ op: o.name, arity: getDerivatives(ruleOf(o.name))!.arity }).toEqual({ op: o.name, arity: 2 * getDerivatives(o.fn)!.arity });
-  });
-
-  it("an op without a rule names the reason when differentiated twice (CT3001)", () => {
-    const d = getDerivatives(getOp("maxPool2d")!.fn)!;
-    expect(getDerivatives(d.jvp)).toBeUndefined();
-    expect(OPS_WITHOUT_RULES.maxPool2d).toMatch(/first maximum/);
   });
 });
 
@@ -46,7 +40,6 @@ function inFloat64(args: unknown[]): unknown[] {
 
 let probes = 0;
 for (const [name, cases] of Object.entries(TABLE)) {
-  if (name in OPS_WITHOUT_RULES) continue;
   describe(`second derivatives of ${name}`, () => {
     for (const k of cases) {
       // Number operands give float32 results (an op's scalar for a plain number): too coarse here.

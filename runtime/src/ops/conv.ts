@@ -227,6 +227,21 @@ export const maxPool2d = defineOp((x: Tensor, options: Pool2DOptions): Tensor =>
   },
 });
 
+/**
+ * Where each output of `maxPool2d(x, options)` comes from: the flat index into x (int32, the
+ * output's shape; the first maximum of a window on ties). No derivative (an index is an integer).
+ * With `gather(reshape(x, [-1]), maxPool2dIndices(x, options))` it gives max pooling's tangent as
+ * composed ops (runtime/rules/jvp.ts), so max pooling can be differentiated twice.
+ *
+ * @example
+ * maxPool2dIndices(tensor([[[[1], [3]], [[2], [0]]]]), { size: 2 }); // [[[[1]]]]: x's element 1
+ */
+export const maxPool2dIndices = defineOp((x: Tensor, options: Pool2DOptions): Tensor => maxPoolForward(x, options).argmax, {
+  name: "maxPool2dIndices",
+  family: "conv",
+  why: "an index is an integer, which has no derivative",
+});
+
 function avgPoolValue(x: Tensor, options: Pool2DOptions | undefined): Tensor {
   const { geom } = poolSetup(x, options, "avgPool2d");
   return x.backend.avgPool2d(x, geom);

@@ -15,11 +15,6 @@ import { concreteTangent } from "../ad/tangent.js";
 import { listOps } from "../ops/op.js";
 import * as generated from "./jvp.generated.js";
 
-/** Differentiable ops without a rule, and why (the run-time CT3001 of a second derivative says so). */
-export const OPS_WITHOUT_RULES: Readonly<Record<string, string>> = {
-  maxPool2d: "its tangent routes each window's first maximum, which no public op expresses",
-};
-
 /**
  * The rule's derivatives, called with the op JVP's null tangents (rule parameters n…2n−1, where a
  * null is a symbolic zero) made concrete zeros: in the rule they are operands of ops. Only

@@ -21,12 +21,9 @@ import * as __ct from "../index.js";
 //   - Edge points follow the ops' own rules (ties of maximum/minimum go to the first operand, of
 //     max/min reductions are split evenly; pow's ∂a is 0 where b = 0 and ∂b is 0 where a = 0);
 //     runtime/test/rules.test.ts holds the backends' fused first-order kernels equal to these.
-//
-// maxPool2d has no rule: its tangent routes each window's first maximum, which no public op
-// expresses; its second derivatives are a run-time CT3001 that says so.
 
 import type { Axis, Conv2DOptions, DType, Pool2DOptions } from "../index.js";
-import { Tensor, abs, add, avgPool2d, broadcastTo, cast, clip, concat, conv2d, cos, crossEntropy, div, equal, exp, expandDims, flatten, gather, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, log1p, logSoftmax, logSumExp, matmul, max, maximum, mean, min, minimum, mse, mul, neg, oneHot, pad, pow, relu, reshape, sigmoid, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, where, withoutDerivative, zeros } from "../index.js";
+import { Tensor, abs, add, avgPool2d, broadcastTo, cast, clip, concat, conv2d, cos, crossEntropy, div, equal, exp, expandDims, flatten, gather, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, log1p, logSoftmax, logSumExp, matmul, max, maxPool2d, maxPool2dIndices, maximum, mean, min, minimum, mse, mul, neg, oneHot, pad, pow, relu, reshape, sigmoid, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, where, withoutDerivative, zeros } from "../index.js";
 
 /** What a rule returns: the op's value and its tangent. */
 export interface Jvp {
@@ -4156,6 +4153,7 @@ export function conv2dJvp(x: Tensor, filter: Tensor, options: Conv2DOptions | un
   };
 }
 
+/** Each output's tangent is dx at the window's (first) maximum: a gather at maxPool2dIndices. */
 /** @differentiable(wrt: x, dx) */
 function conv2dJvp$jvp(x, filter, options, dx, dFilter, _dOptions, dx$1, dFilter$1, dOptions, dDx, dDFilter, d_dOptions) {
   let $call, $call$1, $call$2, $call$3, d$call, d$call$1, d$call$2, d$call$3;
@@ -4284,6 +4282,114 @@ __ct.defineDerivatives(conv2dJvp, {
   wrt: [0, 1, 3, 4],
   jvp: conv2dJvp$jvp,
   vjp: conv2dJvp$vjp
+});
+export function maxPool2dJvp(x: Tensor, options: Pool2DOptions, dx: Tensor, _dOptions: unknown): Jvp {
+  const at = maxPool2dIndices(withoutDerivative(x), options);
+  return {
+    value: maxPool2d(x, options),
+    tangent: gather(reshape(dx, [-1]), at)
+  };
+}
+
+/** @differentiable(wrt: x, dx) */
+function maxPool2dJvp$jvp(x, options, dx, _dOptions, dx$1, dOptions, dDx, d_dOptions) {
+  let $call, at, $call$1, $call$2, $call$3, d$call$1, d$call$2, d$call$3;
+  if (dx$1 == null) {
+    dx$1 = __ct.zerosLike(x);
+  }
+  if (dDx == null) {
+    dDx = __ct.zerosLike(dx);
+  }
+  // grad of: maxPool2dIndices(withoutDerivative(x), options)
+  $call = __ct.maxPool2dIndices(__ct.withoutDerivative(x), options);
+  // grad of: const at = maxPool2dIndices(withoutDerivative(x), options);
+  at = $call;
+  // grad of: maxPool2d(x, options)
+  ({
+    value: $call$1,
+    tangent: d$call$1
+  } = __ct.jvpCall(__ct.maxPool2d, undefined, [x, options], [dx$1, null]));
+  // grad of: reshape(dx, [-1])
+  ({
+    value: $call$3,
+    tangent: d$call$3
+  } = __ct.jvpCall(__ct.reshape, undefined, [dx, [-1]], [dDx, null]));
+  // grad of: gather(reshape(dx, [-1]), at)
+  ({
+    value: $call$2,
+    tangent: d$call$2
+  } = __ct.jvpCall(__ct.gather, undefined, [$call$3, at], [d$call$3, null]));
+  // grad of: return { value: maxPool2d(x, options), tangent: gather(reshape(dx, [-1]), at) };
+  return {
+    value: {
+      value: $call$1,
+      tangent: $call$2
+    },
+    tangent: {
+      value: d$call$1,
+      tangent: d$call$2
+    }
+  };
+}
+function maxPool2dJvp$vjp(x, options, dx, _dOptions) {
+  let $call, at, $call$1, $call$2, $call$3, $pullback, $pullback$1, $pullback$2;
+  $call = __ct.maxPool2dIndices(__ct.withoutDerivative(x), options);
+  at = $call;
+  ({
+    value: $call$1,
+    pullback: $pullback
+  } = __ct.vjpCall(__ct.maxPool2d, undefined, [x, options]));
+  ({
+    value: $call$3,
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.reshape, undefined, [dx, [-1]]));
+  ({
+    value: $call$2,
+    pullback: $pullback$2
+  } = __ct.vjpCall(__ct.gather, undefined, [$call$3, at]));
+  return {
+    value: {
+      value: $call$1,
+      tangent: $call$2
+    },
+    pullback: bResult => {
+      let bx = __ct.zerosLike(x),
+        bDx = __ct.zerosLike(dx),
+        b$call$1 = __ct.zerosLike($call$1),
+        b$call$2 = __ct.zerosLike($call$2),
+        b$call$3 = __ct.zerosLike($call$3);
+      // grad of: return { value: maxPool2d(x, options), tangent: gather(reshape(dx, [-1]), at) };
+      if (bResult.value != null) {
+        b$call$1 = __ct.accumulate(b$call$1, bResult.value);
+      }
+      if (bResult.tangent != null) {
+        b$call$2 = __ct.accumulate(b$call$2, bResult.tangent);
+      }
+      // grad of: gather(reshape(dx, [-1]), at)
+      const $cotangents$2 = $pullback$2(b$call$2);
+      if ($cotangents$2[0] != null) {
+        b$call$3 = __ct.accumulate(b$call$3, $cotangents$2[0]);
+      }
+      // grad of: reshape(dx, [-1])
+      const $cotangents$1 = $pullback$1(b$call$3);
+      if ($cotangents$1[0] != null) {
+        bDx = __ct.accumulate(bDx, $cotangents$1[0]);
+      }
+      // grad of: maxPool2d(x, options)
+      const $cotangents = $pullback(b$call$1);
+      if ($cotangents[0] != null) {
+        bx = __ct.accumulate(bx, $cotangents[0]);
+      }
+      return [bx, null, bDx, null];
+    }
+  };
+}
+__ct.defineDerivatives(maxPool2dJvp, {
+  name: "maxPool2dJvp",
+  arity: 4,
+  wrt: [0, 2],
+  jvp: maxPool2dJvp$jvp,
+  vjp: maxPool2dJvp$vjp
 });
 export function avgPool2dJvp(x: Tensor, options: Pool2DOptions, dx: Tensor, _dOptions: unknown): Jvp {
   return {
