@@ -93,6 +93,7 @@ function defineUnary<A extends unknown[]>(name: UnaryOp, params: (...options: A)
   return defineOp((x: TensorLike, ...options: A): Tensor => apply(input(x, name), params(...options)), {
     name,
     family: "elementwise",
+    method: true,
     arity,
     wrt: [0, ...optionIndices.map((k) => k + 1)],
     jvp(x: TensorLike, ...rest: unknown[]) {
@@ -185,6 +186,7 @@ function defineBinary(name: BinaryOp, keepInt: boolean): (a: TensorLike, b: Tens
   return defineOp((a: TensorLike, b: TensorLike): Tensor => compute(a, b).value, {
     name,
     family: "elementwise",
+    method: true,
     arity: 2,
     wrt: [0, 1],
     jvp(a: TensorLike, b: TensorLike, ta: unknown, tb: unknown) {
@@ -228,9 +230,9 @@ export const div = defineBinary("div", false);
  * zero base with a constant exponent never gives NaN.
  */
 export const pow = defineBinary("pow", false);
-/** The larger of a and b; where they are equal the derivative is split evenly. */
+/** The larger of a and b; where they are equal the derivative goes to a (as Math.max's). */
 export const maximum = defineBinary("maximum", true);
-/** The smaller of a and b; where they are equal the derivative is split evenly. */
+/** The smaller of a and b; where they are equal the derivative goes to a (as Math.min's). */
 export const minimum = defineBinary("minimum", true);
 
 // ---- where -------------------------------------------------------------------------------------
@@ -293,7 +295,7 @@ function defineCompare(name: BinaryOp): (a: TensorLike, b: TensorLike) => Tensor
       const [x, y, , be] = operands(a, b, name);
       return binaryOn(be, name, x, y, "int32");
     },
-    { name, family: "compare", why: "a comparison gives a mask of 0s and 1s, which has no derivative" },
+    { name, method: true, family: "compare", why: "a comparison gives a mask of 0s and 1s, which has no derivative" },
   );
 }
 
@@ -309,6 +311,7 @@ export const lessEqual = defineCompare("lessEqual");
 export const cast = defineOp((x: Tensor, dtype: Tensor["dtype"]): Tensor => castTo(x, dtype), {
   name: "cast",
   family: "elementwise",
+  method: true,
   arity: 2,
   wrt: [0],
   jvp(x: Tensor, dtype: Tensor["dtype"], dx: unknown) {

@@ -6,7 +6,7 @@ export {
 } from "./elementwise.js";
 export { sum, mean, max, min, logSumExp, argMax, argMin, type Axis } from "./reduce.js";
 export { matmul } from "./matmul.js";
-export { reshape, flatten, transpose, expandDims, squeeze, broadcastTo, concat, stack, slice, gather, pad, oneHot } from "./movement.js";
+export { reshape, flatten, transpose, expandDims, squeeze, broadcastTo, concat, stack, slice, gather, pad, oneHot, type Paddings } from "./movement.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
 export { conv2d, maxPool2d, maxPool2dIndices, avgPool2d, type Conv2DOptions, type Pool2DOptions } from "./conv.js";
 export { listOps, getOp, opOf, primitiveManifest, type OpInfo, type OpFamily, type PrimitiveManifest } from "./op.js";

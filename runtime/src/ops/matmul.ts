@@ -51,10 +51,11 @@ function product(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean)
  * matmul(q, k, false, true); // q @ kᵀ
  */
 export const matmul = defineOp(
-  (a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor => product(requireTensor(a, "matmul", "a"), requireTensor(b, "matmul", "b"), transposeA, transposeB),
+  (a: Tensor, b: Tensor, transposeA: boolean = false, transposeB: boolean = false): Tensor => product(requireTensor(a, "matmul", "a"), requireTensor(b, "matmul", "b"), transposeA, transposeB),
   {
     name: "matmul",
     family: "matmul",
+    method: true,
     arity: 4,
     wrt: [0, 1],
     jvp(a: Tensor, b: Tensor, transposeA: boolean | undefined, transposeB: boolean | undefined, da: unknown, db: unknown) {

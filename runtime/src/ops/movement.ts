@@ -29,6 +29,7 @@ function defineLinearMove<A extends unknown[]>(
   return defineOp((x: Tensor, ...options: A): Tensor => forward(requireTensor(x, name), ...options), {
     name,
     family: "movement",
+    method: true,
     arity,
     wrt: [0],
     jvp(x: Tensor, ...rest: unknown[]) {
@@ -195,7 +196,8 @@ export const slice = defineLinearMove<[begin: readonly number[], size?: readonly
   return g.backend.pad(g, box.begin, x.shape, 0);
 }, 3);
 
-type Paddings = readonly (readonly [number, number])[];
+/** `paddings[i] = [before, after]` for axis i (pad). */
+export type Paddings = readonly (readonly [number, number])[];
 
 function padValue(x: Tensor, paddings: Paddings, value = 0): Tensor {
   if (!Array.isArray(paddings) || paddings.length !== x.rank || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0)))
@@ -210,9 +212,10 @@ function padValue(x: Tensor, paddings: Paddings, value = 0): Tensor {
  * @example
  * pad(img, [[0, 0], [1, 1], [1, 1], [0, 0]]); // one pixel of zeros around NHWC images
  */
-export const pad = defineOp((x: Tensor, paddings: Paddings, value = 0): Tensor => padValue(requireTensor(x, "pad"), paddings, value), {
+export const pad = defineOp((x: Tensor, paddings: Paddings, value: number = 0): Tensor => padValue(requireTensor(x, "pad"), paddings, value), {
   name: "pad",
   family: "movement",
+  method: true,
   arity: 3,
   // The fill value is differentiated too (its derivative is 1 on the border): a differentiated
   // number passed as the value (`pad(x, p, s)`) got a zero derivative before, silently (found by
@@ -280,7 +283,7 @@ function splitBack(g: Tensor, xs: readonly Tensor[], axis: number): (Tensor | nu
 }
 
 /** Tensors joined along an existing axis (default 0). */
-export const concat = defineOp((xs: readonly Tensor[], axis = 0): Tensor => concatValue(xs, axis), {
+export const concat = defineOp((xs: readonly Tensor[], axis: number = 0): Tensor => concatValue(xs, axis), {
   name: "concat",
   family: "movement",
   arity: 2,
@@ -312,7 +315,7 @@ function stackValue(xs: readonly Tensor[], axis: number): Tensor {
 }
 
 /** Tensors of one shape joined along a new axis (default 0). */
-export const stack = defineOp((xs: readonly Tensor[], axis = 0): Tensor => stackValue(xs, axis), {
+export const stack = defineOp((xs: readonly Tensor[], axis: number = 0): Tensor => stackValue(xs, axis), {
   name: "stack",
   family: "movement",
   arity: 2,
@@ -370,9 +373,10 @@ function gatherValue(x: Tensor, indices: Tensor | readonly number[], axis: numbe
  * @example
  * gather(embeddings, tokenIds); // [vocab, dim] → [...tokenIds.shape, dim]
  */
-export const gather = defineOp((x: Tensor, indices: Tensor | readonly number[], axis = 0): Tensor => gatherValue(x, indices, axis).value, {
+export const gather = defineOp((x: Tensor, indices: Tensor | readonly number[], axis: number = 0): Tensor => gatherValue(x, indices, axis).value, {
   name: "gather",
   family: "movement",
+  method: true,
   arity: 3,
   wrt: [0],
   jvp(x: Tensor, indices: Tensor | readonly number[], axis: number | undefined, dx: unknown) {

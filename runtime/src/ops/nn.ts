@@ -34,9 +34,10 @@ function minusWeightedSum(v: Tensor, p: Tensor, a: number, scaleByP: boolean): T
 }
 
 /** softmax(x) along `axis` (default -1): exp(x) / Σ exp(x), computed stably. */
-export const softmax = defineOp((x: Tensor, axis = -1): Tensor => expOf(logSoftmaxValue(x, axis, "softmax").y), {
+export const softmax = defineOp((x: Tensor, axis: number = -1): Tensor => expOf(logSoftmaxValue(x, axis, "softmax").y), {
   name: "softmax",
   family: "nn",
+  method: true,
   arity: 2,
   wrt: [0],
   jvp(x: Tensor, axis: number | undefined, dx: unknown) {
@@ -55,9 +56,10 @@ export const softmax = defineOp((x: Tensor, axis = -1): Tensor => expOf(logSoftm
 });
 
 /** log(softmax(x)) along `axis` (default -1), computed stably. */
-export const logSoftmax = defineOp((x: Tensor, axis = -1): Tensor => logSoftmaxValue(x, axis, "logSoftmax").y, {
+export const logSoftmax = defineOp((x: Tensor, axis: number = -1): Tensor => logSoftmaxValue(x, axis, "logSoftmax").y, {
   name: "logSoftmax",
   family: "nn",
+  method: true,
   arity: 2,
   wrt: [0],
   jvp(x: Tensor, axis: number | undefined, dx: unknown) {

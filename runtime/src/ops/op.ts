@@ -14,6 +14,11 @@ export interface DifferentiableOpSpec {
   name: string;
   /** false for ops that exist only as Tensor methods (`t.item()`): not listed as exported functions. */
   exported?: boolean;
+  /**
+   * Also a Tensor method of the same name, with the tensor as the first argument (`a.add(b)` is
+   * `add(a, b)`): installed by ./methods.ts, typed by ./methods.generated.ts (scripts/gen-methods.mjs).
+   */
+  method?: boolean;
   family: OpFamily;
   /** Number of declared parameters (tangents/cotangents come one per parameter). */
   arity: number;
@@ -28,6 +33,8 @@ export interface DifferentiableOpSpec {
 export interface NonDifferentiableOpSpec {
   name: string;
   exported?: boolean;
+  /** See {@link DifferentiableOpSpec.method}. */
+  method?: boolean;
   family: OpFamily;
   /** Why it has no derivative, for the diagnostic ("a comparison gives a mask"). */
   why: string;
@@ -39,8 +46,10 @@ export interface OpInfo {
   fn: AnyFunction;
   differentiable: boolean;
   why?: string;
-  /** Tensor methods that call this op with the tensor as the first argument. */
+  /** Tensor methods that call this op with the tensor as the first argument (its own name when `method` was given). */
   methods: string[];
+  /** The op is also a Tensor method of its name (installed by ./methods.ts). */
+  method: boolean;
   /** An export of the runtime (false: only a method). */
   exported: boolean;
 }
@@ -59,8 +68,8 @@ export function defineOp<F extends AnyFunction>(fn: F, spec: DifferentiableOpSpe
   }
   const info: OpInfo =
     "jvp" in spec
-      ? { name: spec.name, family: spec.family, fn, differentiable: true, methods: [], exported: spec.exported ?? true }
-      : { name: spec.name, family: spec.family, fn, differentiable: false, why: spec.why, methods: [], exported: spec.exported ?? true };
+      ? { name: spec.name, family: spec.family, fn, differentiable: true, methods: [], method: spec.method ?? false, exported: spec.exported ?? true }
+      : { name: spec.name, family: spec.family, fn, differentiable: false, why: spec.why, methods: [], method: spec.method ?? false, exported: spec.exported ?? true };
   OPS.set(spec.name, info);
   BY_FUNCTION.set(fn, info);
   return fn;

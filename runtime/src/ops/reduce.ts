@@ -40,6 +40,7 @@ function defineLinear(name: "sum" | "mean") {
     {
       name,
       family: "reduce",
+      method: true,
       arity: 3,
       wrt: [0],
       jvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: unknown) {
@@ -86,6 +87,7 @@ function defineExtreme(name: "max" | "min") {
     {
       name,
       family: "reduce",
+      method: true,
       arity: 3,
       wrt: [0],
       jvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: unknown) {
@@ -150,6 +152,7 @@ export const logSumExp = defineOp(
   {
     name: "logSumExp",
     family: "reduce",
+    method: true,
     arity: 3,
     wrt: [0],
     jvp(x: Tensor, axis: Axis | undefined, keepDims: boolean | undefined, dx: unknown) {
@@ -178,12 +181,12 @@ export const logSumExp = defineOp(
 
 function defineArg(name: "argMax" | "argMin") {
   return defineOp(
-    (x: Tensor, axis = -1): Tensor => {
+    (x: Tensor, axis: number = -1): Tensor => {
       requireTensor(x, name);
       const a = normalizeAxis(axis, x.rank, name);
       return x.backend.argReduce(x, a, name === "argMax");
     },
-    { name, family: "reduce", why: "an index is an integer, which has no derivative" },
+    { name, method: true, family: "reduce", why: "an index is an integer, which has no derivative" },
   );
 }
 

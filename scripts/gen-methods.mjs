@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Writes the types of the Tensor methods from the op registry: every op defined with
+// `method: true` (runtime/src/ops/op.ts) is installed as `Tensor.prototype[name]` by
+// runtime/src/ops/methods.ts, and this script declares it, with the op's own parameters after the
+// first and its doc comment, in runtime/src/ops/methods.generated.ts. One list (the registry), no
+// hand-written copy of each signature.
+//
+// Which ops are methods comes from the built runtime (listOps()); their signatures from the
+// TypeScript checker over runtime/src. After changing an op's flags or parameters: npm run build,
+// then node scripts/gen-methods.mjs, then build again. `--check` exits 1 when the committed file
+// differs (runtime/test/methods.test.ts runs it).
+//
+// Usage: node scripts/gen-methods.mjs [--check]
+
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+const TARGET = path.join(root, "runtime", "src", "ops", "methods.generated.ts");
+const INDEX = path.join(root, "runtime", "src", "index.ts");
+const TENSOR = path.join(root, "runtime", "src", "tensor", "tensor.ts");
+
+/** Splits a parameter list at its top-level commas. */
+function splitParams(text) {
+  const out = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if ("([{<".includes(ch)) depth++;
+    else if (")]}>".includes(ch) && text[i - 1] !== "=") depth--;
+    else if (ch === "," && depth === 0) {
+      out.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  if (text.slice(start).trim()) out.push(text.slice(start).trim());
+  return out;
+}
+
+/** `(x: T, a?: U): R` → { params: ["a?: U"], result: "R" } (the receiver and `this` dropped). */
+function methodForm(signature) {
+  let depth = 0;
+  let close = -1;
+  for (let i = 0; i < signature.length; i++) {
+    if (signature[i] === "(") depth++;
+    else if (signature[i] === ")" && --depth === 0) {
+      close = i;
+      break;
+    }
+  }
+  const params = splitParams(signature.slice(1, close)).filter((p) => !p.startsWith("this:"));
+  const result = signature.slice(close + 1).replace(/^\s*:\s*/, "");
+  // An optional parameter's `| undefined` is implied.
+  return { params: params.slice(1).map((p) => (/^\w+\?:/.test(p) ? p.replace(/ \| undefined$/, "") : p)), result };
+}
+
+export function generate() {
+  const { listOps } = require(path.join(root, "runtime", "dist", "cjs", "index.js"));
+  const methods = listOps().filter((op) => op.method);
+  const program = ts.createProgram([INDEX], {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+    types: [],
+    noEmit: true,
+  });
+  const checker = program.getTypeChecker();
+  const exportsOf = new Map(checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(INDEX))).map((s) => [s.name, s]));
+  // Methods the class declares itself (item, dataSync, …) are not redeclared.
+  const own = new Set();
+  ts.forEachChild(program.getSourceFile(TENSOR), (n) => {
+    if (ts.isClassDeclaration(n) && n.name?.text === "Tensor") for (const m of n.members) if (m.name && ts.isIdentifier(m.name)) own.add(m.name.text);
+  });
+  const lines = [];
+  const types = new Set();
+  for (const op of methods) {
+    if (own.has(op.name)) continue;
+    let symbol = exportsOf.get(op.name);
+    if (!symbol) throw new Error(`gen-methods: the method op '${op.name}' is not exported by runtime/src/index.ts, so its type cannot be read; export it or declare the method on the class`);
+    if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    // The doc comment's first sentence (of its first paragraph).
+    const paragraph = ts.displayPartsToString(symbol.getDocumentationComment(checker)).split(/\n\s*\n/)[0].replace(/\s+/g, " ").trim();
+    const doc = (/^(.*?\.)(\s|$)/.exec(paragraph)?.[1] ?? paragraph).replace(/\*\//g, "*\\/");
+    for (const signature of checker.getTypeOfSymbol(symbol).getCallSignatures()) {
+      const { params, result } = methodForm(checker.signatureToString(signature, undefined, ts.TypeFormatFlags.NoTruncation));
+      for (const m of `${params.join(",")} ${result}`.matchAll(/\b[A-Z]\w*\b/g)) types.add(m[0]);
+      lines.push(`    /** \`${op.name}(this, …)\`${doc ? `: ${doc}` : ""} */`);
+      lines.push(`    ${op.name}(${params.join(", ")}): ${result};`);
+    }
+  }
+  types.delete("Tensor");
+  const imports = [...types].sort();
+  for (const t of imports) if (!exportsOf.has(t)) throw new Error(`gen-methods: the type '${t}' of a method is not exported by runtime/src/index.ts`);
+  return [
+    "// GENERATED by scripts/gen-methods.mjs from the op registry (ops defined with `method: true`):",
+    "// do not edit; change the op, build, and run `node scripts/gen-methods.mjs`. The methods are",
+    "// installed by ./methods.ts; each is its op with the tensor as the first argument.",
+    "",
+    ...(imports.length ? [`import type { ${imports.join(", ")} } from "../index.js";`, ""] : []),
+    'declare module "../tensor/tensor.js" {',
+    "  interface Tensor {",
+    ...lines,
+    "  }",
+    "}",
+    "",
+    "export {};",
+    "",
+  ].join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const text = generate();
+  if (process.argv.includes("--check")) {
+    const current = fs.existsSync(TARGET) ? fs.readFileSync(TARGET, "utf8") : "";
+    if (current !== text) {
+      process.stderr.write(`${path.relative(root, TARGET)} is out of date with the op registry: run npm run build, then node scripts/gen-methods.mjs\n`);
+      process.exit(1);
+    }
+  } else {
+    fs.writeFileSync(TARGET, text);
+    console.log(`wrote ${path.relative(root, TARGET)}`);
+  }
+}
