@@ -3,7 +3,7 @@
 // runtime/rules/jvp.ts (marked functions written with the public ops, as user code is) and writes
 // the module, with the derivatives of every rule, to runtime/src/rules/jvp.generated.ts, where the
 // runtime's build compiles it. The rules import "@cotangent/runtime" like a user's file; inside the
-// runtime that import is its own index.
+// runtime that import is runtime/src/rules/runtime.ts (the ops and helpers, without the index).
 //
 // The generated file is committed (the runtime cannot build with a plugin that is built after it);
 // `--check` exits 1 when it is not what this script would write (runtime/test/rules.test.ts runs it).
@@ -42,8 +42,9 @@ export function generate() {
     retainLines: false,
     comments: true,
   });
-  // Inside the runtime, "@cotangent/runtime" is its own index (imported last by it: see ./index.ts).
-  const code = out.code.replaceAll('"@cotangent/runtime"', '"../index.js"');
+  // Inside the runtime, "@cotangent/runtime" is ./runtime.ts there: the ops and the helpers
+  // generated code calls, without the index (which loads the rules).
+  const code = out.code.replaceAll('"@cotangent/runtime"', '"./runtime.js"');
   return HEADER + code + "\n";
 }
 

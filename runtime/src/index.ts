@@ -90,6 +90,8 @@ export type { DType, TensorData } from "./tensor/dtype.js";
 export { tensor, zeros, ones, full, eye, arange, linspace, type TensorLike, type TensorValues } from "./tensor/create.js";
 export { randomNormal, randomUniform, type RandomNormalOptions, type RandomUniformOptions } from "./tensor/random.js";
 export * from "./ops/index.js";
+// The derivatives of the ops' JVPs (second order through tensors: ./rules; it loads what it needs).
+import "./rules/index.js";
 
 // Backends: CPU (always) and WebGPU (started by setBackend("webgpu") or ready(); importing this
 // module does not load Dawn or touch navigator.gpu).
@@ -98,7 +100,3 @@ export { keep, tidy, webgpuMemory } from "./backends/webgpu/index.js";
 
 // Low-level CPU kernels optimizers use directly (float32 arrays, in place).
 export { adamUpdateF32, wasmKernelsAvailable } from "./backends/cpu/wasm/index.js";
-
-// Last: the derivatives of the ops' JVPs (second order through tensors). Their generated module
-// reaches the runtime through this index, so everything above is defined by then.
-import "./rules/index.js";

@@ -5,7 +5,7 @@
 // float64, the rule's transpose against the op's VJP, forward over forward against reverse over
 // forward, the fused first-order JVP against the rule).
 
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { cast, getDerivatives, getOp, listOps, Tensor } from "../src/index";
@@ -30,6 +30,26 @@ describe("the rules module", () => {
     // A rule's parameters are the op's, then one tangent each.
     for (const o of ops.filter((op) => ruleOf(op.name))) expect({ op: o.name, arity: getDerivatives(ruleOf(o.name))!.arity }).toEqual({ op: o.name, arity: 2 * getDerivatives(o.fn)!.arity });
   });
+});
+
+describe("import order", () => {
+  it.each([["the rules module", "../src/rules/index"], ["the methods module", "../src/ops/methods"], ["an op module", "../src/ops/elementwise"]])(
+    "%s imported first, alone, still gives every op its second derivatives and methods",
+    (_what, first) => {
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(first);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const rt = require("../src/index") as typeof import("../src/index");
+        const missing = rt
+          .listOps()
+          .filter((o) => o.differentiable && !getDerivatives(getDerivatives(o.fn)!.jvp)?.vjp)
+          .map((o) => o.name);
+        expect(missing).toEqual([]);
+        expect(typeof (rt.Tensor.prototype as unknown as Record<string, unknown>).tanh).toBe("function");
+      });
+    },
+  );
 });
 
 /** The case's arguments in float64 (second differences in float32 are too coarse to check). */

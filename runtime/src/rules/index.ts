@@ -8,11 +8,12 @@
 // The op's JVP itself stays the backend's fused first-order kernel where it has one (one dispatch
 // for g·f′(x)); runtime/test/rules.test.ts holds it equal to the rule.
 //
-// Imported last by ../index.ts: the generated module reaches the runtime through the index.
+// It loads the ops itself (./runtime.ts), so it may be imported anywhere.
 
 import { defineDerivatives, getDerivatives, type AnyFunction, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
 import { concreteTangent } from "../ad/tangent.js";
 import { listOps } from "../ops/op.js";
+import "./runtime.js"; // every op registered (and the Tensor methods installed) before link()
 import * as generated from "./jvp.generated.js";
 
 /**

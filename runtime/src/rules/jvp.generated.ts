@@ -4,7 +4,7 @@
 // @ts-nocheck: the generated functions carry no type annotations (the rules are type-checked in
 // runtime/rules/jvp.ts, by `npm run typecheck`).
 /* eslint-disable */
-import * as __ct from "../index.js";
+import * as __ct from "./runtime.js";
 // The forward-mode rule of every differentiable tensor op, written once, with the public ops, as a
 // user would write a marked function. Cotangent differentiates these rules itself
 // (scripts/gen-rules.mjs runs the Babel host over this file and writes
@@ -22,8 +22,8 @@ import * as __ct from "../index.js";
 //     max/min reductions are split evenly; pow's ∂a is 0 where b = 0 and ∂b is 0 where a = 0);
 //     runtime/test/rules.test.ts holds the backends' fused first-order kernels equal to these.
 
-import type { Axis, Conv2DOptions, DType, Pool2DOptions } from "../index.js";
-import { Tensor, abs, add, avgPool2d, broadcastTo, cast, clip, concat, conv2d, cos, crossEntropy, div, equal, exp, expandDims, flatten, gather, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, log1p, logSoftmax, logSumExp, matmul, max, maxPool2d, maxPool2dIndices, maximum, mean, min, minimum, mse, mul, neg, oneHot, pad, pow, relu, reshape, sigmoid, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, where, withoutDerivative, zeros } from "../index.js";
+import type { Axis, Conv2DOptions, DType, Pool2DOptions } from "./runtime.js";
+import { Tensor, abs, add, avgPool2d, broadcastTo, cast, clip, concat, conv2d, cos, crossEntropy, div, equal, exp, expandDims, flatten, gather, gelu, greater, greaterEqual, leakyRelu, less, lessEqual, log, log1p, logSoftmax, logSumExp, matmul, max, maxPool2d, maxPool2dIndices, maximum, mean, min, minimum, mse, mul, neg, oneHot, pad, pow, relu, reshape, sigmoid, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh, transpose, where, withoutDerivative, zeros } from "./runtime.js";
 
 /** What a rule returns: the op's value and its tangent. */
 export interface Jvp {
