@@ -137,15 +137,20 @@ export interface Backend {
   // ---- elementwise ----------------------------------------------------------------------------
   /** f(x) per element (float result: int32 input gives float32; clip keeps x's dtype). */
   unary(op: UnaryOp, x: Tensor, params: readonly number[], dtype: DType): Tensor;
-  /** g · f′(x) per element, where y = f(x) (some slopes are cheaper from y). g, x, y have one shape. */
-  unaryBackward(op: UnaryOp, g: Tensor, x: Tensor, y: Tensor, params: readonly number[]): Tensor;
+  /**
+   * Optional fast path: g · f′(x) per element in one pass, where y = f(x) (some slopes are cheaper
+   * from y). g, x, y have one shape. Without it the ops use their composed rules
+   * (runtime/rules/jvp.ts), built from the other kernels; runtime/test/rules.test.ts holds the two equal.
+   */
+  unaryBackward?(op: UnaryOp, g: Tensor, x: Tensor, y: Tensor, params: readonly number[]): Tensor;
   /** a (op) b, broadcast to `outShape`. */
   binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;
   /**
-   * g · ∂(a op b)/∂a (operand 0) or ∂/∂b (operand 1), all at the broadcast shape of g (y = a op b).
-   * For the arithmetic ops and pow, maximum, minimum (ties split evenly: ½ each); not comparisons.
+   * Optional fast path: g · ∂(a op b)/∂a (operand 0) or ∂/∂b (operand 1), all at the broadcast shape
+   * of g (y = a op b), in one pass. For the arithmetic ops and pow, maximum, minimum (ties go to
+   * a); not comparisons. Without it the ops use their composed rules (see unaryBackward).
    */
-  binaryBackward(op: BinaryOp, operand: 0 | 1, g: Tensor, a: Tensor, b: Tensor, y: Tensor): Tensor;
+  binaryBackward?(op: BinaryOp, operand: 0 | 1, g: Tensor, a: Tensor, b: Tensor, y: Tensor): Tensor;
   /** cond ≠ 0 ? a : b, all broadcast to `outShape`. */
   select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;
   /** x converted to `dtype` (float → int32 truncates toward zero). */

@@ -9,7 +9,7 @@ import { toTensor } from "../tensor/create.js";
 import type { DType } from "../tensor/dtype.js";
 import { broadcastShapes, sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { defineOp } from "./op.js";
+import { composedRule, defineOp } from "./op.js";
 import { castTo, floatDType, on, operands, scalar, tangentOf, unbroadcastTo, type TensorLike } from "./util.js";
 
 // ---- tangent arithmetic the rules share (null is zero) ----------------------------------------
@@ -77,9 +77,14 @@ function defineUnary<A extends unknown[]>(name: UnaryOp, params: (...options: A)
   // CPU tensor) whose cotangent or tangent lives on WebGPU once handed the WebGPU tensor to the CPU
   // kernel, which failed with a TypeError instead of computing (or, for a number input, instead of
   // the CT3009 error that a number argument's derivative cannot come from WebGPU).
+  // Without the backend's fused kernel: the op's composed rule (runtime/rules/jvp.ts), whose
+  // tangent along x alone is the same g · f′(x) (the Jacobian is diagonal: JVP and VJP agree).
   const alongSlope = (g: Tensor, x: Tensor, y: Tensor, p: number[]): Tensor => {
     const [gg, yy, , be] = operands(g, y, name);
-    return be.unaryBackward(name, castTo(gg, yy.dtype), moveTo(x, be), yy, p);
+    const slopeTimes = be.unaryBackward;
+    if (slopeTimes) return slopeTimes.call(be, name, castTo(gg, yy.dtype), moveTo(x, be), yy, p);
+    const r = composedRule(name)(moveTo(x, be), ...p, castTo(gg, yy.dtype), ...p.map(() => 0)) as { tangent: Tensor };
+    return castTo(r.tangent, yy.dtype);
   };
   const none = new Array<null>(arity - 1).fill(null);
   const optionIndices = optionSlope ? Array.from({ length: arity - 1 }, (_, k) => k) : [];
@@ -176,6 +181,19 @@ export const clip = defineUnary("clip", (min: number, max: number) => [min, max]
 // ---- binary ops ------------------------------------------------------------------------------
 
 function defineBinary(name: BinaryOp, keepInt: boolean): (a: TensorLike, b: TensorLike) => Tensor {
+  /**
+   * g · ∂(a op b)/∂(operand) at the broadcast shape: the backend's fused kernel, or else the op's
+   * composed rule (runtime/rules/jvp.ts) with g as that operand's tangent and 0 as the other's
+   * (elementwise, so the same product serves the JVP and, summed back over broadcast axes, the VJP).
+   * At an infinite operand the rule's 0·∞ can give NaN where the fused kernel has the slope.
+   */
+  const slopeTimes = (be: Backend, operand: 0 | 1, g: Tensor, x: Tensor, y: Tensor, value: Tensor): Tensor => {
+    const fused = be.binaryBackward;
+    if (fused) return fused.call(be, name, operand, g, x, y, value);
+    const r = composedRule(name)(x, y, operand === 0 ? g : 0, operand === 1 ? g : 0) as { tangent: Tensor };
+    const t = castTo(r.tangent, value.dtype);
+    return sameShape(t.shape, g.shape) ? t : t.backend.broadcastTo(t, g.shape);
+  };
   const compute = (a: TensorLike, b: TensorLike) => {
     const [x, y, d, be] = operands(a, b, name);
     x.checkLive(name);
@@ -194,7 +212,7 @@ function defineBinary(name: BinaryOp, keepInt: boolean): (a: TensorLike, b: Tens
       const along = (t: Tensor | null, operand: 0 | 1) => {
         if (t === null) return null;
         const g = finish(t, value)!; // the tangent at the result's shape
-        return be.binaryBackward(name, operand, g, x, y, value);
+        return slopeTimes(be, operand, g, x, y, value);
       };
       const t = tAdd(along(tangentOf(a, ta, name, "a"), 0), along(tangentOf(b, tb, name, "b"), 1));
       return { value, tangent: finish(t, value) };
@@ -210,7 +228,7 @@ function defineBinary(name: BinaryOp, keepInt: boolean): (a: TensorLike, b: Tens
           // operand. Computed eagerly, the cotangent of a number operand (x.add(1e-9), x.mul(0.5))
           // made every such pullback throw CT3009 on WebGPU (a number's cotangent cannot be read
           // back from the GPU synchronously), although the constant needs no derivative.
-          return lazyCotangents([() => unbroadcastTo(be.binaryBackward(name, 0, gg, x, y, value), a), () => unbroadcastTo(be.binaryBackward(name, 1, gg, x, y, value), b)]);
+          return lazyCotangents([() => unbroadcastTo(slopeTimes(be, 0, gg, x, y, value), a), () => unbroadcastTo(slopeTimes(be, 1, gg, x, y, value), b)]);
         },
       };
     },

@@ -75,6 +75,28 @@ export function defineOp<F extends AnyFunction>(fn: F, spec: DifferentiableOpSpe
   return fn;
 }
 
+const RULES = new Map<string, AnyFunction>();
+
+/**
+ * @internal Registers op `name`'s forward-mode rule written with the ops (runtime/rules/jvp.ts,
+ * differentiated by Cotangent: ../rules/index.ts does this). Ops fall back to it on a backend that
+ * does not offer the fused slope kernels (Backend.unaryBackward / binaryBackward).
+ */
+export function setComposedRule(name: string, rule: AnyFunction): void {
+  RULES.set(name, rule);
+}
+
+/** @internal The composed rule of op `name` (see {@link setComposedRule}). */
+export function composedRule(name: string): AnyFunction {
+  const rule = RULES.get(name);
+  if (!rule)
+    throw new CotangentError(
+      "CT3004",
+      `${name}: this backend has no fused slope kernel for it and the op's composed rule is not registered; import the runtime through its package entry (@cotangent/runtime), which loads the rules.`,
+    );
+  return rule;
+}
+
 /** The op record of an op function. */
 export function opOf(fn: AnyFunction): OpInfo | undefined {
   return BY_FUNCTION.get(fn);

@@ -12,7 +12,7 @@
 
 import { defineDerivatives, getDerivatives, type AnyFunction, type JvpFunction, type VjpFunction } from "../ad/derivatives.js";
 import { concreteTangent } from "../ad/tangent.js";
-import { listOps } from "../ops/op.js";
+import { listOps, setComposedRule } from "../ops/op.js";
 import "./runtime.js"; // every op registered (and the Tensor methods installed) before link()
 import * as generated from "./jvp.generated.js";
 
@@ -44,6 +44,7 @@ function link(): void {
     const jvp = getDerivatives(op.fn)?.jvp;
     const d = rule && getDerivatives(rule);
     if (!jvp || !d?.jvp || !d.vjp) continue;
+    setComposedRule(op.name, rule!);
     defineDerivatives(jvp, {
       name: `${op.name}Jvp`,
       arity: d.arity,
