@@ -27,7 +27,9 @@ beforeAll(() => {
   expect(typeof fused.unaryBackward).toBe("function");
   expect(typeof fused.binaryBackward).toBe("function");
 });
-afterAll(() => Object.assign(be, fused));
+afterAll(() => {
+  Object.assign(be, fused);
+});
 
 const elementwise = Object.entries(TABLE).filter(([name]) => getOp(name)!.family === "elementwise");
 

@@ -198,7 +198,7 @@ describe("memory", () => {
     const step = () => {
       const y = gpu.binary("mul", x, w, [64, 32], "float32");
       const z = gpu.unary("relu", y, [], "float32");
-      const g = gpu.unaryBackward("relu", z, y, z, []);
+      const g = gpu.unaryBackward!("relu", z, y, z, []);
       return gpu.binary("add", g, z, [64, 32], "float32");
     };
     tidy(step);
@@ -263,7 +263,7 @@ describe("elementwise", () => {
       for (const shape of [[], [7], [3, 5]]) {
         const x = rand(shape, "float32", lo, hi);
         const y = cpu.unary(op, x, paramsOf(op), "float32");
-        cases.push(same(`${op}′ ${JSON.stringify(shape)}`, [rand(shape), x, y], (b, [g, xx, yy]) => b.unaryBackward(op, g!, xx!, yy!, paramsOf(op))));
+        cases.push(same(`${op}′ ${JSON.stringify(shape)}`, [rand(shape), x, y], (b, [g, xx, yy]) => b.unaryBackward!(op, g!, xx!, yy!, paramsOf(op))));
       }
     }
     await expectAgree(cases);
@@ -324,7 +324,7 @@ describe("elementwise", () => {
         const b = op === "div" ? rand(sb, "float32", 0.5, 3) : rand(sb, "float32", -3, 3, ties);
         const y = cpu.binary(op, a, b, so, "float32");
         for (const operand of [0, 1] as const)
-          cases.push(same(`${op}′${operand} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, [rand(so), a, b, y], (be, [g, x, z, yy]) => be.binaryBackward(op, operand, g!, x!, z!, yy!)));
+          cases.push(same(`${op}′${operand} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, [rand(so), a, b, y], (be, [g, x, z, yy]) => be.binaryBackward!(op, operand, g!, x!, z!, yy!)));
       }
     }
     await expectAgree(cases);
