@@ -14,9 +14,9 @@ import fc from "fast-check";
 import { runProperty } from "../harness/property-run";
 import * as ct from "@cotangent/runtime";
 import { BatchCompileCache } from "../harness/batch-cache";
-import { CORPUS_DIR, HostName, compilePlain, compileWith } from "../harness/compile";
+import { CORPUS_DIR, HOST_OPTIONS, HostName, compilePlain, compileWith } from "../harness/compile";
 import { TENSOR_MODULE_HEADER, TensorProgram, TensorShape, buildTensorProgram, tensorArgs, tensorBatchModule, tensorProgram, tensorProgramKey, tensorReproOf } from "../harness/programs-tensors";
-import { checkForwardAgainstReverse, checkGradient, f64, leaves, scalar, tangentNumbers } from "../harness/tensor-check";
+import { checkForwardAgainstReverse, checkGradient, f64, leaves, randomTangent, scalar, tangentNumbers } from "../harness/tensor-check";
 
 const SEED = process.env.E2E_SEED ? Number(process.env.E2E_SEED) : 20240611;
 const RUN_SCALE = process.env.E2E_RUNS ? Number(process.env.E2E_RUNS) : 1;
@@ -163,6 +163,121 @@ for (const host of HOSTS) {
           console.info(`${host} / ${name}: points skipped of ${numRuns}: ${skipped.huge} with a huge or non-finite value, ${skipped["non-smooth"]} non-smooth (a kink or jump within the finite-difference step)`);
       }, 240_000);
     });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Second order: the same kind of programs built with secondOrder: "exported" (each exported mark
+// also gets the derivatives of its JVP, built from the tensor ops' composed rules). For each, with
+// random directions u and v of the differentiated arguments:
+//   - the Hessian is symmetric: ⟨H·u, v⟩ = ⟨u, H·v⟩, with H·u = differential(gradient(f))(x)(u)
+//     (reverse over forward);
+//   - forward over forward equals reverse over forward: D²f[u, v] from the JVP of f's JVP is ⟨H·u, v⟩;
+//   - H·u matches central differences of the gradient along u (points where those are unreliable,
+//     a kink of relu/abs/max or a branch within the step, are skipped and counted).
+
+const SECOND_ORDER = { name: "second derivatives of tensor programs (loops, branches, helpers, structs)", shape: { depth: 2, maxStatements: 4, control: true }, numRuns: 40 };
+
+function secondOrderCache(host: HostName) {
+  return new BatchCompileCache<TensorProgram, Compiled>(`__e2e_property_tensors_second_${host.replace(/\W/g, "")}`, tensorProgramKey, (names, programs, file) => {
+    const source = tensorBatchModule(names, programs);
+    const before = HOST_OPTIONS.secondOrder;
+    HOST_OPTIONS.secondOrder = "exported";
+    try {
+      const mod = withoutResultWarnings(() => compileWith(host, source, file));
+      return names.map((n) => ({ f: mod[n], plain: mod[n] }));
+    } finally {
+      HOST_OPTIONS.secondOrder = before;
+    }
+  });
+}
+
+/** x + h·u over the differentiated arguments (tensors, numbers, arrays and structs of them). */
+function shifted(args: unknown[], wrt: readonly number[], us: readonly unknown[], h: number): unknown[] {
+  return args.map((a, i) => {
+    const k = wrt.indexOf(i);
+    return k < 0 ? a : ct.addTangent(a, ct.scaleTangent(us[k], h));
+  });
+}
+
+/** The numbers of a list of tangents of the differentiated arguments, in order. */
+function numbersOf(args: unknown[], wrt: readonly number[], ts: readonly unknown[]): number[] {
+  return wrt.flatMap((i, k) => (typeof args[i] === "number" ? [typeof ts[k] === "number" ? (ts[k] as number) : 0] : tangentNumbers(args[i], ts[k])));
+}
+
+const dotOf = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+const absDotOf = (a: number[], b: number[]) => a.reduce((s, x, i) => s + Math.abs(x * b[i]!), 0);
+
+/** The second-order checks on one program; returns why the point was skipped, or null when checked. */
+function checkSecondOrder(f: Fn, p: TensorProgram): "huge" | "non-smooth" | null {
+  const args = tensorArgs(p);
+  const value = scalar(f(...args));
+  if (!(Number.isFinite(value) && Math.abs(value) < 1e4)) return "huge";
+  const wrt = p.wrt;
+  const seed = { n: 5000 };
+  const us = wrt.map((i) => randomTangent(args[i], seed));
+  const vs = wrt.map((i) => randomTangent(args[i], seed));
+  const hvp = (dirs: unknown[]) => {
+    const out = (ct.differential(ct.gradient(f as any) as any) as Fn)(...tensorArgs(p))(...dirs);
+    return wrt.length === 1 ? [out] : (out as unknown[]);
+  };
+  const hu = numbersOf(args, wrt, hvp(us));
+  const hv = numbersOf(args, wrt, hvp(vs));
+  const u = numbersOf(args, wrt, us);
+  const v = numbersOf(args, wrt, vs);
+  const huv = dotOf(hu, v);
+  const uhv = dotOf(u, hv);
+  const scale = absDotOf(hu, v) + absDotOf(u, hv);
+  if (!(Math.abs(huv - uhv) <= 1e-9 * (1 + scale))) throw new Error(`the Hessian is not symmetric: ⟨H·u, v⟩ = ${huv}, ⟨u, H·v⟩ = ${uhv}`);
+  // Forward over forward: the JVP of f's JVP, along (u, v), has tangent.tangent = D²f[u, v].
+  const jvp = ct.getDerivatives(f)!.jvp!;
+  const second = ct.getDerivatives(jvp);
+  if (!second?.jvp) throw new Error("the build attached no derivatives to the JVP (secondOrder: \"exported\")");
+  const n = p.params.length;
+  const full = (ts: readonly unknown[]) => Array.from({ length: n }, (_, i) => (wrt.includes(i) ? ts[wrt.indexOf(i)] : null));
+  const ff = second.jvp(...tensorArgs(p), ...full(us), ...full(vs), ...new Array(n).fill(null)) as { tangent: { tangent: unknown } };
+  const d2 = scalar(ff.tangent.tangent);
+  if (!(Math.abs(d2 - huv) <= 1e-9 * (1 + scale))) throw new Error(`forward over forward D²f[u, v] = ${d2}, reverse over forward ⟨H·u, v⟩ = ${huv}`);
+  // H·u against central differences of the gradient along u.
+  const gradAt = (h: number, step: number) =>
+    numbersOf(args, wrt, (() => {
+      const g = ct.gradient(f as any)(...shifted(tensorArgs(p), wrt, us, h * step)) as unknown;
+      return wrt.length === 1 ? [g] : (g as unknown[]);
+    })());
+  const fdAt = (step: number) => gradAt(1, step).map((x, i) => (x - gradAt(-1, step)[i]!) / (2 * step));
+  const fd = fdAt(1e-5);
+  const far = hu.some((x, i) => !(Math.abs(x - fd[i]!) <= 1e-5 * (1 + Math.abs(x))));
+  if (far) {
+    const coarse = fdAt(1e-4);
+    const smooth = fd.every((x, i) => Number.isFinite(x) && Math.abs(x - coarse[i]!) <= 1e-5 * (1 + Math.abs(x)));
+    if (!smooth) return "non-smooth";
+    const i = hu.findIndex((x, j) => !(Math.abs(x - fd[j]!) <= 1e-5 * (1 + Math.abs(x))));
+    throw new Error(`H·u ≠ finite differences of the gradient at number ${i}: ${hu[i]}, finite differences ${fd[i]}`);
+  }
+  return null;
+}
+
+for (const host of HOSTS) {
+  describe(`${host} host: second derivatives of random tensor programs`, () => {
+    const numRuns = Math.max(1, Math.round(SECOND_ORDER.numRuns * RUN_SCALE));
+    const seed = SEED + 300;
+    test(`${SECOND_ORDER.name} (${numRuns} programs, seed ${seed})`, () => {
+      const arb = tensorProgram(SECOND_ORDER.shape);
+      const cache = secondOrderCache(host);
+      cache.prepare(fc.sample(arb, { seed, numRuns }));
+      const skipped = { huge: 0, "non-smooth": 0 };
+      const check = (p: TensorProgram) => {
+        const why = checkSecondOrder(cache.get(p).f, p);
+        if (why) {
+          skipped[why]++;
+          fc.pre(false);
+        }
+      };
+      runProperty(arb, check, (p) => `${describeArgs(p)}\n${tensorReproOf("f", p)}`, { seed, numRuns, timeLimitMs: 150_000, maxSkippedShare: 0.25 });
+      if (skipped.huge || skipped["non-smooth"])
+        // eslint-disable-next-line no-console
+        console.info(`${host} / second order: points skipped of ${numRuns}: ${skipped.huge} huge, ${skipped["non-smooth"]} non-smooth`);
+    }, 240_000);
   });
 }
 

@@ -242,7 +242,10 @@ export class ForwardGenerator {
   }
 
   private jvpCall(c: NCall, zeroTangents: boolean): Expression {
-    const tangents = c.args.map((a) => (zeroTangents ? nul() : this.tangent(a) ?? nul()));
+    // A generated JVP differentiated again calls `RT.jvpMethodCall(t.m, t, …)`: the method (a
+    // function) has no tangent, and reading `dt.m` off a tensor's tangent would fail.
+    const functionArg = c.kind === "dynamic" && isDerivativeLookup(c.callee, this.g.runtime) ? 0 : -1;
+    const tangents = c.args.map((a, i) => (zeroTangents || i === functionArg ? nul() : this.tangent(a) ?? nul()));
     const args = [...c.args.map((a) => clone(a)), ...tangents];
     switch (c.kind) {
       case "known":
@@ -340,6 +343,18 @@ export function stampLocations(stmts: Statement[], loc: NStmt["origin"]): void {
       stampLocations(s.body.type === "BlockStatement" ? s.body.body : [s.body], loc);
     }
   }
+}
+
+/** `RT.jvpCall`, `RT.vjpCall`, `RT.jvpMethodCall`, `RT.vjpMethodCall`: calls whose first argument is the function looked up. */
+export function isDerivativeLookup(callee: Expression, runtime: string): boolean {
+  return (
+    callee.type === "MemberExpression" &&
+    !callee.computed &&
+    callee.object.type === "Identifier" &&
+    callee.object.name === runtime &&
+    callee.property.type === "Identifier" &&
+    ["jvpCall", "vjpCall", "jvpMethodCall", "vjpMethodCall"].includes(callee.property.name)
+  );
 }
 
 /**
