@@ -235,7 +235,7 @@ function checkSecondOrder(f: Fn, p: TensorProgram): "huge" | "non-smooth" | null
   if (!second?.jvp) throw new Error("the build attached no derivatives to the JVP (secondOrder: \"exported\")");
   const n = p.params.length;
   const full = (ts: readonly unknown[]) => Array.from({ length: n }, (_, i) => (wrt.includes(i) ? ts[wrt.indexOf(i)] : null));
-  const ff = second.jvp(...tensorArgs(p), ...full(us), ...full(vs), ...new Array(n).fill(null)) as { tangent: { tangent: unknown } };
+  const ff = second.jvp(...tensorArgs(p), ...full(us), ...full(vs), ...new Array(n).fill(null)) as unknown as { tangent: { tangent: unknown } };
   const d2 = scalar(ff.tangent.tangent);
   if (!(Math.abs(d2 - huv) <= 1e-9 * (1 + scale))) throw new Error(`forward over forward D²f[u, v] = ${d2}, reverse over forward ⟨H·u, v⟩ = ${huv}`);
   // H·u against central differences of the gradient along u.
