@@ -22,6 +22,8 @@ import {
   markOfComments,
   differentiateSecondOrder,
   differentiatesAnOperator,
+  defineKernelCode,
+  type KernelSource,
   secondOrderMode,
   secondOrderRegistrationCode,
   uniqueName,
@@ -77,6 +79,8 @@ interface Mark {
   call?: NodePath<t.CallExpression>;
   operator?: OperatorName;
   markLoc?: Loc;
+  /** `@kernel` too (declarations): compiled to WGSL by the core. */
+  kernel?: boolean;
 }
 
 export default function cotangentBabelPlugin(api: BabelApi, options: PluginOptions = {}): PluginObj<PluginPass> {
@@ -209,7 +213,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       const name = p.node.id.name;
       const i = info(p.node, name, mark.wrt, false);
       ctx.known.set(name, i);
-      marks.push({ kind: "declaration", path: p, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id) });
+      marks.push({ kind: "declaration", path: p, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id), ...(mark.kernel ? { kernel: true } : {}) });
     },
     VariableDeclarator(p) {
       const init = p.node.init;
@@ -287,11 +291,12 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   const errors: string[] = markErrors.map((d) => formatDiagnostic(d, source, fileName));
   let firstErrorAt: NodePath | undefined;
   const markedFunctions: MarkedFunction[] = [];
-  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; jvpFunction?: MarkedFunction; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction } }>();
+  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; jvpFunction?: MarkedFunction; kernel?: KernelSource; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction } }>();
   for (const m of marks) {
     const fnNode = m.path.node as t.Function;
     const marked: MarkedFunction = adapter.marked(fnNode, m.name, m.kind === "method" ? "method" : m.kind === "declaration" ? "declaration" : "expression", m.wrt, m.markLoc);
     if (m.kind === "method") marked.owner = methodOwner(m.path as NodePath<t.ClassMethod>);
+    if (m.kernel) marked.kernel = true;
     markedFunctions.push(marked);
     const localCtx: ModuleContext = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
     const r = differentiateSafely(marked, localCtx);
@@ -304,7 +309,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       else if (options.warnings !== false) console.warn(text);
     }
     if (r.jvp && r.vjp) {
-      results.set(m, { jvp: r.jvp, vjp: r.vjp, ...(r.jvpFunction ? { jvpFunction: r.jvpFunction } : {}) });
+      results.set(m, { jvp: r.jvp, vjp: r.vjp, ...(r.jvpFunction ? { jvpFunction: r.jvpFunction } : {}), ...(r.kernel ? { kernel: r.kernel } : {}) });
       options.onDerivatives?.({ name: m.name, jvp: r.jvp, vjp: r.vjp });
     }
   }
@@ -344,7 +349,8 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       case "declaration": {
         const stmt = m.path.parentPath.isExportNamedDeclaration() || m.path.parentPath.isExportDefaultDeclaration() ? m.path.parentPath : m.path;
         const reg = parseStatement(`${defineDerivativesCode(rt, m.name, inf, m.name, inf.jvpName, inf.vjpName)};`);
-        insertNodes(stmt, "after", [jvpDecl(), vjpDecl(), ...extraDecls(), reg]);
+        const kernelReg = r.kernel ? [parseStatement(`${defineKernelCode(rt, m.name, r.kernel)};`)] : [];
+        insertNodes(stmt, "after", [jvpDecl(), vjpDecl(), ...extraDecls(), reg, ...kernelReg]);
         break;
       }
       case "constant":

@@ -5,6 +5,7 @@
 // through the identifier `ModuleContext.runtime` (the host adds the namespace import).
 
 import type { Expression, Loc, MarkedFunction, Pattern, Statement, TypeIR } from "./ir.js";
+import type { KernelSource } from "./kernel.js";
 
 /** What the core knows about a differentiable function visible by name in the module. */
 export interface KnownFunction {
@@ -124,6 +125,8 @@ export interface DifferentiateResult {
    * `differentiate` with `secondOrderContext`, giving `f$jvp$jvp` and `f$jvp$vjp`).
    */
   jvpFunction?: MarkedFunction;
+  /** For a `@kernel` mark: its WGSL (the host inserts `defineKernelCode(...)` after the function). */
+  kernel?: KernelSource;
 }
 
 export type { MarkedFunction };

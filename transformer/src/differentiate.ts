@@ -1,5 +1,6 @@
 // The pipeline for one marked function: normalize → analyse → generate JVP and VJP → print.
 
+import { compileKernel, type KernelSource } from "./kernel.js";
 import { Analysis } from "./analysis.js";
 import type { DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
 import { ForwardGenerator, type GenContext } from "./forward.js";
@@ -100,5 +101,12 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
     isArrow: false,
     owner: fn.owner,
   };
-  return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction };
+  let kernel: KernelSource | undefined;
+  if (fn.kernel) {
+    const k = compileKernel(fn);
+    diagnostics.push(...k.diagnostics);
+    if (k.diagnostics.length) return { diagnostics };
+    kernel = k.kernel;
+  }
+  return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction, ...(kernel ? { kernel } : {}) };
 }

@@ -42,6 +42,8 @@ export interface Mark {
   wrt?: string[];
   /** `@derivative(of: f)` → "f" */
   of?: string;
+  /** `@kernel` beside `@differentiable`: also compiled to a WGSL elementwise kernel (./kernel.ts). */
+  kernel?: boolean;
 }
 
 /**
@@ -54,15 +56,16 @@ export function parseJSDocMark(comment: string): Mark | undefined {
   if (diff) {
     // An opening parenthesis with no closing one: a malformed list, reported as an empty `wrt`.
     if (diff[1] === undefined && /^[ \t]*\(/.test(comment.slice(diff.index + diff[0].length))) return { kind: "differentiable", wrt: [] };
+    const kernel = /@kernel\b/.test(comment) ? { kernel: true } : {};
     const args = diff[1]?.trim();
-    if (!args) return { kind: "differentiable" };
+    if (!args) return { kind: "differentiable", ...kernel };
     const m = /^wrt\s*:\s*(.*)$/s.exec(args);
     const wrt = (m ? m[1]! : args)
       .replace(/^\((.*)\)$/s, "$1")
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean);
-    return { kind: "differentiable", wrt };
+    return { kind: "differentiable", wrt, ...kernel };
   }
   const der = /@derivative\s*\(\s*of\s*:\s*([A-Za-z_$][\w$]*)\s*\)/.exec(comment);
   if (der) return { kind: "derivative", of: der[1] };
@@ -106,6 +109,11 @@ export function defineDerivativesCode(
   vjp: string,
 ): string {
   return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp} })`;
+}
+
+/** `RT.defineKernel(f, { params, wgsl })`: what `map(f)` runs on WebGPU (transformer/src/kernel.ts). */
+export function defineKernelCode(runtime: string, fn: string, kernel: { params: string[]; wgsl: string }): string {
+  return `${runtime}.defineKernel(${fn}, { params: ${JSON.stringify(kernel.params)}, wgsl: ${JSON.stringify(kernel.wgsl)} })`;
 }
 
 /** `, rest: true` for a function whose last parameter is a rest parameter (its derivatives take an array). */

@@ -19,3 +19,4 @@ export {
 } from "./second-order.js";
 export { CODES, TS_CODE_BASE, codeFrame, formatDiagnostic, tsCodeOf } from "./diagnostics.js";
 export { loadPrimitiveTable } from "./primitives.js";
+export { compileKernel, type KernelSource } from "./kernel.js";

@@ -387,6 +387,8 @@ export interface MarkedFunction {
   loc?: Loc;
   /** Arrow functions keep the enclosing `this`; the generated derivatives must too. */
   isArrow: boolean;
+  /** Marked `@kernel` too: compiled to WGSL as well (transformer/src/kernel.ts). */
+  kernel?: boolean;
   /**
    * For methods: code for the object the method is defined on (`Pendulum.prototype`, or
    * `Pendulum` for a static method). The derivatives check that `this.name` is still that method

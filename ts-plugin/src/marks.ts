@@ -96,7 +96,7 @@ export function wrtOption(ts: typeof TS, options: TS.Expression | undefined): { 
 
 export type Found =
   /** `/** @differentiable *\/ function f(…) {…}` */
-  | { kind: "declaration"; node: TS.FunctionDeclaration; name: string; wrt?: string[] }
+  | { kind: "declaration"; node: TS.FunctionDeclaration; name: string; wrt?: string[]; kernel?: boolean }
   /** `differentiable(fn, opts)`; `binding` is the `const` it initializes, if any. */
   | { kind: "wrapper"; call: TS.CallExpression; fn: FunctionLiteral; binding?: string; wrt?: string[]; invalidOptions?: TS.Node }
   /** `/** @differentiable *\/ const f = (…) => …` (or `= function (…) {…}`): one declarator whose initializer is a function literal. */
@@ -134,7 +134,7 @@ export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImpo
       const mark = jsDocMarkOf(ts, node, sf) ?? overloadMarkOf(ts, node, sf);
       if (mark?.kind === "differentiable") {
         // An anonymous `export default function` has no name to hang derivatives on: the transformer reports it.
-        found.push({ kind: "declaration", node, name: node.name?.text ?? "", ...(mark.wrt ? { wrt: mark.wrt } : {}) });
+        found.push({ kind: "declaration", node, name: node.name?.text ?? "", ...(mark.wrt ? { wrt: mark.wrt } : {}), ...(mark.kernel ? { kernel: true } : {}) });
       } else if (mark?.kind === "derivative" && mark.of && node.name) {
         found.push({ kind: "custom", node, of: mark.of, mode: returnsDifferential(ts, node) ? "jvp" : "vjp" });
       }

@@ -13,6 +13,7 @@ import {
   OPERATORS,
   RUNTIME_MODULE,
   defineDerivativesCode,
+  defineKernelCode,
   derivativesRecordCode,
   formatDiagnostic,
   operatorCallCode,
@@ -198,6 +199,7 @@ function transformSourceFile(
           ...genSecond(plan),
           ...registerSecond(plan),
           parseStatement(`${defineDerivativesCode(runtime, plan.name, plan.info, plan.name, plan.info.jvpName, plan.info.vjpName)};`),
+          ...(plan.result?.kernel ? [parseStatement(`${defineKernelCode(runtime, plan.name, plan.result.kernel)};`)] : []),
         );
       }
       return visited;

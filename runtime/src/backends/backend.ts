@@ -35,6 +35,18 @@ export interface BackendCaps {
   readonly priority: number;
 }
 
+/**
+ * A `/** @differentiable @kernel *\/` scalar function as the build compiled it: the JavaScript
+ * function (with its generated derivatives) and its WGSL (`fn kernel(…) -> f32`, and
+ * `fn partials(…) -> array<f32, n + 1>`: the value, then ∂/∂ each parameter).
+ */
+export interface ScalarKernel {
+  name: string;
+  fn: (...xs: number[]) => number;
+  params: readonly string[];
+  wgsl: string;
+}
+
 /** Unary elementwise ops; `params` of unary/unaryBackward: leakyRelu [alpha], clip [min, max], others []. */
 export type UnaryOp =
   | "neg"
@@ -151,6 +163,14 @@ export interface Backend {
    * a); not comparisons. Without it the ops use their composed rules (see unaryBackward).
    */
   binaryBackward?(op: BinaryOp, operand: 0 | 1, g: Tensor, a: Tensor, b: Tensor, y: Tensor): Tensor;
+  // ---- marked scalar kernels (map(f), ../ops/map.ts): inputs of one shape, float dtype ----------
+  /** f applied to each position of the inputs: one loop on the CPU, one dispatch on a GPU. */
+  mapForward?(kernel: ScalarKernel, inputs: readonly Tensor[], dtype: DType): Tensor;
+  /** Σⱼ tⱼ · ∂f/∂xⱼ at each position (the JVP), in one pass. */
+  mapTangent?(kernel: ScalarKernel, inputs: readonly Tensor[], tangents: readonly Tensor[], dtype: DType): Tensor;
+  /** g · ∂f/∂xⱼ at each position, for every input j (the VJP), in one pass. */
+  mapBackward?(kernel: ScalarKernel, inputs: readonly Tensor[], g: Tensor, dtype: DType): Tensor[];
+
   /** cond ≠ 0 ? a : b, all broadcast to `outShape`. */
   select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;
   /** x converted to `dtype` (float → int32 truncates toward zero). */

@@ -2,7 +2,9 @@
 // (so for convolutions too) and the Adam step. Always available; the reference the WebGPU
 // backend is tested against.
 
-import type { AdamStep, Backend, BinaryOp, ConvGeometry, PoolGeometry, Reduction, UnaryOp } from "../backend.js";
+import type { AdamStep, Backend, BinaryOp, ConvGeometry, PoolGeometry, Reduction, ScalarKernel, UnaryOp } from "../backend.js";
+import { getDerivatives } from "../../ad/derivatives.js";
+import { CotangentError } from "../../errors.js";
 import { allocate, type DType, type TensorData } from "../../tensor/dtype.js";
 import { sameShape, sizeOf, type Shape } from "../../tensor/shape.js";
 import { Tensor, type CpuStorage } from "../../tensor/tensor.js";
@@ -42,6 +44,13 @@ function broadcastValues(t: Tensor, shape: Shape): TensorData {
 }
 const ZERO = new Float64Array(1);
 
+/** The JVP the build generated for a kernel function (its partials on the CPU). */
+function kernelJvp(kernel: ScalarKernel): (...a: number[]) => { value: number; tangent: number } {
+  const jvp = getDerivatives(kernel.fn)?.jvp;
+  if (!jvp) throw new CotangentError("CT3001", `map(${kernel.name}): '${kernel.name}' has no generated derivatives; mark it /** @differentiable @kernel */.`);
+  return jvp as (...a: number[]) => { value: number; tangent: number };
+}
+
 export const cpuBackend: Backend = {
   name: "cpu",
   caps: { syncRead: true, float64: true, priority: 0 },
@@ -56,6 +65,58 @@ export const cpuBackend: Backend = {
     return t;
   },
   reshape: (x, shape) => new Tensor(valuesOf(x), shape, x.dtype),
+
+  // Kernel functions run as JavaScript, element by element (their own code, and their JVP).
+  mapForward(kernel, inputs, dtype) {
+    const out = make(inputs[0]!.shape, dtype);
+    const ov = valuesOf(out);
+    const vs = inputs.map(valuesOf);
+    const args = new Array<number>(vs.length);
+    for (let i = 0; i < ov.length; i++) {
+      for (let j = 0; j < vs.length; j++) args[j] = vs[j]![i]!;
+      ov[i] = kernel.fn(...args);
+    }
+    return out;
+  },
+  mapTangent(kernel, inputs, tangents, dtype) {
+    const jvp = kernelJvp(kernel);
+    const out = make(inputs[0]!.shape, dtype);
+    const ov = valuesOf(out);
+    const vs = inputs.map(valuesOf);
+    const ts = tangents.map(valuesOf);
+    const k = vs.length;
+    const args = new Array<number>(2 * k);
+    for (let i = 0; i < ov.length; i++) {
+      for (let j = 0; j < k; j++) {
+        args[j] = vs[j]![i]!;
+        args[k + j] = ts[j]![i]!;
+      }
+      ov[i] = jvp(...args).tangent;
+    }
+    return out;
+  },
+  mapBackward(kernel, inputs, g, dtype) {
+    const jvp = kernelJvp(kernel);
+    const k = inputs.length;
+    const outs = inputs.map(() => make(inputs[0]!.shape, dtype));
+    const ovs = outs.map(valuesOf);
+    const vs = inputs.map(valuesOf);
+    const gv = valuesOf(g);
+    const args = new Array<number>(2 * k);
+    for (let i = 0; i < gv.length; i++) {
+      for (let j = 0; j < k; j++) {
+        args[j] = vs[j]![i]!;
+        args[k + j] = 0;
+      }
+      // One JVP per input with a unit tangent: the partials (kernels have few parameters).
+      for (let j = 0; j < k; j++) {
+        args[k + j] = 1;
+        ovs[j]![i] = gv[i]! * jvp(...args).tangent;
+        args[k + j] = 0;
+      }
+    }
+    return outs;
+  },
 
   unary(op: UnaryOp, x, params, dtype) {
     const out = make(x.shape, dtype);

@@ -14,6 +14,7 @@ import { matmul } from "./matmul.js";
 import { broadcastTo, concat, gather, gatherAt, oneHot, pad, scatterAdd, scatterAddAt, slice, transpose } from "./movement.js";
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d } from "./conv.js";
 import { logSoftmax } from "./softmax.js";
+import { mapBackward, mapForward, mapTangent } from "./map.js";
 import { dispose, fromValues, read, readSync, reshapeTensor } from "./storage.js";
 
 export { keep, tidy, webgpuMemory } from "./storage.js";
@@ -35,6 +36,9 @@ export const webgpuBackend: Backend = {
   binaryBackward,
   select,
   cast,
+  mapForward,
+  mapTangent,
+  mapBackward,
 
   reduce,
   argReduce,
