@@ -224,7 +224,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       const name = p.node.id.name;
       const i = info(init, name, mark.wrt, false);
       ctx.known.set(name, i);
-      marks.push({ kind: "constant", path: p.get("init") as NodePath<FunctionNode>, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id) });
+      marks.push({ kind: "constant", path: p.get("init") as NodePath<FunctionNode>, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id), ...(mark.kernel ? { kernel: true } : {}) });
     },
     CallExpression(p) {
       const which = runtimeName(p.node.callee, imports);

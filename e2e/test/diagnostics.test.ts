@@ -501,6 +501,42 @@ export function f(q: Q, x: number): number {
     column: 3,
     message: /it assigns to 'half', a setter of class Q, whose effect on the derivative is not known; assign the fields it sets instead/,
   },
+  {
+    code: "CT1001",
+    what: "a @kernel that calls a function (a kernel is one WGSL function)",
+    source: `/** @differentiable */
+function half(x: number): number {
+  return x / 2;
+}
+/** @differentiable @kernel */
+export function f(x: number): number {
+  return half(x) * 2;
+}`,
+    line: 8,
+    column: 10,
+    message: /function 'f' cannot be a @kernel: a call other than a Math function is not supported in a @kernel function/,
+  },
+  {
+    code: "CT1001",
+    what: "a @kernel with an array local",
+    source: `/** @differentiable @kernel */
+export function f(x: number): number {
+  const pair = [x, x * x];
+  return pair[0] + pair[1];
+}`,
+    line: 4,
+    column: 16,
+    message: /function 'f' cannot be a @kernel: an array is not supported in a @kernel function \(numbers and booleans only\)/,
+  },
+  {
+    code: "CT1001",
+    what: "a @kernel written as an arrow constant",
+    source: `/** @differentiable @kernel */
+export const f = (x: number): number => x * x;`,
+    line: 3,
+    column: 14,
+    message: /function 'f' cannot be a @kernel: a @kernel must be a function declaration/,
+  },
 ];
 
 /** Every `CTnnnn` diagnostic in a host's error text, with its line and column. */

@@ -65,6 +65,15 @@ fn k_pow(a: f32, b: f32) -> f32 {
 }
 `;
 
+/** What a node is, in words, for messages. */
+const WORDS: Record<string, string> = {
+  ArrayExpression: "an array", ObjectExpression: "an object", StringLiteral: "a string", TemplateLiteral: "a template string",
+  NewExpression: "`new`", ArrowFunctionExpression: "a function", FunctionExpression: "a function", NullLiteral: "null",
+  SwitchStatement: "switch", TryStatement: "try", ThrowStatement: "throw", ForOfStatement: "for…of", ForInStatement: "for…in",
+  DoWhileStatement: "do…while", FunctionDeclaration: "a nested function", LabeledStatement: "a label",
+};
+const words = (type: string) => WORDS[type] ?? `a ${type}`;
+
 /** A WGSL float literal for a number. */
 function lit(v: number): string {
   if (Number.isNaN(v)) return "k_nan()";
@@ -152,7 +161,7 @@ class WgslWriter {
         return this.fail("a call other than a Math function is not supported in a @kernel function (inline the helper, or make it a kernel and compose with map)", e);
       }
       default:
-        return this.fail(`a ${e.type} is not supported in a @kernel function`, e);
+        return this.fail(`${words(e.type)} is not supported in a @kernel function (numbers and booleans only)`, e);
     }
   }
 
@@ -314,7 +323,7 @@ class WgslWriter {
       case "EmptyStatement":
         return;
       default:
-        this.fail(`a ${s.type} is not supported in a @kernel function`, s);
+        this.fail(`${words(s.type)} is not supported in a @kernel function`, s);
     }
   }
 

@@ -100,7 +100,7 @@ export type Found =
   /** `differentiable(fn, opts)`; `binding` is the `const` it initializes, if any. */
   | { kind: "wrapper"; call: TS.CallExpression; fn: FunctionLiteral; binding?: string; wrt?: string[]; invalidOptions?: TS.Node }
   /** `/** @differentiable *\/ const f = (…) => …` (or `= function (…) {…}`): one declarator whose initializer is a function literal. */
-  | { kind: "constant"; statement: TS.VariableStatement; decl: TS.VariableDeclaration; fn: FunctionLiteral; name: string; wrt?: string[] }
+  | { kind: "constant"; statement: TS.VariableStatement; decl: TS.VariableDeclaration; fn: FunctionLiteral; name: string; wrt?: string[]; kernel?: boolean }
   /** `const h = differentiable(f)` with `f` an identifier: `h` is another name for `f`. */
   | { kind: "alias"; name: string; of: string }
   /** `@differentiable` / `@differentiable({ wrt })` on a method, or `/** @differentiable *\/` JSDoc (no decorator). */
@@ -144,7 +144,7 @@ export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImpo
       const decl = decls[0];
       const fn = asFunctionLiteral(ts, decl?.initializer);
       if (mark?.kind === "differentiable" && decls.length === 1 && decl && fn && ts.isIdentifier(decl.name)) {
-        found.push({ kind: "constant", statement: node, decl, fn, name: decl.name.text, ...(mark.wrt ? { wrt: mark.wrt } : {}) });
+        found.push({ kind: "constant", statement: node, decl, fn, name: decl.name.text, ...(mark.wrt ? { wrt: mark.wrt } : {}), ...(mark.kernel ? { kernel: true } : {}) });
       }
     } else if (ts.isMethodDeclaration(node) && ts.isClassLike(node.parent)) {
       const before = found.length;

@@ -123,6 +123,9 @@ function uniformBuffer(c: GpuContext, data: ArrayBuffer): GPUBuffer {
   return buffer;
 }
 
+/** How many compute dispatches this process recorded (tests and the benchmark count work with it). @internal */
+export const dispatchCounter = { dispatches: 0 };
+
 /**
  * Runs `program` with bindings in @group(0): binding i = tensors[i] (storage; the LAST one is the output,
  * read_write; the others read-only), then, when `uniforms` is given, one uniform buffer at binding tensors.length.
@@ -160,6 +163,7 @@ export function dispatch(
   }
   const [x, y = 1, z = 1] = workgroups;
   if (x === 0 || y === 0 || z === 0) return;
+  dispatchCounter.dispatches++;
   const pass = commandEncoder(c).beginComputePass();
   pass.setPipeline(entry.pipeline);
   pass.setBindGroup(0, bindGroup);

@@ -1,0 +1,189 @@
+// Kernel functions through both hosts: `/** @differentiable @kernel */` scalar functions applied to
+// tensors with map(f). On the CPU (float64): values equal the function's own, and derivatives of
+// tensor programs that use map(f) match finite differences (reverse and forward mode, numbers
+// and tensors, broadcasting). On WebGPU (lavapipe, float32): the same values, JVPs and VJPs as
+// the CPU, computed by the WGSL the build compiled from the same function, one dispatch forward
+// and one backward. (The diagnostics of what a kernel cannot contain: e2e/test/diagnostics.test.ts.)
+
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import * as ct from "@cotangent/runtime";
+import { compileWithBabel, compileWithTsPatch } from "../harness/compile";
+
+jest.setTimeout(120_000);
+
+type Tensor = ct.Tensor;
+const { Tensor, tensor, randomNormal, randomUniform } = ct;
+
+const SOURCE = `
+import { Tensor, map, mean, sum } from "@cotangent/runtime";
+
+/** A custom activation: limit·tanh(x / limit). */
+/** @differentiable @kernel */
+export function softClip(x: number, limit: number): number {
+  return limit * Math.tanh(x / limit);
+}
+
+/** A pair potential evaluated on a grid of distances: Lennard-Jones, cut off, with a soft wall. */
+/** @differentiable @kernel */
+export function pairEnergy(r: number, eps: number): number {
+  if (r > 2.5) return 0;
+  const inv = 1 / r;
+  let s6 = inv * inv * inv;
+  s6 = s6 * s6;
+  let e = 4 * eps * (s6 * s6 - s6);
+  for (let k = 0; k < 3; k++) {
+    e = e + 0.01 * Math.sin(k * r);
+  }
+  return r < 0.9 ? e + (0.9 - r) ** 2 : e;
+}
+
+/** Ten scalar operations: what a chain of ten tensor ops would be. */
+/** @differentiable @kernel */
+export function tenOps(x: number, y: number): number {
+  const a = x * y + 1;
+  const b = Math.exp(-a * a);
+  const c = Math.max(x, 0.5 * y);
+  return b * c - Math.log1p(x * x) / (1 + y * y);
+}
+
+/** @differentiable */
+export function loss(x: Tensor, r: Tensor, limit: number): Tensor {
+  const h = map(softClip)(x, limit);
+  return sum(h.mul(map(pairEnergy)(r, 1.5))).add(mean(map(tenOps)(x, h)));
+}
+
+export const act = map(softClip);
+export const energy = map(pairEnergy);
+export const ten = map(tenOps);
+`;
+
+const H = 1e-6;
+const N64 = (shape: number[], seed: number) => randomNormal(shape, { seed, dtype: "float64" });
+const R64 = (shape: number[], seed: number) => randomUniform(shape, { seed, min: 0.95, max: 2.4, dtype: "float64" });
+
+describe.each([
+  ["babel", compileWithBabel],
+  ["ts-patch", compileWithTsPatch],
+] as const)("%s host", (_host, compile) => {
+  const m = compile(SOURCE, "kernels.ts");
+
+  test("map(f) is f at every element, with numbers and broadcasting", () => {
+    const x = N64([3, 4], 1);
+    const limits = tensor([0.5, 1, 2, 4], [4], "float64");
+    const y = m.act(x, limits) as Tensor;
+    expect(y.shape).toEqual([3, 4]);
+    expect(y.dtype).toBe("float64");
+    const xs = x.dataSync();
+    const ys = y.dataSync();
+    for (let i = 0; i < 12; i++) expect(ys[i]).toBe(m.softClip(xs[i]!, [0.5, 1, 2, 4][i % 4]!));
+    // A plain number broadcasts too, and keeps the tensors' dtype.
+    expect([...(m.energy(R64([5], 2), 1.5) as Tensor).dataSync()]).toEqual([...R64([5], 2).dataSync()].map((r) => m.pairEnergy(r, 1.5)));
+  });
+
+  test("the gradient of a tensor program that maps kernels matches finite differences (tensors and a number)", () => {
+    const x = N64([6], 3);
+    const r = R64([6], 4);
+    const [gx, gr, gl] = ct.gradient(m.loss)(x, r, 1.7) as [Tensor, Tensor, number];
+    const at = (dx: number[], dr: number[], dl: number) =>
+      (m.loss(tensor([...x.dataSync()].map((v, i) => v + dx[i]!), [6], "float64"), tensor([...r.dataSync()].map((v, i) => v + dr[i]!), [6], "float64"), 1.7 + dl) as Tensor).item();
+    const zero = new Array(6).fill(0);
+    for (let i = 0; i < 6; i++) {
+      const e = zero.map((_, j) => (j === i ? H : 0));
+      const fdx = (at(e, zero, 0) - at(e.map((v) => -v), zero, 0)) / (2 * H);
+      const fdr = (at(zero, e, 0) - at(zero, e.map((v) => -v), 0)) / (2 * H);
+      expect(Math.abs(gx.dataSync()[i]! - fdx)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fdx)));
+      expect(Math.abs(gr.dataSync()[i]! - fdr)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fdr)));
+    }
+    const fdl = (at(zero, zero, H) - at(zero, zero, -H)) / (2 * H);
+    expect(Math.abs(gl - fdl)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fdl)));
+  });
+
+  test("forward mode agrees with reverse mode through map(f): ⟨J·u, 1⟩ = ⟨u, ∇⟩", () => {
+    const x = N64([6], 5);
+    const r = R64([6], 6);
+    const [gx, gr, gl] = ct.gradient(m.loss)(x, r, 0.9) as [Tensor, Tensor, number];
+    const ux = N64([6], 7);
+    const ur = N64([6], 8);
+    const ul = 0.37;
+    const jv = (ct.differential(m.loss)(x, r, 0.9) as (...t: unknown[]) => Tensor)(ux, ur, ul).item();
+    const dot = (a: Tensor, b: Tensor) => [...a.dataSync()].reduce((s, v, i) => s + v * b.dataSync()[i]!, 0);
+    const rv = dot(gx, ux) + dot(gr, ur) + gl * ul;
+    expect(Math.abs(jv - rv)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(jv)));
+  });
+
+  test("a function without @kernel cannot be mapped: CT3001 with the fix", () => {
+    expect(() => ct.map(Math.sin as (x: number) => number)(tensor([1, 2]))).toThrow(/CT3001: map\(sin\) needs a scalar function compiled as a kernel: mark it \/\*\* @differentiable @kernel \*\//);
+  });
+});
+
+// ---- WebGPU (float32) against the CPU -----------------------------------------------------------------
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const context = require("../../runtime/dist/cjs/backends/webgpu/context.js") as { shutdown(): void };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const program = require("../../runtime/dist/cjs/backends/webgpu/program.js") as { dispatchCounter: { dispatches: number } };
+
+describe("map(f) on WebGPU (lavapipe), against the CPU in float32", () => {
+  const m = compileWithBabel(SOURCE, "kernels.ts");
+  beforeAll(async () => {
+    await ct.setBackend("webgpu"); // rejects (CT3009, with the reason) when there is no adapter
+    await ct.setBackend("cpu");
+  });
+  afterAll(async () => {
+    await ct.setBackend("cpu");
+    context.shutdown();
+  });
+
+  const f32 = (t: Tensor) => tensor(t.dataSync(), t.shape, "float32");
+  async function on(backend: "cpu" | "webgpu", make: () => unknown): Promise<number[]> {
+    await ct.setBackend(backend);
+    try {
+      const out = await make();
+      const read = async (v: unknown): Promise<number[]> => (v instanceof Tensor ? [...(await v.data())] : Array.isArray(v) ? (await Promise.all(v.map(read))).flat() : [v as number]);
+      return await read(out);
+    } finally {
+      await ct.setBackend("cpu");
+    }
+  }
+  const close = (gpu: number[], cpu: number[]) => {
+    expect(gpu.length).toBe(cpu.length);
+    const scale = Math.max(1, ...cpu.map(Math.abs));
+    gpu.forEach((g, i) => expect(Math.abs(g - cpu[i]!)).toBeLessThanOrEqual(1e-4 * scale));
+  };
+  const x = f32(N64([64], 11));
+  const y = f32(N64([64], 12));
+  const r = f32(R64([64], 13));
+
+  test.each([
+    ["forward: a custom activation", () => m.act(tensor(x.dataSync(), [64]), 2)],
+    ["forward: a potential on a grid (branches, a loop)", () => m.energy(tensor(r.dataSync(), [64]), 1.5)],
+    ["forward: ten scalar ops", () => m.ten(tensor(x.dataSync(), [64]), tensor(y.dataSync(), [64]))],
+    ["JVP", () => (ct.differential(m.ten)(tensor(x.dataSync(), [64]), tensor(y.dataSync(), [64])) as (...t: unknown[]) => Tensor)(tensor(y.dataSync(), [64]), tensor(x.dataSync(), [64]))],
+    ["VJP (both inputs' cotangents in one pass)", () => (ct.pullback(m.ten)(tensor(x.dataSync(), [64]), tensor(y.dataSync(), [64])) as (g: Tensor) => unknown)(tensor(r.dataSync(), [64]))],
+    ["a gradient with a number parameter (gradientAsync)", () => ct.gradientAsync(m.loss)(tensor(x.dataSync(), [64]), tensor(r.dataSync(), [64]), 1.3)],
+  ])("%s", async (_what, make) => {
+    close(await on("webgpu", make), await on("cpu", make));
+  });
+
+  test("one dispatch forward and one backward for a ten-op function", async () => {
+    await ct.setBackend("webgpu");
+    try {
+      const a = tensor(x.dataSync(), [64]);
+      const b = tensor(y.dataSync(), [64]);
+      await a.data();
+      const before = program.dispatchCounter.dispatches;
+      const out = m.ten(a, b) as Tensor;
+      const forward = program.dispatchCounter.dispatches - before;
+      const { pullback } = ct.valueWithPullback(m.ten)(a, b) as { pullback: (g: Tensor) => Tensor[] };
+      const g = tensor(r.dataSync(), [64]);
+      await g.data();
+      const mid = program.dispatchCounter.dispatches;
+      const [ga, gb] = pullback(g);
+      const backward = program.dispatchCounter.dispatches - mid;
+      await Promise.all([out.data(), ga!.data(), gb!.data()]);
+      expect({ forward, backward }).toEqual({ forward: 1, backward: 1 });
+    } finally {
+      await ct.setBackend("cpu");
+    }
+  });
+});
