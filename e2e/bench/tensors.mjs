@@ -31,7 +31,7 @@
 // `npm i @tensorflow/tfjs` was run, as in run.mjs).
 //
 // Options: --quick (fewer repetitions; a smoke run of well under a minute);
-// --only=matmul,mlp,scalar (some of the three parts); --skip=tfjs,jax-js (leave a peer out).
+// --only=matmul,mlp,scalar,map (some of the four parts); --skip=tfjs,jax-js (leave a peer out).
 // A benchmark, not a test: exits 0 on a miss, non-zero only when something fails to run.
 
 import { createRequire } from "node:module";
@@ -68,7 +68,7 @@ const presetTs = require.resolve("@babel/preset-typescript");
 const toCjs = require.resolve("@babel/plugin-transform-modules-commonjs");
 
 const SOURCE = `
-import { crossEntropy, gradient, relu, type Tensor } from "@cotangent/runtime";
+import { crossEntropy, gradient, map, maximum, relu, type Tensor } from "@cotangent/runtime";
 
 export interface Mlp {
   w1: Tensor;
@@ -98,6 +98,24 @@ export function scalarHeavy(x: number): number {
 }
 
 export const scalarHeavyGradient = gradient(scalarHeavy);
+
+/** Ten scalar operations as one kernel (map(tenOps)), and the same as ten tensor ops. */
+/** @differentiable @kernel */
+export function tenOps(x: number, y: number): number {
+  const a = x * y + 1;
+  const b = Math.exp(-a * a);
+  const c = Math.max(x, 0.5 * y);
+  return b * c - Math.log1p(x * x) / (1 + y * y);
+}
+export const tenOpsMapped = map(tenOps);
+
+/** @differentiable */
+export function tenOpsChain(x: Tensor, y: Tensor): Tensor {
+  const a = x.mul(y).add(1);
+  const b = a.mul(a).neg().exp();
+  const c = maximum(x, y.mul(0.5));
+  return b.mul(c).sub(x.mul(x).log1p().div(y.mul(y).add(1)));
+}
 `;
 
 function compileAndLoad(source, fileName) {
@@ -863,6 +881,36 @@ if (runs("scalar")) {
     console.log(`\n  Cotangent: gradient(f)(x) of the marked function (plain numbers); tfjs: tf.grad on tf.scalar ops in tf.tidy, dataSync; jax-js: jit(grad(f))(np.array(x)).dataSync().`);
     console.log(`  The info rows: plain f(x) (the ratios are peer gradient / plain f), and jax-js grad(f) without jit (ratio = it / Cotangent's gradient).`);
     allRows.push(...scalarRows);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// (4) map(f) of a ten-op kernel function against the same ten tensor ops, at 1M elements
+
+if (runs("map")) {
+  const n = QUICK ? 1 << 18 : 1 << 20;
+  const x = ct.tensor(seededFloat32(n, 7), [n]);
+  const y = ct.tensor(seededFloat32(n, 8), [n]);
+  const mapped = compiled.tenOpsMapped(x, y).dataSync();
+  const chained = compiled.tenOpsChain(x, y).dataSync();
+  for (let i = 0; i < n; i += 997)
+    if (!(Math.abs(mapped[i] - chained[i]) <= 1e-5 * Math.max(1, Math.abs(chained[i])))) throw new Error(`map(tenOps) ${mapped[i]} differs from the op chain ${chained[i]} at ${i}`);
+  const entries = [
+    { name: "map", call: () => { sink += compiled.tenOpsMapped(x, y).size; } },
+    { name: "chain", call: () => { sink += compiled.tenOpsChain(x, y).size; } },
+  ];
+  const results = await interleaved(entries, { rounds: QUICK ? 5 : 11, batchMs: QUICK ? 60 : 200, warmupMs: QUICK ? 200 : 600, label: "map(f):" });
+  const [m, c] = results;
+  if (m.error) throw m.error;
+  reports.push(() => {
+    const ratio = c.seconds / m.seconds;
+    const rows = [
+      ["map(f), 10-op kernel, 1M elements", fmtTime(m.seconds), "", "", "", "", ">= 3x the op chain", met(ratio >= 3)],
+      ["  the same as 10 tensor ops", fmtTime(c.seconds), "", "", "", "", `(map is ${ratio.toFixed(1)}x)`, ""],
+    ];
+    console.log(`\n(4) map(tenOps)(x, y) against the same ten tensor ops (float32, ${n} elements; CPU)\n`);
+    table(HEADERS, rows);
+    allRows.push(...rows);
   });
 }
 

@@ -71,10 +71,24 @@ export const cpuBackend: Backend = {
     const out = make(inputs[0]!.shape, dtype);
     const ov = valuesOf(out);
     const vs = inputs.map(valuesOf);
-    const args = new Array<number>(vs.length);
-    for (let i = 0; i < ov.length; i++) {
-      for (let j = 0; j < vs.length; j++) args[j] = vs[j]![i]!;
-      ov[i] = kernel.fn(...args);
+    const f = kernel.fn;
+    const n = ov.length;
+    // Direct calls for the common arities (a spread per element costs more than the kernel).
+    if (vs.length === 1) {
+      const [a] = vs as [TensorData];
+      for (let i = 0; i < n; i++) ov[i] = f(a[i]!);
+    } else if (vs.length === 2) {
+      const [a, b] = vs as [TensorData, TensorData];
+      for (let i = 0; i < n; i++) ov[i] = f(a[i]!, b[i]!);
+    } else if (vs.length === 3) {
+      const [a, b, c] = vs as [TensorData, TensorData, TensorData];
+      for (let i = 0; i < n; i++) ov[i] = f(a[i]!, b[i]!, c[i]!);
+    } else {
+      const args = new Array<number>(vs.length);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < vs.length; j++) args[j] = vs[j]![i]!;
+        ov[i] = f(...args);
+      }
     }
     return out;
   },
