@@ -92,6 +92,18 @@ describe("diagnostics", () => {
     expect(p.ls.getSemanticDiagnostics(p.abs("helpers.ts"))).toEqual([]);
   });
 
+  test("a @kernel function with what a kernel cannot hold is flagged in the editor at the expression (CT1001)", () => {
+    const p = project({ "main.ts": `/** @differentiable @kernel */\nexport function k(x: number): number {\n  const pair = [x, 2];\n  return pair[0] * x;\n}\n` });
+    const [d, ...rest] = p.diagnostics("main.ts");
+    expect(rest).toEqual([]);
+    expect(d!.code).toBe(1001001);
+    expect(msg(d!)).toMatch(/^CT1001: function 'k' cannot be a @kernel: an array is not supported in a @kernel function/);
+    expect(spanText(d!)).toBe("[x, 2]");
+    // Fixed, the diagnostic goes.
+    p.set("main.ts", p.text("main.ts").replace("const pair = [x, 2];\n  return pair[0] * x;", "return x * x;"));
+    expect(p.diagnostics("main.ts")).toEqual([]);
+  });
+
   test("diagnostics follow edits (a new program per edit)", () => {
     const p = project({ "main.ts": `/** @differentiable */\nexport function f(x: number): number {\n  return (x | 0) + x;\n}\n` });
     expect(p.diagnostics("main.ts").map((d) => d.code)).toEqual([1001003]);
