@@ -2,7 +2,8 @@
 // webpack + babel-loader + @cotangent/babel-plugin for the web) loaded into headless Chromium
 // (Debian's `chromium` via playwright-core, --enable-unsafe-webgpu: SwiftShader's WebGPU adapter),
 // served from a node:http server on 127.0.0.1 (a secure context, as navigator.gpu needs). The page
-// switches to WebGPU, checks its gradient against the CPU's, and runs Adam steps on the GPU.
+// switches to WebGPU, checks its gradient against the CPU's (and that of a loss through a kernel function,
+// map(softClip), compiled to WGSL by the build), and runs Adam steps on the GPU.
 // Needs the workspace packages built (`npm run build`; `npm test` does it) and /usr/bin/chromium
 // (CHROMIUM_PATH overrides; .ci/run installs Debian's package). Without Chromium this test fails.
 // BROWSER_TEST_DEBUG=1 prints what the page published.
@@ -37,6 +38,7 @@ interface PageResult {
   cpuLoss: number;
   gradients: { path: string; shape: number[]; backend: string; relError: number; maxAbsCpu: number }[];
   maxRelError: number;
+  kernel: { backend: string; relError: number };
   ms: number;
 }
 
@@ -127,6 +129,9 @@ describe("headless Chromium: the runtime trains an MLP on WebGPU", () => {
     expect(consoleErrors).toEqual([]);
     expect(result.secureContext).toBe(true);
     expect(result.backend).toBe("webgpu");
+    // A kernel function (map(softClip), compiled to WGSL by the build) in a loss: the same gradient as the CPU's.
+    expect(result.kernel.backend).toBe("webgpu");
+    expect(result.kernel.relError).toBeLessThan(1e-4);
     // The trained parameters stayed on the GPU.
     expect(result.parameterBackends.length).toBe(6);
     expect(new Set(result.parameterBackends)).toEqual(new Set(["webgpu"]));

@@ -3,9 +3,9 @@
 // steps on WebGPU with the losses read back by `await t.data()`. Results go to
 // `window.__cotangentResult` and, as JSON, into <pre id="result" data-status="done|error">.
 
-import { getBackend, gradient, setBackend, Tensor, valueWithGradient } from "@cotangent/runtime";
+import { getBackend, gradient, setBackend, Tensor, tensor, valueWithGradient } from "@cotangent/runtime";
 import { Adam, Sequential } from "@cotangent/nn";
-import { dataTensors, loss, makeModel } from "./model.js";
+import { clippedEnergy, dataTensors, loss, makeModel } from "./model.js";
 
 const N = 64;
 const STEPS = 8;
@@ -39,6 +39,8 @@ interface Result {
   cpuLoss: number;
   gradients: GradientComparison[];
   maxRelError: number;
+  /** map(softClip) in a loss: the gradient on WebGPU against the CPU's. */
+  kernel: { backend: string; relError: number };
   ms: number;
 }
 
@@ -59,6 +61,11 @@ async function run(): Promise<Result> {
   const cpuModel = makeModel();
   const cpuValue = valueWithGradient(loss)(cpuModel, cpu.x, cpu.labels);
   const cpuGrads = leaves(cpuValue.gradient);
+
+  // A kernel function (map(softClip)) in a loss, on the CPU first.
+  const kx = dataTensors(N).x;
+  const kScale = tensor(new Float32Array([0.5, 2]), [2]);
+  const cpuKernelGrad = await (gradient(clippedEnergy)(kx, kScale) as Tensor[])[0]!.data();
 
   // WebGPU: the same model and data (seeded), created after switching the backend.
   await setBackend("webgpu");
@@ -84,6 +91,16 @@ async function run(): Promise<Result> {
     gradients.push({ path, shape: [...g.shape], backend: g.backendName, relError: maxAbs > 0 ? maxDiff / maxAbs : maxDiff, maxAbsCpu: maxAbs });
   }
 
+  const [gpuKernelGrad] = gradient(clippedEnergy)(dataTensors(N).x, tensor(new Float32Array([0.5, 2]), [2])) as Tensor[];
+  const gk = await gpuKernelGrad!.data();
+  let kMax = 0;
+  let kDiff = 0;
+  for (let i = 0; i < gk.length; i++) {
+    kMax = Math.max(kMax, Math.abs(cpuKernelGrad[i]!));
+    kDiff = Math.max(kDiff, Math.abs(cpuKernelGrad[i]! - gk[i]!));
+  }
+  const kernel = { backend: gpuKernelGrad!.backendName, relError: kMax > 0 ? kDiff / kMax : kDiff };
+
   // Training: Adam steps on WebGPU; each step's loss read back asynchronously.
   const optimizer = new Adam({ learningRate: 0.05 });
   const losses: number[] = [];
@@ -105,6 +122,7 @@ async function run(): Promise<Result> {
     cpuLoss: (await cpuValue.value.data())[0]!,
     gradients,
     maxRelError: Math.max(...gradients.map((g) => g.relError)),
+    kernel,
     ms: Math.round(performance.now() - t0),
   };
 }

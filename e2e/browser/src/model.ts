@@ -1,7 +1,7 @@
 // The differentiable half of the browser app: a marked loss over an @cotangent/nn Sequential
 // model (the Babel plugin generates its derivatives at build time), and the data it is trained on.
 
-import { crossEntropy, tensor, type Tensor } from "@cotangent/runtime";
+import { crossEntropy, map, sum, tensor, type Tensor } from "@cotangent/runtime";
 import { Dense, Sequential, sequential } from "@cotangent/nn";
 
 /** Cross-entropy of the MLP's logits against integer class labels. */
@@ -42,4 +42,16 @@ export function makeData(n: number): { xs: Float32Array; ys: Int32Array } {
 export function dataTensors(n: number): { x: Tensor; labels: Tensor } {
   const { xs, ys } = makeData(n);
   return { x: tensor(xs, [n, 2]), labels: tensor(ys, [n], "int32") };
+}
+
+/** A custom activation as a kernel function: one WGSL dispatch per map(softClip) on WebGPU. */
+/** @differentiable @kernel */
+export function softClip(x: number, limit: number): number {
+  return limit * Math.tanh(x / limit);
+}
+
+/** A loss through the kernel (its VJP: one dispatch for both inputs' cotangents). */
+/** @differentiable */
+export function clippedEnergy(x: Tensor, scale: Tensor): Tensor {
+  return sum(map(softClip)(x.mul(scale), 1.5).square());
 }
