@@ -27,6 +27,11 @@
 // Cotangent and tfjs are interleaved: after a warm-up (pipeline compiles), each round times one
 // batch of each in turn; the median over the rounds is reported (and the best, for the record).
 //
+// --counts: instead of timing, counts what one MLP training step asks of WebGPU, for both frameworks
+// in this process (counted at the WebGPU API, so the same for both): compute dispatches, queue
+// submits, buffers created and read-backs (mapAsync for reading, and their bytes), averaged over
+// 5 steps after 11 warm ones. It runs on a software adapter (lavapipe), where time means little.
+//
 // Options: --quick (small sizes, few rounds: a smoke run on a software adapter such as lavapipe);
 // --only=matmul,mlp; --skip=tfjs; --sizes=1024,4096 and --batches=64 (override the sizes).
 // Needs a WebGPU adapter through Dawn: on Linux without a GPU, `eval "$(scripts/setup-webgpu.sh)"`.
@@ -41,13 +46,14 @@ import { fileURLToPath } from "node:url";
 const started = performance.now();
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
+const COUNTS = argv.includes("--counts");
 const listArg = (name) => {
   const a = argv.find((x) => x.startsWith(`--${name}=`));
   return a ? a.slice(name.length + 3).split(",").filter(Boolean) : undefined;
 };
 const ONLY = listArg("only") && new Set(listArg("only")); // matmul,mlp
 const SKIP = new Set(listArg("skip") ?? []); // tfjs
-const runs = (part) => !ONLY || ONLY.has(part);
+const runs = (part) => (COUNTS ? part === "mlp" : !ONLY || ONLY.has(part));
 const SIZES = (listArg("sizes") ?? (QUICK ? ["256", "512"] : ["1024", "2048", "4096"])).map(Number);
 const BATCHES = (listArg("batches") ?? (QUICK ? ["64"] : ["1024", "64"])).map(Number);
 const ROUNDS = QUICK ? 3 : 7;
@@ -122,6 +128,38 @@ Object.assign(globalThis, dawn.globals);
 const gpu = dawn.create([]);
 globalThis.__benchDawnGpu = gpu; // a strong reference for the process's life (dawn.node crashes if it is collected)
 Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true, writable: true });
+
+// --counts: what the frameworks ask of WebGPU, counted at its API (Dawn's classes, shared by both).
+const counts = { dispatches: 0, submits: 0, buffers: 0, readBacks: 0, bytesRead: 0 };
+const countable = [];
+if (COUNTS) {
+  const wrap = (cls, method, note) => {
+    const proto = globalThis[cls]?.prototype;
+    if (typeof proto?.[method] !== "function") return;
+    const original = proto[method];
+    proto[method] = function (...args) {
+      note(this, args);
+      return original.apply(this, args);
+    };
+    countable.push(`${cls}.${method}`);
+  };
+  wrap("GPUComputePassEncoder", "dispatchWorkgroups", () => counts.dispatches++);
+  wrap("GPUComputePassEncoder", "dispatchWorkgroupsIndirect", () => counts.dispatches++);
+  wrap("GPUQueue", "submit", () => counts.submits++);
+  wrap("GPUDevice", "createBuffer", () => counts.buffers++);
+  wrap("GPUBuffer", "mapAsync", (buffer, [mode, offset, size]) => {
+    if (!(mode & (globalThis.GPUMapMode?.READ ?? 1))) return;
+    counts.readBacks++;
+    counts.bytesRead += size ?? buffer.size - (offset ?? 0);
+  });
+}
+const countRows = [];
+/** Per step, over `n` steps: the counters' growth. */
+async function countSteps(trainer, n = 5) {
+  const before = { ...counts };
+  for (let i = 0; i < n; i++) await trainer.step();
+  return Object.fromEntries(Object.keys(counts).map((k) => [k, (counts[k] - before[k]) / n]));
+}
 
 const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
 if (!adapter) {
@@ -568,6 +606,17 @@ if (runs("mlp")) {
         }
       }
 
+      if (COUNTS) {
+        const mine = await countSteps(gpuT);
+        const theirs = tfT ? await countSteps(tfT) : undefined;
+        const row = (who, c) => [`batch ${batch}`, who, c.dispatches.toFixed(1), c.submits.toFixed(1), c.buffers.toFixed(1), c.readBacks.toFixed(1), c.bytesRead.toFixed(0)];
+        countRows.push(row("Cotangent", mine));
+        if (theirs) countRows.push(row(`tfjs-webgpu ${tfVersion}`, theirs));
+        targetRows.push([`MLP step, batch ${batch}: submits`, "≤ 1 per step", mine.submits.toFixed(1), met(mine.submits <= 1)]);
+        targetRows.push([`MLP step, batch ${batch}: read-backs`, "≤ 1 per step", mine.readBacks.toFixed(1), met(mine.readBacks <= 1)]);
+        if (theirs) targetRows.push([`MLP step, batch ${batch}: dispatches`, "(vs tfjs-webgpu)", `${mine.dispatches.toFixed(0)} vs ${theirs.dispatches.toFixed(0)}`, ""]);
+        continue;
+      }
       const entries = [{ name: "cotangent", label: `${tag} Cotangent`, reset: () => gpuT.reset(), batch: async (k) => { for (let i = 0; i < k; i++) await gpuT.step(); } }];
       if (tfT) entries.push({ name: "tfjs", label: `${tag} tfjs-webgpu`, reset: () => tfT.reset(), batch: async (k) => { for (let i = 0; i < k; i++) await tfT.step(); } });
       const by = await timeInterleaved(entries, { batchMs: QUICK ? 150 : 300, minK: 3, maxK: 100, warmups: 3 });
@@ -601,6 +650,10 @@ if (runs("mlp")) {
       gpuT?.dispose();
       tfT?.dispose();
     }
+  }
+  if (countRows.length) {
+    console.log(`\n(2) what one Adam training step of the 784-256-128-10 MLP asks of WebGPU, per step (mean of 5 steps after 11; counted at ${countable.join(", ")})\n`);
+    table(["batch", "framework", "dispatches", "submits", "buffers created", "read-backs", "bytes read back"], countRows);
   }
   if (mlpRows.length) {
     console.log(`\n(2) one Adam training step of a 784-256-128-10 relu MLP (forward, gradient, Adam, one awaited loss read), median over ${ROUNDS} rounds\n  (ratios: the peer's time / Cotangent's, higher = Cotangent faster)\n`);
