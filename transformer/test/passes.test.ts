@@ -18,6 +18,7 @@ import { Normalizer } from "../src/normalize";
 import type { NFunction, NStmt } from "../src/nir";
 import { Printer } from "../src/print";
 import { describeTapePlan, planTape } from "../src/tape-plan";
+import { compileKernel } from "../src/kernel";
 
 const DIR = path.join(__dirname, "passes");
 const source = fs.readFileSync(path.join(DIR, "input.ts"), "utf8");
@@ -103,6 +104,31 @@ describe("pass outputs (golden)", () => {
     test(name, () => {
       const file = path.join(DIR, `${name}.txt`);
       const got = passes(node);
+      if (update || !fs.existsSync(file)) {
+        fs.writeFileSync(file, got);
+        if (!update) throw new Error(`wrote ${path.relative(process.cwd(), file)}: review it, then run the test again`);
+      }
+      expect(got).toBe(fs.readFileSync(file, "utf8"));
+    });
+  }
+});
+
+// The kernel pass (kernel.ts): the WGSL of each function of passes/kernels.ts, as kernel.<name>.wgsl.
+describe("kernel pass output (golden WGSL)", () => {
+  const kernelSource = fs.readFileSync(path.join(DIR, "kernels.ts"), "utf8");
+  const kernelProgram = parse(kernelSource, { sourceType: "module", plugins: ["typescript"] }).program;
+  const kernelAdapter = new BabelAdapter(kernelSource, new Map(), "__ct", collectLocalTypes(kernelProgram), collectLocalClasses(kernelProgram));
+  const kernels = kernelProgram.body
+    .map((s) => (s.type === "ExportNamedDeclaration" ? s.declaration : s))
+    .filter((d): d is t.FunctionDeclaration => d?.type === "FunctionDeclaration");
+  test("the input has kernels", () => expect(kernels.length).toBeGreaterThanOrEqual(2));
+  for (const node of kernels) {
+    const name = node.id!.name;
+    test(name, () => {
+      const r = compileKernel(kernelAdapter.marked(node, name, "declaration", undefined, undefined));
+      expect(r.diagnostics).toEqual([]);
+      const got = `// params: ${r.kernel!.params.join(", ")}\n${r.kernel!.wgsl}\n`;
+      const file = path.join(DIR, `kernel.${name}.wgsl`);
       if (update || !fs.existsSync(file)) {
         fs.writeFileSync(file, got);
         if (!update) throw new Error(`wrote ${path.relative(process.cwd(), file)}: review it, then run the test again`);
