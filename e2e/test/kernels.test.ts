@@ -52,6 +52,12 @@ export function loss(x: Tensor, r: Tensor, limit: number): Tensor {
   return sum(h.mul(map(pairEnergy)(r, 1.5))).add(mean(map(tenOps)(x, h)));
 }
 
+/** \`@kernel\` alone marks a kernel too (kernels are differentiable). */
+/** @kernel */
+export function cube(x: number): number {
+  return x * x * x;
+}
+
 export const act = map(softClip);
 export const energy = map(pairEnergy);
 export const ten = map(tenOps);
@@ -109,6 +115,12 @@ describe.each([
     const dot = (a: Tensor, b: Tensor) => [...a.dataSync()].reduce((s, v, i) => s + v * b.dataSync()[i]!, 0);
     const rv = dot(gx, ux) + dot(gr, ur) + gl * ul;
     expect(Math.abs(jv - rv)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(jv)));
+  });
+
+  test("@kernel alone is a differentiable kernel", () => {
+    const x = N64([4], 9);
+    const g = (ct.pullback(ct.map(m.cube))(x) as unknown as (c: Tensor) => Tensor)(ct.ones([4], "float64"));
+    [...x.dataSync()].forEach((v, i) => expect(g.dataSync()[i]).toBeCloseTo(3 * v * v, 12));
   });
 
   test("a function without @kernel cannot be mapped: CT3001 with the fix", () => {

@@ -47,7 +47,7 @@ export interface Mark {
 }
 
 /**
- * Reads `@differentiable`, `@differentiable(wrt: x, z)` and `@derivative(of: f)` out of a JSDoc
+ * Reads `@differentiable`, `@differentiable(wrt: x, z)`, `@kernel` and `@derivative(of: f)` out of a JSDoc
  * comment's text (with or without the comment delimiters). Returns undefined when there is none.
  */
 export function parseJSDocMark(comment: string): Mark | undefined {
@@ -67,6 +67,8 @@ export function parseJSDocMark(comment: string): Mark | undefined {
       .filter(Boolean);
     return { kind: "differentiable", wrt, ...kernel };
   }
+  // `@kernel` alone: a kernel is differentiable (map(f) differentiates through it).
+  if (/@kernel\b/.test(comment)) return { kind: "differentiable", kernel: true };
   const der = /@derivative\s*\(\s*of\s*:\s*([A-Za-z_$][\w$]*)\s*\)/.exec(comment);
   if (der) return { kind: "derivative", of: der[1] };
   return undefined;
