@@ -114,8 +114,8 @@ export function defineDerivativesCode(
 }
 
 /** `RT.defineKernel(f, { params, wgsl })`: what `map(f)` runs on WebGPU (transformer/src/kernel.ts). */
-export function defineKernelCode(runtime: string, fn: string, kernel: { params: string[]; wgsl: string }): string {
-  return `${runtime}.defineKernel(${fn}, { params: ${JSON.stringify(kernel.params)}, wgsl: ${JSON.stringify(kernel.wgsl)} })`;
+export function defineKernelCode(runtime: string, fn: string, kernel: { params: string[]; wgsl: string; partials: string }): string {
+  return `${runtime}.defineKernel(${fn}, { params: ${JSON.stringify(kernel.params)}, wgsl: ${JSON.stringify(kernel.wgsl)}, partials: ${kernel.partials} })`;
 }
 
 /** `, rest: true` for a function whose last parameter is a rest parameter (its derivatives take an array). */

@@ -19,6 +19,8 @@ export interface KernelSource {
   params: string[];
   /** WGSL: `fn kernel(…) -> f32` and `fn partials(…) -> array<f32, n + 1>` (value, then ∂/∂ each parameter), with their helpers. */
   wgsl: string;
+  /** The same partials in JavaScript, as a function expression `function (p0, …, out)` writing the value and the partials into `out` (the CPU's). */
+  partials: string;
 }
 
 class KernelError extends Error {
@@ -85,13 +87,24 @@ function lit(v: number): string {
 const vname = (n: string) => `v_${n.replace(/\$/g, "_")}`;
 const tname = (n: string, j: number) => `d${j}_${n.replace(/\$/g, "_")}`;
 
+/** What the writer emits: WGSL for the GPU, or JavaScript (the CPU's partials, same algorithm). */
+type Target = "wgsl" | "js";
+
 class WgslWriter {
   private readonly bools = new Set<string>();
   constructor(
     private readonly params: string[],
     /** Partials mode: tangent lanes, one per parameter. */
     private readonly lanes: number,
+    private readonly target: Target = "wgsl",
   ) {}
+
+  private get js(): boolean {
+    return this.target === "js";
+  }
+  private num(v: number): string {
+    return this.js ? (Object.is(v, -0) ? "-0" : String(v)) : lit(v);
+  }
 
   private fail(message: string, at: { loc?: Loc } | undefined): never {
     throw new KernelError(message, at?.loc);
@@ -110,16 +123,16 @@ class WgslWriter {
   expr(e: Expression): string {
     switch (e.type) {
       case "NumericLiteral":
-        return lit(e.value);
+        return this.num(e.value);
       case "BooleanLiteral":
         return String(e.value);
       case "Identifier":
-        if (e.name === "Infinity") return lit(Infinity);
-        if (e.name === "NaN") return lit(NaN);
+        if (e.name === "Infinity") return this.num(Infinity);
+        if (e.name === "NaN") return this.num(NaN);
         return vname(e.name);
       case "MemberExpression": {
         if (e.object.type === "Identifier" && e.object.name === "Math" && !e.computed && e.property.type === "Identifier" && e.property.name in MATH_CONSTANTS)
-          return lit(MATH_CONSTANTS[e.property.name]!);
+          return this.num(MATH_CONSTANTS[e.property.name]!);
         return this.fail("a property read is not supported in a @kernel function (only Math constants: Math.PI, Math.E, …)", e);
       }
       case "BinaryExpression": {
@@ -128,10 +141,10 @@ class WgslWriter {
         switch (e.operator) {
           case "+": case "-": case "*": case "/": case "<": case ">": case "<=": case ">=":
             return `(${l} ${e.operator} ${r})`;
-          case "===": case "==": return `(${l} == ${r})`;
-          case "!==": case "!=": return `(${l} != ${r})`;
-          case "**": return `k_pow(${l}, ${r})`;
-          case "%": return `(${l} - ${r} * trunc(${l} / ${r}))`;
+          case "===": case "==": return `(${l} ${this.js ? "===" : "=="} ${r})`;
+          case "!==": case "!=": return `(${l} ${this.js ? "!==" : "!="} ${r})`;
+          case "**": return this.js ? `(${l} ** ${r})` : `k_pow(${l}, ${r})`;
+          case "%": return this.js ? `(${l} % ${r})` : `(${l} - ${r} * trunc(${l} / ${r}))`;
           default:
             return this.fail(`the operator '${e.operator}' is not supported in a @kernel function`, e);
         }
@@ -146,6 +159,7 @@ class WgslWriter {
         if (e.operator === "!") return `(!${this.expr(e.argument)})`;
         return this.fail(`the operator '${e.operator}' is not supported in a @kernel function`, e);
       case "ConditionalExpression":
+        if (this.js) return `(${this.expr(e.test)} ? ${this.expr(e.consequent)} : ${this.expr(e.alternate)})`;
         return `select(${this.expr(e.alternate)}, ${this.expr(e.consequent)}, ${this.expr(e.test)})`;
       case "CallExpression": {
         const c = e.callee;
@@ -156,6 +170,7 @@ class WgslWriter {
           const args = e.arguments.map((a) => (a.type === "SpreadElement" ? this.fail("a spread argument is not supported in a @kernel function", a) : this.expr(a)));
           if ((name === "max" || name === "min" || name === "hypot") && args.length !== 2)
             return this.fail(`Math.${name} takes exactly two arguments in a @kernel function`, e);
+          if (this.js) return `Math.${name}(${args.join(", ")})`;
           return w === "" ? args[0]! : `${w}(${args.join(", ")})`;
         }
         return this.fail("a call other than a Math function is not supported in a @kernel function (inline the helper, or make it a kernel and compose with map)", e);
@@ -213,7 +228,7 @@ class WgslWriter {
 
   /** A tangent expression in WGSL (tangent variables are marked with a leading NUL by `tangent`). */
   private tangentText(e: Expression | null): string {
-    if (!e) return "0.0";
+    if (!e) return this.js ? "0" : "0.0";
     const text = this.expr(e);
     return text.replace(/v_\u0000/g, "");
   }
@@ -225,12 +240,13 @@ class WgslWriter {
     const bool = this.isBool(e);
     const tangents = bool ? [] : Array.from({ length: this.lanes }, (_, j) => this.tangentText(this.tangent(e, j)));
     const key = `${name.replace(/\$/g, "_")}_${this.counter++}`;
-    tangents.forEach((t, j) => out.push(`${indent}let t${j}_${key} = ${t};`));
+    tangents.forEach((t, j) => out.push(`${indent}${this.js ? "const" : "let"} t${j}_${key} = ${t};`));
     const value = this.expr(e);
     if (bool) this.bools.add(name);
     else this.bools.delete(name);
-    out.push(declare ? `${indent}var ${vname(name)}: ${bool ? "bool" : "f32"} = ${value};` : `${indent}${vname(name)} = ${value};`);
-    tangents.forEach((_, j) => out.push(declare ? `${indent}var ${tname(name, j)}: f32 = t${j}_${key};` : `${indent}${tname(name, j)} = t${j}_${key};`));
+    const decl = (n: string, type: string) => (this.js ? `let ${n}` : `var ${n}: ${type}`);
+    out.push(declare ? `${indent}${decl(vname(name), bool ? "bool" : "f32")} = ${value};` : `${indent}${vname(name)} = ${value};`);
+    tangents.forEach((_, j) => out.push(declare ? `${indent}${decl(tname(name, j), "f32")} = t${j}_${key};` : `${indent}${tname(name, j)} = t${j}_${key};`));
   }
 
   private ret(e: Expression, out: string[], indent: string): void {
@@ -240,6 +256,12 @@ class WgslWriter {
       return;
     }
     const parts = [this.expr(e), ...Array.from({ length: this.lanes }, (_, j) => this.tangentText(this.tangent(e, j)))];
+    if (this.js) {
+      // Into the caller's array (no allocation per element): the value, then the partials.
+      const tmp = parts.map((p, k) => `${indent}const r${k} = ${p};`);
+      out.push(`${indent}{`, ...tmp.map((t) => `  ${t}`), ...parts.map((_, k) => `${indent}  out[${k}] = r${k};`), `${indent}  return;`, `${indent}}`);
+      return;
+    }
     out.push(`${indent}return array<f32, ${this.lanes + 1}>(${parts.join(", ")});`);
   }
 
@@ -299,16 +321,18 @@ class WgslWriter {
           if (s.init.type === "VariableDeclaration") this.statement(s.init, out, inner);
           else this.statement({ type: "ExpressionStatement", expression: s.init } as Statement, out, inner);
         }
-        out.push(`${inner}loop {`);
+        out.push(this.js ? `${inner}for (;;) {` : `${inner}loop {`);
         if (s.test) out.push(`${inner}  if (!(${this.cond(s.test)})) { break; }`);
         this.statements(s.body.type === "BlockStatement" ? s.body.body : [s.body], out, inner + "  ");
-        if (s.update) out.push(`${inner}  continuing {`), this.statement({ type: "ExpressionStatement", expression: s.update } as Statement, out, inner + "    "), out.push(`${inner}  }`);
+        // (continue is refused, so the update at the end of the body runs on every iteration)
+        if (s.update && this.js) this.statement({ type: "ExpressionStatement", expression: s.update } as Statement, out, inner + "  ");
+        else if (s.update) out.push(`${inner}  continuing {`), this.statement({ type: "ExpressionStatement", expression: s.update } as Statement, out, inner + "    "), out.push(`${inner}  }`);
         out.push(`${inner}}`);
         out.push(`${indent}}`);
         return;
       }
       case "WhileStatement":
-        out.push(`${indent}loop {`);
+        out.push(this.js ? `${indent}for (;;) {` : `${indent}loop {`);
         out.push(`${indent}  if (!(${this.cond(s.test)})) { break; }`);
         this.statements(s.body.type === "BlockStatement" ? s.body.body : [s.body], out, indent + "  ");
         out.push(`${indent}}`);
@@ -333,17 +357,19 @@ class WgslWriter {
   }
 }
 
-/** WGSL of one function: `fn <name>(params) -> <type> { body }` in the given mode. */
-function wgslFunction(fn: MarkedFunction, params: string[], lanes: number): string {
-  const w = new WgslWriter(params, lanes);
+/** One function in the target: WGSL `fn kernel(…) -> f32` / `fn partials(…) -> array<f32, n + 1>`, or the JavaScript partials `function (p0, …, out)`. */
+function emitFunction(fn: MarkedFunction, params: string[], lanes: number, target: Target = "wgsl"): string {
+  const w = new WgslWriter(params, lanes, target);
+  const js = target === "js";
   const out: string[] = [];
   // Parameters are immutable in WGSL: copy them into locals (with their unit tangents).
   params.forEach((p, i) => {
-    out.push(`  var ${vname(p)}: f32 = p${i};`);
-    for (let j = 0; j < lanes; j++) out.push(`  var ${tname(p, j)}: f32 = ${i === j ? "1.0" : "0.0"};`);
+    out.push(js ? `  let ${vname(p)} = p${i};` : `  var ${vname(p)}: f32 = p${i};`);
+    for (let j = 0; j < lanes; j++) out.push(js ? `  let ${tname(p, j)} = ${i === j ? 1 : 0};` : `  var ${tname(p, j)}: f32 = ${i === j ? "1.0" : "0.0"};`);
   });
   const body: Statement[] = fn.body.type === "BlockStatement" ? fn.body.body : [{ type: "ReturnStatement", argument: fn.body } as Statement];
   w.statements(body, out, "  ");
+  if (js) return `function (${[...params.map((_, i) => `p${i}`), "out"].join(", ")}) {\n${out.join("\n")}\n}`;
   const name = lanes ? "partials" : "kernel";
   const result = lanes ? `array<f32, ${lanes + 1}>` : "f32";
   return `fn ${name}(${params.map((_, i) => `p${i}: f32`).join(", ")}) -> ${result} {\n${out.join("\n")}\n}`;
@@ -370,8 +396,9 @@ export function compileKernel(fn: MarkedFunction): { kernel?: KernelSource; diag
   }
   if (fn.returnType && fn.returnType.kind !== "number") return { diagnostics: [error("it must return a number", fn.loc)] };
   try {
-    const wgsl = [HELPERS.trim(), wgslFunction(fn, params, 0), wgslFunction(fn, params, params.length)].join("\n\n");
-    return { kernel: { params, wgsl }, diagnostics: [] };
+    const wgsl = [HELPERS.trim(), emitFunction(fn, params, 0), emitFunction(fn, params, params.length)].join("\n\n");
+    const partials = emitFunction(fn, params, params.length, "js");
+    return { kernel: { params, wgsl, partials }, diagnostics: [] };
   } catch (e) {
     if (e instanceof KernelError) return { diagnostics: [error(e.message, e.loc)] };
     throw e;

@@ -45,6 +45,8 @@ export interface ScalarKernel {
   fn: (...xs: number[]) => number;
   params: readonly string[];
   wgsl: string;
+  /** The partials in JavaScript: `partials(x0, …, out)` writes the value, then ∂f/∂xⱼ, into `out` (the CPU's). */
+  partials?: (...argsThenOut: unknown[]) => void;
 }
 
 /** Unary elementwise ops; `params` of unary/unaryBackward: leakyRelu [alpha], clip [min, max], others []. */

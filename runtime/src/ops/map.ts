@@ -22,8 +22,8 @@ const KERNEL = Symbol.for("@cotangent/runtime.kernel");
  * function's derivatives. Returns `fn`.
  * @internal
  */
-export function defineKernel<F extends (...xs: number[]) => number>(fn: F, spec: { params: readonly string[]; wgsl: string }): F {
-  const kernel: ScalarKernel = { name: fn.name || "kernel", fn, params: spec.params, wgsl: spec.wgsl };
+export function defineKernel<F extends (...xs: number[]) => number>(fn: F, spec: { params: readonly string[]; wgsl: string; partials?: ScalarKernel["partials"] }): F {
+  const kernel: ScalarKernel = { name: fn.name || "kernel", fn, params: spec.params, wgsl: spec.wgsl, ...(spec.partials ? { partials: spec.partials } : {}) };
   Object.defineProperty(fn, KERNEL, { value: kernel, configurable: true });
   return fn;
 }

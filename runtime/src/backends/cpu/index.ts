@@ -44,6 +44,28 @@ function broadcastValues(t: Tensor, shape: Shape): TensorData {
 }
 const ZERO = new Float64Array(1);
 
+/** `partials(inputs at i, out)` without a spread per element for 1–3 inputs. */
+function partialsAt(partials: NonNullable<ScalarKernel["partials"]>, vs: readonly TensorData[], p: Float64Array): (i: number) => void {
+  if (vs.length === 1) {
+    const [a] = vs as [TensorData];
+    return (i) => partials(a[i], p);
+  }
+  if (vs.length === 2) {
+    const [a, b] = vs as [TensorData, TensorData];
+    return (i) => partials(a[i], b[i], p);
+  }
+  if (vs.length === 3) {
+    const [a, b, c] = vs as [TensorData, TensorData, TensorData];
+    return (i) => partials(a[i], b[i], c[i], p);
+  }
+  const args: unknown[] = new Array(vs.length + 1);
+  args[vs.length] = p;
+  return (i) => {
+    for (let j = 0; j < vs.length; j++) args[j] = vs[j]![i];
+    partials(...args);
+  };
+}
+
 /** The JVP the build generated for a kernel function (its partials on the CPU). */
 function kernelJvp(kernel: ScalarKernel): (...a: number[]) => { value: number; tangent: number } {
   const jvp = getDerivatives(kernel.fn)?.jvp;
@@ -93,12 +115,25 @@ export const cpuBackend: Backend = {
     return out;
   },
   mapTangent(kernel, inputs, tangents, dtype) {
-    const jvp = kernelJvp(kernel);
     const out = make(inputs[0]!.shape, dtype);
     const ov = valuesOf(out);
     const vs = inputs.map(valuesOf);
     const ts = tangents.map(valuesOf);
     const k = vs.length;
+    const partials = kernel.partials;
+    if (partials) {
+      // The build's partials: the value and every ∂f/∂xⱼ of one element in one call.
+      const p = new Float64Array(k + 1);
+      const at = partialsAt(partials, vs, p);
+      for (let i = 0; i < ov.length; i++) {
+        at(i);
+        let t = 0;
+        for (let j = 0; j < k; j++) t += p[j + 1]! * ts[j]![i]!;
+        ov[i] = t;
+      }
+      return out;
+    }
+    const jvp = kernelJvp(kernel);
     const args = new Array<number>(2 * k);
     for (let i = 0; i < ov.length; i++) {
       for (let j = 0; j < k; j++) {
@@ -110,19 +145,30 @@ export const cpuBackend: Backend = {
     return out;
   },
   mapBackward(kernel, inputs, g, dtype) {
-    const jvp = kernelJvp(kernel);
     const k = inputs.length;
     const outs = inputs.map(() => make(inputs[0]!.shape, dtype));
     const ovs = outs.map(valuesOf);
     const vs = inputs.map(valuesOf);
     const gv = valuesOf(g);
+    const partials = kernel.partials;
+    if (partials) {
+      const p = new Float64Array(k + 1);
+      const at = partialsAt(partials, vs, p);
+      for (let i = 0; i < gv.length; i++) {
+        at(i);
+        const gi = gv[i]!;
+        for (let j = 0; j < k; j++) ovs[j]![i] = gi * p[j + 1]!;
+      }
+      return outs;
+    }
+    // Without them (a kernel registered by hand): one JVP per input with a unit tangent.
+    const jvp = kernelJvp(kernel);
     const args = new Array<number>(2 * k);
     for (let i = 0; i < gv.length; i++) {
       for (let j = 0; j < k; j++) {
         args[j] = vs[j]![i]!;
         args[k + j] = 0;
       }
-      // One JVP per input with a unit tangent: the partials (kernels have few parameters).
       for (let j = 0; j < k; j++) {
         args[k + j] = 1;
         ovs[j]![i] = gv[i]! * jvp(...args).tangent;
