@@ -117,6 +117,22 @@ describe.each([
     expect(Math.abs(jv - rv)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(jv)));
   });
 
+  test("edge cases: scalars, size-0 tensors, int32 inputs (as float32), a wrong number of inputs", () => {
+    const s = m.act(tensor([0.5], [], "float64"), 2) as Tensor;
+    expect(s.shape).toEqual([]);
+    expect(s.item()).toBe(m.softClip(0.5, 2));
+    const empty = m.act(tensor([], [0, 3], "float64"), 2) as Tensor;
+    expect(empty.shape).toEqual([0, 3]);
+    const ints = m.act(tensor([1, -3], [2], "int32"), 2) as Tensor;
+    expect(ints.dtype).toBe("float32");
+    expect([...ints.dataSync()]).toEqual([1, -3].map((v) => Math.fround(m.softClip(v, 2))));
+    expect(() => m.act(tensor([1, 2]))).toThrow(/CT3005: map\(softClip\): takes 2 input\(s\) \(x, limit\), got 1/);
+    // An int32 input gets a zero cotangent (the operators give zeros for what has none).
+    const [gi, gl] = (ct.pullback(m.act)(tensor([1, -3], [2], "int32"), 2) as unknown as (c: Tensor) => unknown[])(tensor([1, 1], [2])) as [Tensor, number];
+    expect([...gi.dataSync()]).toEqual([0, 0]);
+    expect(gl).toBeCloseTo([1, -3].reduce((acc, v) => acc + (Math.tanh(v / 2) - (v / 2) * (1 - Math.tanh(v / 2) ** 2)), 0), 6);
+  });
+
   test("@kernel alone is a differentiable kernel", () => {
     const x = N64([4], 9);
     const g = (ct.pullback(ct.map(m.cube))(x) as unknown as (c: Tensor) => Tensor)(ct.ones([4], "float64"));
