@@ -188,6 +188,9 @@ describe("map(f) on WebGPU (lavapipe), against the CPU in float32", () => {
     ["forward: ten scalar ops", () => m.ten(tensor(x.dataSync(), [64]), tensor(y.dataSync(), [64]))],
     ["JVP", () => (ct.differential(m.ten)(tensor(x.dataSync(), [64]), tensor(y.dataSync(), [64])) as (...t: unknown[]) => Tensor)(tensor(y.dataSync(), [64]), tensor(x.dataSync(), [64]))],
     ["VJP (both inputs' cotangents in one pass)", () => (ct.pullback(m.ten)(tensor(x.dataSync(), [64]), tensor(y.dataSync(), [64])) as (g: Tensor) => unknown)(tensor(r.dataSync(), [64]))],
+    ["broadcasting: [4, 16] with [16] (read through strides), forward", () => m.ten(tensor(x.dataSync(), [4, 16]), tensor(y.dataSync().slice(0, 16), [16]))],
+    ["broadcasting: [4, 1] with [1, 16], JVP", () => (ct.differential(m.ten)(tensor(x.dataSync().slice(0, 4), [4, 1]), tensor(y.dataSync().slice(0, 16), [1, 16])) as (...t: unknown[]) => Tensor)(tensor(r.dataSync().slice(0, 4), [4, 1]), tensor(x.dataSync().slice(0, 16), [1, 16]))],
+    ["broadcasting: [4, 16] with [16], VJP (the bias-like input summed back)", () => (ct.pullback(m.ten)(tensor(x.dataSync(), [4, 16]), tensor(y.dataSync().slice(0, 16), [16])) as (g: Tensor) => unknown)(tensor(r.dataSync(), [4, 16]))],
     ["a gradient with a number parameter (gradientAsync)", () => ct.gradientAsync(m.loss)(tensor(x.dataSync(), [64]), tensor(r.dataSync(), [64]), 1.3)],
   ])("%s", async (_what, make) => {
     close(await on("webgpu", make), await on("cpu", make));
@@ -210,6 +213,14 @@ describe("map(f) on WebGPU (lavapipe), against the CPU in float32", () => {
       const backward = program.dispatchCounter.dispatches - mid;
       await Promise.all([out.data(), ga!.data(), gb!.data()]);
       expect({ forward, backward }).toEqual({ forward: 1, backward: 1 });
+      // A broadcast input is read in place: still one dispatch forward.
+      const bias = tensor(y.dataSync().slice(0, 16), [16]);
+      const rows = tensor(x.dataSync(), [4, 16]);
+      await Promise.all([bias.data(), rows.data()]);
+      const beforeBroadcast = program.dispatchCounter.dispatches;
+      const yb = m.ten(rows, bias) as Tensor;
+      expect(program.dispatchCounter.dispatches - beforeBroadcast).toBe(1);
+      await yb.data();
     } finally {
       await ct.setBackend("cpu");
     }

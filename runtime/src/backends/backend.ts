@@ -165,12 +165,12 @@ export interface Backend {
    * a); not comparisons. Without it the ops use their composed rules (see unaryBackward).
    */
   binaryBackward?(op: BinaryOp, operand: 0 | 1, g: Tensor, a: Tensor, b: Tensor, y: Tensor): Tensor;
-  // ---- marked scalar kernels (map(f), ../ops/map.ts): inputs of one shape, float dtype ----------
-  /** f applied to each position of the inputs: one loop on the CPU, one dispatch on a GPU. */
-  mapForward?(kernel: ScalarKernel, inputs: readonly Tensor[], dtype: DType): Tensor;
-  /** Σⱼ tⱼ · ∂f/∂xⱼ at each position (the JVP), in one pass. */
-  mapTangent?(kernel: ScalarKernel, inputs: readonly Tensor[], tangents: readonly Tensor[], dtype: DType): Tensor;
-  /** g · ∂f/∂xⱼ at each position, for every input j (the VJP), in one pass. */
+  // ---- marked scalar kernels (map(f), ../ops/map.ts): float inputs that broadcast to `shape` -----
+  /** f applied at each position of `shape` (inputs broadcast): one loop on the CPU, one dispatch on a GPU. */
+  mapForward?(kernel: ScalarKernel, inputs: readonly Tensor[], shape: Shape, dtype: DType): Tensor;
+  /** Σⱼ tⱼ · ∂f/∂xⱼ at each position (the JVP; tangents broadcast too), in one pass. */
+  mapTangent?(kernel: ScalarKernel, inputs: readonly Tensor[], tangents: readonly Tensor[], shape: Shape, dtype: DType): Tensor;
+  /** g · ∂f/∂xⱼ at each position of g's shape, for every input j (the VJP), in one pass; the caller sums back over broadcast axes. */
   mapBackward?(kernel: ScalarKernel, inputs: readonly Tensor[], g: Tensor, dtype: DType): Tensor[];
 
   /** cond ≠ 0 ? a : b, all broadcast to `outShape`. */

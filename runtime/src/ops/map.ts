@@ -11,7 +11,7 @@ import { backendOf, moveTo } from "../backends/index.js";
 import { CotangentError } from "../errors.js";
 import { toTensor, type TensorLike } from "../tensor/create.js";
 import { promote, type DType } from "../tensor/dtype.js";
-import { broadcastShapes, sameShape } from "../tensor/shape.js";
+import { broadcastShapes } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { castTo, unbroadcastTo } from "./util.js";
 
@@ -54,11 +54,8 @@ function prepare(kernel: ScalarKernel, xs: readonly unknown[]): { be: Backend; d
   const given = xs.map((x, i) => (x instanceof Tensor ? x : toTensor(x as TensorLike, dtype, `${op} input ${i + 1}`)));
   let shape: number[] = [];
   for (const t of given) shape = broadcastShapes(shape, t.shape, op);
-  const inputs = given.map((t) => {
-    let u = castTo(moveTo(t, be), dtype);
-    if (!sameShape(u.shape, shape)) u = u.backend.broadcastTo(u, shape);
-    return u;
-  });
+  // Broadcast inputs are read in place by the backend's kernel (no copy).
+  const inputs = given.map((t) => castTo(moveTo(t, be), dtype));
   return { be, dtype, inputs, shape };
 }
 
@@ -83,8 +80,8 @@ function need<K extends "mapForward" | "mapTangent" | "mapBackward">(be: Backend
 export function map<F extends (...xs: number[]) => number>(f: F): (...xs: Inputs<F>) => Tensor {
   const forward = (...xs: unknown[]): Tensor => {
     const kernel = kernelOf(f);
-    const { be, dtype, inputs } = prepare(kernel, xs);
-    return need(be, "mapForward", kernel)(kernel, inputs, dtype);
+    const { be, dtype, inputs, shape } = prepare(kernel, xs);
+    return need(be, "mapForward", kernel)(kernel, inputs, shape, dtype);
   };
   const g = function (...xs: unknown[]): Tensor {
     return forward(...xs);
@@ -101,19 +98,17 @@ export function map<F extends (...xs: number[]) => number>(f: F): (...xs: Inputs
       const xs = argsThenTangents.slice(0, arity);
       const ts = argsThenTangents.slice(arity, 2 * arity);
       const { be, dtype, inputs, shape } = prepare(kernel, xs);
-      const value = need(be, "mapForward", kernel)(kernel, inputs, dtype);
+      const value = need(be, "mapForward", kernel)(kernel, inputs, shape, dtype);
       if (ts.every((t) => t == null)) return { value, tangent: null };
-      const tangents = ts.map((t) => {
-        if (t == null) return be.fill(shape, dtype, 0);
-        const u = castTo(moveTo(t instanceof Tensor ? t : toTensor(t as number, dtype, "map tangent"), be), dtype);
-        return sameShape(u.shape, shape) ? u : u.backend.broadcastTo(u, shape);
-      });
-      return { value, tangent: need(be, "mapTangent", kernel)(kernel, inputs, tangents, dtype) };
+      const tangents = ts.map((t, j) =>
+        t == null ? be.fill(inputs[j]!.shape, dtype, 0) : castTo(moveTo(t instanceof Tensor ? t : toTensor(t as number, dtype, "map tangent"), be), dtype),
+      );
+      return { value, tangent: need(be, "mapTangent", kernel)(kernel, inputs, tangents, shape, dtype) };
     },
     vjp(...xs: unknown[]) {
       const kernel = kernelOf(f);
-      const { be, dtype, inputs } = prepare(kernel, xs);
-      const value = need(be, "mapForward", kernel)(kernel, inputs, dtype);
+      const { be, dtype, inputs, shape } = prepare(kernel, xs);
+      const value = need(be, "mapForward", kernel)(kernel, inputs, shape, dtype);
       return {
         value,
         pullback: (ct: Tensor | null) => {

@@ -89,10 +89,10 @@ export const cpuBackend: Backend = {
   reshape: (x, shape) => new Tensor(valuesOf(x), shape, x.dtype),
 
   // Kernel functions run as JavaScript, element by element (their own code, and their JVP).
-  mapForward(kernel, inputs, dtype) {
-    const out = make(inputs[0]!.shape, dtype);
+  mapForward(kernel, inputs, shape, dtype) {
+    const out = make(shape, dtype);
     const ov = valuesOf(out);
-    const vs = inputs.map(valuesOf);
+    const vs = inputs.map((t) => broadcastValues(t, shape));
     const f = kernel.fn;
     const n = ov.length;
     // Direct calls for the common arities (a spread per element costs more than the kernel).
@@ -114,11 +114,11 @@ export const cpuBackend: Backend = {
     }
     return out;
   },
-  mapTangent(kernel, inputs, tangents, dtype) {
-    const out = make(inputs[0]!.shape, dtype);
+  mapTangent(kernel, inputs, tangents, shape, dtype) {
+    const out = make(shape, dtype);
     const ov = valuesOf(out);
-    const vs = inputs.map(valuesOf);
-    const ts = tangents.map(valuesOf);
+    const vs = inputs.map((t) => broadcastValues(t, shape));
+    const ts = tangents.map((t) => broadcastValues(t, shape));
     const k = vs.length;
     const partials = kernel.partials;
     if (partials) {
@@ -146,9 +146,9 @@ export const cpuBackend: Backend = {
   },
   mapBackward(kernel, inputs, g, dtype) {
     const k = inputs.length;
-    const outs = inputs.map(() => make(inputs[0]!.shape, dtype));
+    const outs = inputs.map(() => make(g.shape, dtype));
     const ovs = outs.map(valuesOf);
-    const vs = inputs.map(valuesOf);
+    const vs = inputs.map((t) => broadcastValues(t, g.shape));
     const gv = valuesOf(g);
     const partials = kernel.partials;
     if (partials) {
