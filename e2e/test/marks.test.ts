@@ -9,7 +9,7 @@ import * as path from "path";
 import ts from "typescript";
 import * as runtime from "@cotangent/runtime";
 import { analyzeSourceFile } from "@cotangent/ts-plugin";
-import { CORPUS_DIR, REPO_ROOT, compileWithTsPatch } from "../harness/compile";
+import { CORPUS_DIR, REPO_ROOT, compileWithBabel, compileWithTsPatch } from "../harness/compile";
 
 const SOURCE = `
 /** @differentiable */
@@ -52,6 +52,17 @@ export function overloaded(x: number): number {
   return 2 * x * x;
 }
 
+/** @kernel */
+export function kernelAlone(x: number): number {
+  return x * x;
+}
+
+/** Docs first. */
+/** @differentiable @kernel */
+export function kernelMarked(x: number, y: number): number {
+  return x * y;
+}
+
 export class K {
   /** A method. */
   /** @differentiable */
@@ -61,7 +72,21 @@ export class K {
 }
 `;
 
-const MARKED = ["arrow", "docAfterMark", "m", "markMidComment", "overloaded", "swiftSpelling"];
+const MARKED = ["arrow", "docAfterMark", "kernelAlone", "kernelMarked", "m", "markMidComment", "overloaded", "swiftSpelling"];
+const KERNELS = ["kernelAlone", "kernelMarked"];
+/** The marks a compiled module made kernels of: those map(f) accepts. */
+const kernelsOf = (m: Record<string, unknown>) =>
+  Object.keys(m)
+    .filter((k) => typeof m[k] === "function")
+    .filter((k) => {
+      try {
+        runtime.map(m[k] as (...x: number[]) => number)(...(Array.from({ length: (m[k] as () => number).length }, () => runtime.tensor([1])) as []));
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .sort();
 const FILE = path.join(CORPUS_DIR, "__e2e_marks.ts");
 
 describe("one rule for marks in every host", () => {
@@ -76,12 +101,14 @@ describe("one rule for marks in every host", () => {
       plugins: [["@cotangent/babel-plugin", { warnings: false, onDerivatives: (g: { name: string }) => names.push(g.name) }]],
     });
     expect(names.sort()).toEqual(MARKED);
+    expect(kernelsOf(compileWithBabel(SOURCE, FILE))).toEqual(KERNELS);
   });
 
   test("editor plugin (the analysis tsserver runs)", () => {
     const sf = ts.createSourceFile(FILE, SOURCE, ts.ScriptTarget.ES2022, true);
     const analysis = analyzeSourceFile(ts, sf);
     expect(analysis?.plans.map((p) => p.name).sort()).toEqual(MARKED);
+    expect(analysis?.plans.filter((p) => p.result?.kernel).map((p) => p.name).sort()).toEqual(KERNELS);
   });
 
   test("ts-patch transformer: the marked functions have derivatives, the others none", () => {
@@ -92,5 +119,6 @@ describe("one rule for marks in every host", () => {
     for (const name of ["plainBlockComment", "lineComment"]) expect([name, has(m[name])]).toEqual([name, false]);
     expect(runtime.gradient(m.docAfterMark)(3)).toBe(6);
     expect(runtime.gradient(m.markMidComment)(2, 3)).toBe(12);
+    expect(kernelsOf(m)).toEqual(KERNELS);
   });
 });
