@@ -79,7 +79,7 @@ interface Mark {
   call?: NodePath<t.CallExpression>;
   operator?: OperatorName;
   markLoc?: Loc;
-  /** `@kernel` too (declarations): compiled to WGSL by the core. */
+  /** `@kernel` too: compiled to WGSL by the core (which refuses anything but a declaration). */
   kernel?: boolean;
 }
 
@@ -262,7 +262,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
         const name = p.node.key.name;
         const i = info(p.node, name, jsdoc.wrt, true);
         ctx.knownMethods.set(name, i);
-        marks.push({ kind: "method", path: p, name, wrt: jsdoc.wrt, info: i, markLoc: locOf(p.node.key) });
+        marks.push({ kind: "method", path: p, name, wrt: jsdoc.wrt, info: i, markLoc: locOf(p.node.key), ...(jsdoc.kernel ? { kernel: true } : {}) });
         return;
       }
       const decorators = p.node.decorators ?? [];

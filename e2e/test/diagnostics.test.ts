@@ -537,6 +537,19 @@ export const f = (x: number): number => x * x;`,
     column: 14,
     message: /function 'f' cannot be a @kernel: a @kernel must be a function declaration/,
   },
+  {
+    code: "CT1001",
+    what: "a @kernel method",
+    source: `export class Field {
+  /** @differentiable @kernel */
+  at(x: number): number {
+    return x * x;
+  }
+}`,
+    line: 4,
+    column: 3,
+    message: /function 'at' cannot be a @kernel: a @kernel must be a function declaration/,
+  },
 ];
 
 /** Every `CTnnnn` diagnostic in a host's error text, with its line and column. */

@@ -11,6 +11,7 @@
 
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import * as ct from "@cotangent/runtime";
+import { expectCloseToCpu, readOn } from "../harness/backends";
 import { compileWithBabel, compileWithTsPatch } from "../harness/compile";
 
 jest.setTimeout(120_000);
@@ -178,21 +179,6 @@ describe("on WebGPU (lavapipe), against the CPU in float32", () => {
     context.shutdown();
   });
 
-  /** What `make` returns with its inputs made on `backend` (the same float32 numbers), read back. */
-  async function run(backend: "cpu" | "webgpu", make: () => unknown): Promise<number[]> {
-    await ct.setBackend(backend);
-    try {
-      const out = await make();
-      const tensors = [out].flat(2).filter((t): t is Tensor => t instanceof Tensor);
-      // The results were computed where the inputs live.
-      for (const t of tensors) expect(t.backend.name).toBe(backend);
-      const read = async (v: unknown): Promise<number[]> =>
-        v instanceof Tensor ? [...(await v.data())] : Array.isArray(v) ? (await Promise.all(v.map(read))).flat() : [v as number];
-      return await read(out);
-    } finally {
-      await ct.setBackend("cpu");
-    }
-  }
   const f32 = (shape: number[], seed: number) => tensor(N64(shape, seed).dataSync(), shape, "float32");
 
   test.each([
@@ -203,10 +189,6 @@ describe("on WebGPU (lavapipe), against the CPU in float32", () => {
     ["the gradient of a loss in a tensor and a number parameter (gradientAsync)", () => ct.gradientAsync(m.scaledLoss)(f32([6], 31), 0.7)],
     ["the same through valueWithGradientAsync", async () => (await ct.valueWithGradientAsync(m.scaledLoss)(f32([6], 32), -0.4)).gradient],
   ])("%s", async (_what, make) => {
-    const cpu = await run("cpu", make);
-    const gpu = await run("webgpu", make);
-    expect(gpu.length).toBe(cpu.length);
-    const scale = Math.max(1, ...cpu.map(Math.abs));
-    gpu.forEach((g, i) => expect(Math.abs(g - cpu[i]!)).toBeLessThanOrEqual(1e-4 * scale));
+    expectCloseToCpu(await readOn("webgpu", make), await readOn("cpu", make));
   });
 });

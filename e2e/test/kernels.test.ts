@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import * as ct from "@cotangent/runtime";
+import { expectCloseToCpu, readOn } from "../harness/backends";
 import { compileWithBabel, compileWithTsPatch } from "../harness/compile";
 
 jest.setTimeout(120_000);
@@ -163,21 +164,6 @@ describe("map(f) on WebGPU (lavapipe), against the CPU in float32", () => {
   });
 
   const f32 = (t: Tensor) => tensor(t.dataSync(), t.shape, "float32");
-  async function on(backend: "cpu" | "webgpu", make: () => unknown): Promise<number[]> {
-    await ct.setBackend(backend);
-    try {
-      const out = await make();
-      const read = async (v: unknown): Promise<number[]> => (v instanceof Tensor ? [...(await v.data())] : Array.isArray(v) ? (await Promise.all(v.map(read))).flat() : [v as number]);
-      return await read(out);
-    } finally {
-      await ct.setBackend("cpu");
-    }
-  }
-  const close = (gpu: number[], cpu: number[]) => {
-    expect(gpu.length).toBe(cpu.length);
-    const scale = Math.max(1, ...cpu.map(Math.abs));
-    gpu.forEach((g, i) => expect(Math.abs(g - cpu[i]!)).toBeLessThanOrEqual(1e-4 * scale));
-  };
   const x = f32(N64([64], 11));
   const y = f32(N64([64], 12));
   const r = f32(R64([64], 13));
@@ -193,7 +179,7 @@ describe("map(f) on WebGPU (lavapipe), against the CPU in float32", () => {
     ["broadcasting: [4, 16] with [16], VJP (the bias-like input summed back)", () => (ct.pullback(m.ten)(tensor(x.dataSync(), [4, 16]), tensor(y.dataSync().slice(0, 16), [16])) as (g: Tensor) => unknown)(tensor(r.dataSync(), [4, 16]))],
     ["a gradient with a number parameter (gradientAsync)", () => ct.gradientAsync(m.loss)(tensor(x.dataSync(), [64]), tensor(r.dataSync(), [64]), 1.3)],
   ])("%s", async (_what, make) => {
-    close(await on("webgpu", make), await on("cpu", make));
+    expectCloseToCpu(await readOn("webgpu", make), await readOn("cpu", make));
   });
 
   test("one dispatch forward and one backward for a ten-op function", async () => {

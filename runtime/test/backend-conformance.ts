@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { Backend } from "../src/backends/backend";
 import { selectBackend } from "../src/backends/registry";
 import { CotangentError, PendingNumber, Tensor, getDerivatives, getOp, isPendingNumber, tidy, type AnyFunction, type Derivatives } from "../src/index";
-import { leavesOf, type Leaf } from "./gradcheck";
+import { leavesOf, prng, type Leaf } from "./gradcheck";
 import { I, N, TABLE, c, type Case, type Shape } from "./op-cases";
 
 export interface BackendUnderTest {
@@ -49,17 +49,6 @@ afterAll(() => {
 
 // ---- inputs ------------------------------------------------------------------------------------
 
-/** mulberry32: seeded uniform numbers in [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A CPU float32 tensor of uniform numbers in [-1, 1) (a tangent or a cotangent). */
 function randomF32(shape: readonly number[], rand: () => number): Tensor {

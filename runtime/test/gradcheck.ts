@@ -46,7 +46,7 @@ export interface GradCheckReport {
 // ---- small deterministic helpers -------------------------------------------------------------
 
 /** mulberry32: a tiny seeded PRNG for probe subsets and random numbers. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -116,7 +116,7 @@ function dot(a: Tensor | number, b: Tensor | number): number {
 }
 
 /** A random direction like `like` (same shape and dtype; a number for a number). */
-function randomLike(like: Tensor | number, seed: number): Tensor | number {
+export function randomLike(like: Tensor | number, seed: number): Tensor | number {
   if (typeof like === "number") return prng(seed)() * 2 - 1;
   return randomNormal(like.shape, { seed, dtype: like.dtype });
 }

@@ -15,8 +15,8 @@
 
 import { Tensor, concreteTangent, getDerivatives, type AnyFunction } from "../src/index";
 import { ruleOf } from "../src/rules/index";
-import { leavesOf, type Leaf } from "./gradcheck";
-import { randomNormal, tensor } from "../src/index";
+import { leavesOf, prng, randomLike, type Leaf } from "./gradcheck";
+import { cast, tensor } from "../src/index";
 
 export interface SecondOrderOptions {
   eps?: number;
@@ -29,19 +29,8 @@ export interface SecondOrderOptions {
 
 type Value = Tensor | number;
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const randomLike = (like: Value, seed: number): Value =>
-  typeof like === "number" ? prng(seed)() * 2 - 1 : randomNormal(like.shape, { seed, dtype: like.dtype === "int32" ? "float64" : like.dtype });
+/** A random direction like `like` (int32: float64, as tangents of integers are not checked). */
+const randomLikeOf = (like: Value, seed: number): Value => randomLike(typeof like === "number" || like.dtype !== "int32" ? like : cast(like, "float64"), seed);
 
 /** ⟨a, b⟩ over numbers, tensors and lists of them; null is zero. */
 function dot(a: unknown, b: unknown): number {
@@ -162,11 +151,11 @@ export function checkSecondOrder(op: AnyFunction, name: string, args: readonly u
   while (x.length < n) x.push(undefined);
   const leaves = leavesOf(x, d.wrt);
   if (!leaves.length) throw new Error(`${name}: no differentiated inputs`);
-  const u = tangentList(n, x, leaves, leaves.map((l, i) => randomLike(l.value, seed * 101 + i)));
+  const u = tangentList(n, x, leaves, leaves.map((l, i) => randomLikeOf(l.value, seed * 101 + i)));
   const first = F(...x, ...u) as { value: Value; tangent: Value | null };
   const y = first.value;
-  const g = randomLike(y, seed * 7 + 3);
-  const h = randomLike(y, seed * 11 + 5);
+  const g = randomLikeOf(y, seed * 7 + 3);
+  const h = randomLikeOf(y, seed * 11 + 5);
 
   // (d) the fused JVP equals the rule (as registered, with concrete tangents).
   const rule = ruleOf(name)!;
@@ -210,8 +199,8 @@ export function checkSecondOrder(op: AnyFunction, name: string, args: readonly u
   for (const l of leaves) expectClose(leafEntry(ct.slice(n), l) ?? 0, leafEntry(back, l) ?? 0, idTol, `${name}: the rule's transpose against the op's VJP (argument ${l.arg})`);
 
   // (c) forward over forward = reverse over forward.
-  const v = tangentList(n, x, leaves, leaves.map((l, i) => randomLike(l.value, seed * 211 + i)));
-  const w = tangentList(n, x, leaves, leaves.map((l, i) => randomLike(l.value, seed * 307 + i)));
+  const v = tangentList(n, x, leaves, leaves.map((l, i) => randomLikeOf(l.value, seed * 211 + i)));
+  const w = tangentList(n, x, leaves, leaves.map((l, i) => randomLikeOf(l.value, seed * 307 + i)));
   const ff = D2.jvp(...x, ...u, ...v, ...w) as { value: { value: Value; tangent: Value }; tangent: { value: Value | null; tangent: Value | null } };
   const jv = F(...x, ...v) as { tangent: Value | null };
   expectClose(ff.tangent.value ?? 0, jv.tangent ?? 0, idTol, `${name}: the JVP of the JVP, its value part against J·v`);

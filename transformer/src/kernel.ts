@@ -90,10 +90,9 @@ const tname = (n: string, j: number) => `d${j}_${n.replace(/\$/g, "_")}`;
 /** What the writer emits: WGSL for the GPU, or JavaScript (the CPU's partials, same algorithm). */
 type Target = "wgsl" | "js";
 
-class WgslWriter {
+class KernelWriter {
   private readonly bools = new Set<string>();
   constructor(
-    private readonly params: string[],
     /** Partials mode: tangent lanes, one per parameter. */
     private readonly lanes: number,
     private readonly target: Target = "wgsl",
@@ -359,7 +358,7 @@ class WgslWriter {
 
 /** One function in the target: WGSL `fn kernel(…) -> f32` / `fn partials(…) -> array<f32, n + 1>`, or the JavaScript partials `function (p0, …, out)`. */
 function emitFunction(fn: MarkedFunction, params: string[], lanes: number, target: Target = "wgsl"): string {
-  const w = new WgslWriter(params, lanes, target);
+  const w = new KernelWriter(lanes, target);
   const js = target === "js";
   const out: string[] = [];
   // Parameters are immutable in WGSL: copy them into locals (with their unit tangents).

@@ -81,8 +81,7 @@ export class ReverseGenerator {
   /** `g · p` for a number cotangent g (see numbersViaRuntime). */
   private scaled(g: Expression, p: Expression): Expression {
     if (!this.numbersViaRuntime) return mul(g, p);
-    const product = mul(num(1), p); // folds the constant 1 the rules may give
-    return product.type === "NumericLiteral" && product.value === 1 ? g : call(this.rt("scaleTangent"), [g, p]);
+    return p.type === "NumericLiteral" && p.value === 1 ? g : call(this.rt("scaleTangent"), [g, p]);
   }
 
   private rt(name: string): Expression {

@@ -169,7 +169,7 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
       : f.kind === "wrapper" ? locOf(sf, f.call.expression)
       : locOf(sf, f.fn);
     const marked = adaptFunction(fnNode, { ts, sourceFile: sf, checker, name, kind, markLoc, runtime: runtimeRefs, ...(callees ? { callees } : {}), ...(wrt ? { wrt } : {}) });
-    if ((f.kind === "declaration" || f.kind === "constant") && f.kernel) marked.kernel = true;
+    if ((f.kind === "declaration" || f.kind === "constant" || f.kind === "method") && f.kernel) marked.kernel = true;
     // Lets callers use plain number arithmetic on a declared `number` result (as the Babel host does).
     if (marked.returnType) info.returnType = marked.returnType;
     const invalid = f.kind === "wrapper" || f.kind === "method" ? f.invalidOptions : undefined;

@@ -104,7 +104,7 @@ export type Found =
   /** `const h = differentiable(f)` with `f` an identifier: `h` is another name for `f`. */
   | { kind: "alias"; name: string; of: string }
   /** `@differentiable` / `@differentiable({ wrt })` on a method, or `/** @differentiable *\/` JSDoc (no decorator). */
-  | { kind: "method"; node: TS.MethodDeclaration; decorator?: TS.Decorator; cls: TS.ClassLikeDeclaration; wrt?: string[]; invalidOptions?: TS.Node }
+  | { kind: "method"; node: TS.MethodDeclaration; decorator?: TS.Decorator; cls: TS.ClassLikeDeclaration; wrt?: string[]; invalidOptions?: TS.Node; kernel?: boolean }
   /** `gradient((x) => …)`: a literal passed straight to an operator. */
   | { kind: "inline"; call: TS.CallExpression; fn: FunctionLiteral; op: OperatorName }
   /** `/** @derivative(of: f) *\/ function fCustom(…) {…}` */
@@ -161,7 +161,7 @@ export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImpo
       // `/** @differentiable */` (or `@differentiable(wrt: x)`) JSDoc on a method with a body (not
       // an overload signature) marks it like the decorator; with both, the decorator's mark stands.
       const mark = found.length === before && node.body ? jsDocMarkOf(ts, node, sf) : undefined;
-      if (mark?.kind === "differentiable") found.push({ kind: "method", node, cls: node.parent, ...(mark.wrt ? { wrt: mark.wrt } : {}) });
+      if (mark?.kind === "differentiable") found.push({ kind: "method", node, cls: node.parent, ...(mark.wrt ? { wrt: mark.wrt } : {}), ...(mark.kernel ? { kernel: true } : {}) });
     } else if (ts.isCallExpression(node)) {
       const exported = runtimeExportOf(ts, node.expression, imports);
       const fn = asFunctionLiteral(ts, node.arguments[0]);

@@ -49,9 +49,9 @@ function prepare(kernel: ScalarKernel, xs: readonly unknown[]): { be: Backend; d
   for (const t of tensors) t.checkLive(op);
   let dtype: DType = "float32";
   for (const t of tensors) dtype = promote(dtype, t.dtype === "int32" ? "float32" : t.dtype);
-  const be = tensors.length ? backendOf(...tensors) : toTensor(0, dtype, op).backend;
   // Numbers become scalars of the tensors' dtype (a float64 program keeps float64 numbers).
   const given = xs.map((x, i) => (x instanceof Tensor ? x : toTensor(x as TensorLike, dtype, `${op} input ${i + 1}`)));
+  const be = tensors.length ? backendOf(...tensors) : given[0]!.backend;
   let shape: number[] = [];
   for (const t of given) shape = broadcastShapes(shape, t.shape, op);
   // Broadcast inputs are read in place by the backend's kernel (no copy).
