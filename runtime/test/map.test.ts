@@ -8,7 +8,9 @@ import { defineDerivatives, defineKernel, map, pullback, tensor, type Tensor } f
 
 const be = cpuBackend as Backend;
 const saved = { mapForward: be.mapForward };
-afterEach(() => Object.assign(be, saved));
+afterEach(() => {
+  Object.assign(be, saved);
+});
 
 /** f(x, y) = x·y² with its derivatives, as the build would attach them. */
 function product(withPartials: boolean) {
