@@ -132,6 +132,9 @@ Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: t
 // --counts: what the frameworks ask of WebGPU, counted at its API (Dawn's classes, shared by both).
 const counts = { dispatches: 0, submits: 0, buffers: 0, readBacks: 0, bytesRead: 0 };
 const countable = [];
+// Dispatches by the label of the pipeline set before them (Cotangent labels each with its kernel's key).
+const byKernel = new Map();
+let currentPipeline = "";
 if (COUNTS) {
   const wrap = (cls, method, note) => {
     const proto = globalThis[cls]?.prototype;
@@ -143,7 +146,11 @@ if (COUNTS) {
     };
     countable.push(`${cls}.${method}`);
   };
-  wrap("GPUComputePassEncoder", "dispatchWorkgroups", () => counts.dispatches++);
+  wrap("GPUComputePassEncoder", "setPipeline", (_pass, [pipeline]) => (currentPipeline = pipeline?.label ?? ""));
+  wrap("GPUComputePassEncoder", "dispatchWorkgroups", () => {
+    counts.dispatches++;
+    byKernel.set(currentPipeline, (byKernel.get(currentPipeline) ?? 0) + 1);
+  });
   wrap("GPUComputePassEncoder", "dispatchWorkgroupsIndirect", () => counts.dispatches++);
   wrap("GPUQueue", "submit", () => counts.submits++);
   wrap("GPUDevice", "createBuffer", () => counts.buffers++);
@@ -607,7 +614,10 @@ if (runs("mlp")) {
       }
 
       if (COUNTS) {
+        byKernel.clear();
         const mine = await countSteps(gpuT);
+        const kernels = [...byKernel].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k.replace(/\s+/g, " ").slice(0, 60) || "(unlabelled)"} ×${n / 5}`);
+        console.log(`\n  Cotangent's dispatches per step at batch ${batch}, by kernel:\n    ${kernels.join("\n    ")}`);
         const theirs = tfT ? await countSteps(tfT) : undefined;
         const row = (who, c) => [`batch ${batch}`, who, c.dispatches.toFixed(1), c.submits.toFixed(1), c.buffers.toFixed(1), c.readBacks.toFixed(1), c.bytesRead.toFixed(0)];
         countRows.push(row("Cotangent", mine));

@@ -49,6 +49,16 @@ export interface ScalarKernel {
   partials?: (...argsThenOut: unknown[]) => void;
 }
 
+/**
+ * A chain of elementwise ops fused into one kernel (../ops/fused.ts): node j applies `op` to its
+ * operands, each a ref: below `inputs` one of the chain's inputs, else node ref − inputs (an earlier
+ * one). The last node is the result. Only ops without options (no leakyRelu, clip).
+ */
+export interface ElementwiseChain {
+  inputs: number;
+  nodes: readonly { op: UnaryOp | BinaryOp; args: readonly number[] }[];
+}
+
 /** Unary elementwise ops; `params` of unary/unaryBackward: leakyRelu [alpha], clip [min, max], others []. */
 export type UnaryOp =
   | "neg"
@@ -172,6 +182,17 @@ export interface Backend {
   mapTangent?(kernel: ScalarKernel, inputs: readonly Tensor[], tangents: readonly Tensor[], shape: Shape, dtype: DType): Tensor;
   /** g · ∂f/∂xⱼ at each position of g's shape, for every input j (the VJP), in one pass; the caller sums back over broadcast axes. */
   mapBackward?(kernel: ScalarKernel, inputs: readonly Tensor[], g: Tensor, dtype: DType): Tensor[];
+  // ---- fused chains (../ops/fused.ts): float32 inputs that broadcast to `shape`, float32 results -----
+  /** The chain at each position of `shape`, in one pass, with the ops' own scalar semantics. */
+  fusedForward?(chain: ElementwiseChain, inputs: readonly Tensor[], shape: Shape): Tensor;
+  /** g · ∂chain/∂input j at each position of g's shape, for every input, in one pass; the caller sums back over broadcast axes. */
+  fusedBackward?(chain: ElementwiseChain, inputs: readonly Tensor[], g: Tensor): Tensor[];
+  /**
+   * The chain over (a·b, ...others) with the product computed by a matmul of 2-D a, b: one kernel
+   * (the chain as its epilogue). `keepProduct` also stores a·b (for the backward). null when this
+   * product cannot take an epilogue (the caller runs the matmul and the chain apart).
+   */
+  matmulFused?(a: Tensor, b: Tensor, chain: ElementwiseChain, others: readonly Tensor[], shape: Shape, keepProduct: boolean): { value: Tensor; product: Tensor | null } | null;
 
   /** cond ≠ 0 ? a : b, all broadcast to `outShape`. */
   select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;

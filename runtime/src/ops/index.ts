@@ -10,6 +10,7 @@ export { reshape, flatten, transpose, expandDims, squeeze, broadcastTo, concat, 
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
 export { conv2d, maxPool2d, maxPool2dIndices, avgPool2d, type Conv2DOptions, type Pool2DOptions } from "./conv.js";
 export { map, defineKernel } from "./map.js";
+export { fused } from "./fused.js";
 export { listOps, getOp, opOf, primitiveManifest, type OpInfo, type OpFamily, type PrimitiveManifest } from "./op.js";
 import "./methods.js";
 import "./tangent-space.js";

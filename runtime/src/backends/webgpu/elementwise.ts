@@ -88,7 +88,8 @@ interface Field {
   value: number;
 }
 
-interface Input {
+/** @internal An input of {@link runElementwise}. */
+export interface Input {
   /** The local name the body uses. */
   name: string;
   t: Tensor;
@@ -118,10 +119,37 @@ function runMap(
   params: readonly Field[] = [],
   helpers = "",
 ): Tensor {
-  const n = out.size;
-  if (n === 0) return out;
+  runElementwise(opName, keyBase, inputs, [{ t: out, value: result, type: resultType }], "", params, helpers);
+  return out;
+}
+
+/** One output of {@link runElementwise}: `t[i] = value` (of WGSL type `type`, converted to t's dtype). */
+export interface ElementwiseOutput {
+  t: Tensor;
+  value: string;
+  type: "f32" | "i32";
+}
+
+/**
+ * @internal The elementwise kernel behind every op here, and the fused chains (./fused.ts): each
+ * invocation reads the inputs at its output position's broadcast positions (local names =
+ * `Input.name`), runs `prelude` (WGSL statements), and stores each output's value. All outputs
+ * have the shape of the first.
+ */
+export function runElementwise(
+  opName: string,
+  keyBase: string,
+  inputs: readonly Input[],
+  outs: readonly ElementwiseOutput[],
+  prelude: string,
+  params: readonly Field[] = [],
+  helpers = "",
+): void {
+  const shape = outs[0]!.t.shape;
+  const n = outs[0]!.t.size;
+  if (n === 0) return;
   const layout = broadcastLayout(
-    out.shape,
+    shape,
     inputs.map((x) => x.t.shape),
   );
   const rank = layout.dims.length;
@@ -141,32 +169,32 @@ function runMap(
     }
   }
   fields.push(...params);
-  const outType = out.dtype === "int32" ? "i32" : "f32";
-  const store = resultType === outType ? "v" : outType === "f32" ? "f32(v)" : "toI32(v)";
+  const outType = (o: ElementwiseOutput): "f32" | "i32" => (o.t.dtype === "int32" ? "i32" : "f32");
+  const store = (o: ElementwiseOutput, v: string): string => (o.type === outType(o) ? v : outType(o) === "f32" ? `f32(${v})` : `toI32(${v})`);
   const bindings = inputs
     .map((x, k) => `@group(0) @binding(${k}) var<storage, read> in_${x.name}: array<${x.t.dtype === "int32" ? "i32" : "f32"}>;`)
     .join("\n");
+  const outBindings = outs.map((o, k) => `@group(0) @binding(${inputs.length + k}) var<storage, read_write> ${k === 0 ? "out" : `out${k}`}: array<${outType(o)}>;`).join("\n");
   const reads = inputs
     .map((x, k) => `  let ${x.name} = ${readExpr(x, layout.access[k] === "same" ? "i" : layout.access[k] === "scalar" ? "0u" : `i_${x.name}`)};`)
     .join("\n");
-  const main = `${reads}\n${result}\n${store}`;
+  const stores = outs.map((o, k) => `  let v${k}: ${o.type} = ${o.value};\n  ${k === 0 ? "out" : `out${k}`}[i] = ${store(o, `v${k}`)};`).join("\n");
+  const main = `${reads}\n${prelude}\n${stores}`;
   const code = `${usedHelpers(WGSL_COMMON + helpers, main)}
 ${bindings}
-@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${outType}>;
+${outBindings}
 struct U { ${fields.map((f) => `${f.name}: ${f.type},`).join(" ")} }
-@group(0) @binding(${inputs.length + 1}) var<uniform> u: U;
+@group(0) @binding(${inputs.length + outs.length}) var<uniform> u: U;
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let i = ${linearIndex(WG)};
   if (i >= u.n) { return; }
-${indexing}${reads}
-  let v: ${resultType} = ${result};
-  out[i] = ${store};
+${indexing}${main}
 }
 `;
-  const key = `ew:${keyBase}|${inputs.map((x, k) => `${x.name}:${x.t.dtype}:${x.as}:${layout.access[k]}`).join(",")}|r${strided.length > 0 ? rank : 0}|${out.dtype}|${params.map((p) => p.name).join(",")}`;
+  const outKey = outs.length === 1 ? outs[0]!.t.dtype : outs.map((o) => o.t.dtype).join("+");
+  const key = `ew:${keyBase}|${inputs.map((x, k) => `${x.name}:${x.t.dtype}:${x.as}:${layout.access[k]}`).join(",")}|r${strided.length > 0 ? rank : 0}|${outKey}|${params.map((p) => p.name).join(",")}`;
   const data = uniforms(fields.map((f) => ({ [f.type]: f.value })));
-  dispatch({ key, code }, [...inputs.map((x) => x.t), out], data, grid(Math.ceil(n / WG)), opName);
-  return out;
+  dispatch({ key, code }, [...inputs.map((x) => x.t), ...outs.map((o) => o.t)], data, grid(Math.ceil(n / WG)), opName);
 }
 
 /**
@@ -174,7 +202,7 @@ ${indexing}${reads}
  * `code` calls, directly or through each other: lavapipe compiles every function it is given, so
  * kernels carry only what they use.
  */
-function usedHelpers(library: string, code: string): string {
+export function usedHelpers(library: string, code: string): string {
   const fns = new Map<string, string>();
   let pending = "";
   for (const chunk of library.split(/\n(?=fn |\/\/)/)) {
@@ -199,7 +227,7 @@ function usedHelpers(library: string, code: string): string {
 // ---- scalar functions ----------------------------------------------------------------------------
 
 /** WGSL helpers the snippets call (compiled into every elementwise kernel that needs any of them). */
-const MATH = /* wgsl */ `
+export const MATH = /* wgsl */ `
 fn logf(x: f32) -> f32 {
   if (x < 0.0) { return nanF32(); }
   if (x == 0.0) { return -infF32(); }
@@ -280,7 +308,7 @@ fn minf(a: f32, b: f32) -> f32 { if (a <= b) { return a; } if (isNan(b)) { retur
 `;
 
 /** y = f(x) (x: f32; parameters u.p0, u.p1). */
-const UNARY_F: Record<UnaryOp, string> = {
+export const UNARY_F: Record<UnaryOp, string> = {
   neg: "-x",
   square: "x * x",
   sqrt: "select(sqrt(x), nanF32(), x < 0.0)",
@@ -300,7 +328,7 @@ const UNARY_F: Record<UnaryOp, string> = {
 };
 
 /** dy/dx from x and y (f32). */
-const UNARY_DF: Record<UnaryOp, string> = {
+export const UNARY_DF: Record<UnaryOp, string> = {
   neg: "-1.0",
   square: "2.0 * x",
   sqrt: "0.5 / y",
@@ -319,7 +347,7 @@ const UNARY_DF: Record<UnaryOp, string> = {
   clip: "select(0.0, 1.0, x >= u.p0 && x <= u.p1)",
 };
 
-interface BinaryRule {
+export interface BinaryRule {
   /** a op b over f32. */
   f: string;
   /** a op b over i32 when both inputs and the result are int32 (exact, wrapping as Int32Array stores do). */
@@ -331,7 +359,7 @@ interface BinaryRule {
   cmp?: string;
 }
 
-const BINARY: Record<BinaryOp, BinaryRule> = {
+export const BINARY: Record<BinaryOp, BinaryRule> = {
   add: { f: "a + b", i: "a + b", da: "1.0", db: "1.0" },
   sub: { f: "a - b", i: "a - b", da: "1.0", db: "-1.0" },
   mul: { f: "a * b", i: "a * b", da: "b", db: "a" },

@@ -15,6 +15,7 @@ import { broadcastTo, concat, gather, gatherAt, oneHot, pad, scatterAdd, scatter
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d } from "./conv.js";
 import { logSoftmax } from "./softmax.js";
 import { mapBackward, mapForward, mapTangent } from "./map.js";
+import { fusedBackward, fusedForward, matmulFused } from "./fused.js";
 import { dispose, fromValues, read, readSync, reshapeTensor } from "./storage.js";
 
 export { keep, tidy, webgpuMemory } from "./storage.js";
@@ -39,6 +40,9 @@ export const webgpuBackend: Backend = {
   mapForward,
   mapTangent,
   mapBackward,
+  fusedForward,
+  fusedBackward,
+  matmulFused,
 
   reduce,
   argReduce,

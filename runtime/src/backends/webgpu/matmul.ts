@@ -68,6 +68,23 @@ export interface GemmSpec {
   /** Uniform fields the fetch functions use (u.*). */
   extra?: readonly UField[];
   opName: string;
+  /** An elementwise chain applied to each product element before it is stored (batch 1, no split-K). */
+  epilogue?: GemmEpilogue;
+}
+
+/**
+ * @internal What {@link gemm} applies to each element z of the product at (row, col) before storing:
+ * `code` (WGSL statements) computes `result` from `x0` = z and `x1`, `x2`, … = the `inputs`, each
+ * read at row · rowStride + col · colStride (0 along a broadcast axis). `keepProduct` also stores z
+ * in a second output.
+ */
+export interface GemmEpilogue {
+  key: string;
+  inputs: readonly { tensor: Tensor; rowStride: number; colStride: number }[];
+  helpers: string;
+  code: string;
+  result: string;
+  keepProduct: boolean;
 }
 
 /** Row-major stored matrices: the vec4 load when the contiguous length allows, else scalar fetches. */
@@ -143,13 +160,15 @@ function gemmCode(spec: GemmSpec, Q: number, fields: readonly UField[]): string 
   const BM = 64 * Q;
   const BK = 16 / Q;
   const S = BM / 4 + 1; // vec4s per row of a shared tile (one of padding)
-  const vecOut = spec.n % 4 === 0;
+  const epi = spec.epilogue;
+  const vecOut = spec.n % 4 === 0 && !epi;
   const arr = (t: string, l: GemmLoad): string => (l.kind === "scalar" ? t : `vec4<${t}>`);
+  const extraInputs = epi?.inputs.length ?? 0;
   let code = `${COMMON}alias T = ${T};
 @group(0) @binding(0) var<storage, read> A: array<${arr(TA, spec.a.load)}>;
 @group(0) @binding(1) var<storage, read> B: array<${arr(TB, spec.b.load)}>;
-@group(0) @binding(2) var<storage, read_write> C: array<${vecOut ? `vec4<${T}>` : T}>;
-${uniformDecl(fields, 3)}
+${epi ? epi.inputs.map((_, k) => `@group(0) @binding(${2 + k}) var<storage, read> E${k}: array<f32>;\n`).join("") : ""}@group(0) @binding(${2 + extraInputs}) var<storage, read_write> C: array<${vecOut ? `vec4<${T}>` : T}>;
+${epi?.keepProduct ? `@group(0) @binding(${3 + extraInputs}) var<storage, read_write> Z: array<f32>;\n` : ""}${uniformDecl(fields, 3 + extraInputs + (epi?.keepProduct ? 1 : 0))}
 var<workgroup> As: array<vec4<${T}>, ${BK * S}>;
 var<workgroup> Bs: array<vec4<${T}>, ${BK * S}>;
 var<private> kEnd: u32;
@@ -176,11 +195,22 @@ var<private> offB: u32;
         fma += `      ${c} += a${qa}[${i}] * b${qb};\n`;
         const col = `n0 + ${qb * 64}u + 4u * lid.x`;
         if (vecOut) store += `      { let col = ${col}; if (col < u.N) { C[(offC + row * u.N + col) / 4u] = ${c}; } }\n`;
+        else if (epi) store += `      { let col = ${col}; for (var j = 0u; j < 4u; j++) { if (col + j < u.N) { epilogue(row, col + j, ${c}[j]); } } }\n`;
         else store += `      { let col = ${col}; for (var j = 0u; j < 4u; j++) { if (col + j < u.N) { C[offC + row * u.N + col + j] = ${c}[j]; } } }\n`;
       }
       store += "    }\n  }\n";
     }
 
+  if (epi) {
+    const reads = epi.inputs.map((_, k) => `  let x${k + 1} = E${k}[row * u.er${k} + col * u.ec${k}];\n`).join("");
+    code += `${epi.helpers}
+fn epilogue(row: u32, col: u32, z: f32) {
+  let x0 = z;
+${reads}${epi.code}
+  C[row * u.N + col] = ${epi.result};
+${epi.keepProduct ? "  Z[row * u.N + col] = z;\n" : ""}}
+`;
+  }
   code += `
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -227,9 +257,13 @@ export function gemm(spec: GemmSpec): Tensor {
   const { m, n, k, batch, dtype } = spec;
   if (batch * m * n === 0) return gpuTensor(spec.outShape, dtype);
   if (k === 0 || spec.a.tensor.size === 0 || spec.b.tensor.size === 0) return fillGpu(spec.outShape, dtype, 0, spec.opName);
+  return runGemm(spec).out;
+}
+
+/** The tile size and the split of K for an m×n×k product (×batch). */
+function gemmPlan(m: number, n: number, k: number, batch: number): { Q: number; splits: number; kChunk: number } {
   const tiles = (t: number): number => Math.ceil(m / t) * Math.ceil(n / t) * batch;
   const Q = tiles(128) >= BIG_TILES ? 2 : 1;
-  const BM = 64 * Q;
   // Split-K: few output tiles and a long K. Each batch entry's K is cut into `splits` chunks (a
   // multiple of 16 long, so vec4 loads stay aligned), products of the chunks summed afterwards.
   let splits = 1;
@@ -239,9 +273,18 @@ export function gemm(spec: GemmSpec): Tensor {
     kChunk = Math.ceil(Math.ceil(k / splits) / 16) * 16;
     splits = Math.ceil(k / kChunk);
   }
+  return { Q, splits, kChunk };
+}
+
+/** The GEMM's dispatches (sizes non-zero), and the product kept by an epilogue that asks. */
+function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null } {
+  const { m, n, k, batch, dtype } = spec;
+  const { Q, splits, kChunk } = gemmPlan(m, n, k, batch);
+  const BM = 64 * Q;
   const splitK = splits > 1;
   const zCount = batch * splits;
   const out = splitK ? gpuTensor([batch, splits, m, n], dtype) : gpuTensor(spec.outShape, dtype);
+  const product = spec.epilogue?.keepProduct ? gpuTensor(spec.outShape, dtype) : null;
   const base: UField[] = [
     ["M", "u32", m],
     ["N", "u32", n],
@@ -251,7 +294,13 @@ export function gemm(spec: GemmSpec): Tensor {
     ["splits", "u32", splits],
     ["kChunk", "u32", kChunk],
   ];
-  const fieldsFor = (batch0: number, rowBase: number): UField[] => [...base, ["batch0", "u32", batch0], ["rowBase", "u32", rowBase], ...(spec.extra ?? [])];
+  const epi = spec.epilogue;
+  if (epi && (splitK || batch !== 1)) throw new Error("gemm: an epilogue needs one matrix and no split-K (gemmWithEpilogue checks)");
+  const epiFields: UField[] = (epi?.inputs ?? []).flatMap((x, k): UField[] => [
+    [`er${k}`, "u32", x.rowStride],
+    [`ec${k}`, "u32", x.colStride],
+  ]);
+  const fieldsFor = (batch0: number, rowBase: number): UField[] => [...base, ["batch0", "u32", batch0], ["rowBase", "u32", rowBase], ...(spec.extra ?? []), ...epiFields];
   const code = gemmCode(spec, Q, fieldsFor(0, 0));
   const key = [
     "gemm",
@@ -264,6 +313,7 @@ export function gemm(spec: GemmSpec): Tensor {
     loadKey(spec.b.load),
     n % 4 === 0 ? "vecOut" : "scalarOut",
     (spec.extra ?? []).map((f) => f[0]).join(","),
+    ...(epi ? [`epi(${epi.key})${epi.keepProduct ? "+z" : ""}`] : []),
   ].join(":");
   const program = { key, code };
   const rowTiles = Math.ceil(m / BM);
@@ -271,12 +321,50 @@ export function gemm(spec: GemmSpec): Tensor {
     for (let y0 = 0; y0 < rowTiles; y0 += 65535) {
       const z = Math.min(65535, zCount - z0);
       const y = Math.min(65535, rowTiles - y0);
-      dispatch(program, [spec.a.tensor, spec.b.tensor, out], uniformData(fieldsFor(z0, y0 * BM)), [Math.ceil(n / BM), y, z], spec.opName);
+      dispatch(program, [spec.a.tensor, spec.b.tensor, ...(epi?.inputs.map((x) => x.tensor) ?? []), out, ...(product ? [product] : [])], uniformData(fieldsFor(z0, y0 * BM)), [Math.ceil(n / BM), y, z], spec.opName);
     }
-  if (!splitK) return out;
+  if (!splitK) return { out, product };
   const sum = sumLines(out, batch, splits, m * n, spec.outShape, dtype);
   out.dispose();
-  return sum;
+  return { out: sum, product };
+}
+
+/**
+ * @internal a · b (2-D, float32) with an elementwise chain as the epilogue: one dispatch computing
+ * chain(a·b, ...others) (others broadcast to [m, n]), and a·b itself when `keepProduct`. null where
+ * the GEMM would split K or a size is 0 (the caller runs the matmul and the chain apart).
+ */
+export function gemmWithEpilogue(
+  a: Tensor,
+  b: Tensor,
+  e: { chain: { inputs: number }; others: readonly Tensor[]; shape: Shape; keepProduct: boolean; opName: string; key: string; helpers: string; code: string; result: string },
+): { value: Tensor; product: Tensor | null } | null {
+  if (a.shape.length !== 2 || b.shape.length !== 2 || e.shape.length !== 2) return null;
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1]!;
+  if (e.shape[0] !== m || e.shape[1] !== n || m * n * k === 0 || gemmPlan(m, n, k, 1).splits > 1) return null;
+  // Each other input's strides over the output's (row, col); 0 along a broadcast axis.
+  const inputs = e.others.map((t) => {
+    const s = t.shape;
+    const rows = s.length >= 2 ? s[s.length - 2]! : 1;
+    const cols = s.length >= 1 ? s[s.length - 1]! : 1;
+    return { tensor: t, rowStride: rows === 1 ? 0 : cols, colStride: cols === 1 ? 0 : 1 };
+  });
+  if (e.others.some((t) => t.shape.length > 2 || t.dtype !== "float32")) return null;
+  const r = runGemm({
+    name: "matmul",
+    a: { tensor: a, batchStride: 0, load: standardLoad(true, k, "mn * u.K + k") },
+    b: { tensor: b, batchStride: 0, load: standardLoad(false, n, "k * u.N + mn") },
+    m,
+    n,
+    k,
+    batch: 1,
+    dtype: "float32",
+    outShape: [m, n],
+    opName: e.opName,
+    epilogue: { key: e.key, inputs, helpers: e.helpers, code: e.code, result: e.result, keepProduct: e.keepProduct },
+  });
+  return { value: r.out, product: r.product };
 }
 
 /**

@@ -1,0 +1,342 @@
+// Fused chains: what the build emits, in a reverse-mode derivative, for a chain of elementwise tensor
+// ops whose intermediates nothing else reads (optionally headed by a matmul): `relu(x.matmul(w).add(b))`
+// becomes `vjpCall(fused("relu($0.matmul($1).add($2))"), undefined, [x, w, b])` (see the transformer's
+// fusion.ts). The spec is the chain written as the user wrote it, over numbered inputs.
+//
+// Where the backend can (capabilities `fusedForward`, `fusedBackward`, `matmulFused`) and every input
+// is a float32 tensor on it, the chain is one kernel forward — one GEMM with the chain as its
+// epilogue — and one backward; the kernels are built from the very scalar functions the unfused ops
+// use, so NaN, ties and broadcasting are the ops' own. Anywhere else (the CPU, int32 or number
+// inputs, a method of something that is not a tensor) the chain runs op by op through the ops'
+// derivatives, exactly what the unfused generated code did.
+
+import { addTangent, type Tangent } from "../ad/tangent.js";
+import { defineDerivatives, getDerivatives, jvpCall, jvpMethodCall, lazyCotangents, vjpCall, vjpMethodCall, type VjpResult } from "../ad/derivatives.js";
+import type { Backend, BinaryOp, ElementwiseChain, UnaryOp } from "../backends/backend.js";
+import { CotangentError } from "../errors.js";
+import { moveTo } from "../backends/index.js";
+import { toTensor } from "../tensor/create.js";
+import { broadcastShapes, sameShape, type Shape } from "../tensor/shape.js";
+import { isTensor, type Tensor } from "../tensor/tensor.js";
+import { getOp } from "./op.js";
+import { castTo, unbroadcastTo, type TensorLike } from "./util.js";
+
+/** An operand: one of the chain's inputs, or an earlier node's result. */
+type Ref = { input: number } | { node: number };
+
+interface Node {
+  op: string;
+  /** `a.op(b)` (the first operand is the object), else `op(a, b)`. */
+  method: boolean;
+  args: Ref[];
+}
+
+interface Chain {
+  spec: string;
+  inputs: number;
+  nodes: Node[];
+}
+
+/** The unary and binary ops a fused kernel can hold (those without options), and the matmul head. */
+const UNARY = new Set<string>(["neg", "square", "sqrt", "exp", "log", "log1p", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "gelu"]);
+const BINARY = new Set<string>(["add", "sub", "mul", "div", "maximum", "minimum"]);
+
+/** @internal The ops a chain may hold (the build fuses only these). */
+export const FUSABLE_OPS: { unary: readonly string[]; binary: readonly string[]; head: readonly string[] } = {
+  unary: [...UNARY],
+  binary: [...BINARY],
+  head: ["matmul"],
+};
+
+function parseError(spec: string, at: number, what: string): never {
+  throw new CotangentError("CT3005", `fused: cannot read the chain "${spec}" at ${at}: ${what}. Fused chains are written by the build; rebuild the module.`);
+}
+
+/** Parses `relu($0.matmul($1).add($2))`: calls of op names and methods over `$k` inputs. */
+function parse(spec: string): Chain {
+  const nodes: Node[] = [];
+  let pos = 0;
+  let inputs = 0;
+  const skip = () => {
+    while (spec[pos] === " ") pos++;
+  };
+  const name = (): string => {
+    skip();
+    const m = /^[A-Za-z_]\w*/.exec(spec.slice(pos));
+    if (!m) parseError(spec, pos, "expected an op name");
+    pos += m[0].length;
+    return m[0];
+  };
+  const expect = (c: string) => {
+    skip();
+    if (spec[pos] !== c) parseError(spec, pos, `expected '${c}'`);
+    pos++;
+  };
+  const args = (): Ref[] => {
+    expect("(");
+    const out: Ref[] = [];
+    skip();
+    if (spec[pos] === ")") {
+      pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(expr());
+      skip();
+      if (spec[pos] === ",") {
+        pos++;
+        continue;
+      }
+      expect(")");
+      return out;
+    }
+  };
+  const node = (op: string, method: boolean, operands: Ref[]): Ref => {
+    const arity = UNARY.has(op) ? 1 : BINARY.has(op) || op === "matmul" ? 2 : -1;
+    if (arity < 0) parseError(spec, pos, `'${op}' is not an op a chain can hold`);
+    if (operands.length !== arity) parseError(spec, pos, `'${op}' takes ${arity} operand(s), not ${operands.length}`);
+    nodes.push({ op, method, args: operands });
+    return { node: nodes.length - 1 };
+  };
+  function expr(): Ref {
+    skip();
+    let ref: Ref;
+    if (spec[pos] === "$") {
+      pos++;
+      const m = /^\d+/.exec(spec.slice(pos));
+      if (!m) parseError(spec, pos, "expected an input number after '$'");
+      pos += m[0].length;
+      ref = { input: Number(m[0]) };
+      inputs = Math.max(inputs, Number(m[0]) + 1);
+    } else {
+      const op = name();
+      ref = node(op, false, args());
+    }
+    for (;;) {
+      skip();
+      if (spec[pos] !== ".") return ref;
+      pos++;
+      const op = name();
+      ref = node(op, true, [ref, ...args()]);
+    }
+  }
+  const root = expr();
+  skip();
+  if (pos !== spec.length) parseError(spec, pos, "unexpected text after the chain");
+  if (!("node" in root) || root.node !== nodes.length - 1) parseError(spec, 0, "the chain is a bare input");
+  nodes.forEach((n, i) => {
+    if (n.op === "matmul" && (i !== 0 || n.args.some((a) => "node" in a))) parseError(spec, 0, "a matmul may only head the chain, over two inputs");
+  });
+  return { spec, inputs, nodes };
+}
+
+// ---- running the chain op by op ------------------------------------------------------------
+
+/** The function a node calls (a Tensor method of the object, or the runtime's op) and the `this` for it. */
+function callee(n: Node, operands: readonly unknown[], spec: string): { fn: unknown; thisArg: unknown; args: unknown[] } {
+  if (n.method) {
+    const obj = operands[0] as Record<string, unknown> | null | undefined;
+    const fn = obj == null ? undefined : obj[n.op];
+    if (typeof fn !== "function") throw new CotangentError("CT3005", `fused ${spec}: ${obj === null ? "null" : typeof obj} has no method '${n.op}'.`);
+    return { fn, thisArg: obj, args: operands.slice(1) };
+  }
+  const op = getOp(n.op);
+  if (!op) throw new CotangentError("CT3005", `fused ${spec}: the runtime has no op '${n.op}'.`);
+  return { fn: op.fn, thisArg: undefined, args: [...operands] };
+}
+
+const receives = (n: Node, fn: unknown): boolean => n.method && getDerivatives(fn)?.receiver === true;
+
+function evaluate(chain: Chain, inputs: readonly unknown[]): unknown {
+  const values: unknown[] = [];
+  const read = (r: Ref) => ("input" in r ? inputs[r.input] : values[r.node]);
+  for (const n of chain.nodes) {
+    const { fn, thisArg, args } = callee(n, n.args.map(read), chain.spec);
+    values.push((fn as (...a: unknown[]) => unknown).apply(thisArg, args));
+  }
+  return values[values.length - 1];
+}
+
+function jvpChain(chain: Chain, inputs: readonly unknown[], tangents: readonly unknown[]): { value: unknown; tangent: Tangent } {
+  const values: unknown[] = [];
+  const dvalues: unknown[] = [];
+  const read = (r: Ref) => ("input" in r ? inputs[r.input] : values[r.node]);
+  const dread = (r: Ref) => ("input" in r ? (tangents[r.input] ?? null) : dvalues[r.node]);
+  for (const n of chain.nodes) {
+    const { fn, thisArg, args } = callee(n, n.args.map(read), chain.spec);
+    const d = n.args.map(dread);
+    const r = receives(n, fn) ? jvpMethodCall(fn, thisArg, args, d[0], d.slice(1)) : jvpCall(fn, thisArg, args, n.method ? d.slice(1) : d);
+    values.push(r.value);
+    dvalues.push(r.tangent);
+  }
+  return { value: values[values.length - 1], tangent: (dvalues[dvalues.length - 1] ?? null) as Tangent };
+}
+
+/** The chain's VJP op by op: each node's pullback, run backwards; each input's cotangent read lazily. */
+function vjpChain(chain: Chain, inputs: readonly unknown[]): VjpResult {
+  const values: unknown[] = [];
+  const pullbacks: { pullback: (g: unknown) => readonly Tangent[]; receiver: boolean }[] = [];
+  const read = (r: Ref) => ("input" in r ? inputs[r.input] : values[r.node]);
+  for (const n of chain.nodes) {
+    const { fn, thisArg, args } = callee(n, n.args.map(read), chain.spec);
+    const receiver = receives(n, fn);
+    const r = receiver ? vjpMethodCall(fn, thisArg, args) : vjpCall(fn, thisArg, args);
+    values.push(r.value);
+    pullbacks.push({ pullback: r.pullback as (g: unknown) => readonly Tangent[], receiver });
+  }
+  return {
+    value: values[values.length - 1],
+    pullback: (g: unknown) => {
+      const nodeCt: Tangent[] = new Array<Tangent>(chain.nodes.length).fill(null);
+      nodeCt[chain.nodes.length - 1] = (g ?? null) as Tangent;
+      // Per input, the cotangent arrays and positions it is in; summed when read.
+      const uses: { cts: readonly Tangent[]; at: number }[][] = Array.from({ length: chain.inputs }, () => []);
+      for (let i = chain.nodes.length - 1; i >= 0; i--) {
+        const n = chain.nodes[i]!;
+        const p = pullbacks[i]!;
+        const cts = p.pullback(nodeCt[i]);
+        // A method without a receiver record pulls back to its arguments only.
+        const shift = n.method && !p.receiver ? -1 : 0;
+        n.args.forEach((r, k) => {
+          const at = k + shift;
+          if (at < 0) return;
+          if ("node" in r) nodeCt[r.node] = addTangent(nodeCt[r.node], cts[at]);
+          else uses[r.input]!.push({ cts, at });
+        });
+      }
+      return lazyCotangents(uses.map((u) => (u.length === 0 ? null : () => u.reduce<Tangent>((acc, { cts, at }) => addTangent(acc, cts[at]), null))));
+    },
+  };
+}
+
+// ---- the fused path --------------------------------------------------------------------------
+
+interface Fusable {
+  be: Backend;
+  /** The elementwise part; with a matmul head, its input 0 is the product. */
+  elementwise: ElementwiseChain;
+  /** Which chain input each elementwise input is (−1: the product). */
+  from: number[];
+  head: { a: Tensor; b: Tensor } | null;
+  shape: Shape;
+}
+
+/** The fused plan for these inputs, or null when the chain must run op by op. */
+function fusable(chain: Chain, inputs: readonly unknown[]): Fusable | null {
+  if (inputs.length !== chain.inputs || !inputs.every((x) => isTensor(x) && x.dtype === "float32")) return null;
+  const ts = inputs as Tensor[];
+  const be = ts[0]!.backend;
+  if (!be.fusedForward || !be.fusedBackward || !ts.every((t) => t.backend === be)) return null;
+  const headed = chain.nodes[0]!.op === "matmul";
+  let head: Fusable["head"] = null;
+  let headShape: Shape = [];
+  if (headed) {
+    const [ra, rb] = chain.nodes[0]!.args as { input: number }[];
+    const a = ts[ra!.input]!;
+    const b = ts[rb!.input]!;
+    if (!be.matmulFused || a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) return null;
+    head = { a, b };
+    headShape = [a.shape[0]!, b.shape[1]!];
+  }
+  // Elementwise inputs: the product first (when headed), then the chain inputs the rest reads;
+  // refs below `count` are those inputs, the others the elementwise nodes in order.
+  const body = headed ? chain.nodes.slice(1) : chain.nodes;
+  const from: number[] = headed ? [-1] : [];
+  for (const n of body) for (const r of n.args) if ("input" in r && !from.includes(r.input)) from.push(r.input);
+  const count = from.length;
+  const ref = (r: Ref): number => ("input" in r ? from.indexOf(r.input) : !headed ? count + r.node : r.node === 0 ? 0 : count + r.node - 1);
+  const nodes = body.map((n) => ({ op: n.op as UnaryOp | BinaryOp, args: n.args.map(ref) }));
+  const shapes: Shape[] = from.map((k) => (k < 0 ? headShape : ts[k]!.shape));
+  try {
+    for (const n of nodes) shapes.push(n.args.length === 1 ? shapes[n.args[0]!]! : broadcastShapes(shapes[n.args[0]!]!, shapes[n.args[1]!]!, n.op));
+  } catch {
+    return null; // the ops themselves say what is wrong
+  }
+  return { be, elementwise: { inputs: count, nodes }, from, head, shape: shapes[shapes.length - 1]! };
+}
+
+interface FusedForward {
+  value: Tensor;
+  /** The elementwise inputs (the product first when headed). */
+  ew: Tensor[];
+  product: Tensor | null;
+}
+
+function forward(plan: Fusable, ts: readonly Tensor[], keepProduct: boolean): FusedForward | null {
+  const others = plan.from.map((k) => (k < 0 ? null : ts[k]!));
+  if (plan.head) {
+    const r = plan.be.matmulFused!(plan.head.a, plan.head.b, plan.elementwise, others.slice(1) as Tensor[], plan.shape, keepProduct);
+    if (!r) return null;
+    return { value: r.value, ew: [r.product!, ...(others.slice(1) as Tensor[])], product: r.product };
+  }
+  return { value: plan.be.fusedForward!(plan.elementwise, others as Tensor[], plan.shape), ew: others as Tensor[], product: null };
+}
+
+/** The cotangent g as a float32 tensor on the value's backend, at its shape (g may be a number, or broadcast). */
+function cotangentLike(g: unknown, value: Tensor): Tensor {
+  const t = castTo(moveTo(toTensor(g as TensorLike, "float32", "fused"), value.backend), "float32");
+  return sameShape(t.shape, value.shape) ? t : t.backend.broadcastTo(t, value.shape);
+}
+
+function vjpFused(chain: Chain, plan: Fusable, ts: readonly Tensor[]): VjpResult | null {
+  const f = forward(plan, ts, true);
+  if (!f) return null;
+  const { be } = plan;
+  return {
+    value: f.value,
+    pullback: (g: unknown) => {
+      if (g === null || g === undefined) return new Array<null>(chain.inputs).fill(null);
+      // Cotangents at the output's shape, for every elementwise input at once; summed back over broadcast axes.
+      const full = be.fusedBackward!(plan.elementwise, f.ew, cotangentLike(g, f.value));
+      const perInput: ((() => Tangent) | null)[] = new Array(chain.inputs).fill(null);
+      const terms: (() => Tangent)[][] = Array.from({ length: chain.inputs }, () => []);
+      plan.from.forEach((k, j) => {
+        if (k >= 0) terms[k]!.push(() => unbroadcastTo(full[j]!, ts[k]!) as Tangent);
+      });
+      if (plan.head) {
+        const bz = full[0]!;
+        const [ra, rb] = chain.nodes[0]!.args as { input: number }[];
+        terms[ra!.input]!.push(() => bz.matmul(plan.head!.b, false, true) as Tangent);
+        terms[rb!.input]!.push(() => plan.head!.a.matmul(bz, true, false) as Tangent);
+      }
+      terms.forEach((t, k) => {
+        if (t.length) perInput[k] = () => t.reduce<Tangent>((acc, term) => addTangent(acc, term()), null);
+      });
+      return lazyCotangents(perInput);
+    },
+  };
+}
+
+// ---- the op -----------------------------------------------------------------------------------
+
+const CACHE = new Map<string, (...inputs: unknown[]) => unknown>();
+
+/**
+ * The function for a fused chain (cached per spec): called, it computes the chain; its derivatives
+ * are the chain's. Generated reverse-mode code calls it; see the header.
+ *
+ * @example
+ * fused("relu($0.matmul($1).add($2))")(x, w, b); // relu(x.matmul(w).add(b)), in one kernel on WebGPU
+ */
+export function fused(spec: string): (...inputs: unknown[]) => unknown {
+  const hit = CACHE.get(spec);
+  if (hit) return hit;
+  const chain = parse(spec);
+  const fn = (...inputs: unknown[]): unknown => {
+    const plan = fusable(chain, inputs);
+    const f = plan ? forward(plan, inputs as Tensor[], false) : null;
+    return f ? f.value : evaluate(chain, inputs);
+  };
+  defineDerivatives(fn, {
+    name: `fused ${spec}`,
+    arity: chain.inputs,
+    wrt: Array.from({ length: chain.inputs }, (_, i) => i),
+    jvp: (...all: unknown[]) => jvpChain(chain, all.slice(0, chain.inputs), all.slice(chain.inputs)),
+    vjp: (...inputs: unknown[]) => {
+      const plan = fusable(chain, inputs);
+      return (plan && vjpFused(chain, plan, inputs as Tensor[])) ?? vjpChain(chain, inputs);
+    },
+  });
+  CACHE.set(spec, fn);
+  return fn;
+}
