@@ -4,6 +4,7 @@ import { compileKernel, type KernelSource } from "./kernel.js";
 import { Analysis } from "./analysis.js";
 import type { DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
 import { ForwardGenerator, type GenContext } from "./forward.js";
+import { fuseChains } from "./fusion.js";
 import { inlineGetters } from "./getters.js";
 import { derivativeNames } from "./host.js";
 import type { FunctionDeclaration, Loc, Statement } from "./ir.js";
@@ -44,7 +45,9 @@ function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: 
   const fwdCtx: GenContext = { ...base, nestedCode: nestedDecl("jvp") };
   const revCtx: GenContext = { ...base, nestedCode: nestedDecl("vjp") };
   const fwd = new ForwardGenerator(fn, analysis, fwdCtx);
-  const rev = new ReverseGenerator(fn, analysis, revCtx);
+  // Reverse mode runs chains of elementwise tensor ops fused (fusion.ts); its function is analysed again.
+  const fusedFn = ctx.primitives ? fuseChains(fn, ctx.runtime) : fn;
+  const rev = new ReverseGenerator(fusedFn, fusedFn === fn ? analysis : new Analysis(fusedFn, undefined), revCtx);
   return { jvp: { params: fwd.params(), body: fwd.body() }, vjp: { params: rev.params(), body: rev.body() } };
 }
 

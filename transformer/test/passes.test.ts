@@ -19,6 +19,8 @@ import type { NFunction, NStmt } from "../src/nir";
 import { Printer } from "../src/print";
 import { describeTapePlan, planTape } from "../src/tape-plan";
 import { compileKernel } from "../src/kernel";
+import { FUSABLE, fuseChains } from "../src/fusion";
+import { loadPrimitiveTable } from "../src/primitives";
 
 const DIR = path.join(__dirname, "passes");
 const source = fs.readFileSync(path.join(DIR, "input.ts"), "utf8");
@@ -138,4 +140,54 @@ describe("kernel pass output (golden WGSL)", () => {
       expect(got).toBe(fs.readFileSync(file, "utf8"));
     });
   }
+});
+
+// The fusion pass (fusion.ts): each function of passes/fusion.ts after it, in fusion.txt.
+describe("fusion pass output (golden)", () => {
+  const fusionSource = fs.readFileSync(path.join(DIR, "fusion.ts"), "utf8");
+  const fusionProgram = parse(fusionSource, { sourceType: "module", plugins: ["typescript"] }).program;
+  const primitives = loadPrimitiveTable(path.join(DIR, "fusion.ts"));
+  const fusionAdapter = new BabelAdapter(fusionSource, new Map([["exp", "exp"], ["relu", "relu"], ["tanh", "tanh"]]), "__ct", collectLocalTypes(fusionProgram), collectLocalClasses(fusionProgram));
+  const marked = fusionProgram.body
+    .map((s) => (s.type === "ExportNamedDeclaration" ? s.declaration : s))
+    .filter((d): d is t.FunctionDeclaration => d?.type === "FunctionDeclaration" && d.id!.name !== "logged");
+  const printCalls = (ss: NStmt[], depth = 0): string[] =>
+    ss.flatMap((s): string[] => {
+      const pad = "  ".repeat(depth);
+      if (s.k === "call") {
+        const c = s.call;
+        const callee = c.kind === "dynamic" ? expr(c.callee) : c.name;
+        return [`${pad}${s.target ? `${s.target.name} = ` : ""}${callee}(${c.args.map(expr).join(", ")})`];
+      }
+      if (s.k === "if") return [`${pad}if (${expr(s.test)})`, ...printCalls(s.then, depth + 1), `${pad}else`, ...printCalls(s.else, depth + 1)];
+      if (s.k === "loop") return [`${pad}while (${expr(s.test)})`, ...printCalls(s.body, depth + 1)];
+      return printNormalized([s], depth);
+    });
+
+  test("the runtime's primitive table is there", () => expect(primitives).toBeDefined());
+  test("the ops it fuses are the ones the runtime's chains hold", () => {
+    const runtime = require("../../runtime/dist/cjs/ops/fused.js") as { FUSABLE_OPS: typeof FUSABLE };
+    expect(runtime.FUSABLE_OPS).toEqual({ unary: [...FUSABLE.unary], binary: [...FUSABLE.binary], head: [...FUSABLE.head] });
+  });
+  test("fusion.txt", () => {
+    const known = new Map([["logged", { jvpName: "logged$jvp", vjpName: "logged$vjp", arity: 1, wrt: [0] }]]);
+    const ctx: ModuleContext = { fileName: "fusion.ts", source: fusionSource, runtime: "__ct", known: known as never, knownMethods: new Map(), takenNames: new Set(), classes: fusionAdapter.moduleClasses(), primitives };
+    const got = marked
+      .map((node) => {
+        const name = node.id!.name;
+        const normalizer = new Normalizer(fusionAdapter.marked(node, name, "declaration", undefined, undefined), ctx, new Set());
+        const fn = normalizer.run();
+        expect(normalizer.diagnostics).toEqual([]);
+        new Analysis(fn, undefined); // drops primitives on number receivers, as the pipeline does
+        const fusedFn = fuseChains(fn, "__ct");
+        return [`# ${name}: after fusion${fusedFn === fn ? " (unchanged)" : ""}`, ...printCalls(fusedFn.body), `result ${expr(fusedFn.result)}`, ""].join("\n");
+      })
+      .join("\n");
+    const file = path.join(DIR, "fusion.txt");
+    if (update || !fs.existsSync(file)) {
+      fs.writeFileSync(file, got);
+      if (!update) throw new Error(`wrote ${path.relative(process.cwd(), file)}: review it, then run the test again`);
+    }
+    expect(got).toBe(fs.readFileSync(file, "utf8"));
+  });
 });

@@ -219,6 +219,26 @@ interface Fusable {
   from: number[];
   head: { a: Tensor; b: Tensor } | null;
   shape: Shape;
+  /** Per elementwise input: read once, through adds (and sub's left side) only, so its cotangent is g. */
+  passesThrough: boolean[];
+}
+
+/** Which inputs of the chain reach the result through `add` (either side) and `sub` (its left) only, once. */
+function passingThrough(chain: ElementwiseChain): boolean[] {
+  const out = new Array<boolean>(chain.inputs).fill(false);
+  const uses = new Array<number>(chain.inputs).fill(0);
+  for (const n of chain.nodes) for (const a of n.args) if (a < chain.inputs) uses[a]!++;
+  const visit = (ref: number) => {
+    if (ref < chain.inputs) {
+      out[ref] = uses[ref] === 1;
+      return;
+    }
+    const n = chain.nodes[ref - chain.inputs]!;
+    if (n.op === "add") n.args.forEach(visit);
+    else if (n.op === "sub") visit(n.args[0]!);
+  };
+  visit(chain.inputs + chain.nodes.length - 1);
+  return out;
 }
 
 /** The fused plan for these inputs, or null when the chain must run op by op. */
@@ -252,7 +272,8 @@ function fusable(chain: Chain, inputs: readonly unknown[]): Fusable | null {
   } catch {
     return null; // the ops themselves say what is wrong
   }
-  return { be, elementwise: { inputs: count, nodes }, from, head, shape: shapes[shapes.length - 1]! };
+  const elementwise = { inputs: count, nodes };
+  return { be, elementwise, from, head, shape: shapes[shapes.length - 1]!, passesThrough: passingThrough(elementwise) };
 }
 
 interface FusedForward {
@@ -286,18 +307,20 @@ function vjpFused(chain: Chain, plan: Fusable, ts: readonly Tensor[]): VjpResult
     value: f.value,
     pullback: (g: unknown) => {
       if (g === null || g === undefined) return new Array<null>(chain.inputs).fill(null);
-      // Cotangents at the output's shape, for every elementwise input at once; summed back over broadcast axes.
-      const full = be.fusedBackward!(plan.elementwise, f.ew, cotangentLike(g, f.value));
+      // Cotangents at the output's shape, for every elementwise input at once (one kernel, run
+      // when one is read), summed back over broadcast axes; an input the chain only adds is g itself.
+      const gt = cotangentLike(g, f.value);
+      let kernel: Tensor[] | null = null;
+      const full = (j: number): Tensor => (plan.passesThrough[j] ? gt : (kernel ??= be.fusedBackward!(plan.elementwise, f.ew, gt))[j]!);
       const perInput: ((() => Tangent) | null)[] = new Array(chain.inputs).fill(null);
       const terms: (() => Tangent)[][] = Array.from({ length: chain.inputs }, () => []);
       plan.from.forEach((k, j) => {
-        if (k >= 0) terms[k]!.push(() => unbroadcastTo(full[j]!, ts[k]!) as Tangent);
+        if (k >= 0) terms[k]!.push(() => unbroadcastTo(full(j), ts[k]!) as Tangent);
       });
       if (plan.head) {
-        const bz = full[0]!;
         const [ra, rb] = chain.nodes[0]!.args as { input: number }[];
-        terms[ra!.input]!.push(() => bz.matmul(plan.head!.b, false, true) as Tangent);
-        terms[rb!.input]!.push(() => plan.head!.a.matmul(bz, true, false) as Tangent);
+        terms[ra!.input]!.push(() => full(0).matmul(plan.head!.b, false, true) as Tangent);
+        terms[rb!.input]!.push(() => plan.head!.a.matmul(full(0), true, false) as Tangent);
       }
       terms.forEach((t, k) => {
         if (t.length) perInput[k] = () => t.reduce<Tangent>((acc, term) => addTangent(acc, term()), null);

@@ -1,0 +1,193 @@
+// Fused chains (runtime/src/ops/fused.ts, transformer/src/fusion.ts). The build fuses, in reverse
+// mode, chains of elementwise tensor ops (optionally headed by a matmul) into one call of
+// `fused(spec)`. Checked here:
+//   - through both hosts, the generated VJP holds the fused call, and gradients equal finite
+//     differences (CPU, float64, where the chain runs op by op) and the JVP;
+//   - on WebGPU (lavapipe), the fused kernels give the unfused ops' values and cotangents, NaN, ±∞,
+//     ties and kinks included, with broadcasting, the matmul epilogue (bias as a row, a column or a
+//     full matrix; widths that are not a multiple of 4; a long K that splits and so runs unfused);
+//   - the counts: a dense layer is one dispatch forward.
+
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import * as ct from "@cotangent/runtime";
+import { readOn } from "../harness/backends";
+import { compiledCode, compileWithBabel, compileWithTsPatch } from "../harness/compile";
+import { checkForwardAgainstReverse, checkGradient } from "../harness/tensor-check";
+
+jest.setTimeout(120_000);
+
+type Tensor = ct.Tensor;
+const { tensor, randomNormal } = ct;
+
+const SOURCE = `
+import { Tensor, crossEntropy, exp, relu, sum, tanh } from "@cotangent/runtime";
+
+export interface Layer { w: Tensor; b: Tensor }
+
+/** Two dense layers and a loss: each layer is one fused chain in the VJP. */
+/** @differentiable(wrt: (l1, l2)) */
+export function mlp(l1: Layer, l2: Layer, x: Tensor, labels: Tensor): Tensor {
+  const h = relu(x.matmul(l1.w).add(l1.b));
+  return crossEntropy(tanh(h.matmul(l2.w).add(l2.b)).mul(3), labels);
+}
+
+/** A chain that reads an input twice and one that broadcasts. */
+/** @differentiable */
+export function smooth(x: Tensor, y: Tensor): Tensor {
+  return sum(tanh(x.mul(y)).mul(x).sub(exp(y.neg())));
+}
+`;
+
+const N64 = (shape: number[], seed: number) => randomNormal(shape, { seed, dtype: "float64" });
+
+describe.each([
+  ["babel", compileWithBabel],
+  ["ts-patch", compileWithTsPatch],
+] as const)("%s host", (host, compile) => {
+  const m = compile(SOURCE, "fused.ts");
+  const mlp = m.mlp as (...a: unknown[]) => Tensor;
+  const smooth = m.smooth as (...a: unknown[]) => Tensor;
+
+  test("the VJP calls the fused chains (a number operand stays outside), the JVP the ops", () => {
+    const code = compiledCode(host, SOURCE, "fused.ts");
+    const vjp = code.slice(code.indexOf("function mlp$vjp"));
+    const jvp = code.slice(code.indexOf("function mlp$jvp"), code.indexOf("function mlp$vjp"));
+    expect(vjp).toContain(`fused("relu($0.matmul($1).add($2))")`);
+    expect(vjp).toContain(`fused("tanh($0.matmul($1).add($2))")`);
+    expect(code).toContain(`fused("tanh($0.mul($1)).mul($0).sub(exp($1.neg()))")`);
+    expect(jvp).not.toContain("fused(");
+  });
+
+  test("gradients match finite differences and the JVP (float64, op by op on the CPU)", () => {
+    const args = [{ w: N64([5, 6], 1), b: N64([6], 2) }, { w: N64([6, 3], 3), b: N64([3], 4) }, N64([4, 5], 5), tensor([0, 2, 1, 2], [4], "int32")];
+    checkGradient(mlp, args, [0, 1]);
+    checkForwardAgainstReverse(mlp, args, [0, 1]);
+    checkGradient(smooth, [N64([3, 4], 6), N64([4], 7)], [0, 1]);
+    checkForwardAgainstReverse(smooth, [N64([3, 4], 6), N64([4], 7)], [0, 1]);
+  });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const context = require("../../runtime/dist/cjs/backends/webgpu/context.js") as { shutdown(): void };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const program = require("../../runtime/dist/cjs/backends/webgpu/program.js") as { dispatchCounter: { dispatches: number } };
+
+/** Equal where both are NaN or the same infinity, else within 1e-4 of the CPU's largest finite magnitude. */
+function expectSame(gpu: readonly number[], cpu: readonly number[]): void {
+  expect(gpu.length).toBe(cpu.length);
+  const scale = Math.max(1, ...cpu.filter(Number.isFinite).map(Math.abs));
+  gpu.forEach((g, i) => {
+    const c = cpu[i]!;
+    if (Number.isNaN(c) || !Number.isFinite(c)) expect(g).toBe(c);
+    else expect(Math.abs(g - c)).toBeLessThanOrEqual(1e-4 * scale);
+  });
+}
+
+describe("fused chains on WebGPU (lavapipe), against the unfused ops on the CPU (float32)", () => {
+  beforeAll(async () => {
+    await ct.setBackend("webgpu");
+    await ct.setBackend("cpu");
+  });
+  afterAll(async () => {
+    await ct.setBackend("cpu");
+    context.shutdown();
+  });
+
+  // Inputs with the edge points: 0 (relu's kink), ties, NaN, ±∞, and ordinary values.
+  const EDGE = [0, -0, 1, -1, 2, 0.5, -2.5, NaN, Infinity, -Infinity, 3, 1e-3];
+  const values = (n: number, seed: number, edges: boolean) =>
+    Float32Array.from({ length: n }, (_, i) => (edges && i < EDGE.length * 2 && i % 2 === seed % 2 ? EDGE[(i >> 1) % EDGE.length]! : Math.sin(i * 1.37 + seed) * 2));
+  const make = (shape: number[], seed: number, edges = false) => tensor(values(shape.reduce((a, b) => a * b, 1), seed, edges), shape, "float32");
+
+  /** The fused VJP on the backend now set: the value and every cotangent, as the unfused ops' would be compared. */
+  const fusedVjp = (spec: string, shapes: number[][], edges: boolean) => () => {
+    const inputs = shapes.map((s, k) => make(s, k + 1, edges));
+    const { value, pullback } = ct.vjpCall(ct.fused(spec), undefined, inputs);
+    const g = make((value as Tensor).shape as number[], 9);
+    return [value, ...(pullback(g) as Tensor[])];
+  };
+
+  const CHAINS: [string, number[][], boolean][] = [
+    ["relu($0.add($1))", [[6, 8], [8]], true],
+    ["$0.maximum($1).mul($0.minimum($1))", [[5, 7], [5, 7]], true],
+    ["sqrt($0).div($1).sub(log($0.abs()))", [[24], [24]], true],
+    ["sigmoid($0).mul(softplus($1)).add(gelu($0.sub($1)))", [[4, 1], [1, 6]], true],
+    ["tanh($0.square()).neg().add(exp($1).mul(log1p($0.abs())))", [[3, 5], [5]], true],
+    ["sin($0).mul(cos($1))", [[2, 3, 4], [3, 1]], false],
+    ["relu($0.matmul($1).add($2))", [[9, 12], [12, 16], [16]], false],
+    ["tanh($0.matmul($1).add($2))", [[7, 5], [5, 6], [7, 1]], false],
+    ["$0.matmul($1).mul($2).add($2)", [[4, 8], [8, 3], [4, 3]], false],
+    ["relu($0.matmul($1).add($2))", [[8, 2500], [2500, 4], [4]], false], // split K: the matmul apart, then the chain
+  ];
+
+  test.each(CHAINS)("%s over %j", async (spec, shapes, edges) => {
+    expectSame(await readOn("webgpu", fusedVjp(spec, shapes, edges)), await readOn("cpu", fusedVjp(spec, shapes, edges)));
+  });
+
+  test("a dense layer is one dispatch forward; its backward adds no elementwise pass for the bias", async () => {
+    await ct.setBackend("webgpu");
+    try {
+      const [x, w, b, g] = [make([64, 96], 1), make([96, 40], 2), make([40], 3), make([64, 40], 4)];
+      await Promise.all([x, w, b, g].map((t) => t.data()));
+      const f = ct.fused("$0.matmul($1).add($2)");
+      let before = program.dispatchCounter.dispatches;
+      const { value, pullback } = ct.vjpCall(f, undefined, [x, w, b]);
+      expect(program.dispatchCounter.dispatches - before).toBe(1);
+      before = program.dispatchCounter.dispatches;
+      const cts = pullback(g) as Tensor[];
+      const [gw, gb] = [cts[1], cts[2]]; // (destructuring would read x's cotangent too)
+      await Promise.all([value, gw!, gb!].map((t) => (t as Tensor).data()));
+      // dW is one GEMM, db one column sum; the cotangent of the product is g itself.
+      expect(program.dispatchCounter.dispatches - before).toBe(2);
+    } finally {
+      await ct.setBackend("cpu");
+    }
+  });
+
+  test("the compiled MLP's gradient on WebGPU is the CPU's", async () => {
+    const m = compileWithBabel(SOURCE, "fused.ts");
+    const run = () => {
+      const f32 = (s: number[], seed: number) => make(s, seed);
+      const l1 = { w: f32([5, 6], 1), b: f32([6], 2) };
+      const l2 = { w: f32([6, 3], 3), b: f32([3], 4) };
+      const labels = tensor([0, 2, 1, 2], [4], "int32");
+      const { value, gradient } = ct.valueWithGradient(m.mlp as (...a: unknown[]) => Tensor)(l1, l2, f32([4, 5], 5), labels) as unknown as { value: Tensor; gradient: [typeof l1, typeof l2] };
+      return [value, gradient[0].w, gradient[0].b, gradient[1].w, gradient[1].b];
+    };
+    expectSame(await readOn("webgpu", run), await readOn("cpu", run));
+  });
+});
+
+describe("fused(spec) op by op", () => {
+  test("an object that is not a tensor gets its own methods called, with their derivatives", () => {
+    const calls: string[] = [];
+    const vec = (v: number) => ({
+      v,
+      add(o: { v: number }) {
+        calls.push("add");
+        return vec(this.v + o.v);
+      },
+    });
+    const out = ct.fused("$0.add($1).add($2)")(vec(1), vec(2), vec(3)) as { v: number };
+    expect(out.v).toBe(6);
+    expect(calls).toEqual(["add", "add"]);
+  });
+
+  test("a chain it cannot read is CT3005, naming where", () => {
+    expect(() => ct.fused("relu($0")).toThrow(/CT3005.*relu\(\$0.*expected '\)'/);
+    expect(() => ct.fused("clip($0, $1)")).toThrow(/'clip' is not an op a chain can hold/);
+    expect(() => ct.fused("relu($0).matmul($1)")).toThrow(/a matmul may only head the chain/);
+  });
+
+  test("number and int32 inputs run op by op, as the ops do", () => {
+    const a = tensor([1, 2, 3], [3], "int32");
+    const r = ct.fused("$0.add($1).mul($0)")(a, tensor([1, 1, 1], [3], "int32")) as Tensor;
+    expect(r.dtype).toBe("int32");
+    expect([...r.dataSync()]).toEqual([2, 6, 12]);
+    const { value, pullback } = ct.vjpCall(ct.fused("tanh($0).mul($1)"), undefined, [tensor([0.5, -1], [2], "float64"), 2]);
+    expect([...(value as Tensor).dataSync()]).toEqual([2 * Math.tanh(0.5), 2 * Math.tanh(-1)]);
+    const [gx, gs] = pullback(tensor([1, 1], [2], "float64")) as [Tensor, number];
+    expect(gx.dataSync()[0]).toBeCloseTo(2 * (1 - Math.tanh(0.5) ** 2), 12);
+    expect(gs).toBeCloseTo(Math.tanh(0.5) + Math.tanh(-1), 12);
+  });
+});
