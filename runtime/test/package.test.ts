@@ -49,6 +49,7 @@ describe("@cotangent/runtime as built", () => {
         "defineKernel",
         "derivative",
         "forInKeys",
+        "fused",
         "differentiable",
         "differential",
         "getDerivatives",

@@ -801,19 +801,15 @@ function sinJvp$jvp(x, dx, dx$1, dDx) {
   };
 }
 function sinJvp$vjp(x, dx) {
-  let $call, $call$1, $call$2, $pullback, $pullback$1, $pullback$2;
+  let $call, $call$1, $pullback, $pullback$1;
   ({
     value: $call,
     pullback: $pullback
   } = __ct.vjpCall(__ct.sin, undefined, [x]));
   ({
-    value: $call$2,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.cos, undefined, [x]));
-  ({
     value: $call$1,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$2]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("mul($0, cos($1))"), undefined, [dx, x]));
   return {
     value: {
       value: $call,
@@ -823,8 +819,7 @@ function sinJvp$vjp(x, dx) {
       let bx = __ct.zerosLike(x),
         bDx = __ct.zerosLike(dx),
         b$call = __ct.zerosLike($call),
-        b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2);
+        b$call$1 = __ct.zerosLike($call$1);
       // grad of: return { value: sin(x), tangent: mul(dx, cos(x)) };
       if (bResult.value != null) {
         b$call = __ct.accumulate(b$call, bResult.value);
@@ -833,17 +828,12 @@ function sinJvp$vjp(x, dx) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: mul(dx, cos(x))
-      const $cotangents$2 = $pullback$2(b$call$1);
-      if ($cotangents$2[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$2[0]);
-      }
-      if ($cotangents$2[1] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$2[1]);
-      }
-      // grad of: cos(x)
-      const $cotangents$1 = $pullback$1(b$call$2);
+      const $cotangents$1 = $pullback$1(b$call$1);
       if ($cotangents$1[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$1[0]);
+        bDx = __ct.accumulate(bDx, $cotangents$1[0]);
+      }
+      if ($cotangents$1[1] != null) {
+        bx = __ct.accumulate(bx, $cotangents$1[1]);
       }
       // grad of: sin(x)
       const $cotangents = $pullback(b$call);
@@ -910,23 +900,15 @@ function cosJvp$jvp(x, dx, dx$1, dDx) {
   };
 }
 function cosJvp$vjp(x, dx) {
-  let $call, $call$1, $call$2, $call$3, $pullback, $pullback$1, $pullback$2, $pullback$3;
+  let $call, $call$1, $pullback, $pullback$1;
   ({
     value: $call,
     pullback: $pullback
   } = __ct.vjpCall(__ct.cos, undefined, [x]));
   ({
-    value: $call$3,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.sin, undefined, [x]));
-  ({
-    value: $call$2,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$3]));
-  ({
     value: $call$1,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.neg, undefined, [$call$2]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("neg(mul($0, sin($1)))"), undefined, [dx, x]));
   return {
     value: {
       value: $call,
@@ -936,9 +918,7 @@ function cosJvp$vjp(x, dx) {
       let bx = __ct.zerosLike(x),
         bDx = __ct.zerosLike(dx),
         b$call = __ct.zerosLike($call),
-        b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2),
-        b$call$3 = __ct.zerosLike($call$3);
+        b$call$1 = __ct.zerosLike($call$1);
       // grad of: return { value: cos(x), tangent: neg(mul(dx, sin(x))) };
       if (bResult.value != null) {
         b$call = __ct.accumulate(b$call, bResult.value);
@@ -947,22 +927,12 @@ function cosJvp$vjp(x, dx) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: neg(mul(dx, sin(x)))
-      const $cotangents$3 = $pullback$3(b$call$1);
-      if ($cotangents$3[0] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$3[0]);
-      }
-      // grad of: mul(dx, sin(x))
-      const $cotangents$2 = $pullback$2(b$call$2);
-      if ($cotangents$2[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$2[0]);
-      }
-      if ($cotangents$2[1] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$2[1]);
-      }
-      // grad of: sin(x)
-      const $cotangents$1 = $pullback$1(b$call$3);
+      const $cotangents$1 = $pullback$1(b$call$1);
       if ($cotangents$1[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$1[0]);
+        bDx = __ct.accumulate(bDx, $cotangents$1[0]);
+      }
+      if ($cotangents$1[1] != null) {
+        bx = __ct.accumulate(bx, $cotangents$1[1]);
       }
       // grad of: cos(x)
       const $cotangents = $pullback(b$call);
@@ -1161,7 +1131,7 @@ function sigmoidJvp$jvp(x, dx, dx$1, dDx) {
   };
 }
 function sigmoidJvp$vjp(x, dx) {
-  let $call, y, $call$1, $call$2, $call$3, $pullback, $pullback$1, $pullback$2, $pullback$3;
+  let $call, y, $call$1, $call$3, $pullback, $pullback$1, $pullback$2;
   ({
     value: $call,
     pullback: $pullback
@@ -1172,13 +1142,9 @@ function sigmoidJvp$vjp(x, dx) {
     pullback: $pullback$1
   } = __ct.vjpCall(__ct.sub, undefined, [1, y]));
   ({
-    value: $call$2,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.mul, undefined, [y, $call$3]));
-  ({
     value: $call$1,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$2]));
+    pullback: $pullback$2
+  } = __ct.vjpCall(__ct.fused("mul($0, mul($1, $2))"), undefined, [dx, y, $call$3]));
   return {
     value: {
       value: y,
@@ -1190,7 +1156,6 @@ function sigmoidJvp$vjp(x, dx) {
         b$call = __ct.zerosLike($call),
         by = __ct.zerosLike(y),
         b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2),
         b$call$3 = __ct.zerosLike($call$3);
       // grad of: return { value: y, tangent: mul(dx, mul(y, sub(1, y))) };
       if (bResult.value != null) {
@@ -1200,20 +1165,15 @@ function sigmoidJvp$vjp(x, dx) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: mul(dx, mul(y, sub(1, y)))
-      const $cotangents$3 = $pullback$3(b$call$1);
-      if ($cotangents$3[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$3[0]);
-      }
-      if ($cotangents$3[1] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$3[1]);
-      }
-      // grad of: mul(y, sub(1, y))
-      const $cotangents$2 = $pullback$2(b$call$2);
+      const $cotangents$2 = $pullback$2(b$call$1);
       if ($cotangents$2[0] != null) {
-        by = __ct.accumulate(by, $cotangents$2[0]);
+        bDx = __ct.accumulate(bDx, $cotangents$2[0]);
       }
       if ($cotangents$2[1] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$2[1]);
+        by = __ct.accumulate(by, $cotangents$2[1]);
+      }
+      if ($cotangents$2[2] != null) {
+        b$call$3 = __ct.accumulate(b$call$3, $cotangents$2[2]);
       }
       // grad of: sub(1, y)
       const $cotangents$1 = $pullback$1(b$call$3);
@@ -1375,19 +1335,15 @@ function softplusJvp$jvp(x, dx, dx$1, dDx) {
   };
 }
 function softplusJvp$vjp(x, dx) {
-  let $call, $call$1, $call$2, $pullback, $pullback$1, $pullback$2;
+  let $call, $call$1, $pullback, $pullback$1;
   ({
     value: $call,
     pullback: $pullback
   } = __ct.vjpCall(__ct.softplus, undefined, [x]));
   ({
-    value: $call$2,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.sigmoid, undefined, [x]));
-  ({
     value: $call$1,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$2]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("mul($0, sigmoid($1))"), undefined, [dx, x]));
   return {
     value: {
       value: $call,
@@ -1397,8 +1353,7 @@ function softplusJvp$vjp(x, dx) {
       let bx = __ct.zerosLike(x),
         bDx = __ct.zerosLike(dx),
         b$call = __ct.zerosLike($call),
-        b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2);
+        b$call$1 = __ct.zerosLike($call$1);
       // grad of: return { value: softplus(x), tangent: mul(dx, sigmoid(x)) };
       if (bResult.value != null) {
         b$call = __ct.accumulate(b$call, bResult.value);
@@ -1407,17 +1362,12 @@ function softplusJvp$vjp(x, dx) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: mul(dx, sigmoid(x))
-      const $cotangents$2 = $pullback$2(b$call$1);
-      if ($cotangents$2[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$2[0]);
-      }
-      if ($cotangents$2[1] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$2[1]);
-      }
-      // grad of: sigmoid(x)
-      const $cotangents$1 = $pullback$1(b$call$2);
+      const $cotangents$1 = $pullback$1(b$call$1);
       if ($cotangents$1[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$1[0]);
+        bDx = __ct.accumulate(bDx, $cotangents$1[0]);
+      }
+      if ($cotangents$1[1] != null) {
+        bx = __ct.accumulate(bx, $cotangents$1[1]);
       }
       // grad of: softplus(x)
       const $cotangents = $pullback(b$call);
@@ -1578,7 +1528,7 @@ function geluJvp$jvp(x, dx, dx$1, dDx) {
   };
 }
 function geluJvp$vjp(x, dx) {
-  let c, k, $call, $call$1, $call$2, $call$3, $call$4, t, $call$5, $call$6, $call$7, $call$8, du, $call$9, $call$10, $call$11, $call$12, $call$13, $call$14, $call$15, $call$16, slope, $call$17, $call$18, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $pullback$6, $pullback$7, $pullback$8, $pullback$9, $pullback$10, $pullback$11, $pullback$12, $pullback$13, $pullback$14, $pullback$15, $pullback$16, $pullback$17, $pullback$18;
+  let c, k, $call, $call$4, t, $call$5, $call$6, $call$7, $call$8, du, $call$9, $call$10, $call$11, $call$13, $call$15, $call$16, slope, $call$17, $call$18, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $pullback$6, $pullback$7, $pullback$8, $pullback$9, $pullback$10, $pullback$11, $pullback$12, $pullback$13;
   c = Math.sqrt(2 / Math.PI);
   k = 0.044715;
   ({
@@ -1586,79 +1536,59 @@ function geluJvp$vjp(x, dx) {
     pullback: $pullback
   } = __ct.vjpCall(__ct.pow, undefined, [x, 3]));
   ({
-    value: $call$3,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.mul, undefined, [$call$4, k]));
-  ({
-    value: $call$2,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.add, undefined, [x, $call$3]));
-  ({
-    value: $call$1,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.mul, undefined, [$call$2, c]));
-  ({
     value: $call,
-    pullback: $pullback$4
-  } = __ct.vjpCall(__ct.tanh, undefined, [$call$1]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("tanh(mul(add($0, mul($1, $2)), $3))"), undefined, [x, $call$4, k, c]));
   t = $call;
   ({
     value: $call$8,
-    pullback: $pullback$5
+    pullback: $pullback$2
   } = __ct.vjpCall(__ct.square, undefined, [x]));
   ({
     value: $call$7,
-    pullback: $pullback$6
+    pullback: $pullback$3
   } = __ct.vjpCall(__ct.mul, undefined, [$call$8, 3 * k]));
   ({
     value: $call$6,
-    pullback: $pullback$7
+    pullback: $pullback$4
   } = __ct.vjpCall(__ct.add, undefined, [$call$7, 1]));
   ({
     value: $call$5,
-    pullback: $pullback$8
+    pullback: $pullback$5
   } = __ct.vjpCall(__ct.mul, undefined, [$call$6, c]));
   du = $call$5;
   ({
     value: $call$11,
-    pullback: $pullback$9
+    pullback: $pullback$6
   } = __ct.vjpCall(__ct.add, undefined, [t, 1]));
   ({
     value: $call$10,
-    pullback: $pullback$10
+    pullback: $pullback$7
   } = __ct.vjpCall(__ct.mul, undefined, [$call$11, 0.5]));
   ({
     value: $call$13,
-    pullback: $pullback$11
+    pullback: $pullback$8
   } = __ct.vjpCall(__ct.mul, undefined, [x, 0.5]));
   ({
     value: $call$16,
-    pullback: $pullback$12
+    pullback: $pullback$9
   } = __ct.vjpCall(__ct.square, undefined, [t]));
   ({
     value: $call$15,
-    pullback: $pullback$13
+    pullback: $pullback$10
   } = __ct.vjpCall(__ct.sub, undefined, [1, $call$16]));
   ({
-    value: $call$14,
-    pullback: $pullback$14
-  } = __ct.vjpCall(__ct.mul, undefined, [$call$15, du]));
-  ({
-    value: $call$12,
-    pullback: $pullback$15
-  } = __ct.vjpCall(__ct.mul, undefined, [$call$13, $call$14]));
-  ({
     value: $call$9,
-    pullback: $pullback$16
-  } = __ct.vjpCall(__ct.add, undefined, [$call$10, $call$12]));
+    pullback: $pullback$11
+  } = __ct.vjpCall(__ct.fused("add($0, mul($1, mul($2, $3)))"), undefined, [$call$10, $call$13, $call$15, du]));
   slope = $call$9;
   ({
     value: $call$17,
-    pullback: $pullback$17
+    pullback: $pullback$12
   } = __ct.vjpCall(__ct.gelu, undefined, [x]));
   ({
     value: $call$18,
-    pullback: $pullback$18
+    pullback: $pullback$13
   } = __ct.vjpCall(__ct.mul, undefined, [dx, slope]));
   return {
     value: {
@@ -1669,9 +1599,6 @@ function geluJvp$vjp(x, dx) {
       let bx = __ct.zerosLike(x),
         bDx = __ct.zerosLike(dx),
         b$call = __ct.zerosLike($call),
-        b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2),
-        b$call$3 = __ct.zerosLike($call$3),
         b$call$4 = __ct.zerosLike($call$4),
         bt = __ct.zerosLike(t),
         b$call$5 = __ct.zerosLike($call$5),
@@ -1682,9 +1609,7 @@ function geluJvp$vjp(x, dx) {
         b$call$9 = __ct.zerosLike($call$9),
         b$call$10 = __ct.zerosLike($call$10),
         b$call$11 = __ct.zerosLike($call$11),
-        b$call$12 = __ct.zerosLike($call$12),
         b$call$13 = __ct.zerosLike($call$13),
-        b$call$14 = __ct.zerosLike($call$14),
         b$call$15 = __ct.zerosLike($call$15),
         b$call$16 = __ct.zerosLike($call$16),
         bSlope = __ct.zerosLike(slope),
@@ -1698,115 +1623,90 @@ function geluJvp$vjp(x, dx) {
         b$call$18 = __ct.accumulate(b$call$18, bResult.tangent);
       }
       // grad of: mul(dx, slope)
-      const $cotangents$18 = $pullback$18(b$call$18);
-      if ($cotangents$18[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$18[0]);
+      const $cotangents$13 = $pullback$13(b$call$18);
+      if ($cotangents$13[0] != null) {
+        bDx = __ct.accumulate(bDx, $cotangents$13[0]);
       }
-      if ($cotangents$18[1] != null) {
-        bSlope = __ct.accumulate(bSlope, $cotangents$18[1]);
+      if ($cotangents$13[1] != null) {
+        bSlope = __ct.accumulate(bSlope, $cotangents$13[1]);
       }
       // grad of: gelu(x)
-      const $cotangents$17 = $pullback$17(b$call$17);
-      if ($cotangents$17[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$17[0]);
+      const $cotangents$12 = $pullback$12(b$call$17);
+      if ($cotangents$12[0] != null) {
+        bx = __ct.accumulate(bx, $cotangents$12[0]);
       }
       // grad of: const slope = add(mul(add(t, 1), 0.5), mul(mul(x, 0.5), mul(sub(1, square(t)), du)));
       b$call$9 = __ct.accumulate(b$call$9, bSlope);
       // grad of: add(mul(add(t, 1), 0.5), mul(mul(x, 0.5), mul(sub(1, square(t)), du)))
-      const $cotangents$16 = $pullback$16(b$call$9);
-      if ($cotangents$16[0] != null) {
-        b$call$10 = __ct.accumulate(b$call$10, $cotangents$16[0]);
+      const $cotangents$11 = $pullback$11(b$call$9);
+      if ($cotangents$11[0] != null) {
+        b$call$10 = __ct.accumulate(b$call$10, $cotangents$11[0]);
       }
-      if ($cotangents$16[1] != null) {
-        b$call$12 = __ct.accumulate(b$call$12, $cotangents$16[1]);
+      if ($cotangents$11[1] != null) {
+        b$call$13 = __ct.accumulate(b$call$13, $cotangents$11[1]);
       }
-      // grad of: mul(mul(x, 0.5), mul(sub(1, square(t)), du))
-      const $cotangents$15 = $pullback$15(b$call$12);
-      if ($cotangents$15[0] != null) {
-        b$call$13 = __ct.accumulate(b$call$13, $cotangents$15[0]);
+      if ($cotangents$11[2] != null) {
+        b$call$15 = __ct.accumulate(b$call$15, $cotangents$11[2]);
       }
-      if ($cotangents$15[1] != null) {
-        b$call$14 = __ct.accumulate(b$call$14, $cotangents$15[1]);
-      }
-      // grad of: mul(sub(1, square(t)), du)
-      const $cotangents$14 = $pullback$14(b$call$14);
-      if ($cotangents$14[0] != null) {
-        b$call$15 = __ct.accumulate(b$call$15, $cotangents$14[0]);
-      }
-      if ($cotangents$14[1] != null) {
-        bDu = __ct.accumulate(bDu, $cotangents$14[1]);
+      if ($cotangents$11[3] != null) {
+        bDu = __ct.accumulate(bDu, $cotangents$11[3]);
       }
       // grad of: sub(1, square(t))
-      const $cotangents$13 = $pullback$13(b$call$15);
-      if ($cotangents$13[1] != null) {
-        b$call$16 = __ct.accumulate(b$call$16, $cotangents$13[1]);
+      const $cotangents$10 = $pullback$10(b$call$15);
+      if ($cotangents$10[1] != null) {
+        b$call$16 = __ct.accumulate(b$call$16, $cotangents$10[1]);
       }
       // grad of: square(t)
-      const $cotangents$12 = $pullback$12(b$call$16);
-      if ($cotangents$12[0] != null) {
-        bt = __ct.accumulate(bt, $cotangents$12[0]);
-      }
-      // grad of: mul(x, 0.5)
-      const $cotangents$11 = $pullback$11(b$call$13);
-      if ($cotangents$11[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$11[0]);
-      }
-      // grad of: mul(add(t, 1), 0.5)
-      const $cotangents$10 = $pullback$10(b$call$10);
-      if ($cotangents$10[0] != null) {
-        b$call$11 = __ct.accumulate(b$call$11, $cotangents$10[0]);
-      }
-      // grad of: add(t, 1)
-      const $cotangents$9 = $pullback$9(b$call$11);
+      const $cotangents$9 = $pullback$9(b$call$16);
       if ($cotangents$9[0] != null) {
         bt = __ct.accumulate(bt, $cotangents$9[0]);
+      }
+      // grad of: mul(x, 0.5)
+      const $cotangents$8 = $pullback$8(b$call$13);
+      if ($cotangents$8[0] != null) {
+        bx = __ct.accumulate(bx, $cotangents$8[0]);
+      }
+      // grad of: mul(add(t, 1), 0.5)
+      const $cotangents$7 = $pullback$7(b$call$10);
+      if ($cotangents$7[0] != null) {
+        b$call$11 = __ct.accumulate(b$call$11, $cotangents$7[0]);
+      }
+      // grad of: add(t, 1)
+      const $cotangents$6 = $pullback$6(b$call$11);
+      if ($cotangents$6[0] != null) {
+        bt = __ct.accumulate(bt, $cotangents$6[0]);
       }
       // grad of: const du = mul(add(mul(square(x), 3 * k), 1), c);
       b$call$5 = __ct.accumulate(b$call$5, bDu);
       // grad of: mul(add(mul(square(x), 3 * k), 1), c)
-      const $cotangents$8 = $pullback$8(b$call$5);
-      if ($cotangents$8[0] != null) {
-        b$call$6 = __ct.accumulate(b$call$6, $cotangents$8[0]);
+      const $cotangents$5 = $pullback$5(b$call$5);
+      if ($cotangents$5[0] != null) {
+        b$call$6 = __ct.accumulate(b$call$6, $cotangents$5[0]);
       }
       // grad of: add(mul(square(x), 3 * k), 1)
-      const $cotangents$7 = $pullback$7(b$call$6);
-      if ($cotangents$7[0] != null) {
-        b$call$7 = __ct.accumulate(b$call$7, $cotangents$7[0]);
+      const $cotangents$4 = $pullback$4(b$call$6);
+      if ($cotangents$4[0] != null) {
+        b$call$7 = __ct.accumulate(b$call$7, $cotangents$4[0]);
       }
       // grad of: mul(square(x), 3 * k)
-      const $cotangents$6 = $pullback$6(b$call$7);
-      if ($cotangents$6[0] != null) {
-        b$call$8 = __ct.accumulate(b$call$8, $cotangents$6[0]);
+      const $cotangents$3 = $pullback$3(b$call$7);
+      if ($cotangents$3[0] != null) {
+        b$call$8 = __ct.accumulate(b$call$8, $cotangents$3[0]);
       }
       // grad of: square(x)
-      const $cotangents$5 = $pullback$5(b$call$8);
-      if ($cotangents$5[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$5[0]);
+      const $cotangents$2 = $pullback$2(b$call$8);
+      if ($cotangents$2[0] != null) {
+        bx = __ct.accumulate(bx, $cotangents$2[0]);
       }
       // grad of: const t = tanh(mul(add(x, mul(pow(x, 3), k)), c));
       b$call = __ct.accumulate(b$call, bt);
       // grad of: tanh(mul(add(x, mul(pow(x, 3), k)), c))
-      const $cotangents$4 = $pullback$4(b$call);
-      if ($cotangents$4[0] != null) {
-        b$call$1 = __ct.accumulate(b$call$1, $cotangents$4[0]);
-      }
-      // grad of: mul(add(x, mul(pow(x, 3), k)), c)
-      const $cotangents$3 = $pullback$3(b$call$1);
-      if ($cotangents$3[0] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$3[0]);
-      }
-      // grad of: add(x, mul(pow(x, 3), k))
-      const $cotangents$2 = $pullback$2(b$call$2);
-      if ($cotangents$2[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$2[0]);
-      }
-      if ($cotangents$2[1] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$2[1]);
-      }
-      // grad of: mul(pow(x, 3), k)
-      const $cotangents$1 = $pullback$1(b$call$3);
+      const $cotangents$1 = $pullback$1(b$call);
       if ($cotangents$1[0] != null) {
-        b$call$4 = __ct.accumulate(b$call$4, $cotangents$1[0]);
+        bx = __ct.accumulate(bx, $cotangents$1[0]);
+      }
+      if ($cotangents$1[1] != null) {
+        b$call$4 = __ct.accumulate(b$call$4, $cotangents$1[1]);
       }
       // grad of: pow(x, 3)
       const $cotangents = $pullback(b$call$4);
@@ -1897,7 +1797,7 @@ function leakyReluJvp$jvp(x, alpha, dx, dAlpha, dx$1, dAlpha$1, dDx, dDAlpha) {
   };
 }
 function leakyReluJvp$vjp(x, alpha, dx, dAlpha) {
-  let a, $call, $call$1, $call$2, slopeX, $call$3, $call$4, $call$5, $call$6, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5;
+  let a, $call, $call$1, $call$2, slopeX, $call$3, $call$4, $call$6, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4;
   a = alpha === undefined ? 0.2 : alpha;
   $call$1 = __ct.greater(__ct.withoutDerivative(x), 0);
   ({
@@ -1918,13 +1818,9 @@ function leakyReluJvp$vjp(x, alpha, dx, dAlpha) {
     pullback: $pullback$3
   } = __ct.vjpCall(__ct.minimum, undefined, [x, 0]));
   ({
-    value: $call$5,
-    pullback: $pullback$4
-  } = __ct.vjpCall(__ct.mul, undefined, [$call$6, dAlpha]));
-  ({
     value: $call$4,
-    pullback: $pullback$5
-  } = __ct.vjpCall(__ct.add, undefined, [slopeX, $call$5]));
+    pullback: $pullback$4
+  } = __ct.vjpCall(__ct.fused("add($0, mul($1, $2))"), undefined, [slopeX, $call$6, dAlpha]));
   return {
     value: {
       value: $call$3,
@@ -1941,7 +1837,6 @@ function leakyReluJvp$vjp(x, alpha, dx, dAlpha) {
         bSlopeX = __ct.zerosLike(slopeX),
         b$call$3 = __ct.zerosLike($call$3),
         b$call$4 = __ct.zerosLike($call$4),
-        b$call$5 = __ct.zerosLike($call$5),
         b$call$6 = __ct.zerosLike($call$6);
       // grad of: return { value: leakyRelu(x, a), tangent: add(slopeX, mul(minimum(x, 0), dAlpha)) };
       if (bResult.value != null) {
@@ -1951,19 +1846,14 @@ function leakyReluJvp$vjp(x, alpha, dx, dAlpha) {
         b$call$4 = __ct.accumulate(b$call$4, bResult.tangent);
       }
       // grad of: add(slopeX, mul(minimum(x, 0), dAlpha))
-      const $cotangents$5 = $pullback$5(b$call$4);
-      if ($cotangents$5[0] != null) {
-        bSlopeX = __ct.accumulate(bSlopeX, $cotangents$5[0]);
-      }
-      if ($cotangents$5[1] != null) {
-        b$call$5 = __ct.accumulate(b$call$5, $cotangents$5[1]);
-      }
-      // grad of: mul(minimum(x, 0), dAlpha)
-      const $cotangents$4 = $pullback$4(b$call$5);
+      const $cotangents$4 = $pullback$4(b$call$4);
       if ($cotangents$4[0] != null) {
-        b$call$6 = __ct.accumulate(b$call$6, $cotangents$4[0]);
+        bSlopeX = __ct.accumulate(bSlopeX, $cotangents$4[0]);
       }
-      bDAlpha = __ct.accumulate(bDAlpha, $cotangents$4[1]);
+      if ($cotangents$4[1] != null) {
+        b$call$6 = __ct.accumulate(b$call$6, $cotangents$4[1]);
+      }
+      bDAlpha = __ct.accumulate(bDAlpha, $cotangents$4[2]);
       // grad of: minimum(x, 0)
       const $cotangents$3 = $pullback$3(b$call$6);
       if ($cotangents$3[0] != null) {
@@ -2565,23 +2455,15 @@ function mulJvp$jvp(a, b, da, db, da$1, db$1, dDa, dDb) {
   };
 }
 function mulJvp$vjp(a, b, da, db) {
-  let $call, $call$1, $call$2, $call$3, $pullback, $pullback$1, $pullback$2, $pullback$3;
+  let $call, $call$1, $pullback, $pullback$1;
   ({
     value: $call,
     pullback: $pullback
   } = __ct.vjpCall(__ct.mul, undefined, [a, b]));
   ({
-    value: $call$2,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.mul, undefined, [da, b]));
-  ({
-    value: $call$3,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.mul, undefined, [a, db]));
-  ({
     value: $call$1,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.add, undefined, [$call$2, $call$3]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("add(mul($0, $1), mul($2, $3))"), undefined, [da, b, a, db]));
   return {
     value: {
       value: $call,
@@ -2593,9 +2475,7 @@ function mulJvp$vjp(a, b, da, db) {
         bDa = __ct.zerosLike(da),
         bDb = __ct.zerosLike(db),
         b$call = __ct.zerosLike($call),
-        b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2),
-        b$call$3 = __ct.zerosLike($call$3);
+        b$call$1 = __ct.zerosLike($call$1);
       // grad of: return { value: mul(a, b), tangent: add(mul(da, b), mul(a, db)) };
       if (bResult.value != null) {
         b$call = __ct.accumulate(b$call, bResult.value);
@@ -2604,28 +2484,18 @@ function mulJvp$vjp(a, b, da, db) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: add(mul(da, b), mul(a, db))
-      const $cotangents$3 = $pullback$3(b$call$1);
-      if ($cotangents$3[0] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$3[0]);
-      }
-      if ($cotangents$3[1] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$3[1]);
-      }
-      // grad of: mul(a, db)
-      const $cotangents$2 = $pullback$2(b$call$3);
-      if ($cotangents$2[0] != null) {
-        ba = __ct.accumulate(ba, $cotangents$2[0]);
-      }
-      if ($cotangents$2[1] != null) {
-        bDb = __ct.accumulate(bDb, $cotangents$2[1]);
-      }
-      // grad of: mul(da, b)
-      const $cotangents$1 = $pullback$1(b$call$2);
+      const $cotangents$1 = $pullback$1(b$call$1);
       if ($cotangents$1[0] != null) {
         bDa = __ct.accumulate(bDa, $cotangents$1[0]);
       }
       if ($cotangents$1[1] != null) {
         bb = __ct.accumulate(bb, $cotangents$1[1]);
+      }
+      if ($cotangents$1[2] != null) {
+        ba = __ct.accumulate(ba, $cotangents$1[2]);
+      }
+      if ($cotangents$1[3] != null) {
+        bDb = __ct.accumulate(bDb, $cotangents$1[3]);
       }
       // grad of: mul(a, b)
       const $cotangents = $pullback(b$call);
@@ -2706,24 +2576,16 @@ function divJvp$jvp(a, b, da, db, da$1, db$1, dDa, dDb) {
   };
 }
 function divJvp$vjp(a, b, da, db) {
-  let $call, y, $call$1, $call$2, $call$3, $pullback, $pullback$1, $pullback$2, $pullback$3;
+  let $call, y, $call$1, $pullback, $pullback$1;
   ({
     value: $call,
     pullback: $pullback
   } = __ct.vjpCall(__ct.div, undefined, [a, b]));
   y = $call;
   ({
-    value: $call$3,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.mul, undefined, [db, y]));
-  ({
-    value: $call$2,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.sub, undefined, [da, $call$3]));
-  ({
     value: $call$1,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.div, undefined, [$call$2, b]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("div(sub($0, mul($1, $2)), $3)"), undefined, [da, db, y, b]));
   return {
     value: {
       value: y,
@@ -2736,9 +2598,7 @@ function divJvp$vjp(a, b, da, db) {
         bDb = __ct.zerosLike(db),
         b$call = __ct.zerosLike($call),
         by = __ct.zerosLike(y),
-        b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2),
-        b$call$3 = __ct.zerosLike($call$3);
+        b$call$1 = __ct.zerosLike($call$1);
       // grad of: return { value: y, tangent: div(sub(da, mul(db, y)), b) };
       if (bResult.value != null) {
         by = __ct.accumulate(by, bResult.value);
@@ -2747,28 +2607,18 @@ function divJvp$vjp(a, b, da, db) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: div(sub(da, mul(db, y)), b)
-      const $cotangents$3 = $pullback$3(b$call$1);
-      if ($cotangents$3[0] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$3[0]);
-      }
-      if ($cotangents$3[1] != null) {
-        bb = __ct.accumulate(bb, $cotangents$3[1]);
-      }
-      // grad of: sub(da, mul(db, y))
-      const $cotangents$2 = $pullback$2(b$call$2);
-      if ($cotangents$2[0] != null) {
-        bDa = __ct.accumulate(bDa, $cotangents$2[0]);
-      }
-      if ($cotangents$2[1] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$2[1]);
-      }
-      // grad of: mul(db, y)
-      const $cotangents$1 = $pullback$1(b$call$3);
+      const $cotangents$1 = $pullback$1(b$call$1);
       if ($cotangents$1[0] != null) {
-        bDb = __ct.accumulate(bDb, $cotangents$1[0]);
+        bDa = __ct.accumulate(bDa, $cotangents$1[0]);
       }
       if ($cotangents$1[1] != null) {
-        by = __ct.accumulate(by, $cotangents$1[1]);
+        bDb = __ct.accumulate(bDb, $cotangents$1[1]);
+      }
+      if ($cotangents$1[2] != null) {
+        by = __ct.accumulate(by, $cotangents$1[2]);
+      }
+      if ($cotangents$1[3] != null) {
+        bb = __ct.accumulate(bb, $cotangents$1[3]);
       }
       // grad of: const y = div(a, b);
       b$call = __ct.accumulate(b$call, by);
@@ -2913,7 +2763,7 @@ function powJvp$jvp(a, b, da, db, da$1, db$1, dDa, dDb) {
   };
 }
 function powJvp$vjp(a, b, da, db) {
-  let $call, y, $call$1, $call$2, $call$3, $call$4, $call$5, slopeA, $branch, $call$6, logA, $call$7, $call$8, $call$9, slopeB, $call$10, $call$11, $call$12, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $branch$1, $pullback$6, $pullback$7, $pullback$8, $pullback$9, $pullback$10;
+  let $call, y, $call$1, $call$2, $call$3, $call$4, $call$5, slopeA, $branch, $call$6, logA, $call$7, $call$8, $call$9, slopeB, $call$10, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $branch$1, $pullback$6, $pullback$7, $pullback$8;
   ({
     value: $call,
     pullback: $pullback
@@ -2961,17 +2811,9 @@ function powJvp$vjp(a, b, da, db) {
   } = __ct.vjpCall(__ct.where, undefined, [$call$8, 0, $call$9]));
   slopeB = $call$7;
   ({
-    value: $call$11,
-    pullback: $pullback$8
-  } = __ct.vjpCall(__ct.mul, undefined, [da, slopeA]));
-  ({
-    value: $call$12,
-    pullback: $pullback$9
-  } = __ct.vjpCall(__ct.mul, undefined, [db, slopeB]));
-  ({
     value: $call$10,
-    pullback: $pullback$10
-  } = __ct.vjpCall(__ct.add, undefined, [$call$11, $call$12]));
+    pullback: $pullback$8
+  } = __ct.vjpCall(__ct.fused("add(mul($0, $1), mul($2, $3))"), undefined, [da, slopeA, db, slopeB]));
   return {
     value: {
       value: y,
@@ -2995,9 +2837,7 @@ function powJvp$vjp(a, b, da, db) {
         b$call$7 = __ct.zerosLike($call$7),
         b$call$9 = __ct.zerosLike($call$9),
         bSlopeB = __ct.zerosLike(slopeB),
-        b$call$10 = __ct.zerosLike($call$10),
-        b$call$11 = __ct.zerosLike($call$11),
-        b$call$12 = __ct.zerosLike($call$12);
+        b$call$10 = __ct.zerosLike($call$10);
       // grad of: return { value: y, tangent: add(mul(da, slopeA), mul(db, slopeB)) };
       if (bResult.value != null) {
         by = __ct.accumulate(by, bResult.value);
@@ -3006,28 +2846,18 @@ function powJvp$vjp(a, b, da, db) {
         b$call$10 = __ct.accumulate(b$call$10, bResult.tangent);
       }
       // grad of: add(mul(da, slopeA), mul(db, slopeB))
-      const $cotangents$10 = $pullback$10(b$call$10);
-      if ($cotangents$10[0] != null) {
-        b$call$11 = __ct.accumulate(b$call$11, $cotangents$10[0]);
-      }
-      if ($cotangents$10[1] != null) {
-        b$call$12 = __ct.accumulate(b$call$12, $cotangents$10[1]);
-      }
-      // grad of: mul(db, slopeB)
-      const $cotangents$9 = $pullback$9(b$call$12);
-      if ($cotangents$9[0] != null) {
-        bDb = __ct.accumulate(bDb, $cotangents$9[0]);
-      }
-      if ($cotangents$9[1] != null) {
-        bSlopeB = __ct.accumulate(bSlopeB, $cotangents$9[1]);
-      }
-      // grad of: mul(da, slopeA)
-      const $cotangents$8 = $pullback$8(b$call$11);
+      const $cotangents$8 = $pullback$8(b$call$10);
       if ($cotangents$8[0] != null) {
         bDa = __ct.accumulate(bDa, $cotangents$8[0]);
       }
       if ($cotangents$8[1] != null) {
         bSlopeA = __ct.accumulate(bSlopeA, $cotangents$8[1]);
+      }
+      if ($cotangents$8[2] != null) {
+        bDb = __ct.accumulate(bDb, $cotangents$8[2]);
+      }
+      if ($cotangents$8[3] != null) {
+        bSlopeB = __ct.accumulate(bSlopeB, $cotangents$8[3]);
       }
       // grad of: const slopeB = where(equal(withoutDerivative(a), 0), 0, mul(logA, y));
       b$call$7 = __ct.accumulate(b$call$7, bSlopeB);
@@ -3655,7 +3485,7 @@ function maxJvp$jvp(x, axis, keepDims, dx, _dAxis, _dKeepDims, dx$1, dAxis, dKee
   };
 }
 function maxJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
-  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$7, $call$8, $pullback, $pullback$1, $pullback$2;
+  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$8, $pullback, $pullback$1, $pullback$2;
   c = __ct.withoutDerivative(x);
   $call$3 = __ct.max(c, axis, true);
   $call$2 = __ct.equal(c, $call$3);
@@ -3667,11 +3497,10 @@ function maxJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
     pullback: $pullback
   } = __ct.vjpCall(__ct.max, undefined, [x, axis, keepDims]));
   $call$8 = __ct.sum(ties, axis, true);
-  $call$7 = __ct.div(ties, $call$8);
   ({
     value: $call$6,
     pullback: $pullback$1
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$7]));
+  } = __ct.vjpCall(__ct.fused("mul($0, div($1, $2))"), undefined, [dx, ties, $call$8]));
   ({
     value: $call$5,
     pullback: $pullback$2
@@ -3783,7 +3612,7 @@ function minJvp$jvp(x, axis, keepDims, dx, _dAxis, _dKeepDims, dx$1, dAxis, dKee
   };
 }
 function minJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
-  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$7, $call$8, $pullback, $pullback$1, $pullback$2;
+  let c, $call, $call$1, $call$2, $call$3, ties, $call$4, $call$5, $call$6, $call$8, $pullback, $pullback$1, $pullback$2;
   c = __ct.withoutDerivative(x);
   $call$3 = __ct.min(c, axis, true);
   $call$2 = __ct.equal(c, $call$3);
@@ -3795,11 +3624,10 @@ function minJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
     pullback: $pullback
   } = __ct.vjpCall(__ct.min, undefined, [x, axis, keepDims]));
   $call$8 = __ct.sum(ties, axis, true);
-  $call$7 = __ct.div(ties, $call$8);
   ({
     value: $call$6,
     pullback: $pullback$1
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$7]));
+  } = __ct.vjpCall(__ct.fused("mul($0, div($1, $2))"), undefined, [dx, ties, $call$8]));
   ({
     value: $call$5,
     pullback: $pullback$2
@@ -3913,31 +3741,27 @@ function logSumExpJvp$jvp(x, axis, keepDims, dx, _dAxis, _dKeepDims, dx$1, dAxis
   };
 }
 function logSumExpJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
-  let $call, $call$1, $call$2, weights, $call$3, $call$4, $call$5, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5;
+  let $call, $call$2, weights, $call$3, $call$4, $call$5, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4;
   ({
     value: $call$2,
     pullback: $pullback
   } = __ct.vjpCall(__ct.logSumExp, undefined, [x, axis, true]));
   ({
-    value: $call$1,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.sub, undefined, [x, $call$2]));
-  ({
     value: $call,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.exp, undefined, [$call$1]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("exp(sub($0, $1))"), undefined, [x, $call$2]));
   weights = $call;
   ({
     value: $call$3,
-    pullback: $pullback$3
+    pullback: $pullback$2
   } = __ct.vjpCall(__ct.logSumExp, undefined, [x, axis, keepDims]));
   ({
     value: $call$5,
-    pullback: $pullback$4
+    pullback: $pullback$3
   } = __ct.vjpCall(__ct.mul, undefined, [dx, weights]));
   ({
     value: $call$4,
-    pullback: $pullback$5
+    pullback: $pullback$4
   } = __ct.vjpCall(__ct.sum, undefined, [$call$5, axis, keepDims]));
   return {
     value: {
@@ -3948,7 +3772,6 @@ function logSumExpJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
       let bx = __ct.zerosLike(x),
         bDx = __ct.zerosLike(dx),
         b$call = __ct.zerosLike($call),
-        b$call$1 = __ct.zerosLike($call$1),
         b$call$2 = __ct.zerosLike($call$2),
         bWeights = __ct.zerosLike(weights),
         b$call$3 = __ct.zerosLike($call$3),
@@ -3962,32 +3785,27 @@ function logSumExpJvp$vjp(x, axis, keepDims, dx, _dAxis, _dKeepDims) {
         b$call$4 = __ct.accumulate(b$call$4, bResult.tangent);
       }
       // grad of: sum(mul(dx, weights), axis, keepDims)
-      const $cotangents$5 = $pullback$5(b$call$4);
-      if ($cotangents$5[0] != null) {
-        b$call$5 = __ct.accumulate(b$call$5, $cotangents$5[0]);
+      const $cotangents$4 = $pullback$4(b$call$4);
+      if ($cotangents$4[0] != null) {
+        b$call$5 = __ct.accumulate(b$call$5, $cotangents$4[0]);
       }
       // grad of: mul(dx, weights)
-      const $cotangents$4 = $pullback$4(b$call$5);
-      if ($cotangents$4[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$4[0]);
+      const $cotangents$3 = $pullback$3(b$call$5);
+      if ($cotangents$3[0] != null) {
+        bDx = __ct.accumulate(bDx, $cotangents$3[0]);
       }
-      if ($cotangents$4[1] != null) {
-        bWeights = __ct.accumulate(bWeights, $cotangents$4[1]);
+      if ($cotangents$3[1] != null) {
+        bWeights = __ct.accumulate(bWeights, $cotangents$3[1]);
       }
       // grad of: logSumExp(x, axis, keepDims)
-      const $cotangents$3 = $pullback$3(b$call$3);
-      if ($cotangents$3[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$3[0]);
+      const $cotangents$2 = $pullback$2(b$call$3);
+      if ($cotangents$2[0] != null) {
+        bx = __ct.accumulate(bx, $cotangents$2[0]);
       }
       // grad of: const weights = exp(sub(x, logSumExp(x, axis, true)));
       b$call = __ct.accumulate(b$call, bWeights);
       // grad of: exp(sub(x, logSumExp(x, axis, true)))
-      const $cotangents$2 = $pullback$2(b$call);
-      if ($cotangents$2[0] != null) {
-        b$call$1 = __ct.accumulate(b$call$1, $cotangents$2[0]);
-      }
-      // grad of: sub(x, logSumExp(x, axis, true))
-      const $cotangents$1 = $pullback$1(b$call$1);
+      const $cotangents$1 = $pullback$1(b$call);
       if ($cotangents$1[0] != null) {
         bx = __ct.accumulate(bx, $cotangents$1[0]);
       }
@@ -5231,7 +5049,7 @@ function padJvp$jvp(x, paddings, value, dx, _dPaddings, dValue, dx$1, dPaddings,
   };
 }
 function padJvp$vjp(x, paddings, value, dx, _dPaddings, dValue) {
-  let c, $call, $call$1, outside, $call$2, $call$3, $call$4, $call$5, $pullback, $pullback$1, $pullback$2, $pullback$3;
+  let c, $call, $call$1, outside, $call$2, $call$3, $call$4, $pullback, $pullback$1, $pullback$2;
   c = __ct.withoutDerivative(x);
   $call$1 = __ct.zeros(c.shape, c.dtype);
   $call = __ct.pad($call$1, paddings, 1);
@@ -5245,13 +5063,9 @@ function padJvp$vjp(x, paddings, value, dx, _dPaddings, dValue) {
     pullback: $pullback$1
   } = __ct.vjpCall(__ct.pad, undefined, [dx, paddings, 0]));
   ({
-    value: $call$5,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.mul, undefined, [outside, dValue]));
-  ({
     value: $call$3,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.add, undefined, [$call$4, $call$5]));
+    pullback: $pullback$2
+  } = __ct.vjpCall(__ct.fused("add($0, mul($1, $2))"), undefined, [$call$4, outside, dValue]));
   return {
     value: {
       value: $call$2,
@@ -5264,8 +5078,7 @@ function padJvp$vjp(x, paddings, value, dx, _dPaddings, dValue) {
         bDValue = 0,
         b$call$2 = __ct.zerosLike($call$2),
         b$call$3 = __ct.zerosLike($call$3),
-        b$call$4 = __ct.zerosLike($call$4),
-        b$call$5 = __ct.zerosLike($call$5);
+        b$call$4 = __ct.zerosLike($call$4);
       // grad of: return { value: pad(x, paddings, value), tangent: add(pad(dx, paddings, 0), mul(outside, dValue)) };
       if (bResult.value != null) {
         b$call$2 = __ct.accumulate(b$call$2, bResult.value);
@@ -5274,16 +5087,11 @@ function padJvp$vjp(x, paddings, value, dx, _dPaddings, dValue) {
         b$call$3 = __ct.accumulate(b$call$3, bResult.tangent);
       }
       // grad of: add(pad(dx, paddings, 0), mul(outside, dValue))
-      const $cotangents$3 = $pullback$3(b$call$3);
-      if ($cotangents$3[0] != null) {
-        b$call$4 = __ct.accumulate(b$call$4, $cotangents$3[0]);
+      const $cotangents$2 = $pullback$2(b$call$3);
+      if ($cotangents$2[0] != null) {
+        b$call$4 = __ct.accumulate(b$call$4, $cotangents$2[0]);
       }
-      if ($cotangents$3[1] != null) {
-        b$call$5 = __ct.accumulate(b$call$5, $cotangents$3[1]);
-      }
-      // grad of: mul(outside, dValue)
-      const $cotangents$2 = $pullback$2(b$call$5);
-      bDValue = __ct.accumulate(bDValue, $cotangents$2[1]);
+      bDValue = __ct.accumulate(bDValue, $cotangents$2[2]);
       // grad of: pad(dx, paddings, 0)
       const $cotangents$1 = $pullback$1(b$call$4);
       if ($cotangents$1[0] != null) {
@@ -5635,7 +5443,7 @@ function softmaxJvp$jvp(x, axis, dx, _dAxis, dx$1, dAxis, dDx, d_dAxis) {
   };
 }
 function softmaxJvp$vjp(x, axis, dx, _dAxis) {
-  let ax, $call, p, $call$1, $call$2, $call$3, $call$4, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4;
+  let ax, $call, p, $call$1, $call$3, $call$4, $pullback, $pullback$1, $pullback$2, $pullback$3;
   ax = axis === undefined ? -1 : axis;
   ({
     value: $call,
@@ -5651,13 +5459,9 @@ function softmaxJvp$vjp(x, axis, dx, _dAxis) {
     pullback: $pullback$2
   } = __ct.vjpCall(__ct.sum, undefined, [$call$4, ax, true]));
   ({
-    value: $call$2,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.sub, undefined, [dx, $call$3]));
-  ({
     value: $call$1,
-    pullback: $pullback$4
-  } = __ct.vjpCall(__ct.mul, undefined, [p, $call$2]));
+    pullback: $pullback$3
+  } = __ct.vjpCall(__ct.fused("mul($0, sub($1, $2))"), undefined, [p, dx, $call$3]));
   return {
     value: {
       value: p,
@@ -5669,7 +5473,6 @@ function softmaxJvp$vjp(x, axis, dx, _dAxis) {
         b$call = __ct.zerosLike($call),
         bp = __ct.zerosLike(p),
         b$call$1 = __ct.zerosLike($call$1),
-        b$call$2 = __ct.zerosLike($call$2),
         b$call$3 = __ct.zerosLike($call$3),
         b$call$4 = __ct.zerosLike($call$4);
       // grad of: return { value: p, tangent: mul(p, sub(dx, sum(mul(dx, p), ax, true))) };
@@ -5680,20 +5483,15 @@ function softmaxJvp$vjp(x, axis, dx, _dAxis) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: mul(p, sub(dx, sum(mul(dx, p), ax, true)))
-      const $cotangents$4 = $pullback$4(b$call$1);
-      if ($cotangents$4[0] != null) {
-        bp = __ct.accumulate(bp, $cotangents$4[0]);
-      }
-      if ($cotangents$4[1] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$4[1]);
-      }
-      // grad of: sub(dx, sum(mul(dx, p), ax, true))
-      const $cotangents$3 = $pullback$3(b$call$2);
+      const $cotangents$3 = $pullback$3(b$call$1);
       if ($cotangents$3[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$3[0]);
+        bp = __ct.accumulate(bp, $cotangents$3[0]);
       }
       if ($cotangents$3[1] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$3[1]);
+        bDx = __ct.accumulate(bDx, $cotangents$3[1]);
+      }
+      if ($cotangents$3[2] != null) {
+        b$call$3 = __ct.accumulate(b$call$3, $cotangents$3[2]);
       }
       // grad of: sum(mul(dx, p), ax, true)
       const $cotangents$2 = $pullback$2(b$call$3);
@@ -5788,7 +5586,7 @@ function logSoftmaxJvp$jvp(x, axis, dx, _dAxis, dx$1, dAxis, dDx, d_dAxis) {
   };
 }
 function logSoftmaxJvp$vjp(x, axis, dx, _dAxis) {
-  let ax, $call, y, $call$1, $call$2, $call$3, $call$4, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4;
+  let ax, $call, y, $call$1, $call$2, $call$3, $pullback, $pullback$1, $pullback$2, $pullback$3;
   ax = axis === undefined ? -1 : axis;
   ({
     value: $call,
@@ -5796,20 +5594,16 @@ function logSoftmaxJvp$vjp(x, axis, dx, _dAxis) {
   } = __ct.vjpCall(__ct.logSoftmax, undefined, [x, ax]));
   y = $call;
   ({
-    value: $call$4,
-    pullback: $pullback$1
-  } = __ct.vjpCall(__ct.exp, undefined, [y]));
-  ({
     value: $call$3,
-    pullback: $pullback$2
-  } = __ct.vjpCall(__ct.mul, undefined, [dx, $call$4]));
+    pullback: $pullback$1
+  } = __ct.vjpCall(__ct.fused("mul($0, exp($1))"), undefined, [dx, y]));
   ({
     value: $call$2,
-    pullback: $pullback$3
+    pullback: $pullback$2
   } = __ct.vjpCall(__ct.sum, undefined, [$call$3, ax, true]));
   ({
     value: $call$1,
-    pullback: $pullback$4
+    pullback: $pullback$3
   } = __ct.vjpCall(__ct.sub, undefined, [dx, $call$2]));
   return {
     value: {
@@ -5823,8 +5617,7 @@ function logSoftmaxJvp$vjp(x, axis, dx, _dAxis) {
         by = __ct.zerosLike(y),
         b$call$1 = __ct.zerosLike($call$1),
         b$call$2 = __ct.zerosLike($call$2),
-        b$call$3 = __ct.zerosLike($call$3),
-        b$call$4 = __ct.zerosLike($call$4);
+        b$call$3 = __ct.zerosLike($call$3);
       // grad of: return { value: y, tangent: sub(dx, sum(mul(dx, exp(y)), ax, true)) };
       if (bResult.value != null) {
         by = __ct.accumulate(by, bResult.value);
@@ -5833,30 +5626,25 @@ function logSoftmaxJvp$vjp(x, axis, dx, _dAxis) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: sub(dx, sum(mul(dx, exp(y)), ax, true))
-      const $cotangents$4 = $pullback$4(b$call$1);
-      if ($cotangents$4[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$4[0]);
+      const $cotangents$3 = $pullback$3(b$call$1);
+      if ($cotangents$3[0] != null) {
+        bDx = __ct.accumulate(bDx, $cotangents$3[0]);
       }
-      if ($cotangents$4[1] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$4[1]);
+      if ($cotangents$3[1] != null) {
+        b$call$2 = __ct.accumulate(b$call$2, $cotangents$3[1]);
       }
       // grad of: sum(mul(dx, exp(y)), ax, true)
-      const $cotangents$3 = $pullback$3(b$call$2);
-      if ($cotangents$3[0] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$3[0]);
+      const $cotangents$2 = $pullback$2(b$call$2);
+      if ($cotangents$2[0] != null) {
+        b$call$3 = __ct.accumulate(b$call$3, $cotangents$2[0]);
       }
       // grad of: mul(dx, exp(y))
-      const $cotangents$2 = $pullback$2(b$call$3);
-      if ($cotangents$2[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$2[0]);
-      }
-      if ($cotangents$2[1] != null) {
-        b$call$4 = __ct.accumulate(b$call$4, $cotangents$2[1]);
-      }
-      // grad of: exp(y)
-      const $cotangents$1 = $pullback$1(b$call$4);
+      const $cotangents$1 = $pullback$1(b$call$3);
       if ($cotangents$1[0] != null) {
-        by = __ct.accumulate(by, $cotangents$1[0]);
+        bDx = __ct.accumulate(bDx, $cotangents$1[0]);
+      }
+      if ($cotangents$1[1] != null) {
+        by = __ct.accumulate(by, $cotangents$1[1]);
       }
       // grad of: const y = logSoftmax(x, ax);
       b$call = __ct.accumulate(b$call, by);
@@ -6164,7 +5952,7 @@ function mseJvp$jvp(pred, target, dPred, dTarget, dPred$1, dTarget$1, dDPred, dD
   };
 }
 function mseJvp$vjp(pred, target, dPred, dTarget) {
-  let $call, $call$1, $call$2, $call$3, $call$4, $call$5, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5;
+  let $call, $call$1, $call$2, $call$3, $call$4, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4;
   ({
     value: $call,
     pullback: $pullback
@@ -6178,16 +5966,12 @@ function mseJvp$vjp(pred, target, dPred, dTarget) {
     pullback: $pullback$2
   } = __ct.vjpCall(__ct.mul, undefined, [$call$4, 2]));
   ({
-    value: $call$5,
-    pullback: $pullback$3
-  } = __ct.vjpCall(__ct.sub, undefined, [dPred, dTarget]));
-  ({
     value: $call$2,
-    pullback: $pullback$4
-  } = __ct.vjpCall(__ct.mul, undefined, [$call$3, $call$5]));
+    pullback: $pullback$3
+  } = __ct.vjpCall(__ct.fused("mul($0, sub($1, $2))"), undefined, [$call$3, dPred, dTarget]));
   ({
     value: $call$1,
-    pullback: $pullback$5
+    pullback: $pullback$4
   } = __ct.vjpCall(__ct.mean, undefined, [$call$2]));
   return {
     value: {
@@ -6203,8 +5987,7 @@ function mseJvp$vjp(pred, target, dPred, dTarget) {
         b$call$1 = __ct.zerosLike($call$1),
         b$call$2 = __ct.zerosLike($call$2),
         b$call$3 = __ct.zerosLike($call$3),
-        b$call$4 = __ct.zerosLike($call$4),
-        b$call$5 = __ct.zerosLike($call$5);
+        b$call$4 = __ct.zerosLike($call$4);
       // grad of: return { value: mse(pred, target), tangent: mean(mul(mul(sub(pred, target), 2), sub(dPred, dTarge...
       if (bResult.value != null) {
         b$call = __ct.accumulate(b$call, bResult.value);
@@ -6213,25 +5996,20 @@ function mseJvp$vjp(pred, target, dPred, dTarget) {
         b$call$1 = __ct.accumulate(b$call$1, bResult.tangent);
       }
       // grad of: mean(mul(mul(sub(pred, target), 2), sub(dPred, dTarget)))
-      const $cotangents$5 = $pullback$5(b$call$1);
-      if ($cotangents$5[0] != null) {
-        b$call$2 = __ct.accumulate(b$call$2, $cotangents$5[0]);
+      const $cotangents$4 = $pullback$4(b$call$1);
+      if ($cotangents$4[0] != null) {
+        b$call$2 = __ct.accumulate(b$call$2, $cotangents$4[0]);
       }
       // grad of: mul(mul(sub(pred, target), 2), sub(dPred, dTarget))
-      const $cotangents$4 = $pullback$4(b$call$2);
-      if ($cotangents$4[0] != null) {
-        b$call$3 = __ct.accumulate(b$call$3, $cotangents$4[0]);
-      }
-      if ($cotangents$4[1] != null) {
-        b$call$5 = __ct.accumulate(b$call$5, $cotangents$4[1]);
-      }
-      // grad of: sub(dPred, dTarget)
-      const $cotangents$3 = $pullback$3(b$call$5);
+      const $cotangents$3 = $pullback$3(b$call$2);
       if ($cotangents$3[0] != null) {
-        bDPred = __ct.accumulate(bDPred, $cotangents$3[0]);
+        b$call$3 = __ct.accumulate(b$call$3, $cotangents$3[0]);
       }
       if ($cotangents$3[1] != null) {
-        bDTarget = __ct.accumulate(bDTarget, $cotangents$3[1]);
+        bDPred = __ct.accumulate(bDPred, $cotangents$3[1]);
+      }
+      if ($cotangents$3[2] != null) {
+        bDTarget = __ct.accumulate(bDTarget, $cotangents$3[2]);
       }
       // grad of: mul(sub(pred, target), 2)
       const $cotangents$2 = $pullback$2(b$call$3);
