@@ -237,6 +237,14 @@ export interface Backend {
   // ---- models ---------------------------------------------------------------------------------
   /** log(softmax(x)) along `axis`, shifted by the maximum (stable); float result. */
   logSoftmax(x: Tensor, axis: number): Tensor;
+  /**
+   * Optional: the mean cross-entropy −(1/b) Σ onehot(labels) · logp from float32 log-probabilities
+   * [b, c] and int32 labels [b], as a scalar in one pass (the sum over the whole matrix, as the
+   * unfused ops compute it). Without it crossEntropy runs oneHot, mul, sum and a scale.
+   */
+  crossEntropyLoss?(logp: Tensor, labels: Tensor): Tensor;
+  /** Optional: (exp(logp) − onehot(labels)) · (g · 1/b) for a scalar float32 cotangent g, in one pass. */
+  crossEntropyBackward?(logp: Tensor, labels: Tensor, g: Tensor): Tensor;
 
   // ---- convolution and pooling (NHWC input, HWIO filter) -----------------------------------------
   conv2d(x: Tensor, filter: Tensor, g: ConvGeometry, dtype: DType): Tensor;

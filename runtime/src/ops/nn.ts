@@ -96,16 +96,26 @@ function checkLabels(logits: Tensor, labels: Tensor, op: string): { batch: numbe
   return { batch, classes };
 }
 
-/** −mean over rows of logp[i, labels[i]], and the one-hot matrix of the labels (reused by the rules). */
+/**
+ * −mean over rows of logp[i, labels[i]], and the one-hot matrix of the labels (made when a rule
+ * reads it). A backend with the fused kernels computes the loss (and the cotangent) in one pass each.
+ */
 function crossEntropyValue(logits: Tensor, labels: Tensor) {
   const { batch, classes } = checkLabels(logits, labels, "crossEntropy");
   const be = backendOf(logits, labels);
   const { y: logp } = logSoftmaxValue(moveTo(logits, be), -1, "crossEntropy");
   const d = logp.dtype;
-  const hot = be.oneHot(moveTo(labels, be), classes, d);
-  const picked = be.reduce("sum", be.binary("mul", hot, logp, logp.shape, d), [0, 1], d);
-  const value = reshapeTo(be.binary("mul", picked, scalar(be, batch ? -1 / batch : NaN, d), picked.shape, d), []);
-  return { value, logp, hot, batch, be };
+  const lab = moveTo(labels, be);
+  let oneHot: Tensor | null = null;
+  const hot = (): Tensor => (oneHot ??= be.oneHot(lab, classes, d));
+  const fused = d === "float32" && be.crossEntropyLoss && be.crossEntropyBackward ? { loss: be.crossEntropyLoss, backward: be.crossEntropyBackward } : null;
+  let value: Tensor;
+  if (fused) value = fused.loss.call(be, logp, lab);
+  else {
+    const picked = be.reduce("sum", be.binary("mul", hot(), logp, logp.shape, d), [0, 1], d);
+    value = reshapeTo(be.binary("mul", picked, scalar(be, batch ? -1 / batch : NaN, d), picked.shape, d), []);
+  }
+  return { value, logp, hot, lab, fused, batch, be };
 }
 
 /**
@@ -123,20 +133,21 @@ export const crossEntropy = defineOp((logits: Tensor, labels: Tensor): Tensor =>
     if (dl === null) return { value, tangent: null };
     // d(loss) = mean_i Σ_c (p_ic − onehot_ic) d_ic
     const d = logp.dtype;
-    const diff = be.binary("sub", expOf(logp), hot, logp.shape, d);
+    const diff = be.binary("sub", expOf(logp), hot(), logp.shape, d);
     const t = be.reduce("sum", be.binary("mul", diff, moveTo(dl, be), logp.shape, d), [0, 1], d);
     return { value, tangent: reshapeTo(be.binary("mul", t, scalar(be, 1 / batch, d), t.shape, d), []) };
   },
   vjp(logits: Tensor, labels: Tensor) {
-    const { value, logp, hot, batch, be } = crossEntropyValue(logits, labels);
+    const { value, logp, hot, lab, fused, batch, be } = crossEntropyValue(logits, labels);
     return {
       value,
       pullback: (g: Tensor | null) => {
         if (g === null) return [null, null];
+        if (fused) return [castTo(fused.backward.call(be, logp, lab, castTo(moveTo(g, be), "float32")), floatDType(logits.dtype)), null];
         // b = g · (softmax − onehot) / batch
         const d = logp.dtype;
         const scale = be.binary("mul", moveTo(g, be), scalar(be, 1 / batch, d), [], d);
-        const diff = be.binary("sub", expOf(logp), hot, logp.shape, d);
+        const diff = be.binary("sub", expOf(logp), hot(), logp.shape, d);
         return [castTo(be.binary("mul", diff, reshapeTo(scale, [1, 1]), logp.shape, floatDType(logits.dtype)), floatDType(logits.dtype)), null];
       },
     };

@@ -88,7 +88,7 @@ interface Field {
   value: number;
 }
 
-/** @internal An input of {@link runElementwise}. */
+/** @internal An input of {@link runPointwise}. */
 export interface Input {
   /** The local name the body uses. */
   name: string;
@@ -119,11 +119,11 @@ function runMap(
   params: readonly Field[] = [],
   helpers = "",
 ): Tensor {
-  runElementwise(opName, keyBase, inputs, [{ t: out, value: result, type: resultType }], "", params, helpers);
+  runPointwise(opName, keyBase, inputs, [{ t: out, value: result, type: resultType }], "", params, helpers);
   return out;
 }
 
-/** One output of {@link runElementwise}: `t[i] = value` (of WGSL type `type`, converted to t's dtype). */
+/** One output of {@link runPointwise}: `t[i] = value` (of WGSL type `type`, converted to t's dtype). */
 export interface ElementwiseOutput {
   t: Tensor;
   value: string;
@@ -136,7 +136,7 @@ export interface ElementwiseOutput {
  * `Input.name`), runs `prelude` (WGSL statements), and stores each output's value. All outputs
  * have the shape of the first.
  */
-export function runElementwise(
+export function runPointwise(
   opName: string,
   keyBase: string,
   inputs: readonly Input[],

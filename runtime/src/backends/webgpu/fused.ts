@@ -9,7 +9,7 @@ import type { BinaryOp, ElementwiseChain, UnaryOp } from "../backend.js";
 import { CotangentError } from "../../errors.js";
 import type { Shape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import { BINARY, MATH, UNARY_DF, UNARY_F, runElementwise, usedHelpers, type Input } from "./elementwise.js";
+import { BINARY, MATH, UNARY_DF, UNARY_F, runPointwise, usedHelpers, type Input } from "./elementwise.js";
 import { gemmWithEpilogue } from "./matmul.js";
 import { checkInputs, gpuTensor } from "./program.js";
 
@@ -65,7 +65,7 @@ export function fusedForward(chain: ElementwiseChain, inputs: readonly Tensor[],
   checkInputs(name, ...inputs);
   const out = gpuTensor(shape, "float32");
   const last = `t${chain.nodes.length - 1}`;
-  runElementwise(name, `fused.${chainKey(chain)}`, inputsOf(inputs), [{ t: out, value: last, type: "f32" }], chainStatements(chain), [], chainHelpers(chain, false));
+  runPointwise(name, `fused.${chainKey(chain)}`, inputsOf(inputs), [{ t: out, value: last, type: "f32" }], chainStatements(chain), [], chainHelpers(chain, false));
   return out;
 }
 
@@ -97,7 +97,7 @@ export function fusedBackward(chain: ElementwiseChain, inputs: readonly Tensor[]
   // (single-use nodes are `let`, inputs `var`: WGSL rejects a `var` never written only as a warning)
   const prelude = `${chainStatements(chain)}\n${lines.map((l) => l.replace(/^  var (gt\d+) = /, "  let $1 = ")).join("\n")}`;
   const outs = inputs.map((_, k) => ({ t: gpuTensor(g.shape, "float32"), value: started.has(`gx${k}`) ? `gx${k}` : "0.0", type: "f32" as const }));
-  runElementwise(name, `fusedB.${chainKey(chain)}`, [{ name: "g", t: g, as: "f32" }, ...inputsOf(inputs)], outs, prelude, [], chainHelpers(chain, true));
+  runPointwise(name, `fusedB.${chainKey(chain)}`, [{ name: "g", t: g, as: "f32" }, ...inputsOf(inputs)], outs, prelude, [], chainHelpers(chain, true));
   return outs.map((o) => o.t);
 }
 

@@ -13,7 +13,7 @@ import { argReduce, reduce } from "./reduce.js";
 import { matmul } from "./matmul.js";
 import { broadcastTo, concat, gather, gatherAt, oneHot, pad, scatterAdd, scatterAddAt, slice, transpose } from "./movement.js";
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d } from "./conv.js";
-import { logSoftmax } from "./softmax.js";
+import { crossEntropyBackward, crossEntropyLoss, logSoftmax } from "./softmax.js";
 import { mapBackward, mapForward, mapTangent } from "./map.js";
 import { fusedBackward, fusedForward, matmulFused } from "./fused.js";
 import { dispose, fromValues, read, readSync, reshapeTensor } from "./storage.js";
@@ -56,6 +56,8 @@ export const webgpuBackend: Backend = {
   scatterAdd,
   oneHot,
   logSoftmax,
+  crossEntropyLoss,
+  crossEntropyBackward,
   conv2d,
   conv2dBackwardInput,
   conv2dBackwardFilter,

@@ -87,3 +87,58 @@ ${ELEMENT_MAIN}
   dispatch({ key: `logSoftmaxCols:${TX}`, code }, [x, out], uniformData(fields), grid(n), "logSoftmax");
   return out;
 }
+
+// ---- mean cross-entropy from log-probabilities (ops/nn.ts crossEntropy) ---------------------------
+// Both kernels compute exactly what the op's unfused kernels do, in fewer passes: the loss is
+// Σ onehot·logp over the whole [b, c] matrix (so a −∞ or NaN anywhere in a row gives NaN, as
+// 0·−∞ does there) times the float32 scale −1/b, in one workgroup (a tree reduction); the
+// cotangent is (exp(logp) − onehot) · (g · 1/b).
+
+/** −(1/b) Σᵢ Σ_c onehot(labels)ᵢ_c · logpᵢ_c as a scalar, one dispatch. */
+export function crossEntropyLoss(logp: Tensor, labels: Tensor): Tensor {
+  const [b, c] = logp.shape as [number, number];
+  const out = gpuTensor([], "float32");
+  const fields: UField[] = [
+    ["n", "u32", b * c],
+    ["classes", "u32", c],
+    ["scale", "f32", b ? -1 / b : NaN],
+  ];
+  const code = `${storageDecl(0, "lp", "f32")}${storageDecl(1, "labels", "i32")}${storageDecl(2, "out", "f32", true)}${uniformDecl(fields, 3)}
+var<workgroup> partial: array<f32, ${WG}>;
+@compute @workgroup_size(${WG}) fn main(@builtin(local_invocation_index) t: u32) {
+  var s = 0.0;
+  for (var i = t; i < u.n; i += ${WG}u) {
+    let hot = select(0.0, 1.0, labels[i / u.classes] == i32(i % u.classes));
+    s += hot * lp[i];
+  }
+  partial[t] = s;
+  for (var w = ${WG / 2}u; w > 0u; w = w / 2u) {
+    workgroupBarrier();
+    if (t < w) { partial[t] = partial[t] + partial[t + w]; }
+  }
+  if (t == 0u) { out[0] = partial[0] * u.scale; }
+}`;
+  dispatch({ key: "crossEntropyLoss", code }, [logp, labels, out], uniformData(fields), [1], "crossEntropy");
+  return out;
+}
+
+/** (exp(logp) − onehot(labels)) · (g · 1/b) for the scalar cotangent g, one dispatch. */
+export function crossEntropyBackward(logp: Tensor, labels: Tensor, g: Tensor): Tensor {
+  const [b, c] = logp.shape as [number, number];
+  const out = gpuTensor(logp.shape, "float32");
+  const n = b * c;
+  if (n === 0) return out;
+  const fields: UField[] = [
+    ["n", "u32", n],
+    ["classes", "u32", c],
+    ["invB", "f32", 1 / b],
+  ];
+  const code = `${storageDecl(0, "lp", "f32")}${storageDecl(1, "labels", "i32")}${storageDecl(2, "g", "f32")}${storageDecl(3, "out", "f32", true)}${uniformDecl(fields, 4)}
+${ELEMENT_MAIN}
+  if (i >= u.n) { return; }
+  let hot = select(0.0, 1.0, labels[i / u.classes] == i32(i % u.classes));
+  out[i] = (exp(lp[i]) - hot) * (g[0] * u.invB);
+}`;
+  dispatch({ key: "crossEntropyBackward", code }, [logp, labels, g, out], uniformData(fields), grid(n), "crossEntropy");
+  return out;
+}
