@@ -5,6 +5,8 @@
 
 import { add, cast, CotangentError, keep, mul, sub, Tensor } from "@cotangent/runtime";
 
+type Backend = Tensor["backend"];
+
 /** A parameter update rule: new value of one tensor from its gradient. */
 type Step = (path: string, param: Tensor, grad: Tensor) => Tensor;
 type NumberStep = (path: string, param: number, grad: number) => number;
@@ -120,8 +122,8 @@ export interface AdamOptions {
 
 /**
  * Adam (Kingma & Ba): bias-corrected first and second moments per parameter, updated by one fused
- * kernel per parameter on the parameter's backend (WebAssembly on the CPU for float32, WGSL on
- * WebGPU).
+ * kernel per parameter on the parameter's backend (WebAssembly on the CPU for float32), or, where
+ * the backend offers it (WebGPU), by kernels that each update as many parameters as fit.
  *
  * @example
  * const optimizer = new Adam({ learningRate: 1e-3 });
@@ -148,19 +150,45 @@ export class Adam implements Optimizer {
     const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this;
     const c1 = 1 - Math.pow(b1, this.step);
     const c2 = 1 - Math.pow(b2, this.step);
+    const hyper = { lr, beta1: b1, beta2: b2, eps, c1, c2 };
+    const moments = (path: string, p: Tensor): { m: Tensor; v: Tensor } => {
+      let s = this.moments.get(path);
+      if (!s || typeof s.m === "number" || (s.m as Tensor).size !== p.size) {
+        // Moments outlive a tidy(...) around update: keep them.
+        s = { m: keep(p.backend.fill(p.shape, p.dtype, 0)), v: keep(p.backend.fill(p.shape, p.dtype, 0)) };
+        this.moments.set(path, s);
+      }
+      return s as { m: Tensor; v: Tensor };
+    };
+    // Tensors on a backend that updates many parameters at once are collected first (a walk that
+    // changes nothing), updated together, then placed; the others are updated one by one.
+    const batched = new Map<string, { param: Tensor; grad: Tensor; m: Tensor; v: Tensor }>();
+    mapParameters(
+      model,
+      gradient,
+      "",
+      (path, p, g) => {
+        if (p.backend.adamMany) batched.set(path, { param: p, grad: g, ...moments(path, p) });
+        return p;
+      },
+      (_path, p) => p,
+    );
+    const updated = new Map<string, Tensor>();
+    const byBackend = new Map<Backend, string[]>();
+    for (const [path, it] of batched) byBackend.set(it.param.backend, [...(byBackend.get(it.param.backend) ?? []), path]);
+    for (const [be, paths] of byBackend) {
+      const outs = be.adamMany!(paths.map((path) => batched.get(path)!), hyper);
+      paths.forEach((path, i) => updated.set(path, outs[i]!));
+    }
     return mapParameters(
       model,
       gradient,
       "",
       (path, p, g) => {
-        const be = p.backend;
-        let s = this.moments.get(path);
-        if (!s || typeof s.m === "number" || (s.m as Tensor).size !== p.size) {
-          // Moments outlive a tidy(...) around update: keep them.
-          s = { m: keep(be.fill(p.shape, p.dtype, 0)), v: keep(be.fill(p.shape, p.dtype, 0)) };
-          this.moments.set(path, s);
-        }
-        return be.adam(p, g, s.m as Tensor, s.v as Tensor, { lr, beta1: b1, beta2: b2, eps, c1, c2 });
+        const done = updated.get(path);
+        if (done) return done;
+        const s = moments(path, p);
+        return p.backend.adam(p, g, s.m, s.v, hyper);
       },
       (path, p, g) => {
         const old = this.moments.get(path);

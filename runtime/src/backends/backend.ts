@@ -268,4 +268,6 @@ export interface Backend {
    * optimizer); returns the new parameter.
    */
   adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamStep): Tensor;
+  /** Optional: adam for several parameters at once (fewer dispatches); results in order. */
+  adamMany?(items: readonly { param: Tensor; grad: Tensor; m: Tensor; v: Tensor }[], step: AdamStep): Tensor[];
 }

@@ -8,7 +8,7 @@ import { registerBackendInitializer } from "../index.js";
 import { unregisterBackend } from "../registry.js";
 import { acquire, currentContext, onDeviceLost } from "./context.js";
 import { binary, binaryBackward, cast, fill, select, unary, unaryBackward } from "./elementwise.js";
-import { adam } from "./optim.js";
+import { adam, adamMany } from "./optim.js";
 import { argReduce, reduce } from "./reduce.js";
 import { matmul } from "./matmul.js";
 import { broadcastTo, concat, gather, gatherAt, oneHot, pad, scatterAdd, scatterAddAt, slice, transpose } from "./movement.js";
@@ -68,6 +68,7 @@ export const webgpuBackend: Backend = {
   avgPool2dBackward,
 
   adam,
+  adamMany,
 };
 
 // A lost device: new tensors go to the CPU (context.ts warns once); setBackend("webgpu") runs
