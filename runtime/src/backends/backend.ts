@@ -193,6 +193,8 @@ export interface Backend {
    * product cannot take an epilogue (the caller runs the matmul and the chain apart).
    */
   matmulFused?(a: Tensor, b: Tensor, chain: ElementwiseChain, others: readonly Tensor[], shape: Shape, keepProduct: boolean): { value: Tensor; product: Tensor | null } | null;
+  /** op(a) · b (2-D) and b's column sums Σ_k b[k, :] in one pass (a weight's and its bias's cotangents); null when it cannot. */
+  matmulColumnSums?(a: Tensor, b: Tensor, transposeA: boolean): { product: Tensor; sums: Tensor } | null;
 
   /** cond ≠ 0 ? a : b, all broadcast to `outShape`. */
   select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;

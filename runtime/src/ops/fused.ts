@@ -19,7 +19,7 @@ import { toTensor } from "../tensor/create.js";
 import { broadcastShapes, sameShape, type Shape } from "../tensor/shape.js";
 import { isTensor, type Tensor } from "../tensor/tensor.js";
 import { getOp } from "./op.js";
-import { castTo, unbroadcastTo, type TensorLike } from "./util.js";
+import { castTo, reshapeTo, unbroadcastTo, type TensorLike } from "./util.js";
 
 /** An operand: one of the chain's inputs, or an earlier node's result. */
 type Ref = { input: number } | { node: number };
@@ -221,6 +221,23 @@ interface Fusable {
   shape: Shape;
   /** Per elementwise input: read once, through adds (and sub's left side) only, so its cotangent is g. */
   passesThrough: boolean[];
+  /** The elementwise input added to the product (a row bias, [n] or [1, n]): its cotangent is the product's, summed over rows; −1 if none. */
+  biasOfProduct: number;
+}
+
+/** The input that one `add` node adds to the product (input 0), each read once there, or −1. */
+function biasOf(chain: ElementwiseChain, shapes: readonly Shape[]): number {
+  const uses = new Array<number>(chain.inputs).fill(0);
+  for (const n of chain.nodes) for (const a of n.args) if (a < chain.inputs) uses[a]!++;
+  for (const n of chain.nodes) {
+    if (n.op !== "add" || uses[0] !== 1) continue;
+    const [x, y] = n.args as [number, number];
+    const other = x === 0 ? y : y === 0 ? x : -1;
+    if (other <= 0 || other >= chain.inputs || uses[other] !== 1) continue;
+    const s = shapes[other]!;
+    if (s.length === 1 || (s.length === 2 && s[0] === 1)) return other;
+  }
+  return -1;
 }
 
 /** Which inputs of the chain reach the result through `add` (either side) and `sub` (its left) only, once. */
@@ -273,7 +290,7 @@ function fusable(chain: Chain, inputs: readonly unknown[]): Fusable | null {
     return null; // the ops themselves say what is wrong
   }
   const elementwise = { inputs: count, nodes };
-  return { be, elementwise, from, head, shape: shapes[shapes.length - 1]!, passesThrough: passingThrough(elementwise) };
+  return { be, elementwise, from, head, shape: shapes[shapes.length - 1]!, passesThrough: passingThrough(elementwise), biasOfProduct: head ? biasOf(elementwise, shapes) : -1 };
 }
 
 interface FusedForward {
@@ -314,13 +331,21 @@ function vjpFused(chain: Chain, plan: Fusable, ts: readonly Tensor[]): VjpResult
       const full = (j: number): Tensor => (plan.passesThrough[j] ? gt : (kernel ??= be.fusedBackward!(plan.elementwise, f.ew, gt))[j]!);
       const perInput: ((() => Tangent) | null)[] = new Array(chain.inputs).fill(null);
       const terms: (() => Tangent)[][] = Array.from({ length: chain.inputs }, () => []);
+      // A bias added to the product has the product's cotangent: its sum over rows comes out of the
+      // weight's GEMM (aᵀ · g and Σ_rows g in one pass) when the weight's cotangent is read first.
+      let joint: { product: Tensor; sums: Tensor } | null = null;
       plan.from.forEach((k, j) => {
-        if (k >= 0) terms[k]!.push(() => unbroadcastTo(full(j), ts[k]!) as Tangent);
+        if (k < 0) return;
+        terms[k]!.push(() => (j === plan.biasOfProduct && joint ? reshapeTo(joint.sums, ts[k]!.shape) : (unbroadcastTo(full(j), ts[k]!) as Tangent)));
       });
       if (plan.head) {
         const [ra, rb] = chain.nodes[0]!.args as { input: number }[];
-        terms[ra!.input]!.push(() => full(0).matmul(plan.head!.b, false, true) as Tangent);
-        terms[rb!.input]!.push(() => plan.head!.a.matmul(full(0), true, false) as Tangent);
+        const { a, b } = plan.head;
+        terms[ra!.input]!.push(() => full(0).matmul(b, false, true) as Tangent);
+        terms[rb!.input]!.push(() => {
+          if (plan.biasOfProduct >= 0 && be.matmulColumnSums) joint = be.matmulColumnSums(a, full(0), true);
+          return (joint?.product ?? a.matmul(full(0), true, false)) as Tangent;
+        });
       }
       terms.forEach((t, k) => {
         if (t.length) perInput[k] = () => t.reduce<Tangent>((acc, term) => addTangent(acc, term()), null);

@@ -10,7 +10,7 @@ import { acquire, currentContext, onDeviceLost } from "./context.js";
 import { binary, binaryBackward, cast, fill, select, unary, unaryBackward } from "./elementwise.js";
 import { adam, adamMany } from "./optim.js";
 import { argReduce, reduce } from "./reduce.js";
-import { matmul } from "./matmul.js";
+import { matmul, matmulColumnSums } from "./matmul.js";
 import { broadcastTo, concat, gather, gatherAt, oneHot, pad, scatterAdd, scatterAddAt, slice, transpose } from "./movement.js";
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d } from "./conv.js";
 import { crossEntropyBackward, crossEntropyLoss, logSoftmax } from "./softmax.js";
@@ -43,6 +43,7 @@ export const webgpuBackend: Backend = {
   fusedForward,
   fusedBackward,
   matmulFused,
+  matmulColumnSums,
 
   reduce,
   argReduce,

@@ -70,6 +70,8 @@ export interface GemmSpec {
   opName: string;
   /** An elementwise chain applied to each product element before it is stored (batch 1, no split-K). */
   epilogue?: GemmEpilogue;
+  /** Also Σ over k of op(B)[k][n] for each column n, from the tiles the first row of workgroups loads anyway (batch 1, no split-K). */
+  columnSums?: boolean;
 }
 
 /**
@@ -168,7 +170,7 @@ function gemmCode(spec: GemmSpec, Q: number, fields: readonly UField[]): string 
 @group(0) @binding(0) var<storage, read> A: array<${arr(TA, spec.a.load)}>;
 @group(0) @binding(1) var<storage, read> B: array<${arr(TB, spec.b.load)}>;
 ${epi ? epi.inputs.map((_, k) => `@group(0) @binding(${2 + k}) var<storage, read> E${k}: array<f32>;\n`).join("") : ""}@group(0) @binding(${2 + extraInputs}) var<storage, read_write> C: array<${vecOut ? `vec4<${T}>` : T}>;
-${epi?.keepProduct ? `@group(0) @binding(${3 + extraInputs}) var<storage, read_write> Z: array<f32>;\n` : ""}${uniformDecl(fields, 3 + extraInputs + (epi?.keepProduct ? 1 : 0))}
+${epi?.keepProduct ? `@group(0) @binding(${3 + extraInputs}) var<storage, read_write> Z: array<f32>;\n` : ""}${spec.columnSums ? `@group(0) @binding(${3 + extraInputs + (epi?.keepProduct ? 1 : 0)}) var<storage, read_write> CS: array<${T}>;\n` : ""}${uniformDecl(fields, 3 + extraInputs + (epi?.keepProduct ? 1 : 0) + (spec.columnSums ? 1 : 0))}
 var<workgroup> As: array<vec4<${T}>, ${BK * S}>;
 var<workgroup> Bs: array<vec4<${T}>, ${BK * S}>;
 var<private> kEnd: u32;
@@ -185,6 +187,12 @@ var<private> offB: u32;
   let store = "";
   for (let q = 0; q < Q; q++) {
     fma += `      let a${q} = As[kk * ${S}u + ${q * 16}u + lid.y];\n      let b${q} = Bs[kk * ${S}u + ${q * 16}u + lid.x];\n`;
+    if (spec.columnSums) {
+      // Every invocation adds its columns' B values (out-of-range k reads as 0); the first row of workgroups stores them.
+      decl += `  var cs${q} = vec4<${T}>();\n`;
+      fma += `      cs${q} += b${q};\n`;
+      store += `  if (lid.y == 0u && m0 == 0u) { let col = n0 + ${q * 64}u + 4u * lid.x; for (var j = 0u; j < 4u; j++) { if (col + j < u.N) { CS[col + j] = cs${q}[j]; } } }\n`;
+    }
   }
   for (let qa = 0; qa < Q; qa++)
     for (let i = 0; i < 4; i++) {
@@ -277,7 +285,7 @@ function gemmPlan(m: number, n: number, k: number, batch: number): { Q: number; 
 }
 
 /** The GEMM's dispatches (sizes non-zero), and the product kept by an epilogue that asks. */
-function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null } {
+function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null; sums: Tensor | null } {
   const { m, n, k, batch, dtype } = spec;
   const { Q, splits, kChunk } = gemmPlan(m, n, k, batch);
   const BM = 64 * Q;
@@ -285,6 +293,7 @@ function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null } {
   const zCount = batch * splits;
   const out = splitK ? gpuTensor([batch, splits, m, n], dtype) : gpuTensor(spec.outShape, dtype);
   const product = spec.epilogue?.keepProduct ? gpuTensor(spec.outShape, dtype) : null;
+  const sums = spec.columnSums ? gpuTensor([n], dtype) : null;
   const base: UField[] = [
     ["M", "u32", m],
     ["N", "u32", n],
@@ -295,7 +304,7 @@ function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null } {
     ["kChunk", "u32", kChunk],
   ];
   const epi = spec.epilogue;
-  if (epi && (splitK || batch !== 1)) throw new Error("gemm: an epilogue needs one matrix and no split-K (gemmWithEpilogue checks)");
+  if ((epi || spec.columnSums) && (splitK || batch !== 1)) throw new Error("gemm: an epilogue or column sums need one matrix and no split-K (their callers check)");
   const epiFields: UField[] = (epi?.inputs ?? []).flatMap((x, k): UField[] => [
     [`er${k}`, "u32", x.rowStride],
     [`ec${k}`, "u32", x.colStride],
@@ -314,6 +323,7 @@ function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null } {
     n % 4 === 0 ? "vecOut" : "scalarOut",
     (spec.extra ?? []).map((f) => f[0]).join(","),
     ...(epi ? [`epi(${epi.key})${epi.keepProduct ? "+z" : ""}`] : []),
+    ...(spec.columnSums ? ["colSums"] : []),
   ].join(":");
   const program = { key, code };
   const rowTiles = Math.ceil(m / BM);
@@ -321,12 +331,12 @@ function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null } {
     for (let y0 = 0; y0 < rowTiles; y0 += 65535) {
       const z = Math.min(65535, zCount - z0);
       const y = Math.min(65535, rowTiles - y0);
-      dispatch(program, [spec.a.tensor, spec.b.tensor, ...(epi?.inputs.map((x) => x.tensor) ?? []), out, ...(product ? [product] : [])], uniformData(fieldsFor(z0, y0 * BM)), [Math.ceil(n / BM), y, z], spec.opName);
+      dispatch(program, [spec.a.tensor, spec.b.tensor, ...(epi?.inputs.map((x) => x.tensor) ?? []), out, ...(product ? [product] : []), ...(sums ? [sums] : [])], uniformData(fieldsFor(z0, y0 * BM)), [Math.ceil(n / BM), y, z], spec.opName);
     }
-  if (!splitK) return { out, product };
+  if (!splitK) return { out, product, sums };
   const sum = sumLines(out, batch, splits, m * n, spec.outShape, dtype);
   out.dispose();
-  return { out: sum, product };
+  return { out: sum, product, sums };
 }
 
 /**
@@ -365,6 +375,34 @@ export function gemmWithEpilogue(
     epilogue: { key: e.key, inputs, helpers: e.helpers, code: e.code, result: e.result, keepProduct: e.keepProduct },
   });
   return { value: r.out, product: r.product };
+}
+
+/**
+ * @internal op(a) · b for 2-D float32 a, b (op transposes when `transposeA`) and the column sums
+ * Σ_k b[k][n], in one dispatch: a weight's and its bias's cotangents (xᵀ·g and Σ_rows g) at once.
+ * null where the GEMM would split K or a size is 0.
+ */
+export function matmulColumnSums(a: Tensor, b: Tensor, transposeA: boolean): { product: Tensor; sums: Tensor } | null {
+  if (a.shape.length !== 2 || b.shape.length !== 2 || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const [ar, ac] = a.shape as [number, number];
+  const m = transposeA ? ac : ar;
+  const k = transposeA ? ar : ac;
+  const n = b.shape[1]!;
+  if (b.shape[0] !== k || m * n * k === 0 || gemmPlan(m, n, k, 1).splits > 1) return null;
+  const r = runGemm({
+    name: "matmul",
+    a: { tensor: a, batchStride: 0, load: transposeA ? standardLoad(false, m, "k * u.M + mn") : standardLoad(true, k, "mn * u.K + k") },
+    b: { tensor: b, batchStride: 0, load: standardLoad(false, n, "k * u.N + mn") },
+    m,
+    n,
+    k,
+    batch: 1,
+    dtype: "float32",
+    outShape: [m, n],
+    opName: "matmul",
+    columnSums: true,
+  });
+  return { product: r.out, sums: r.sums! };
 }
 
 /**
