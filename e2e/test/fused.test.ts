@@ -140,6 +140,40 @@ describe("fused chains on WebGPU (lavapipe), against the unfused ops on the CPU 
     expectSame(await readOn("webgpu", run), await readOn("cpu", run));
   });
 
+  // crossEntropy's loss and cotangent in one pass each (logSoftmax too, for rows under 64 classes).
+  test.each([
+    ["10 classes, logSoftmax and the loss together", [64, 10], false],
+    ["100 classes, logSoftmax apart", [16, 100], false],
+    ["huge, infinite and NaN logits", [12, 10], true],
+  ] as const)("crossEntropy: %s", async (_what, shape, edges) => {
+    const run = () => {
+      const logits = make([...shape], 3, edges);
+      const labels = tensor(Array.from({ length: shape[0] }, (_, i) => (i * 7) % shape[1]), [shape[0]], "int32");
+      const { value, pullback } = ct.vjpCall(ct.crossEntropy, undefined, [logits, labels]);
+      return [value, (pullback(tensor(1.5)) as Tensor[])[0]];
+    };
+    expectSame(await readOn("webgpu", run), await readOn("cpu", run));
+  });
+
+  test("crossEntropy with 10 classes is one dispatch forward and one backward", async () => {
+    await ct.setBackend("webgpu");
+    try {
+      const logits = make([64, 10], 1);
+      const labels = tensor(Array.from({ length: 64 }, (_, i) => i % 10), [64], "int32");
+      const g = tensor(1);
+      await Promise.all([logits.data(), labels.data(), g.data()]);
+      let before = program.dispatchCounter.dispatches;
+      const { value, pullback } = ct.vjpCall(ct.crossEntropy, undefined, [logits, labels]);
+      expect(program.dispatchCounter.dispatches - before).toBe(1);
+      before = program.dispatchCounter.dispatches;
+      const b = (pullback(g) as Tensor[])[0]!;
+      expect(program.dispatchCounter.dispatches - before).toBe(1);
+      await Promise.all([(value as Tensor).data(), b.data()]);
+    } finally {
+      await ct.setBackend("cpu");
+    }
+  });
+
   test("a dense layer is one dispatch forward, and its weight's and bias's cotangents one more", async () => {
     await ct.setBackend("webgpu");
     try {

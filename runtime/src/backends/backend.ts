@@ -240,11 +240,12 @@ export interface Backend {
   /** log(softmax(x)) along `axis`, shifted by the maximum (stable); float result. */
   logSoftmax(x: Tensor, axis: number): Tensor;
   /**
-   * Optional: the mean cross-entropy −(1/b) Σ onehot(labels) · logp from float32 log-probabilities
-   * [b, c] and int32 labels [b], as a scalar in one pass (the sum over the whole matrix, as the
-   * unfused ops compute it). Without it crossEntropy runs oneHot, mul, sum and a scale.
+   * Optional: the mean cross-entropy −(1/b) Σ onehot(labels) · logp of float32 logits [b, c] and
+   * int32 labels [b] (the sum over the whole matrix, as the unfused ops compute it), and logp =
+   * logSoftmax(logits, 1), in as few passes as the backend can. Without it crossEntropy runs
+   * logSoftmax, oneHot, mul, sum and a scale.
    */
-  crossEntropyLoss?(logp: Tensor, labels: Tensor): Tensor;
+  crossEntropyLoss?(logits: Tensor, labels: Tensor): { loss: Tensor; logp: Tensor };
   /** Optional: (exp(logp) − onehot(labels)) · (g · 1/b) for a scalar float32 cotangent g, in one pass. */
   crossEntropyBackward?(logp: Tensor, labels: Tensor, g: Tensor): Tensor;
 

@@ -103,14 +103,16 @@ function checkLabels(logits: Tensor, labels: Tensor, op: string): { batch: numbe
 function crossEntropyValue(logits: Tensor, labels: Tensor) {
   const { batch, classes } = checkLabels(logits, labels, "crossEntropy");
   const be = backendOf(logits, labels);
-  const { y: logp } = logSoftmaxValue(moveTo(logits, be), -1, "crossEntropy");
-  const d = logp.dtype;
+  const x = moveTo(logits, be);
   const lab = moveTo(labels, be);
+  const fused = x.dtype !== "float64" && be.crossEntropyLoss && be.crossEntropyBackward ? { loss: be.crossEntropyLoss, backward: be.crossEntropyBackward } : null;
+  const f = fused?.loss.call(be, x, lab);
+  const logp = f ? f.logp : logSoftmaxValue(x, -1, "crossEntropy").y;
+  const d = logp.dtype;
   let oneHot: Tensor | null = null;
   const hot = (): Tensor => (oneHot ??= be.oneHot(lab, classes, d));
-  const fused = d === "float32" && be.crossEntropyLoss && be.crossEntropyBackward ? { loss: be.crossEntropyLoss, backward: be.crossEntropyBackward } : null;
   let value: Tensor;
-  if (fused) value = fused.loss.call(be, logp, lab);
+  if (f) value = f.loss;
   else {
     const picked = be.reduce("sum", be.binary("mul", hot(), logp, logp.shape, d), [0, 1], d);
     value = reshapeTo(be.binary("mul", picked, scalar(be, batch ? -1 / batch : NaN, d), picked.shape, d), []);

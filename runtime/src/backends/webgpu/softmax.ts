@@ -89,28 +89,59 @@ ${ELEMENT_MAIN}
 }
 
 // ---- mean cross-entropy from log-probabilities (ops/nn.ts crossEntropy) ---------------------------
-// Both kernels compute exactly what the op's unfused kernels do, in fewer passes: the loss is
-// Σ onehot·logp over the whole [b, c] matrix (so a −∞ or NaN anywhere in a row gives NaN, as
-// 0·−∞ does there) times the float32 scale −1/b, in one workgroup (a tree reduction); the
-// cotangent is (exp(logp) − onehot) · (g · 1/b).
+// Both kernels compute what the op's unfused kernels do, in fewer passes: the loss is Σ onehot·logp
+// over the whole [b, c] matrix (so a −∞ or NaN anywhere in a row gives NaN, as 0·−∞ does there)
+// times the float32 scale −1/b, in one workgroup (a tree reduction; sums in another order than
+// the reduce kernel's); the cotangent is (exp(logp) − onehot) · (g · 1/b).
 
-/** −(1/b) Σᵢ Σ_c onehot(labels)ᵢ_c · logpᵢ_c as a scalar, one dispatch. */
-export function crossEntropyLoss(logp: Tensor, labels: Tensor): Tensor {
-  const [b, c] = logp.shape as [number, number];
+/** Rows short enough (and matrices small enough) for one workgroup to compute logSoftmax and the loss together. */
+const FUSED_CLASSES = 64;
+const FUSED_ELEMENTS = 1 << 20;
+
+/**
+ * The mean cross-entropy −(1/b) Σᵢ Σ_c onehot(labels)ᵢ_c · logpᵢ_c as a scalar, and logp =
+ * logSoftmax(logits) along the last axis. Rows shorter than 64 (where logSoftmax walks each row in
+ * one invocation) in one dispatch, with logSoftmax's arithmetic; otherwise logSoftmax, then the loss.
+ */
+export function crossEntropyLoss(logits: Tensor, labels: Tensor): { loss: Tensor; logp: Tensor } {
+  const [b, c] = logits.shape as [number, number];
+  const together = c < FUSED_CLASSES && b * c <= FUSED_ELEMENTS && b * c > 0;
+  const logp = together ? gpuTensor(logits.shape, "float32") : logSoftmax(logits, 1);
   const out = gpuTensor([], "float32");
+  const TX = wgslType(logits.dtype);
+  const read = (e: string): string => (TX === "f32" ? e : `f32(${e})`);
   const fields: UField[] = [
     ["n", "u32", b * c],
+    ["rows", "u32", b],
     ["classes", "u32", c],
     ["scale", "f32", b ? -1 / b : NaN],
   ];
-  const code = `${storageDecl(0, "lp", "f32")}${storageDecl(1, "labels", "i32")}${storageDecl(2, "out", "f32", true)}${uniformDecl(fields, 3)}
+  // Each invocation's share of Σ onehot · logp: over rows it normalizes itself (as logSoftmax's
+  // per-line kernel does), or over a stride of the given logp.
+  const partialSum = together
+    ? `  for (var row = t; row < u.rows; row += ${WG}u) {
+    let base = row * u.classes;
+    var m = ${read("x[base]")};
+    for (var r = 1u; r < u.classes; r++) { m = maxNan(m, ${read("x[base + r]")}); }
+    if (!isFinite(m)) { m = 0.0; }
+    var e = 0.0;
+    for (var r = 0u; r < u.classes; r++) { e += exp(${read("x[base + r]")} - m); }
+    let l = log(e);
+    for (var r = 0u; r < u.classes; r++) {
+      let v = (${read("x[base + r]")} - m) - l;
+      lp[base + r] = v;
+      s += select(0.0, 1.0, labels[row] == i32(r)) * v;
+    }
+  }`
+    : `  for (var i = t; i < u.n; i += ${WG}u) {
+    s += select(0.0, 1.0, labels[i / u.classes] == i32(i % u.classes)) * lp[i];
+  }`;
+  const inputs = together ? `${storageDecl(0, "x", TX)}${storageDecl(1, "labels", "i32")}${storageDecl(2, "lp", "f32", true)}${storageDecl(3, "out", "f32", true)}` : `${storageDecl(0, "lp", "f32")}${storageDecl(1, "labels", "i32")}${storageDecl(2, "out", "f32", true)}`;
+  const code = `${inputs}${uniformDecl(fields, together ? 4 : 3)}${HELPERS}
 var<workgroup> partial: array<f32, ${WG}>;
 @compute @workgroup_size(${WG}) fn main(@builtin(local_invocation_index) t: u32) {
   var s = 0.0;
-  for (var i = t; i < u.n; i += ${WG}u) {
-    let hot = select(0.0, 1.0, labels[i / u.classes] == i32(i % u.classes));
-    s += hot * lp[i];
-  }
+${partialSum}
   partial[t] = s;
   for (var w = ${WG / 2}u; w > 0u; w = w / 2u) {
     workgroupBarrier();
@@ -118,8 +149,9 @@ var<workgroup> partial: array<f32, ${WG}>;
   }
   if (t == 0u) { out[0] = partial[0] * u.scale; }
 }`;
-  dispatch({ key: "crossEntropyLoss", code }, [logp, labels, out], uniformData(fields), [1], "crossEntropy");
-  return out;
+  const tensors = together ? [logits, labels, logp, out] : [logp, labels, out];
+  dispatch({ key: together ? `crossEntropyWithLogSoftmax:${TX}` : "crossEntropyLoss", code }, tensors, uniformData(fields), [1], "crossEntropy");
+  return { loss: out, logp };
 }
 
 /** (exp(logp) − onehot(labels)) · (g · 1/b) for the scalar cotangent g, one dispatch. */
