@@ -95,12 +95,22 @@ export function fuseChains(fn: NFunction, runtime: string): NFunction {
     calls.forEach((c, i) => {
       if (c && isTemp(c.s.target!.name)) producer.set(c.s.target!.name, i);
     });
+    // `h = $call` where the user's h is written there only and read once: h stands for the call
+    // (so `const h = relu(…)` feeding the next layer's matmul joins one chain); the copy goes with it.
+    const copies = new Map<string, { at: number; producer: number }>();
+    list.forEach((s, i) => {
+      if (s.k !== "assign" || s.target.type !== "Identifier" || s.value.type !== "Identifier") return;
+      const name = s.target.name;
+      if (producer.has(s.value.name) && !params.has(name) && fn.locals.has(name) && reads.get(name) === 1 && writes.get(name) === 1) {
+        copies.set(name, { at: i, producer: producer.get(s.value.name)! });
+      }
+    });
     const claimed = new Set<number>();
     const trees = new Map<number, Tree>();
     for (let r = list.length - 1; r >= 0; r--) {
       const root = calls[r];
-      if (!root || claimed.has(r) || root.op === "matmul") continue;
-      const tree = buildTree(r, calls, producer, claimed);
+      if (!root || claimed.has(r) || root.op === "matmul") continue; // (a chain ends in an elementwise op)
+      const tree = buildTree(r, calls, producer, copies, claimed);
       if (!tree) continue;
       // Between the chain's first statement and its root, only other pure tensor calls.
       // (and none of them writes what the chain reads: the chain is evaluated after them).
@@ -118,7 +128,7 @@ export function fuseChains(fn: NFunction, runtime: string): NFunction {
       if (tree) {
         changed = true;
         const root = s as CallStmt;
-        for (const m of tree.members) if (m !== i) removed.add((list[m] as CallStmt).target!.name);
+        for (const m of tree.members) if (m !== i) removed.add(((list[m] as CallStmt).target as { name: string }).name);
         out.push({
           k: "call",
           target: clone(root.target),
@@ -147,38 +157,76 @@ export function fuseChains(fn: NFunction, runtime: string): NFunction {
   return { ...fn, body, locals };
 }
 
-/** The chain rooted at statement r (at least two ops), or undefined. */
-function buildTree(r: number, calls: readonly (ReturnType<typeof fusableCall>)[], producer: Map<string, number>, claimed: Set<number>): Tree | undefined {
+/** The chain rooted at statement r (at least two ops), or undefined: a stack of layers when it forms one, else one stage. */
+function buildTree(r: number, calls: readonly (ReturnType<typeof fusableCall>)[], producer: Map<string, number>, copies: Copies, claimed: Set<number>): Tree | undefined {
+  return buildTreeWith(r, calls, producer, copies, claimed, true) ?? buildTreeWith(r, calls, producer, new Map(), claimed, false);
+}
+
+type Ref = { input: number } | { node: number };
+
+/** User variables that only copy a call's result, read once: name → the copy's index and the call's. */
+type Copies = Map<string, { at: number; producer: number }>;
+
+/**
+ * The runtime's rule for chains (runtime/src/ops/fused.ts parse): without a matmul, any tree;
+ * with, the first node is a matmul of two inputs, and each later matmul takes the stage before it
+ * (its last node) on the left and an input on the right, the other nodes reading their own stage.
+ */
+function formsStages(nodes: readonly { op: string; args: Ref[] }[]): boolean {
+  if (!nodes.some((n) => n.op === "matmul")) return true;
+  let start = 0;
+  return nodes.every((n, i) => {
+    if (n.op !== "matmul") return n.args.every((a) => !("node" in a) || a.node >= start);
+    const [l, r] = n.args as [Ref, Ref];
+    const ok = (i === 0 ? "input" in l : "node" in l && l.node === i - 1 && nodes[i - 1]!.op !== "matmul") && "input" in r;
+    start = i;
+    return ok;
+  });
+}
+
+function buildTreeWith(
+  r: number,
+  calls: readonly (ReturnType<typeof fusableCall>)[],
+  producer: Map<string, number>,
+  copies: Copies,
+  claimed: Set<number>,
+  layers: boolean,
+): Tree | undefined {
   const members: number[] = [];
   const inputs: Expression[] = [];
   const inputIndex = new Map<string, number>();
   let heads = 0;
-  // The spec in evaluation order; a matmul must come first (the runtime's chains start with it).
-  const order: string[] = [];
-  const visit = (i: number): string => {
+  // The nodes in evaluation order, as the runtime numbers them.
+  const nodes: { op: string; args: Ref[] }[] = [];
+  const visit = (i: number): { text: string; ref: Ref } => {
     const c = calls[i]!;
-    const parts = c.operands.map((e) => {
-      const p = e.type === "Identifier" ? producer.get(e.name) : undefined;
-      const absorbable = p !== undefined && p < i && !claimed.has(p) && c.op !== "matmul" && (calls[p]!.op !== "matmul" || heads === 0);
+    const parts = c.operands.map((e, k) => {
+      const copy = e.type === "Identifier" ? copies.get(e.name) : undefined;
+      const p = e.type === "Identifier" ? (producer.get(e.name) ?? copy?.producer) : undefined;
+      const pc = p === undefined ? undefined : calls[p]!;
+      // A matmul takes a layer below it on its left (a stack of layers); an elementwise op takes any op.
+      const absorbable =
+        p !== undefined && p < i && !claimed.has(p) && (c.op === "matmul" ? layers && k === 0 && pc!.op !== "matmul" : pc!.op !== "matmul" || layers || heads === 0);
       if (absorbable) {
-        if (calls[p]!.op === "matmul") heads++;
-        return visit(p);
+        if (pc!.op === "matmul") heads++;
+        if (copy) members.push(copy.at);
+        return visit(p!);
       }
       const key = operandKey(e);
-      let k = inputIndex.get(key);
-      if (k === undefined) {
-        k = inputs.length;
+      let k2 = inputIndex.get(key);
+      if (k2 === undefined) {
+        k2 = inputs.length;
         inputs.push(e);
-        inputIndex.set(key, k);
+        inputIndex.set(key, k2);
       }
-      return `$${k}`;
+      return { text: `$${k2}`, ref: { input: k2 } as Ref };
     });
     members.push(i);
-    order.push(c.op);
-    return c.method ? `${parts[0]}.${c.op}(${parts.slice(1).join(", ")})` : `${c.op}(${parts.join(", ")})`;
+    nodes.push({ op: c.op, args: parts.map((x) => x.ref) });
+    const ps = parts.map((x) => x.text);
+    return { text: c.method ? `${ps[0]}.${c.op}(${ps.slice(1).join(", ")})` : `${c.op}(${ps.join(", ")})`, ref: { node: nodes.length - 1 } };
   };
-  const spec = visit(r);
-  if (members.length < 2) return undefined;
-  if (heads > 0 && order[0] !== "matmul") return undefined;
+  const spec = visit(r).text;
+  if (members.length < 2 || !formsStages(nodes)) return undefined;
   return { members: members.sort((a, b) => a - b), spec, inputs };
 }

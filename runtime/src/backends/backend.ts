@@ -195,6 +195,12 @@ export interface Backend {
   matmulFused?(a: Tensor, b: Tensor, chain: ElementwiseChain, others: readonly Tensor[], shape: Shape, keepProduct: boolean): { value: Tensor; product: Tensor | null } | null;
   /** op(a) · b (2-D) and b's column sums Σ_k b[k, :] in one pass (a weight's and its bias's cotangents); null when it cannot. */
   matmulColumnSums?(a: Tensor, b: Tensor, transposeA: boolean): { product: Tensor; sums: Tensor } | null;
+  /**
+   * The cotangent of a chain's input 0 when the cotangent of its output is g · wᵀ (2-D), with the
+   * chain's backward as the GEMM's epilogue (inputs as for fusedBackward): a layer's backward
+   * mask applied inside the GEMM that brings the next layer's cotangent. null when it cannot.
+   */
+  matmulChainBackward?(g: Tensor, w: Tensor, chain: ElementwiseChain, inputs: readonly Tensor[]): Tensor | null;
 
   /** cond ≠ 0 ? a : b, all broadcast to `outShape`. */
   select(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape, dtype: DType): Tensor;

@@ -124,8 +124,17 @@ function parse(spec: string): Chain {
   skip();
   if (pos !== spec.length) parseError(spec, pos, "unexpected text after the chain");
   if (!("node" in root) || root.node !== nodes.length - 1) parseError(spec, 0, "the chain is a bare input");
+  // Stages: a matmul heads the chain or none is there; each later matmul takes the stage before
+  // it (its last node) on the left and an input on the right; the other nodes read their own stage.
+  let stageStart = 0;
   nodes.forEach((n, i) => {
-    if (n.op === "matmul" && (i !== 0 || n.args.some((a) => "node" in a))) parseError(spec, 0, "a matmul may only head the chain, over two inputs");
+    if (n.op === "matmul") {
+      const [l, r] = n.args as [Ref, Ref];
+      const leftOk = i === 0 ? "input" in l : "node" in l && l.node === i - 1 && nodes[i - 1]!.op !== "matmul";
+      if ((i > 0 && stageStart === 0 && nodes[0]!.op !== "matmul") || !leftOk || !("input" in r))
+        parseError(spec, 0, "a matmul may only head the chain, or take the stage before it on the left and an input on the right");
+      stageStart = i;
+    } else if (n.args.some((a) => "node" in a && a.node < stageStart)) parseError(spec, 0, "a node reads across a matmul");
   });
   return { spec, inputs, nodes };
 }
@@ -211,18 +220,25 @@ function vjpChain(chain: Chain, inputs: readonly unknown[]): VjpResult {
 
 // ---- the fused path --------------------------------------------------------------------------
 
-interface Fusable {
-  be: Backend;
-  /** The elementwise part; with a matmul head, its input 0 is the product. */
+/** One stage of a fused plan: an optional matmul, then elementwise ops over its product and inputs. */
+interface Stage {
+  /** The elementwise part; with a matmul, its input 0 is the product. */
   elementwise: ElementwiseChain;
   /** Which chain input each elementwise input is (−1: the product). */
   from: number[];
-  head: { a: Tensor; b: Tensor } | null;
+  /** The matmul's operands: chain inputs (left −1: the stage before). */
+  head: { left: number; right: number } | null;
   shape: Shape;
+  productShape: Shape;
   /** Per elementwise input: read once, through adds (and sub's left side) only, so its cotangent is g. */
   passesThrough: boolean[];
   /** The elementwise input added to the product (a row bias, [n] or [1, n]): its cotangent is the product's, summed over rows; −1 if none. */
   biasOfProduct: number;
+}
+
+interface Plan {
+  be: Backend;
+  stages: Stage[];
 }
 
 /** The input that one `add` node adds to the product (input 0), each read once there, or −1. */
@@ -259,55 +275,82 @@ function passingThrough(chain: ElementwiseChain): boolean[] {
 }
 
 /** The fused plan for these inputs, or null when the chain must run op by op. */
-function fusable(chain: Chain, inputs: readonly unknown[]): Fusable | null {
+function fusable(chain: Chain, inputs: readonly unknown[]): Plan | null {
   if (inputs.length !== chain.inputs || !inputs.every((x) => isTensor(x) && x.dtype === "float32")) return null;
   const ts = inputs as Tensor[];
   const be = ts[0]!.backend;
   if (!be.fusedForward || !be.fusedBackward || !ts.every((t) => t.backend === be)) return null;
-  const headed = chain.nodes[0]!.op === "matmul";
-  let head: Fusable["head"] = null;
-  let headShape: Shape = [];
-  if (headed) {
-    const [ra, rb] = chain.nodes[0]!.args as { input: number }[];
-    const a = ts[ra!.input]!;
-    const b = ts[rb!.input]!;
-    if (!be.matmulFused || a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) return null;
-    head = { a, b };
-    headShape = [a.shape[0]!, b.shape[1]!];
+  const heads = chain.nodes.flatMap((n, i) => (n.op === "matmul" ? [i] : []));
+  if (heads.length > 0 && !be.matmulFused) return null;
+  const starts = heads.length ? heads : [0];
+  const stages: Stage[] = [];
+  let before: Shape | null = null;
+  for (let s = 0; s < starts.length; s++) {
+    const start = starts[s]!;
+    const end = starts[s + 1] ?? chain.nodes.length;
+    const headed = heads.length > 0;
+    let head: Stage["head"] = null;
+    let productShape: Shape = [];
+    if (headed) {
+      const [l, r] = chain.nodes[start]!.args as [Ref, { input: number }];
+      const left = "input" in l ? ts[l.input]!.shape : before!;
+      const right = ts[r.input]!.shape;
+      if (left.length !== 2 || right.length !== 2 || left[1] !== right[0]) return null;
+      head = { left: "input" in l ? l.input : -1, right: r.input };
+      productShape = [left[0]!, right[1]!];
+    }
+    const body = chain.nodes.slice(headed ? start + 1 : start, end);
+    if (body.length === 0) return null;
+    // Elementwise inputs: the product first (when headed), then the chain inputs the stage reads;
+    // refs below `count` are those inputs, the others the stage's elementwise nodes in order.
+    const from: number[] = headed ? [-1] : [];
+    for (const n of body) for (const r of n.args) if ("input" in r && !from.includes(r.input)) from.push(r.input);
+    const count = from.length;
+    const first = headed ? start + 1 : start;
+    const ref = (r: Ref): number => ("input" in r ? from.indexOf(r.input) : headed && r.node === start ? 0 : count + r.node - first);
+    const nodes = body.map((n) => ({ op: n.op as UnaryOp | BinaryOp, args: n.args.map(ref) }));
+    const shapes: Shape[] = from.map((k) => (k < 0 ? productShape : ts[k]!.shape));
+    try {
+      for (const n of nodes) shapes.push(n.args.length === 1 ? shapes[n.args[0]!]! : broadcastShapes(shapes[n.args[0]!]!, shapes[n.args[1]!]!, n.op));
+    } catch {
+      return null; // the ops themselves say what is wrong
+    }
+    const elementwise = { inputs: count, nodes };
+    const shape = shapes[shapes.length - 1]!;
+    stages.push({ elementwise, from, head, shape, productShape, passesThrough: passingThrough(elementwise), biasOfProduct: head ? biasOf(elementwise, shapes) : -1 });
+    before = shape;
   }
-  // Elementwise inputs: the product first (when headed), then the chain inputs the rest reads;
-  // refs below `count` are those inputs, the others the elementwise nodes in order.
-  const body = headed ? chain.nodes.slice(1) : chain.nodes;
-  const from: number[] = headed ? [-1] : [];
-  for (const n of body) for (const r of n.args) if ("input" in r && !from.includes(r.input)) from.push(r.input);
-  const count = from.length;
-  const ref = (r: Ref): number => ("input" in r ? from.indexOf(r.input) : !headed ? count + r.node : r.node === 0 ? 0 : count + r.node - 1);
-  const nodes = body.map((n) => ({ op: n.op as UnaryOp | BinaryOp, args: n.args.map(ref) }));
-  const shapes: Shape[] = from.map((k) => (k < 0 ? headShape : ts[k]!.shape));
-  try {
-    for (const n of nodes) shapes.push(n.args.length === 1 ? shapes[n.args[0]!]! : broadcastShapes(shapes[n.args[0]!]!, shapes[n.args[1]!]!, n.op));
-  } catch {
-    return null; // the ops themselves say what is wrong
-  }
-  const elementwise = { inputs: count, nodes };
-  return { be, elementwise, from, head, shape: shapes[shapes.length - 1]!, passesThrough: passingThrough(elementwise), biasOfProduct: head ? biasOf(elementwise, shapes) : -1 };
+  return { be, stages };
 }
 
-interface FusedForward {
+/** What a stage computed: its value, and what its backward reads (the product first when headed). */
+interface StageResult {
+  left: Tensor | null;
   value: Tensor;
-  /** The elementwise inputs (the product first when headed). */
   ew: Tensor[];
-  product: Tensor | null;
 }
 
-function forward(plan: Fusable, ts: readonly Tensor[], keepProduct: boolean): FusedForward | null {
-  const others = plan.from.map((k) => (k < 0 ? null : ts[k]!));
-  if (plan.head) {
-    const r = plan.be.matmulFused!(plan.head.a, plan.head.b, plan.elementwise, others.slice(1) as Tensor[], plan.shape, keepProduct);
-    if (!r) return null;
-    return { value: r.value, ew: [r.product!, ...(others.slice(1) as Tensor[])], product: r.product };
+function forward(plan: Plan, ts: readonly Tensor[], keepProduct: boolean): StageResult[] {
+  const { be } = plan;
+  const out: StageResult[] = [];
+  for (const st of plan.stages) {
+    const others = st.from.map((k) => (k < 0 ? null : ts[k]!));
+    if (!st.head) {
+      out.push({ left: null, value: be.fusedForward!(st.elementwise, others as Tensor[], st.shape), ew: others as Tensor[] });
+      continue;
+    }
+    const left = st.head.left >= 0 ? ts[st.head.left]! : out[out.length - 1]!.value;
+    const right = ts[st.head.right]!;
+    const rest = others.slice(1) as Tensor[];
+    // One GEMM with the chain as its epilogue; where it cannot take one (a split K), the two apart.
+    const r = be.matmulFused!(left, right, st.elementwise, rest, st.shape, keepProduct);
+    if (r) out.push({ left, value: r.value, ew: [r.product!, ...rest] });
+    else {
+      const product = be.matmul(left, right, false, false, [], "float32");
+      out.push({ left, value: be.fusedForward!(st.elementwise, [product, ...rest], st.shape), ew: [product, ...rest] });
+    }
   }
-  return { value: plan.be.fusedForward!(plan.elementwise, others as Tensor[], plan.shape), ew: others as Tensor[], product: null };
+  return out;
 }
 
 /** The cotangent g as a float32 tensor on the value's backend, at its shape (g may be a number, or broadcast). */
@@ -316,39 +359,71 @@ function cotangentLike(g: unknown, value: Tensor): Tensor {
   return sameShape(t.shape, value.shape) ? t : t.backend.broadcastTo(t, value.shape);
 }
 
-function vjpFused(chain: Chain, plan: Fusable, ts: readonly Tensor[]): VjpResult | null {
-  const f = forward(plan, ts, true);
-  if (!f) return null;
-  const { be } = plan;
+/** A stage whose only inputs besides the product are its bias: its product's cotangent can come out of the next stage's GEMM. */
+const maskable = (st: Stage): boolean => !!st.head && st.from.every((_, j) => j === 0 || j === st.biasOfProduct);
+
+function vjpFused(chain: Chain, plan: Plan, ts: readonly Tensor[]): VjpResult {
+  const results = forward(plan, ts, true);
+  const { be, stages } = plan;
+  const last = results[results.length - 1]!;
   return {
-    value: f.value,
+    value: last.value,
     pullback: (g: unknown) => {
       if (g === null || g === undefined) return new Array<null>(chain.inputs).fill(null);
-      // Cotangents at the output's shape, for every elementwise input at once (one kernel, run
-      // when one is read), summed back over broadcast axes; an input the chain only adds is g itself.
-      const gt = cotangentLike(g, f.value);
-      let kernel: Tensor[] | null = null;
-      const full = (j: number): Tensor => (plan.passesThrough[j] ? gt : (kernel ??= be.fusedBackward!(plan.elementwise, f.ew, gt))[j]!);
-      const perInput: ((() => Tangent) | null)[] = new Array(chain.inputs).fill(null);
-      const terms: (() => Tangent)[][] = Array.from({ length: chain.inputs }, () => []);
-      // A bias added to the product has the product's cotangent: its sum over rows comes out of the
-      // weight's GEMM (aᵀ · g and Σ_rows g in one pass) when the weight's cotangent is read first.
-      let joint: { product: Tensor; sums: Tensor } | null = null;
-      plan.from.forEach((k, j) => {
-        if (k < 0) return;
-        terms[k]!.push(() => (j === plan.biasOfProduct && joint ? reshapeTo(joint.sums, ts[k]!.shape) : (unbroadcastTo(full(j), ts[k]!) as Tangent)));
-      });
-      if (plan.head) {
-        const [ra, rb] = chain.nodes[0]!.args as { input: number }[];
-        const { a, b } = plan.head;
-        terms[ra!.input]!.push(() => full(0).matmul(b, false, true) as Tangent);
-        terms[rb!.input]!.push(() => {
-          if (plan.biasOfProduct >= 0 && be.matmulColumnSums) joint = be.matmulColumnSums(a, full(0), true);
-          return (joint?.product ?? a.matmul(full(0), true, false)) as Tangent;
-        });
-      }
-      terms.forEach((t, k) => {
-        if (t.length) perInput[k] = () => t.reduce<Tangent>((acc, term) => addTangent(acc, term()), null);
+      // The sweep from the last stage down, run once when a cotangent is read. Per stage: the
+      // cotangents of its elementwise inputs at the output's shape (one kernel, or g itself for an
+      // input the stage only adds, or the product's straight out of the next stage's GEMM), then
+      // the weight's and bias's from one GEMM, then the cotangent of what the matmul took on the left.
+      const swept: Tangent[][] = Array.from({ length: chain.inputs }, () => []);
+      let firstLeft: (() => Tangent) | null = null;
+      let done = false;
+      const sweep = () => {
+        if (done) return;
+        done = true;
+        let gs: Tensor | null = cotangentLike(g, last.value);
+        let productCt: Tensor | null = null;
+        for (let s = stages.length - 1; s >= 0; s--) {
+          const st = stages[s]!;
+          const r = results[s]!;
+          let kernel: Tensor[] | null = null;
+          const gIn = gs;
+          const full = (j: number): Tensor => {
+            if (j === 0 && productCt) return productCt;
+            if (st.passesThrough[j]) return gIn!;
+            return (kernel ??= be.fusedBackward!(st.elementwise, r.ew, gIn!))[j]!;
+          };
+          let joint: { product: Tensor; sums: Tensor } | null = null;
+          if (st.head) {
+            const bz = full(0);
+            if (st.biasOfProduct >= 0 && be.matmulColumnSums) joint = be.matmulColumnSums(r.left!, bz, true);
+            swept[st.head.right]!.push(joint?.product ?? (be.matmul(r.left!, bz, true, false, [], "float32") as Tangent));
+          }
+          // (a bias added to the product has the product's cotangent, summed over rows)
+          st.from.forEach((k, j) => {
+            if (k < 0) return;
+            if (j !== st.biasOfProduct) swept[k]!.push(unbroadcastTo(full(j), ts[k]!) as Tangent);
+            else swept[k]!.push(joint ? reshapeTo(joint.sums, ts[k]!.shape) : (unbroadcastTo(full(0), ts[k]!) as Tangent));
+          });
+          if (!st.head) break;
+          const bz = full(0);
+          const w = ts[st.head.right]!;
+          if (s === 0) {
+            if (st.head.left >= 0) firstLeft = () => be.matmul(bz, w, false, true, [], "float32") as Tangent;
+            break;
+          }
+          // The stage before: its product's cotangent straight from this GEMM (its chain's
+          // backward as the epilogue), or the cotangent of its output, for its own kernel.
+          const prev = stages[s - 1]!;
+          const masked = maskable(prev) && !prev.passesThrough[0] && be.matmulChainBackward ? be.matmulChainBackward(bz, w, prev.elementwise, results[s - 1]!.ew) : null;
+          productCt = masked;
+          gs = masked ? null : (be.matmul(bz, w, false, true, [], "float32") as Tensor);
+        }
+      };
+      const firstInput = stages[0]!.head?.left ?? -1;
+      const perInput = swept.map((parts, k) => () => {
+        sweep();
+        const total = parts.reduce<Tangent>((acc, t) => addTangent(acc, t), null);
+        return k === firstInput && firstLeft ? addTangent(total, firstLeft()) : total;
       });
       return lazyCotangents(perInput);
     },
@@ -372,8 +447,7 @@ export function fused(spec: string): (...inputs: unknown[]) => unknown {
   const chain = parse(spec);
   const fn = (...inputs: unknown[]): unknown => {
     const plan = fusable(chain, inputs);
-    const f = plan ? forward(plan, inputs as Tensor[], false) : null;
-    return f ? f.value : evaluate(chain, inputs);
+    return plan ? forward(plan, inputs as Tensor[], false).pop()!.value : evaluate(chain, inputs);
   };
   defineDerivatives(fn, {
     name: `fused ${spec}`,
@@ -382,7 +456,7 @@ export function fused(spec: string): (...inputs: unknown[]) => unknown {
     jvp: (...all: unknown[]) => jvpChain(chain, all.slice(0, chain.inputs), all.slice(chain.inputs)),
     vjp: (...inputs: unknown[]) => {
       const plan = fusable(chain, inputs);
-      return (plan && vjpFused(chain, plan, inputs as Tensor[])) ?? vjpChain(chain, inputs);
+      return plan ? vjpFused(chain, plan, inputs as Tensor[]) : vjpChain(chain, inputs);
     },
   });
   CACHE.set(spec, fn);

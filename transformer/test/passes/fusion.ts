@@ -39,3 +39,17 @@ export function looped(x: Tensor, n: number): Tensor {
   for (let i = 0; i < n; i++) y = tanh(y.add(x)).mul(y);
   return y;
 }
+
+/** A stack of layers: each hidden value is read once, by the next layer, so they form one chain. */
+/** @differentiable */
+export function stack(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor {
+  const h = relu(x.matmul(w1).add(b1));
+  return tanh(h.matmul(w2).add(b2));
+}
+
+/** A hidden value read twice stays a value: two chains. */
+/** @differentiable */
+export function skip(x: Tensor, w: Tensor, b: Tensor): Tensor {
+  const h = relu(x.matmul(w).add(b));
+  return h.matmul(w).add(h);
+}

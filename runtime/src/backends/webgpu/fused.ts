@@ -45,11 +45,44 @@ function opFunctions(chain: ElementwiseChain, withSlopes: boolean): string {
   return code;
 }
 
-const ref = (chain: ElementwiseChain, r: number): string => (r < chain.inputs ? `x${r}` : `t${r - chain.inputs}`);
+/** The WGSL name of chain input k (by default x0, x1, …). */
+type InputName = (k: number) => string;
+const xName: InputName = (k) => `x${k}`;
+
+const ref = (chain: ElementwiseChain, r: number, input: InputName = xName): string => (r < chain.inputs ? input(r) : `t${r - chain.inputs}`);
 
 /** `let t0 = f_add(x0, x1); let t1 = f_relu(t0); …` (inputs x0…, nodes t0…). */
-export function chainStatements(chain: ElementwiseChain, indent = "  "): string {
-  return chain.nodes.map((n, j) => `${indent}let t${j} = f_${n.op}(${n.args.map((a) => ref(chain, a)).join(", ")});`).join("\n");
+export function chainStatements(chain: ElementwiseChain, indent = "  ", input: InputName = xName): string {
+  return chain.nodes.map((n, j) => `${indent}let t${j} = f_${n.op}(${n.args.map((a) => ref(chain, a, input)).join(", ")});`).join("\n");
+}
+
+/**
+ * The reverse sweep, node by node from the result (whose cotangent is `g`): each operand's
+ * cotangent starts at its first term (so a single use is exactly the unfused op's g · slope) and
+ * adds the others. Input k's cotangent is `gx<k>` (in `started` when the chain reads it).
+ */
+function backwardStatements(chain: ElementwiseChain, g: string, input: InputName = xName): { code: string; started: Set<string> } {
+  const started = new Set<string>();
+  const lines: string[] = [`  let gt${chain.nodes.length - 1} = ${g};`];
+  const add = (target: string, term: string) => {
+    if (started.has(target)) lines.push(`  ${target} = ${target} + ${term};`);
+    else {
+      started.add(target);
+      // (a node's cotangent has one term: nodes are read once)
+      lines.push(`  ${target.startsWith("gt") ? "let" : "var"} ${target} = ${term};`);
+    }
+  };
+  for (let j = chain.nodes.length - 1; j >= 0; j--) {
+    const n = chain.nodes[j]!;
+    const args = n.args.map((a) => ref(chain, a, input));
+    const gOf = (a: number) => (a < chain.inputs ? `gx${a}` : `gt${a - chain.inputs}`);
+    if (isUnary(n.op)) add(gOf(n.args[0]!), `gt${j} * d_${n.op}(${args[0]}, t${j})`);
+    else {
+      add(gOf(n.args[0]!), `gt${j} * da_${n.op}(${args[0]}, ${args[1]}, t${j})`);
+      add(gOf(n.args[1]!), `gt${j} * db_${n.op}(${args[0]}, ${args[1]}, t${j})`);
+    }
+  }
+  return { code: lines.join("\n"), started };
 }
 
 /** @internal The WGSL library a chain's kernels need: the ops' functions and the math helpers. */
@@ -73,29 +106,9 @@ export function fusedBackward(chain: ElementwiseChain, inputs: readonly Tensor[]
   const name = "fused chain backward";
   check(chain, name);
   checkInputs(name, g, ...inputs);
-  // The reverse sweep, node by node from the result: each operand's cotangent starts at its
-  // first term (so a single use is exactly the unfused op's g · slope) and adds the others.
-  const started = new Set<string>();
-  const lines: string[] = [`  let gt${chain.nodes.length - 1} = g;`];
-  const add = (target: string, term: string) => {
-    if (started.has(target)) lines.push(`  ${target} = ${target} + ${term};`);
-    else {
-      started.add(target);
-      lines.push(`  var ${target} = ${term};`);
-    }
-  };
-  for (let j = chain.nodes.length - 1; j >= 0; j--) {
-    const n = chain.nodes[j]!;
-    const args = n.args.map((a) => ref(chain, a));
-    const gOf = (a: number) => (a < chain.inputs ? `gx${a}` : `gt${a - chain.inputs}`);
-    if (isUnary(n.op)) add(gOf(n.args[0]!), `gt${j} * d_${n.op}(${args[0]}, t${j})`);
-    else {
-      add(gOf(n.args[0]!), `gt${j} * da_${n.op}(${args[0]}, ${args[1]}, t${j})`);
-      add(gOf(n.args[1]!), `gt${j} * db_${n.op}(${args[0]}, ${args[1]}, t${j})`);
-    }
-  }
-  // (single-use nodes are `let`, inputs `var`: WGSL rejects a `var` never written only as a warning)
-  const prelude = `${chainStatements(chain)}\n${lines.map((l) => l.replace(/^  var (gt\d+) = /, "  let $1 = ")).join("\n")}`;
+  const sweep = backwardStatements(chain, "g");
+  const started = sweep.started;
+  const prelude = `${chainStatements(chain)}\n${sweep.code}`;
   const outs = inputs.map((_, k) => ({ t: gpuTensor(g.shape, "float32"), value: started.has(`gx${k}`) ? `gx${k}` : "0.0", type: "f32" as const }));
   runPointwise(name, `fusedB.${chainKey(chain)}`, [{ name: "g", t: g, as: "f32" }, ...inputsOf(inputs)], outs, prelude, [], chainHelpers(chain, true));
   return outs.map((o) => o.t);
@@ -114,5 +127,22 @@ export function matmulFused(
   checkInputs(name, a, b, ...others);
   if (a.dtype !== "float32" || b.dtype !== "float32") return null;
   const helpers = usedHelpers(chainHelpers(chain, false), chainStatements(chain));
-  return gemmWithEpilogue(a, b, { chain, others, shape, keepProduct, opName: name, key: chainKey(chain), helpers, code: chainStatements(chain), result: `t${chain.nodes.length - 1}` });
+  return gemmWithEpilogue(a, b, { others, shape, keepProduct, opName: name, key: chainKey(chain), helpers, code: chainStatements(chain), result: `t${chain.nodes.length - 1}`, transposeB: false });
+}
+
+export function matmulChainBackward(g: Tensor, w: Tensor, chain: ElementwiseChain, inputs: readonly Tensor[]): Tensor | null {
+  const name = "fused matmul backward";
+  check(chain, name);
+  checkInputs(name, g, w, ...inputs);
+  if (g.dtype !== "float32" || w.dtype !== "float32" || g.shape.length !== 2 || w.shape.length !== 2) return null;
+  // The epilogue's x0 is (g · wᵀ)[row, col], the cotangent of the chain's result there; the chain's
+  // inputs are the epilogue's x1, x2, … (read at the same place, broadcast).
+  const input: InputName = (k) => `x${k + 1}`;
+  const sweep = backwardStatements(chain, "x0", input);
+  const code = `${chainStatements(chain, "  ", input)}\n${sweep.code}`;
+  const helpers = usedHelpers(chainHelpers(chain, true), code);
+  const shape = [g.shape[0]!, w.shape[0]!];
+  if (!inputs.every((t) => t.shape.length <= 2)) return null;
+  const r = gemmWithEpilogue(g, w, { others: inputs, shape, keepProduct: false, opName: name, key: `b${chainKey(chain)}`, helpers, code, result: sweep.started.has("gx0") ? "gx0" : "0.0", transposeB: true });
+  return r ? r.value : null;
 }

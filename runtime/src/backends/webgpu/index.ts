@@ -15,7 +15,7 @@ import { broadcastTo, concat, gather, gatherAt, oneHot, pad, scatterAdd, scatter
 import { avgPool2d, avgPool2dBackward, conv2d, conv2dBackwardFilter, conv2dBackwardInput, maxPool2d } from "./conv.js";
 import { crossEntropyBackward, crossEntropyLoss, logSoftmax } from "./softmax.js";
 import { mapBackward, mapForward, mapTangent } from "./map.js";
-import { fusedBackward, fusedForward, matmulFused } from "./fused.js";
+import { fusedBackward, fusedForward, matmulChainBackward, matmulFused } from "./fused.js";
 import { dispose, fromValues, read, readSync, reshapeTensor } from "./storage.js";
 
 export { keep, tidy, webgpuMemory } from "./storage.js";
@@ -43,6 +43,7 @@ export const webgpuBackend: Backend = {
   fusedForward,
   fusedBackward,
   matmulFused,
+  matmulChainBackward,
   matmulColumnSums,
 
   reduce,

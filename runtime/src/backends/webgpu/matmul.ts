@@ -347,11 +347,12 @@ function runGemm(spec: GemmSpec): { out: Tensor; product: Tensor | null; sums: T
 export function gemmWithEpilogue(
   a: Tensor,
   b: Tensor,
-  e: { chain: { inputs: number }; others: readonly Tensor[]; shape: Shape; keepProduct: boolean; opName: string; key: string; helpers: string; code: string; result: string },
+  e: { others: readonly Tensor[]; shape: Shape; keepProduct: boolean; opName: string; key: string; helpers: string; code: string; result: string; transposeB: boolean },
 ): { value: Tensor; product: Tensor | null } | null {
   if (a.shape.length !== 2 || b.shape.length !== 2 || e.shape.length !== 2) return null;
   const [m, k] = a.shape as [number, number];
-  const n = b.shape[1]!;
+  const n = e.transposeB ? b.shape[0]! : b.shape[1]!;
+  if ((e.transposeB ? b.shape[1] : b.shape[0]) !== k) return null;
   if (e.shape[0] !== m || e.shape[1] !== n || m * n * k === 0 || gemmPlan(m, n, k, 1).splits > 1) return null;
   // Each other input's strides over the output's (row, col); 0 along a broadcast axis.
   const inputs = e.others.map((t) => {
@@ -364,7 +365,7 @@ export function gemmWithEpilogue(
   const r = runGemm({
     name: "matmul",
     a: { tensor: a, batchStride: 0, load: standardLoad(true, k, "mn * u.K + k") },
-    b: { tensor: b, batchStride: 0, load: standardLoad(false, n, "k * u.N + mn") },
+    b: { tensor: b, batchStride: 0, load: e.transposeB ? standardLoad(true, k, "mn * u.K + k") : standardLoad(false, n, "k * u.N + mn") },
     m,
     n,
     k,
@@ -372,7 +373,7 @@ export function gemmWithEpilogue(
     dtype: "float32",
     outShape: [m, n],
     opName: e.opName,
-    epilogue: { key: e.key, inputs, helpers: e.helpers, code: e.code, result: e.result, keepProduct: e.keepProduct },
+    epilogue: { key: `${e.key}${e.transposeB ? ":bT" : ""}`, inputs, helpers: e.helpers, code: e.code, result: e.result, keepProduct: e.keepProduct },
   });
   return { value: r.out, product: r.product };
 }
