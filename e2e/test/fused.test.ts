@@ -6,7 +6,8 @@
 //   - on WebGPU (lavapipe), the fused kernels give the unfused ops' values and cotangents, NaN, ±∞,
 //     ties and kinks included, with broadcasting, the matmul epilogue (bias as a row, a column or a
 //     full matrix; widths that are not a multiple of 4; a long K that splits and so runs unfused);
-//   - the counts: a dense layer is one dispatch forward.
+//   - the counts: a dense layer is one dispatch forward, its weight's and bias's cotangents one
+//     more; crossEntropy one each way; small constants none.
 
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import * as ct from "@cotangent/runtime";
@@ -178,6 +179,30 @@ describe("fused chains on WebGPU (lavapipe), against the unfused ops on the CPU 
     } finally {
       await ct.setBackend("cpu");
     }
+  });
+
+  test("small constants are copied from a constant buffer (no dispatch), larger fills run the kernel, both exact", async () => {
+    const cases: [number[], "float32" | "int32", number][] = [
+      [[], "float32", 1],
+      [[16], "float32", -0],
+      [[2, 3], "float32", NaN],
+      [[4], "int32", -7],
+      [[1], "float32", Infinity],
+      [[17], "float32", 0.1],
+    ];
+    const run = () => cases.map(([shape, dtype, v]) => ct.full(shape, v, dtype));
+    await ct.setBackend("webgpu");
+    try {
+      const before = program.dispatchCounter.dispatches;
+      const ts = run();
+      expect(program.dispatchCounter.dispatches - before).toBe(1); // only the 17 elements
+      await Promise.all(ts.map((t) => t.data()));
+    } finally {
+      await ct.setBackend("cpu");
+    }
+    const gpu = await readOn("webgpu", run);
+    const cpu = await readOn("cpu", run);
+    expect(gpu.map((v) => (Object.is(v, -0) ? "-0" : String(v)))).toEqual(cpu.map((v) => (Object.is(v, -0) ? "-0" : String(v))));
   });
 
   test("a dense layer is one dispatch forward, and its weight's and bias's cotangents one more", async () => {

@@ -174,6 +174,7 @@ type Copies = Map<string, { at: number; producer: number }>;
  */
 function formsStages(nodes: readonly { op: string; args: Ref[] }[]): boolean {
   if (!nodes.some((n) => n.op === "matmul")) return true;
+  if (nodes[0]!.op !== "matmul") return false;
   let start = 0;
   return nodes.every((n, i) => {
     if (n.op !== "matmul") return n.args.every((a) => !("node" in a) || a.node >= start);

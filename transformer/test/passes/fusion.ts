@@ -53,3 +53,9 @@ export function skip(x: Tensor, w: Tensor, b: Tensor): Tensor {
   const h = relu(x.matmul(w).add(b));
   return h.matmul(w).add(h);
 }
+
+/** Elementwise ops before a matmul's left operand stay apart: a chain starts at its first matmul. */
+/** @differentiable */
+export function before(x: Tensor, w: Tensor): Tensor {
+  return exp(tanh(x.exp()).matmul(w));
+}

@@ -15,7 +15,7 @@ import { CotangentError } from "../../errors.js";
 import type { DType } from "../../tensor/dtype.js";
 import type { Shape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
-import { checkInputs, copyTensor, dispatch, grid, gpuTensor, linearIndex, uniforms, WGSL_COMMON, zerosTensor } from "./program.js";
+import { checkInputs, copyTensor, dispatch, grid, gpuTensor, linearIndex, smallConstant, uniforms, WGSL_COMMON, zerosTensor } from "./program.js";
 
 const WG = 256;
 
@@ -525,5 +525,7 @@ export function fill(shape: Shape, dtype: DType, value: number): Tensor {
   const out = gpuTensor(shape, d);
   // The element's bits: as a Float32Array or Int32Array would store `value`.
   const bits = new Uint32Array((d === "int32" ? Int32Array : Float32Array).of(value).buffer)[0]!;
+  const small = smallConstant(shape, d, bits);
+  if (small) return small;
   return runMap("fill", "fill", [], out, `bitcast<${wgslType(d)}>(u.bits)`, d === "int32" ? "i32" : "f32", [{ name: "bits", type: "u32", value: bits }]);
 }

@@ -17,7 +17,7 @@
 // (context.ts); nothing here awaits.
 
 import { CotangentError } from "../../errors.js";
-import type { Shape } from "../../tensor/shape.js";
+import { sizeOf as sizeOfShape, type Shape } from "../../tensor/shape.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { commandEncoder, flush, gpu, recorded, rememberError, setOpInFlight, trackScope, type GpuContext } from "./context.js";
 import { newTensor, storageOf } from "./storage.js";
@@ -236,6 +236,43 @@ export function copyTensor(x: Tensor, opName = "copy"): Tensor {
     commandEncoder(c).copyBufferToBuffer(src.buffer, 0, storageOf(out, opName).buffer, 0, src.byteSize);
     recorded();
   }
+  return out;
+}
+
+// Small constants (a loss's unit cotangent, a scale) are copied from immutable source buffers made
+// once per value, instead of written by a fill kernel: a copy command, recorded in order with the
+// dispatches, with no pipeline and no bind group.
+const CONSTANT_ELEMENTS = 16;
+const constantSources = new Map<string, GPUBuffer>();
+let constantsGeneration = -1;
+
+/** A new tensor of `shape` whose elements have the 32-bit pattern `bits`, when it has at most 16 elements; else null. */
+export function smallConstant(shape: Shape, dtype: "float32" | "int32", bits: number, opName = "fill"): Tensor | null {
+  const n = sizeOfShape(shape);
+  if (n === 0 || n > CONSTANT_ELEMENTS) return null;
+  const c = gpu(opName);
+  if (constantsGeneration !== c.generation) {
+    constantSources.clear();
+    constantsGeneration = c.generation;
+  }
+  const key = `${bits}`;
+  let src = constantSources.get(key);
+  if (!src) {
+    src = c.device.createBuffer({ size: CONSTANT_ELEMENTS * 4, usage: 0x0004 /* COPY_SRC */, mappedAtCreation: true, label: `constant ${bits}` });
+    new Uint32Array(src.getMappedRange()).fill(bits);
+    src.unmap();
+    if (constantSources.size >= 64) {
+      const [oldKey, old] = constantSources.entries().next().value as [string, GPUBuffer];
+      constantSources.delete(oldKey);
+      flush(); // recorded copies may still read it; destroy() waits for submitted work
+      old.destroy();
+    }
+    constantSources.set(key, src);
+  }
+  const out = newTensor(shape, dtype, opName);
+  setOpInFlight(opName);
+  commandEncoder(c).copyBufferToBuffer(src, 0, storageOf(out, opName).buffer, 0, n * 4);
+  recorded();
   return out;
 }
 
