@@ -1528,7 +1528,7 @@ function geluJvp$jvp(x, dx, dx$1, dDx) {
   };
 }
 function geluJvp$vjp(x, dx) {
-  let c, k, $call, $call$4, t, $call$5, $call$6, $call$7, $call$8, du, $call$9, $call$10, $call$11, $call$13, $call$15, $call$16, slope, $call$17, $call$18, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $pullback$6, $pullback$7, $pullback$8, $pullback$9, $pullback$10, $pullback$11, $pullback$12, $pullback$13;
+  let c, k, $call, $call$4, t, $call$5, $call$6, $call$7, $call$8, du, $call$9, $call$10, $call$11, $call$12, $call$13, $call$14, $call$15, $call$16, slope, $call$17, $call$18, $pullback, $pullback$1, $pullback$2, $pullback$3, $pullback$4, $pullback$5, $pullback$6, $pullback$7, $pullback$8, $pullback$9, $pullback$10, $pullback$11, $pullback$12, $pullback$13, $pullback$14, $pullback$15;
   c = Math.sqrt(2 / Math.PI);
   k = 0.044715;
   ({
@@ -1578,17 +1578,25 @@ function geluJvp$vjp(x, dx) {
     pullback: $pullback$10
   } = __ct.vjpCall(__ct.sub, undefined, [1, $call$16]));
   ({
-    value: $call$9,
+    value: $call$14,
     pullback: $pullback$11
-  } = __ct.vjpCall(__ct.fused("add($0, mul($1, mul($2, $3)))"), undefined, [$call$10, $call$13, $call$15, du]));
+  } = __ct.vjpCall(__ct.mul, undefined, [$call$15, du]));
+  ({
+    value: $call$12,
+    pullback: $pullback$12
+  } = __ct.vjpCall(__ct.mul, undefined, [$call$13, $call$14]));
+  ({
+    value: $call$9,
+    pullback: $pullback$13
+  } = __ct.vjpCall(__ct.add, undefined, [$call$10, $call$12]));
   slope = $call$9;
   ({
     value: $call$17,
-    pullback: $pullback$12
+    pullback: $pullback$14
   } = __ct.vjpCall(__ct.gelu, undefined, [x]));
   ({
     value: $call$18,
-    pullback: $pullback$13
+    pullback: $pullback$15
   } = __ct.vjpCall(__ct.mul, undefined, [dx, slope]));
   return {
     value: {
@@ -1609,7 +1617,9 @@ function geluJvp$vjp(x, dx) {
         b$call$9 = __ct.zerosLike($call$9),
         b$call$10 = __ct.zerosLike($call$10),
         b$call$11 = __ct.zerosLike($call$11),
+        b$call$12 = __ct.zerosLike($call$12),
         b$call$13 = __ct.zerosLike($call$13),
+        b$call$14 = __ct.zerosLike($call$14),
         b$call$15 = __ct.zerosLike($call$15),
         b$call$16 = __ct.zerosLike($call$16),
         bSlope = __ct.zerosLike(slope),
@@ -1623,33 +1633,43 @@ function geluJvp$vjp(x, dx) {
         b$call$18 = __ct.accumulate(b$call$18, bResult.tangent);
       }
       // grad of: mul(dx, slope)
-      const $cotangents$13 = $pullback$13(b$call$18);
-      if ($cotangents$13[0] != null) {
-        bDx = __ct.accumulate(bDx, $cotangents$13[0]);
+      const $cotangents$15 = $pullback$15(b$call$18);
+      if ($cotangents$15[0] != null) {
+        bDx = __ct.accumulate(bDx, $cotangents$15[0]);
       }
-      if ($cotangents$13[1] != null) {
-        bSlope = __ct.accumulate(bSlope, $cotangents$13[1]);
+      if ($cotangents$15[1] != null) {
+        bSlope = __ct.accumulate(bSlope, $cotangents$15[1]);
       }
       // grad of: gelu(x)
-      const $cotangents$12 = $pullback$12(b$call$17);
-      if ($cotangents$12[0] != null) {
-        bx = __ct.accumulate(bx, $cotangents$12[0]);
+      const $cotangents$14 = $pullback$14(b$call$17);
+      if ($cotangents$14[0] != null) {
+        bx = __ct.accumulate(bx, $cotangents$14[0]);
       }
       // grad of: const slope = add(mul(add(t, 1), 0.5), mul(mul(x, 0.5), mul(sub(1, square(t)), du)));
       b$call$9 = __ct.accumulate(b$call$9, bSlope);
       // grad of: add(mul(add(t, 1), 0.5), mul(mul(x, 0.5), mul(sub(1, square(t)), du)))
-      const $cotangents$11 = $pullback$11(b$call$9);
+      const $cotangents$13 = $pullback$13(b$call$9);
+      if ($cotangents$13[0] != null) {
+        b$call$10 = __ct.accumulate(b$call$10, $cotangents$13[0]);
+      }
+      if ($cotangents$13[1] != null) {
+        b$call$12 = __ct.accumulate(b$call$12, $cotangents$13[1]);
+      }
+      // grad of: mul(mul(x, 0.5), mul(sub(1, square(t)), du))
+      const $cotangents$12 = $pullback$12(b$call$12);
+      if ($cotangents$12[0] != null) {
+        b$call$13 = __ct.accumulate(b$call$13, $cotangents$12[0]);
+      }
+      if ($cotangents$12[1] != null) {
+        b$call$14 = __ct.accumulate(b$call$14, $cotangents$12[1]);
+      }
+      // grad of: mul(sub(1, square(t)), du)
+      const $cotangents$11 = $pullback$11(b$call$14);
       if ($cotangents$11[0] != null) {
-        b$call$10 = __ct.accumulate(b$call$10, $cotangents$11[0]);
+        b$call$15 = __ct.accumulate(b$call$15, $cotangents$11[0]);
       }
       if ($cotangents$11[1] != null) {
-        b$call$13 = __ct.accumulate(b$call$13, $cotangents$11[1]);
-      }
-      if ($cotangents$11[2] != null) {
-        b$call$15 = __ct.accumulate(b$call$15, $cotangents$11[2]);
-      }
-      if ($cotangents$11[3] != null) {
-        bDu = __ct.accumulate(bDu, $cotangents$11[3]);
+        bDu = __ct.accumulate(bDu, $cotangents$11[1]);
       }
       // grad of: sub(1, square(t))
       const $cotangents$10 = $pullback$10(b$call$15);
