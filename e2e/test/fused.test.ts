@@ -272,3 +272,77 @@ describe("fused(spec) op by op", () => {
     expect(gs).toBeCloseTo(Math.tanh(0.5) + Math.tanh(-1), 12);
   });
 });
+
+// Random chains, fused on WebGPU against op by op on the CPU: trees of the fusable ops over two to
+// four inputs whose shapes broadcast (some [m, n], some [n], [m, 1] or [1, n]), with or without a
+// stack of one to three matmul layers under them. A fixed count, from a fixed seed, no time limit
+// (E2E_FUSED_CHAINS=60 passed when this was written; 16 run in `npm test`: on a fresh machine
+// lavapipe compiles each chain's kernels in about two seconds).
+describe("random fused chains on WebGPU against the CPU", () => {
+  const COUNT = Number(process.env.E2E_FUSED_CHAINS ?? 16);
+  const UNARY = ["neg", "square", "exp", "tanh", "sigmoid", "relu", "softplus", "gelu", "sin", "cos", "abs"];
+  const BINARY = ["add", "sub", "mul", "maximum", "minimum", "div"];
+  const prng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+
+  /** A chain's spec and its inputs' shapes. */
+  function randomChain(rand: () => number): { spec: string; shapes: number[][] } {
+    const m = 2 + Math.floor(rand() * 6);
+    const n = 1 + Math.floor(rand() * 9);
+    const shapes: number[][] = [];
+    const input = (shape: number[]) => {
+      shapes.push(shape);
+      return `$${shapes.length - 1}`;
+    };
+    const layers = rand() < 0.5 ? 0 : 1 + Math.floor(rand() * 3);
+    let base: string;
+    let width = n;
+    if (layers > 0) {
+      let k = 1 + Math.floor(rand() * 7);
+      base = input([m, k]);
+      for (let l = 0; l < layers; l++) {
+        const out = l === layers - 1 ? n : 1 + Math.floor(rand() * 8);
+        base = `${base}.matmul(${input([k, out])}).add(${input([out])})`;
+        if (l < layers - 1) base = `${UNARY[Math.floor(rand() * UNARY.length)]}(${base})`;
+        k = out;
+      }
+      width = k;
+    } else base = input([m, n]);
+    const leafShape = () => [[m, width], [width], [m, 1], [1, width]][Math.floor(rand() * 4)]!;
+    const grow = (e: string, depth: number): string => {
+      if (depth === 0) return e;
+      if (rand() < 0.5) return grow(rand() < 0.5 ? `${UNARY[Math.floor(rand() * UNARY.length)]}(${e})` : `${e}.${UNARY[Math.floor(rand() * UNARY.length)]}()`, depth - 1);
+      const op = BINARY[Math.floor(rand() * BINARY.length)]!;
+      const other = rand() < 0.3 && shapes.length > 0 && layers === 0 ? "$0" : input(leafShape());
+      return grow(rand() < 0.5 ? `${e}.${op}(${other})` : `${op}(${other}, ${e})`, depth - 1);
+    };
+    let spec = grow(base, 1 + Math.floor(rand() * 4));
+    if (!/[a-z]\(/.test(spec.replace(/\$\d+/g, ""))) spec = `tanh(${spec})`;
+    return { spec, shapes };
+  }
+
+  test(`${COUNT} chains: values and every input's cotangent`, async () => {
+    const rand = prng(20241203);
+    let checked = 0;
+    for (let i = 0; i < COUNT; i++) {
+      const { spec, shapes } = randomChain(rand);
+      // Inputs away from div's pole, with some negative values for the kinks.
+      const run = () => {
+        const inputs = shapes.map((s, k) => tensor(Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, (_, j) => 0.3 + Math.abs(Math.sin(j * 1.3 + k * 7 + i)) * (k % 2 ? -1 : 1)), s, "float32"));
+        const { value, pullback } = ct.vjpCall(ct.fused(spec), undefined, inputs);
+        const g = tensor(Float32Array.from({ length: (value as Tensor).size }, (_, j) => Math.cos(j + i)), (value as Tensor).shape as number[], "float32");
+        return [value, ...(pullback(g) as Tensor[])];
+      };
+      const cpu = await readOn("cpu", run);
+      const gpu = await readOn("webgpu", run);
+      try {
+        expectSame(gpu, cpu);
+      } catch (e) {
+        throw new Error(`chain ${i}: ${spec} over ${JSON.stringify(shapes)}\n${(e as Error).message}`);
+      }
+      checked++;
+      if (process.env.E2E_FUSED_VERBOSE) console.info(`${i} ${spec} ${JSON.stringify(shapes)} ${Date.now()}`);
+    }
+    console.info(`fused chains: checked ${checked} of ${COUNT} random chains on WebGPU against the CPU`);
+    expect(checked).toBe(COUNT);
+  }, 300_000); // (each chain compiles its own kernels; lavapipe takes about two seconds for them)
+});
