@@ -15,7 +15,7 @@
 // statements between its first and its last may only be other primitive tensor calls (pure), so
 // evaluating the chain at its last statement changes nothing else. A matmul may head a chain.
 
-import type { Expression, Loc } from "./ir.js";
+import type { Expression, Loc, TypeIR } from "./ir.js";
 import { call, clone, id, member } from "./build.js";
 import type { NCall, NFunction, NStmt } from "./nir.js";
 import { countReads, rootName, stmtExpressions, walkStmts } from "./walk.js";
@@ -31,10 +31,24 @@ const ARITY = new Map<string, number>([...FUSABLE.unary.map((o): [string, number
 
 type CallStmt = Extract<NStmt, { k: "call" }> & { call: Extract<NCall, { kind: "dynamic" }> };
 
-/** A call statement of a fusable runtime op: its op, whether it is a method, and its operands. */
-function fusableCall(s: NStmt): { s: CallStmt; op: string; method: boolean; operands: Expression[] } | undefined {
+/** What the analysis knows of an expression's type. */
+export type TypeOf = (e: Expression) => TypeIR;
+
+/** A value of no declared type (a call's result), or one declared `Tensor` (`ct.Tensor`). */
+function mayBeTensor(t: TypeIR): boolean {
+  return t.kind === "unknown" && (t.text === undefined || /(^|\.)Tensor$/.test(t.text));
+}
+
+/**
+ * A call statement of a fusable runtime op: its op, whether it is a method, and its operands. A
+ * method only on a value that may be a tensor: on an object of a known type (a class of the
+ * user's with an `add`) the method is the user's, whose derivatives the chain would then need
+ * even where the unfused code calls it plainly (on constants).
+ */
+function fusableCall(s: NStmt, typeOf: TypeOf): { s: CallStmt; op: string; method: boolean; operands: Expression[] } | undefined {
   if (s.k !== "call" || !s.target || s.call.kind !== "dynamic" || !s.call.primitive?.differentiable) return undefined;
   const p = s.call.primitive;
+  if (p.method && (!s.call.thisArg || !mayBeTensor(typeOf(s.call.thisArg)))) return undefined;
   const operands = p.method ? (s.call.thisArg ? [s.call.thisArg, ...s.call.args] : []) : s.call.args;
   if (ARITY.get(p.name) !== operands.length || !operands.every(isPlainOperand)) return undefined;
   return { s: s as CallStmt, op: p.name, method: p.method, operands };
@@ -73,9 +87,9 @@ interface Tree {
 
 /**
  * The fused version of `fn` (a copy; `fn` itself is left as it is), or `fn` when nothing fuses.
- * `runtime` is the namespace generated code reaches the runtime through.
+ * `runtime` is the namespace generated code reaches the runtime through; `typeOf`, the analysis's types.
  */
-export function fuseChains(fn: NFunction, runtime: string): NFunction {
+export function fuseChains(fn: NFunction, runtime: string, typeOf: TypeOf): NFunction {
   const reads = readCounts(fn);
   const writes = new Map<string, number>();
   walkStmts(fn.body, (s) => {
@@ -89,7 +103,15 @@ export function fuseChains(fn: NFunction, runtime: string): NFunction {
   const removed = new Set<string>();
   let changed = false;
   const fuseList = (list: NStmt[]): NStmt[] => {
-    const calls = list.map(fusableCall);
+    const calls = list.map((s) => fusableCall(s, typeOf));
+    // A method on the result of a call here that is not a tensor op (a user's `a.add(b)`) is not one either.
+    const notTensor = new Set<string>();
+    list.forEach((s, i) => {
+      const c = calls[i];
+      if (c?.method && c.operands[0]!.type === "Identifier" && notTensor.has(c.operands[0]!.name)) calls[i] = undefined;
+      if (s.k === "call" && s.target && !calls[i]) notTensor.add(s.target.name);
+      if (s.k === "call" && s.target && calls[i]) notTensor.delete(s.target.name);
+    });
     // The statement that produces each temporary, for the statements after it.
     const producer = new Map<string, number>();
     calls.forEach((c, i) => {

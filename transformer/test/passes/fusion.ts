@@ -59,3 +59,17 @@ export function skip(x: Tensor, w: Tensor, b: Tensor): Tensor {
 export function before(x: Tensor, w: Tensor): Tensor {
   return exp(tanh(x.exp()).matmul(w));
 }
+
+class Vec {
+  constructor(readonly v: number) {}
+  add(o: Vec): Vec {
+    return new Vec(this.v + o.v);
+  }
+}
+
+/** A method of the user's own class with a tensor op's name is not a tensor op: not fused. */
+/** @differentiable */
+export function ownMethods(a: Vec, b: Vec, x: Tensor): Tensor {
+  const c = a.add(b).add(b).add(b);
+  return exp(x).mul(c.v);
+}
