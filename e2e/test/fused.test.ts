@@ -73,6 +73,12 @@ const context = require("../../runtime/dist/cjs/backends/webgpu/context.js") as 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const program = require("../../runtime/dist/cjs/backends/webgpu/program.js") as { dispatchCounter: { dispatches: number } };
 
+// After every test of the file (the random chains below use the device too).
+afterAll(async () => {
+  await ct.setBackend("cpu");
+  context.shutdown();
+});
+
 /** Equal where both are NaN or the same infinity, else within 1e-4 of the CPU's largest finite magnitude. */
 function expectSame(gpu: readonly number[], cpu: readonly number[]): void {
   expect(gpu.length).toBe(cpu.length);
@@ -89,12 +95,8 @@ function expectSame(gpu: readonly number[], cpu: readonly number[]): void {
 
 describe("fused chains on WebGPU (lavapipe), against the unfused ops on the CPU (float32)", () => {
   beforeAll(async () => {
-    await ct.setBackend("webgpu");
+    await ct.setBackend("webgpu"); // rejects (CT3009, with the reason) when there is no adapter
     await ct.setBackend("cpu");
-  });
-  afterAll(async () => {
-    await ct.setBackend("cpu");
-    context.shutdown();
   });
 
   // Inputs with the edge points: 0 (relu's kink), ties, NaN, ±∞, and ordinary values.
