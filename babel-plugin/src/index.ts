@@ -51,6 +51,8 @@ export interface PluginOptions {
    * one; "requested" (default) only where the module itself differentiates twice.
    */
   secondOrder?: SecondOrderOption;
+  /** Fuse chains of elementwise tensor ops in reverse mode (one kernel per chain on WebGPU). Default true. */
+  fuse?: boolean;
 }
 
 interface BabelApi {
@@ -164,7 +166,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   });
   const rt = uniqueName("__ct", taken);
   const primitives = loadPrimitiveTable(fileName);
-  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken, shadowedGlobals, ...(primitives ? { primitives } : {}) };
+  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken, shadowedGlobals, ...(primitives ? { primitives } : {}), ...(options.fuse === false ? { fuse: false } : {}) };
   const marks: Mark[] = [];
   const customDerivatives: { path: NodePath<t.FunctionDeclaration>; of: string; mode: "vjp" | "jvp" }[] = [];
   const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];

@@ -43,9 +43,9 @@ const codeCache = new Map<string, string>();
 /**
  * Options every host gets (its plugin or transformer options). A test file may change them before
  * compiling: the corpus tests set `secondOrder: "exported"`, so that another module can
- * differentiate the corpus functions twice.
+ * differentiate the corpus functions twice; e2e/test/fused.test.ts sets `fuse: false`.
  */
-export const HOST_OPTIONS: { secondOrder?: "exported" | "requested" } = {};
+export const HOST_OPTIONS: { secondOrder?: "exported" | "requested"; fuse?: boolean } = {};
 
 function cacheKey(host: HostName, fileName: string, source: string): string {
   return `${host}\u0000${JSON.stringify(HOST_OPTIONS)}\u0000${path.resolve(fileName)}\u0000${source}`;

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import * as ct from "@cotangent/runtime";
 import { readOn } from "../harness/backends";
-import { compiledCode, compileWithBabel, compileWithTsPatch } from "../harness/compile";
+import { compiledCode, compileWithBabel, compileWithTsPatch, HOST_OPTIONS } from "../harness/compile";
 import { checkForwardAgainstReverse, checkGradient } from "../harness/tensor-check";
 
 jest.setTimeout(120_000);
@@ -57,6 +57,25 @@ describe.each([
     expect(vjp).toContain(`fused("tanh(relu($0.matmul($1).add($2)).matmul($3).add($4))")`);
     expect(code).toContain(`fused("tanh($0.mul($1)).mul($0).sub(exp($1.neg()))")`);
     expect(jvp).not.toContain("fused(");
+  });
+
+  test("with the option fuse: false, the VJP has a call per op and the same gradient", () => {
+    HOST_OPTIONS.fuse = false;
+    let unfused: Record<string, unknown>;
+    let code: string;
+    try {
+      unfused = compile(SOURCE, "fused.ts");
+      code = compiledCode(host, SOURCE, "fused.ts");
+    } finally {
+      delete HOST_OPTIONS.fuse;
+    }
+    expect(code).not.toContain("fused(");
+    expect(code.slice(code.indexOf("function mlp$vjp"))).toContain("vjpCall(__ct.relu");
+    const args = [{ w: N64([5, 6], 1), b: N64([6], 2) }, { w: N64([6, 3], 3), b: N64([3], 4) }, N64([4, 5], 5), tensor([0, 2, 1, 2], [4], "int32")];
+    const g = (f: unknown) => (ct.gradient(f as (...a: unknown[]) => Tensor)(...args) as { w: Tensor; b: Tensor }[]).flatMap((l) => [...l.w.dataSync(), ...l.b.dataSync()]);
+    const a = g(unfused.mlp);
+    const b = g(mlp);
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v))));
   });
 
   test("gradients match finite differences and the JVP (float64, op by op on the CPU)", () => {

@@ -50,6 +50,11 @@ export interface ModuleContext {
    */
   primitives?: PrimitiveTable;
   /**
+   * Fuse chains of elementwise tensor ops in reverse mode (fusion.ts). Default true; false keeps
+   * one call per op in the VJP (every op its own line, pullback and kernel: for reading and debugging).
+   */
+  fuse?: boolean;
+  /**
    * The accessors of the module's own classes, by class name then property name (hosts translate
    * them from the class declarations): getters read on an object of such a class are inlined
    * (getters.ts).

@@ -46,7 +46,7 @@ function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: 
   const revCtx: GenContext = { ...base, nestedCode: nestedDecl("vjp") };
   const fwd = new ForwardGenerator(fn, analysis, fwdCtx);
   // Reverse mode runs chains of elementwise tensor ops fused (fusion.ts); its function is analysed again.
-  const fusedFn = ctx.primitives ? fuseChains(fn, ctx.runtime, (e) => analysis.typeOf(e)) : fn;
+  const fusedFn = ctx.primitives && ctx.fuse !== false ? fuseChains(fn, ctx.runtime, (e) => analysis.typeOf(e)) : fn;
   const rev = new ReverseGenerator(fusedFn, fusedFn === fn ? analysis : new Analysis(fusedFn, undefined), revCtx);
   return { jvp: { params: fwd.params(), body: fwd.body() }, vjp: { params: rev.params(), body: rev.body() } };
 }

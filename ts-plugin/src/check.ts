@@ -77,6 +77,8 @@ export interface AnalyzeOptions {
    * it only shows diagnostics) only where the file itself differentiates twice.
    */
   secondOrder?: SecondOrderOption;
+  /** Fuse chains of elementwise tensor ops in reverse mode. Default true (the ts-patch transformer's option). */
+  fuse?: boolean;
 }
 
 /** Could this file have marks at all? (A cheap text test before any tree walk.) */
@@ -130,6 +132,7 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
     takenNames,
     shadowedGlobals: shadowedGlobals(ts, sf),
     ...(primitives ? { primitives } : {}),
+    ...(options.fuse === false ? { fuse: false } : {}),
   };
   const runtimeRefs = { namespace: runtime, bindings: imports.bindings, namespaces: imports.namespaces };
   ctx.classes = moduleClasses({ ts, sourceFile: sf, ...(checker ? { checker } : {}), runtime: runtimeRefs });

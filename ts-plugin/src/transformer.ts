@@ -46,6 +46,8 @@ export interface CotangentTransformerConfig {
    * "requested" (default) only where the module itself differentiates twice.
    */
   secondOrder?: SecondOrderOption;
+  /** Fuse chains of elementwise tensor ops in reverse mode (one kernel per chain on WebGPU). Default true. */
+  fuse?: boolean;
   [key: string]: unknown;
 }
 
@@ -79,6 +81,7 @@ export default function cotangentTransformer(
     ...(program ? { program } : {}),
     ...(callees ? { callees } : {}),
     secondOrder: config.secondOrder === "exported" ? "exported" : "requested",
+    ...(config.fuse === false ? { fuse: false } : {}),
   };
   const addDiagnostic =
     extras.addDiagnostic ??
