@@ -249,9 +249,9 @@ export interface Backend {
    * Optional: the mean cross-entropy −(1/b) Σ onehot(labels) · logp of float32 logits [b, c] and
    * int32 labels [b] (the sum over the whole matrix, as the unfused ops compute it), and logp =
    * logSoftmax(logits, 1), in as few passes as the backend can. Without it crossEntropy runs
-   * logSoftmax, oneHot, mul, sum and a scale.
+   * logSoftmax, oneHot, mul, sum and a scale, as it does where this returns null.
    */
-  crossEntropyLoss?(logits: Tensor, labels: Tensor): { loss: Tensor; logp: Tensor };
+  crossEntropyLoss?(logits: Tensor, labels: Tensor): { loss: Tensor; logp: Tensor } | null;
   /** Optional: (exp(logp) − onehot(labels)) · (g · 1/b) for a scalar float32 cotangent g, in one pass. */
   crossEntropyBackward?(logp: Tensor, labels: Tensor, g: Tensor): Tensor;
 

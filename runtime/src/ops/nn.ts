@@ -106,7 +106,7 @@ function crossEntropyValue(logits: Tensor, labels: Tensor) {
   const x = moveTo(logits, be);
   const lab = moveTo(labels, be);
   const fused = x.dtype !== "float64" && be.crossEntropyLoss && be.crossEntropyBackward ? { loss: be.crossEntropyLoss, backward: be.crossEntropyBackward } : null;
-  const f = fused?.loss.call(be, x, lab);
+  const f = fused?.loss.call(be, x, lab) ?? null;
   const logp = f ? f.logp : logSoftmaxValue(x, -1, "crossEntropy").y;
   const d = logp.dtype;
   let oneHot: Tensor | null = null;

@@ -97,14 +97,17 @@ ${ELEMENT_MAIN}
 /** Rows short enough (and matrices small enough) for one workgroup to compute logSoftmax and the loss together. */
 const FUSED_CLASSES = 64;
 const FUSED_ELEMENTS = 1 << 20;
+const LOSS_ELEMENTS = 1 << 24;
 
 /**
  * The mean cross-entropy −(1/b) Σᵢ Σ_c onehot(labels)ᵢ_c · logpᵢ_c as a scalar, and logp =
  * logSoftmax(logits) along the last axis. Rows shorter than 64 (where logSoftmax walks each row in
- * one invocation) in one dispatch, with logSoftmax's arithmetic; otherwise logSoftmax, then the loss.
+ * one invocation) in one dispatch, with logSoftmax's arithmetic; otherwise logSoftmax, then the loss; null past 16M elements.
  */
-export function crossEntropyLoss(logits: Tensor, labels: Tensor): { loss: Tensor; logp: Tensor } {
+export function crossEntropyLoss(logits: Tensor, labels: Tensor): { loss: Tensor; logp: Tensor } | null {
   const [b, c] = logits.shape as [number, number];
+  // One workgroup sums the matrix: past 16M elements the unfused reduction (many workgroups) is faster.
+  if (b * c > LOSS_ELEMENTS) return null;
   const together = c < FUSED_CLASSES && b * c <= FUSED_ELEMENTS && b * c > 0;
   const logp = together ? gpuTensor(logits.shape, "float32") : logSoftmax(logits, 1);
   const out = gpuTensor([], "float32");
