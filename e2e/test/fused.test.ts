@@ -226,6 +226,29 @@ describe("fused chains on WebGPU (lavapipe), against the unfused ops on the CPU 
     expect(gpu.map((v) => (Object.is(v, -0) ? "-0" : String(v)))).toEqual(cpu.map((v) => (Object.is(v, -0) ? "-0" : String(v))));
   });
 
+  test("a stack of layers computes only the cotangents that are read (a frozen first layer costs no GEMM)", async () => {
+    await ct.setBackend("webgpu");
+    try {
+      const ins = [make([16, 8], 1), make([8, 12], 2), make([12], 3), make([12, 4], 4), make([4], 5)];
+      const g = make([16, 4], 6);
+      await Promise.all([...ins, g].map((t) => t.data()));
+      const { pullback } = ct.vjpCall(ct.fused("tanh(relu($0.matmul($1).add($2)).matmul($3).add($4))"), undefined, ins);
+      const cts = pullback(g) as Tensor[];
+      let before = program.dispatchCounter.dispatches;
+      const w2 = cts[3]!;
+      const b2 = cts[4]!;
+      // tanh's backward (one kernel), then the second weight and its bias from one GEMM.
+      expect(program.dispatchCounter.dispatches - before).toBe(2);
+      before = program.dispatchCounter.dispatches;
+      const w1 = cts[1]!;
+      // The first layer's product cotangent with relu's mask as the epilogue, then its weight's GEMM.
+      expect(program.dispatchCounter.dispatches - before).toBe(2);
+      await Promise.all([w2, b2, w1].map((t) => t.data()));
+    } finally {
+      await ct.setBackend("cpu");
+    }
+  });
+
   test("a dense layer is one dispatch forward, and its weight's and bias's cotangents one more", async () => {
     await ct.setBackend("webgpu");
     try {

@@ -370,61 +370,70 @@ function vjpFused(chain: Chain, plan: Plan, ts: readonly Tensor[]): VjpResult {
     value: last.value,
     pullback: (g: unknown) => {
       if (g === null || g === undefined) return new Array<null>(chain.inputs).fill(null);
-      // The sweep from the last stage down, run once when a cotangent is read. Per stage: the
-      // cotangents of its elementwise inputs at the output's shape (one kernel, or g itself for an
-      // input the stage only adds, or the product's straight out of the next stage's GEMM), then
-      // the weight's and bias's from one GEMM, then the cotangent of what the matmul took on the left.
-      const swept: Tangent[][] = Array.from({ length: chain.inputs }, () => []);
-      let firstLeft: (() => Tangent) | null = null;
-      let done = false;
-      const sweep = () => {
-        if (done) return;
-        done = true;
-        let gs: Tensor | null = cotangentLike(g, last.value);
-        let productCt: Tensor | null = null;
-        for (let s = stages.length - 1; s >= 0; s--) {
-          const st = stages[s]!;
-          const r = results[s]!;
-          let kernel: Tensor[] | null = null;
-          const gIn = gs;
-          const full = (j: number): Tensor => {
-            if (j === 0 && productCt) return productCt;
-            if (st.passesThrough[j]) return gIn!;
-            return (kernel ??= be.fusedBackward!(st.elementwise, r.ew, gIn!))[j]!;
-          };
-          let joint: { product: Tensor; sums: Tensor } | null = null;
-          if (st.head) {
-            const bz = full(0);
-            if (st.biasOfProduct >= 0 && be.matmulColumnSums) joint = be.matmulColumnSums(r.left!, bz, true);
-            swept[st.head.right]!.push(joint?.product ?? (be.matmul(r.left!, bz, true, false, [], "float32") as Tangent));
+      // Each piece computed when first needed, from the last stage down: a stage's product
+      // cotangent (g itself where the stage only adds the product; one kernel for its elementwise
+      // inputs; or straight out of the next stage's GEMM, its chain's backward as the epilogue),
+      // then per input what it asks for (a weight and its bias from one GEMM when the weight is
+      // read first), so a constant weight costs no GEMM.
+      const gt = cotangentLike(g, last.value);
+      const memo = <T>(f: () => T): (() => T) => {
+        let done = false;
+        let v: T;
+        return () => {
+          if (!done) {
+            v = f();
+            done = true;
           }
-          // (a bias added to the product has the product's cotangent, summed over rows)
-          st.from.forEach((k, j) => {
-            if (k < 0) return;
-            if (j !== st.biasOfProduct) swept[k]!.push(unbroadcastTo(full(j), ts[k]!) as Tangent);
-            else swept[k]!.push(joint ? reshapeTo(joint.sums, ts[k]!.shape) : (unbroadcastTo(full(0), ts[k]!) as Tangent));
-          });
-          if (!st.head) break;
-          const bz = full(0);
-          const w = ts[st.head.right]!;
-          if (s === 0) {
-            if (st.head.left >= 0) firstLeft = () => be.matmul(bz, w, false, true, [], "float32") as Tangent;
-            break;
-          }
-          // The stage before: its product's cotangent straight from this GEMM (its chain's
-          // backward as the epilogue), or the cotangent of its output, for its own kernel.
-          const prev = stages[s - 1]!;
-          const masked = maskable(prev) && !prev.passesThrough[0] && be.matmulChainBackward ? be.matmulChainBackward(bz, w, prev.elementwise, results[s - 1]!.ew) : null;
-          productCt = masked;
-          gs = masked ? null : (be.matmul(bz, w, false, true, [], "float32") as Tensor);
-        }
+          return v;
+        };
       };
-      const firstInput = stages[0]!.head?.left ?? -1;
-      const perInput = swept.map((parts, k) => () => {
-        sweep();
-        const total = parts.reduce<Tangent>((acc, t) => addTangent(acc, t), null);
-        return k === firstInput && firstLeft ? addTangent(total, firstLeft()) : total;
+      /** Per stage: the cotangent of its output (null where its product's came from the next GEMM), and of its product. */
+      const outCt: (() => Tensor | null)[] = [];
+      const productCt: (() => Tensor)[] = [];
+      const kernels: (() => Tensor[])[] = [];
+      const joints: ({ product: Tensor; sums: Tensor } | null)[] = stages.map(() => null);
+      const full = (s: number, j: number): Tensor => {
+        const st = stages[s]!;
+        if (j === 0 && st.head) return productCt[s]!();
+        if (st.passesThrough[j]) return outCt[s]!()!;
+        return kernels[s]!()[j]!;
+      };
+      stages.forEach((st, s) => {
+        kernels[s] = memo(() => be.fusedBackward!(st.elementwise, results[s]!.ew, outCt[s]!()!));
+        // The next stage's GEMM brings this one's product cotangent, mask applied, when this stage
+        // reads nothing but its product and bias.
+        const viaNext = memo((): { dh: Tensor | null; bz: Tensor | null } => {
+          const next = stages[s + 1]!;
+          const bz = productCt[s + 1]!();
+          const w = ts[next.head!.right]!;
+          const masked = maskable(st) && !st.passesThrough[0] && be.matmulChainBackward ? be.matmulChainBackward(bz, w, st.elementwise, results[s]!.ew) : null;
+          return masked ? { dh: null, bz: masked } : { dh: be.matmul(bz, w, false, true, [], "float32"), bz: null };
+        });
+        outCt[s] = s === stages.length - 1 ? () => gt : () => viaNext().dh;
+        productCt[s] = memo(() => (s < stages.length - 1 && viaNext().bz) || (st.passesThrough[0] ? outCt[s]!()! : kernels[s]!()[0]!));
       });
+      const parts: (() => Tangent)[][] = Array.from({ length: chain.inputs }, () => []);
+      stages.forEach((st, s) => {
+        const r = results[s]!;
+        if (st.head) {
+          const { left, right } = st.head;
+          parts[right]!.push(() => {
+            const bz = productCt[s]!();
+            if (st.biasOfProduct >= 0 && be.matmulColumnSums) joints[s] = be.matmulColumnSums(r.left!, bz, true);
+            return (joints[s]?.product ?? be.matmul(r.left!, bz, true, false, [], "float32")) as Tangent;
+          });
+          if (s === 0) parts[left]!.push(() => be.matmul(productCt[0]!(), ts[right]!, false, true, [], "float32") as Tangent);
+        }
+        st.from.forEach((k, j) => {
+          if (k < 0) return;
+          // (a bias added to the product has the product's cotangent, summed over rows)
+          if (j === st.biasOfProduct) parts[k]!.push(() => (joints[s] ? reshapeTo(joints[s]!.sums, ts[k]!.shape) : (unbroadcastTo(productCt[s]!(), ts[k]!) as Tangent)));
+          else parts[k]!.push(() => unbroadcastTo(full(s, j), ts[k]!) as Tangent);
+        });
+      });
+      // (Generated code reads cotangents in argument order, so a weight before its bias: one GEMM
+      // gives both. Read the other way round, the bias's is its own column sum; the same numbers.)
+      const perInput = parts.map((ps) => () => ps.reduce<Tangent>((acc, part) => addTangent(acc, part()), null));
       return lazyCotangents(perInput);
     },
   };
