@@ -1,14 +1,18 @@
 // Fused chains: what the build emits, in a reverse-mode derivative, for a chain of elementwise tensor
-// ops whose intermediates nothing else reads (optionally headed by a matmul): `relu(x.matmul(w).add(b))`
-// becomes `vjpCall(fused("relu($0.matmul($1).add($2))"), undefined, [x, w, b])` (see the transformer's
-// fusion.ts). The spec is the chain written as the user wrote it, over numbered inputs.
+// ops whose intermediates nothing else reads: `relu(x.matmul(w).add(b))` becomes
+// `vjpCall(fused("relu($0.matmul($1).add($2))"), undefined, [x, w, b])` (see the transformer's
+// fusion.ts). The spec is the chain written as the user wrote it, over numbered inputs. A matmul
+// may head it, and later matmuls may take the stage before them (a stack of layers):
+// `tanh(relu($0.matmul($1).add($2)).matmul($3).add($4))`.
 //
-// Where the backend can (capabilities `fusedForward`, `fusedBackward`, `matmulFused`) and every input
-// is a float32 tensor on it, the chain is one kernel forward — one GEMM with the chain as its
-// epilogue — and one backward; the kernels are built from the very scalar functions the unfused ops
-// use, so NaN, ties and broadcasting are the ops' own. Anywhere else (the CPU, int32 or number
-// inputs, a method of something that is not a tensor) the chain runs op by op through the ops'
-// derivatives, exactly what the unfused generated code did.
+// Where the backend can (the optional Backend methods `fusedForward`, `fusedBackward`,
+// `matmulFused`, `matmulColumnSums`, `matmulChainBackward`) and every input is a float32 tensor
+// on it, each stage is one kernel forward (a GEMM with the stage's chain as its epilogue), and
+// backward a stage's product cotangent comes from one kernel or from the next stage's GEMM, and a
+// weight's and its bias's from one GEMM; the kernels are built from the very scalar functions the
+// unfused ops use, so NaN, ties and broadcasting are the ops' own. Anywhere else (the CPU, int32
+// or number inputs, a method of something that is not a tensor) the chain runs op by op through
+// the ops' derivatives, exactly what the unfused generated code did.
 
 import { addTangent, type Tangent } from "../ad/tangent.js";
 import { defineDerivatives, getDerivatives, jvpCall, jvpMethodCall, lazyCotangents, vjpCall, vjpMethodCall, type VjpResult } from "../ad/derivatives.js";
