@@ -27,6 +27,8 @@ const PACKAGES = [
   { dir: "transformer", defaults: { types: ["node"] } },
   { dir: "babel-plugin", defaults: { types: ["node"] } },
   { dir: "ts-plugin", defaults: { types: ["node"] } },
+  // The bundler host (unplugin): an adapter over the Babel host.
+  { dir: "unplugin", defaults: { types: ["node"] } },
   // Layers and optimizers, written as differentiable TypeScript and built with Cotangent's own
   // ts-patch transformer (the ts-plugin built just before): the dogfood.
   { dir: "nn", defaults: { lib: ["ES2022", "DOM"], types: [] }, cotangent: true },

@@ -1,0 +1,2 @@
+/** @differentiable */
+export   function   marked ( x )   {   return   x  *  x  *  x ;   }
