@@ -189,6 +189,8 @@ interface BundlerSample {
   build: () => void;
   main: string;
   throws: string;
+  /** Tests of this sample's own extra outputs. */
+  more?: (outDir: string) => void;
 }
 
 const BUNDLER_SAMPLES: BundlerSample[] = [
@@ -212,6 +214,11 @@ const BUNDLER_SAMPLES: BundlerSample[] = [
     build: () => node([path.join(PROJECTS, "esbuild/build.mjs")]),
     main: "main.js",
     throws: "throws.js",
+    more: (outDir) =>
+      test("a .tsx module (JSX and types left to esbuild) is differentiated", () => {
+        expect(node([path.join(outDir, "view.js")]).trim()).toBe("<b>12</b>");
+        expect(fs.readFileSync(path.join(outDir, "view.js"), "utf8")).toMatch(/function cube\$vjp\b/);
+      }),
   },
   {
     name: "rspack",
@@ -266,6 +273,8 @@ for (const sample of BUNDLER_SAMPLES) {
     test("a throwing pullback's stack trace names the user's .ts line (--enable-source-maps)", () => {
       checkStackTrace(path.join(outDir, sample.throws));
     });
+
+    sample.more?.(outDir);
   });
 }
 

@@ -8,6 +8,7 @@
 // `plugins: [cotangent()]`; likewise /rollup, /esbuild, /rspack, /webpack.
 
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { transformSync, type TransformOptions } from "@babel/core";
 import cotangentBabelPlugin, { type PluginOptions } from "@cotangent/babel-plugin";
@@ -49,8 +50,9 @@ export const unplugin: UnpluginInstance<Options | undefined, false> = createUnpl
         const file = id.replace(/[?#].*$/, "");
         if (file.startsWith("\0")) return null; // a virtual module
         const candidate = (!stripTypes || CANDIDATE.test(code)) && !inCompiledPackage(file);
-        if (!candidate && !TS_FILE.test(file)) return null;
-        return transform(this, code, file, candidate ? pluginOptions : undefined, stripTypes);
+        if (candidate) return transform(this, code, file, pluginOptions, stripTypes);
+        // Not for Cotangent: with stripTypes a TypeScript file still loses its types here.
+        return stripTypes && TS_FILE.test(file) ? transform(this, code, file, undefined, true) : null;
       },
     },
     // Rollup reads no TypeScript, so with stripTypes this plugin is the project's TypeScript plugin
@@ -104,26 +106,43 @@ function resolveTypeScript(source: string, importer: string | undefined): string
   return candidates.find((c) => existsSync(c)) ?? null;
 }
 
+const presetOfDir = new Map<string, string>();
+
+/** @babel/preset-typescript as the project that holds `file` resolves it (stripTypes needs it installed there). */
+function presetTypescript(file: string): string {
+  const dir = dirname(file);
+  let found = presetOfDir.get(dir);
+  if (found === undefined) {
+    try {
+      found = createRequire(file).resolve("@babel/preset-typescript");
+    } catch {
+      throw new Error(`stripTypes: true needs @babel/preset-typescript, which is not installed where ${file} can see it (npm install --save-dev @babel/preset-typescript)`);
+    }
+    presetOfDir.set(dir, found);
+  }
+  return found;
+}
+
 /** Runs the Babel host on one module; Cotangent's errors fail the build, its warnings become the bundler's. */
 function transform(ctx: Context, code: string, file: string, pluginOptions: PluginOptions | undefined, stripTypes: boolean) {
   const ext = /\.([cm]?[jt]sx?)$/.exec(file)?.[1] ?? "js";
   const typescript = ext.includes("t");
   const jsx = ext.endsWith("x");
-  const options: TransformOptions = {
+  const options = (): TransformOptions => ({
     filename: file,
     sourceFileName: file,
     babelrc: false,
     configFile: false,
     browserslistConfigFile: false,
-    sourceType: "unambiguous",
+    // Bundlers read .js/.ts as ES modules; a .cjs/.cts file may be a script.
+    sourceType: ext.startsWith("c") ? "unambiguous" : "module",
     sourceMaps: true,
     // Only the syntax: the output keeps its TypeScript (unless stripTypes) for the bundler's own TS handling.
     parserOpts: { plugins: [...(typescript && !stripTypes ? (["typescript"] as const) : []), ...(jsx && !(typescript && stripTypes) ? (["jsx"] as const) : [])] },
     // No plugin options: a file with no mark and no runtime import, only here to lose its types.
     plugins: pluginOptions ? [[cotangentBabelPlugin, pluginOptions]] : [],
-    // Resolved from the working directory (the user's project), like any preset named in a Babel config.
-    presets: typescript && stripTypes ? [["@babel/preset-typescript", {}]] : [],
-  };
+    presets: typescript && stripTypes ? [[presetTypescript(file), {}]] : [],
+  });
   // The Babel host prints warnings with console.warn; transformSync runs the whole pass without
   // yielding, so everything printed meanwhile is this file's and goes to the bundler instead.
   const warnings: string[] = [];
@@ -132,7 +151,7 @@ function transform(ctx: Context, code: string, file: string, pluginOptions: Plug
   let failure: unknown;
   console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
   try {
-    result = transformSync(code, options);
+    result = transformSync(code, options());
   } catch (e) {
     failure = e ?? new Error("Babel failed");
   } finally {

@@ -10,7 +10,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const src = path.resolve(here, "../webpack-babel/src");
 
 await esbuild.build({
-  entryPoints: { main: path.join(src, "main.ts"), throws: path.join(src, "throws.ts") },
+  // view.tsx: a module with JSX.
+  entryPoints: { main: path.join(src, "main.ts"), throws: path.join(src, "throws.ts"), view: path.join(here, "src/view.tsx") },
   outdir: path.resolve(here, "../../out/esbuild"),
   bundle: true,
   platform: "node",
