@@ -1,41 +1,27 @@
-// @cotangent/babel-plugin: the Babel host. On entering a Program it finds every marked function
-// (`/** @differentiable */` declarations, `differentiable(fn)` wrappers, `@differentiable`
-// methods, function literals passed straight to an operator), asks the core for their JVP and
-// VJP, inserts them next to the originals with locations pointing at the user's lines, resolves
-// operator calls on visible functions at build time, and removes the marks it consumed.
+// @cotangent/babel-plugin: the Babel host. On entering a Program it reports every place a mark may
+// be to the core's module planner (`/** @differentiable */` declarations and constants,
+// `differentiable(fn)` wrappers, methods with their decorators, function literals passed to an
+// operator, operator calls on names), lowers the functions the planner asks for (adapter.ts), and
+// applies the edits it returns as Babel nodes carrying the user's locations. What is marked, the
+// names and the second-order code are the planner's (transformer/src/module.ts), not this file's.
 //
 // Usage: `plugins: ["@cotangent/babel-plugin"]` beside `@babel/preset-typescript`.
 
 import type { NodePath, PluginObj, PluginPass, types as t } from "@babel/core";
 import { parse, parseExpression } from "@babel/parser";
 import {
-  CODES,
   RUNTIME_MODULE,
-  defineDerivativesCode,
-  derivativeNames,
-  derivativesRecordCode,
-  differentiateSafely,
   formatDiagnostic,
   isOperatorName,
-  loadPrimitiveTable,
-  operatorCallCode,
-  markOfComments,
-  differentiateSecondOrder,
-  differentiatesAnOperator,
-  defineKernelCode,
-  type KernelSource,
-  secondOrderMode,
-  secondOrderRegistrationCode,
-  uniqueName,
-  wrtIndices,
-  type GeneratedFunction,
+  planModule,
   type Diagnostic,
-  type KnownFunction,
+  type FunctionFacts,
+  type GeneratedFunction,
   type Loc,
-  type MarkedFunction,
-  type ModuleContext,
-  type OperatorName,
+  type Piece,
+  type Replacement,
   type SecondOrderOption,
+  type Site,
 } from "@cotangent/transformer";
 import { BabelAdapter, collectLocalClasses, collectLocalTypes, locOf, typeIR } from "./adapter.js";
 import { functionDeclaration, functionExpression } from "./build-ast.js";
@@ -45,6 +31,8 @@ export interface PluginOptions {
   warnings?: boolean;
   /** Called with each function's generated derivatives (used by `cotangent explain`). */
   onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction }) => void;
+  /** Called with every diagnostic of a file (errors and warnings, as data) before errors fail the build: for tools. */
+  onDiagnostics?: (diagnostics: readonly Diagnostic[], fileName: string) => void;
   /**
    * Second derivatives of marked functions for other modules (`derivative(derivative(f))` of an
    * imported `f`): "exported" generates them for the marked functions of modules that export
@@ -60,30 +48,7 @@ interface BabelApi {
   types: typeof t;
 }
 
-/** How the file refers to the runtime's exports. */
-interface RuntimeImports {
-  /** local name → exported name, for `import { gradient as g }` */
-  named: Map<string, string>;
-  /** `import * as ct` */
-  namespaces: Set<string>;
-}
-
 type FunctionNode = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression | t.ClassMethod;
-
-interface Mark {
-  /** declaration: `/** @differentiable *\/ function f`; constant: the same mark on `const f = (…) => …`. */
-  kind: "declaration" | "constant" | "wrapper" | "method" | "inline";
-  path: NodePath<FunctionNode>;
-  name: string;
-  wrt?: string[];
-  info: KnownFunction;
-  /** wrapper: the `differentiable(...)` call; inline: the operator call. */
-  call?: NodePath<t.CallExpression>;
-  operator?: OperatorName;
-  markLoc?: Loc;
-  /** `@kernel` too: compiled to WGSL by the core (which refuses anything but a declaration). */
-  kernel?: boolean;
-}
 
 export default function cotangentBabelPlugin(api: BabelApi, options: PluginOptions = {}): PluginObj<PluginPass> {
   api.assertVersion(7);
@@ -103,59 +68,10 @@ export default function cotangentBabelPlugin(api: BabelApi, options: PluginOptio
   };
 }
 
-function runtimeImports(program: NodePath<t.Program>): RuntimeImports {
-  const named = new Map<string, string>();
-  const namespaces = new Set<string>();
-  for (const s of program.node.body) {
-    if (s.type !== "ImportDeclaration" || s.source.value !== RUNTIME_MODULE) continue;
-    for (const spec of s.specifiers) {
-      if (spec.type === "ImportNamespaceSpecifier") namespaces.add(spec.local.name);
-      else if (spec.type === "ImportSpecifier") named.set(spec.local.name, spec.imported.type === "Identifier" ? spec.imported.name : spec.imported.value);
-    }
-  }
-  return { named, namespaces };
-}
-
-/** Which runtime export (if any) an expression names: `gradient`, `g` (aliased) or `ct.gradient`. */
-function runtimeName(e: t.Node, imports: RuntimeImports): string | undefined {
-  if (e.type === "Identifier") return imports.named.get(e.name);
-  if (e.type === "MemberExpression" && !e.computed && e.object.type === "Identifier" && imports.namespaces.has(e.object.name) && e.property.type === "Identifier")
-    return e.property.name;
-  return undefined;
-}
-
-/** `{ wrt: ["x", "y"] }` or `{ wrt: "x" }` → names. */
-function wrtOption(node: t.Node | undefined): string[] | undefined {
-  if (!node || node.type !== "ObjectExpression") return undefined;
-  for (const p of node.properties) {
-    if (p.type !== "ObjectProperty" || p.key.type !== "Identifier" || p.key.name !== "wrt") continue;
-    if (p.value.type === "StringLiteral") return [p.value.value];
-    if (p.value.type === "ArrayExpression")
-      return p.value.elements.flatMap((e) => (e && e.type === "StringLiteral" ? [e.value] : []));
-  }
-  return undefined;
-}
-
-function paramNames(fn: t.Function): (string | undefined)[] {
-  return fn.params.map((p) => {
-    const q = p.type === "AssignmentPattern" ? p.left : p.type === "TSParameterProperty" ? p.parameter : p.type === "RestElement" ? p.argument : p;
-    return q.type === "Identifier" ? q.name : undefined;
-  });
-}
-
-function markComment(node: t.Node, parent: t.Node | null): ReturnType<typeof markOfComments> {
-  // In source order: a comment before `export`, then those between `export` and the declaration.
-  const exported = parent?.type === "ExportNamedDeclaration" || parent?.type === "ExportDefaultDeclaration" ? parent.leadingComments ?? [] : [];
-  const blocks = [...exported, ...(node.leadingComments ?? [])].filter((c) => c.type === "CommentBlock");
-  return markOfComments(blocks.map((c) => `/*${c.value}*/`));
-}
-
 function transformProgram(program: NodePath<t.Program>, state: PluginPass, types: typeof t, options: PluginOptions): void {
-  const file = state.file;
-  const source: string = file.code ?? "";
-  const fileName: string = file.opts.filename ?? "unknown.ts";
-  const imports = runtimeImports(program);
-
+  const source: string = state.file.code ?? "";
+  const fileName: string = state.file.opts.filename ?? "unknown.ts";
+  const imports = runtimeImports(program.node);
   const taken = new Set<string>();
   const shadowedGlobals = new Set<string>();
   program.traverse({
@@ -164,312 +80,404 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
       if (p.node.name === "Math" && p.scope.getBinding("Math")) shadowedGlobals.add("Math");
     },
   });
-  const rt = uniqueName("__ct", taken);
-  const primitives = loadPrimitiveTable(fileName);
-  const ctx: ModuleContext = { fileName, source, runtime: rt, known: new Map(), knownMethods: new Map(), takenNames: taken, shadowedGlobals, ...(primitives ? { primitives } : {}), ...(options.fuse === false ? { fuse: false } : {}) };
-  const marks: Mark[] = [];
-  const customDerivatives: { path: NodePath<t.FunctionDeclaration>; of: string; mode: "vjp" | "jvp" }[] = [];
-  const operatorCalls: { path: NodePath<t.CallExpression>; op: OperatorName; name: string }[] = [];
-  /** `outer(inner(f))`: second derivatives, which need f's JVP differentiated too. */
-  const nestedOperatorCalls: { path: NodePath<t.CallExpression>; outer: OperatorName; inner: OperatorName; name: string }[] = [];
   const localTypes = collectLocalTypes(program.node);
-  const adapter = new BabelAdapter(source, imports.named, rt, localTypes, collectLocalClasses(program.node));
-  ctx.classes = adapter.moduleClasses();
-  /** Marks that cannot be honoured at all (reported with the differentiation errors). */
-  const markErrors: Diagnostic[] = [];
+  // The runtime identifier is the planner's choice: the adapter is made when the planner first needs it.
+  let adapter: BabelAdapter | undefined;
+  const adapterFor = (runtime: string) => (adapter ??= new BabelAdapter(source, imports.named, runtime, localTypes, collectLocalClasses(program.node)));
+  const { sites, paths, literals } = findSites(program, imports, (fn) => facts(fn, adapterFor, source, localTypes));
+  const plan = planModule({
+    fileName,
+    source,
+    takenNames: taken,
+    shadowedGlobals,
+    sites,
+    classes: (runtime) => adapterFor(runtime).moduleClasses(),
+    ...(options.secondOrder ? { secondOrder: options.secondOrder } : {}),
+    ...(options.fuse === false ? { fuse: false } : {}),
+  });
 
-  const info = (fn: t.Function, name: string, wrt: string[] | undefined, isMethod: boolean): KnownFunction => {
-    // Methods of one name share derivative names in every class: `obj.m$jvp(…)` dispatches as `obj.m(…)` does.
-    const shared = isMethod ? ctx.knownMethods.get(name) : undefined;
-    const names = shared ? { jvpName: shared.jvpName, vjpName: shared.vjpName } : derivativeNames(name, taken);
-    return {
-      ...names,
-      arity: fn.params.length,
-      wrt: wrtIndices(paramNames(fn), wrt).indices,
-      isMethod,
-      returnType: typeIR(fn.returnType as t.Node | null | undefined, source, localTypes),
-      ...(fn.params[fn.params.length - 1]?.type === "RestElement" ? { rest: true } : {}),
-    };
+  options.onDiagnostics?.(plan.diagnostics, fileName);
+  const errors = plan.diagnostics.filter((d) => d.severity === "error");
+  if (options.warnings !== false) for (const d of plan.diagnostics) if (d.severity !== "error") console.warn(formatDiagnostic(d, source, fileName));
+  if (errors.length) {
+    // Babel frames the first marked function that is not differentiable; the message frames each offending expression.
+    const failed = plan.marks.find((m) => !m.ok);
+    const at = (failed && paths[failed.site]) ?? program;
+    const summary = errors.length === 1 ? "1 error" : `${errors.length} errors`;
+    throw at.buildCodeFrameError(`Cotangent: ${summary}\n\n${errors.map((d) => formatDiagnostic(d, source, fileName)).join("\n\n")}\n`);
+  }
+  for (const m of plan.marks) if (m.jvp && m.vjp) options.onDerivatives?.({ name: m.name, jvp: m.jvp, vjp: m.vjp });
+
+  // Apply the edits in source order; replacements of operator calls last-first, so that
+  // `outer(inner(f))` replaces what `inner(f)` became.
+  const build = new Builder(types, fileName, (site) => plan.marks.find((m) => m.site === site)?.marked.loc);
+  const inserted = new Map<t.Node, number>();
+  const operatorEdits = plan.edits.filter((e) => e.kind === "replaceOperator").reverse();
+  for (const e of [...plan.edits.filter((e) => e.kind !== "replaceOperator"), ...operatorEdits]) {
+    const path = paths[e.site]!;
+    switch (e.kind) {
+      case "after":
+      case "before":
+        insertNodes(statementOf(path), e.kind, e.pieces.map((piece) => build.statement(piece, e.site)), inserted);
+        break;
+      case "replace":
+      case "replaceOperator": {
+        const replaced = build.expression(e.replacement, literals[e.site]!, e.site);
+        if (e.replacement.keepRestArguments) (replaced as t.CallExpression).arguments.push(...(path.node as t.CallExpression).arguments.slice(1));
+        path.replaceWith(replaced);
+        break;
+      }
+      case "members": {
+        const classBody = path.parentPath as NodePath<t.ClassBody>;
+        for (const g of e.functions) {
+          const fn = functionDeclaration(g, fileName, build.locOf(e.site));
+          classBody.node.body.push(types.classMethod("method", types.identifier(g.name), fn.params, fn.body, false, e.isStatic));
+        }
+        break;
+      }
+      case "removeDecorators": {
+        const method = path.node as t.ClassMethod;
+        method.decorators = (method.decorators ?? []).filter((d) => !isDifferentiableDecorator(d.expression, imports));
+        if (!method.decorators.length) method.decorators = null;
+        break;
+      }
+    }
+  }
+  if (plan.importsRuntime) {
+    program.node.body.unshift(types.importDeclaration([types.importNamespaceSpecifier(types.identifier(plan.runtime))], types.stringLiteral(RUNTIME_MODULE)));
+  }
+}
+
+/** The Babel form of the planner's pieces and replacements. */
+class Builder {
+  constructor(
+    private readonly types: typeof t,
+    private readonly fileName: string,
+    /** Where a site's generated code maps to when a node has no location of its own. */
+    readonly locOf: (site: number) => Loc | undefined,
+  ) {}
+
+  statement(piece: Piece, site: number): t.Statement {
+    if (piece.kind === "code") return parse(piece.code, { sourceType: "module" }).program.body[0]!;
+    const fn = functionDeclaration(piece.fn, this.fileName, this.locOf(site));
+    if (!piece.arrow) return fn;
+    // A `const` arrow: it sees the same `this` as the arrow it differentiates.
+    const arrow = this.types.arrowFunctionExpression(fn.params, fn.body);
+    arrow.loc = fn.loc;
+    const decl = this.types.variableDeclaration("const", [this.types.variableDeclarator(this.types.identifier(piece.fn.name), arrow)]);
+    decl.loc = fn.loc;
+    return decl;
+  }
+
+  expression(r: Replacement, original: t.Node, site: number): t.Expression {
+    const out = parseExpression(r.code);
+    for (const [hole, fill] of Object.entries(r.holes)) {
+      const node =
+        fill === "original" ? original
+        : fill.kind === "code" ? parseExpression(fill.code)
+        : fill.arrow ? { ...functionExpression(fill.fn, this.fileName, this.locOf(site)), type: "ArrowFunctionExpression", id: null, expression: false }
+        : functionExpression(fill.fn, this.fileName, this.locOf(site));
+      replaceIdentifier(out, hole, node as t.Node);
+    }
+    return out;
+  }
+}
+
+// ---- sites: what the planner is told about the file -------------------------------------------
+
+/** How the file refers to the runtime's exports. */
+interface RuntimeImports {
+  /** local name → exported name, for `import { gradient as g }` */
+  named: Map<string, string>;
+  /** `import * as ct` */
+  namespaces: Set<string>;
+}
+
+function runtimeImports(program: t.Program): RuntimeImports {
+  const named = new Map<string, string>();
+  const namespaces = new Set<string>();
+  for (const s of program.body) {
+    if (s.type !== "ImportDeclaration" || s.source.value !== RUNTIME_MODULE || s.importKind === "type") continue;
+    for (const spec of s.specifiers) {
+      if (spec.type === "ImportNamespaceSpecifier") namespaces.add(spec.local.name);
+      else if (spec.type === "ImportSpecifier" && spec.importKind !== "type") named.set(spec.local.name, spec.imported.type === "Identifier" ? spec.imported.name : spec.imported.value);
+    }
+  }
+  return { named, namespaces };
+}
+
+/** Which runtime export (if any) an expression names: `gradient`, `g` (aliased) or `ct.gradient`. */
+function runtimeName(node: t.Node, imports: RuntimeImports): string | undefined {
+  const e = skipTypeWrappers(node);
+  if (e.type === "Identifier") return imports.named.get(e.name);
+  if (e.type === "MemberExpression" && !e.computed && e.property.type === "Identifier") {
+    const obj = skipTypeWrappers(e.object);
+    if (obj.type === "Identifier" && imports.namespaces.has(obj.name)) return e.property.name;
+  }
+  return undefined;
+}
+
+function isDifferentiableDecorator(e: t.Node, imports: RuntimeImports): boolean {
+  return runtimeName(e, imports) === "differentiable" || (e.type === "CallExpression" && runtimeName(e.callee, imports) === "differentiable");
+}
+
+const TYPE_WRAPPERS = new Set(["TSAsExpression", "TSSatisfiesExpression", "TSNonNullExpression", "TSTypeAssertion", "ParenthesizedExpression"]);
+
+function skipTypeWrappers(node: t.Node): t.Node {
+  while (TYPE_WRAPPERS.has(node.type)) node = (node as { expression: t.Node }).expression;
+  return node;
+}
+
+function functionLiteral(node: t.Node | null | undefined): t.FunctionExpression | t.ArrowFunctionExpression | undefined {
+  const e = node && skipTypeWrappers(node);
+  return e && (e.type === "ArrowFunctionExpression" || e.type === "FunctionExpression") ? e : undefined;
+}
+
+/** `{ wrt: ["x", "y"] }` → names; anything else there → `invalid`, the node to report. */
+function wrtOption(node: t.Node | undefined | null): { wrt?: string[]; invalid?: t.Node } {
+  if (!node) return {};
+  const obj = skipTypeWrappers(node);
+  if (obj.type !== "ObjectExpression") return { invalid: node };
+  for (const p of obj.properties) {
+    const key = p.type !== "SpreadElement" && !p.computed ? (p.key.type === "Identifier" ? p.key.name : p.key.type === "StringLiteral" ? p.key.value : undefined) : undefined;
+    if (key !== "wrt") continue;
+    if (p.type !== "ObjectProperty") return { invalid: p };
+    const arr = skipTypeWrappers(p.value);
+    if (arr.type !== "ArrayExpression") return { invalid: p.value };
+    const wrt: string[] = [];
+    for (const el of arr.elements) {
+      const e = el && skipTypeWrappers(el);
+      if (e?.type === "StringLiteral") wrt.push(e.value);
+      else if (e?.type === "TemplateLiteral" && e.expressions.length === 0) wrt.push(e.quasis[0]!.value.cooked ?? "");
+      else return { invalid: el ?? arr };
+    }
+    return { wrt };
+  }
+  return {};
+}
+
+/** The texts of the comments before a node (and before its `export`), in source order. */
+function commentsOf(node: t.Node, parent: t.Node | null | undefined): string[] {
+  const exported = parent?.type === "ExportNamedDeclaration" || parent?.type === "ExportDefaultDeclaration" ? parent.leadingComments ?? [] : [];
+  return [...exported, ...(node.leadingComments ?? [])].map((c) => (c.type === "CommentBlock" ? `/*${c.value}*/` : `//${c.value}`));
+}
+
+/** The local names the module exports. */
+function exportedNames(program: t.Program): Set<string> {
+  const out = new Set<string>();
+  for (const s of program.body) {
+    if (s.type === "ExportDefaultDeclaration") {
+      const d = s.declaration;
+      if (d.type === "Identifier") out.add(d.name);
+      else if ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && d.id) out.add(d.id.name);
+    } else if (s.type === "ExportNamedDeclaration" && !s.source) {
+      const d = s.declaration;
+      if ((d?.type === "FunctionDeclaration" || d?.type === "ClassDeclaration") && d.id) out.add(d.id.name);
+      else if (d?.type === "VariableDeclaration") for (const v of d.declarations) if (v.id.type === "Identifier") out.add(v.id.name);
+      for (const x of s.specifiers) if (x.type === "ExportSpecifier") out.add(x.local.name);
+    }
+  }
+  return out;
+}
+
+/** `const NAME = <call>` (through type-only wrappers) → NAME. */
+function constBinding(path: NodePath): string | undefined {
+  let p: NodePath = path;
+  while (p.parentPath && TYPE_WRAPPERS.has(p.parentPath.node.type)) p = p.parentPath;
+  const decl = p.parentPath;
+  if (!decl?.isVariableDeclarator() || decl.node.init !== p.node || decl.node.id.type !== "Identifier") return undefined;
+  return (decl.parent as t.VariableDeclaration).kind === "const" ? decl.node.id.name : undefined;
+}
+
+/** Reports every site in source order; `paths[id]` is the node each edit of that site applies to. */
+function findSites(
+  program: NodePath<t.Program>,
+  imports: RuntimeImports,
+  factsOf: (fn: NodePath<FunctionNode>) => FunctionFacts,
+): { sites: Site[]; paths: NodePath[]; literals: (t.Node | undefined)[] } {
+  const sites: Site[] = [];
+  const paths: NodePath[] = [];
+  /** What a replacement's "original" stands for: the function literal of a mark, the function argument of an operator call. */
+  const literals: (t.Node | undefined)[] = [];
+  const exported = exportedNames(program.node);
+  const add = (path: NodePath, site: DistributiveOmit<Site, "id">, literal?: t.Node) => {
+    (site as Site).id = paths.length;
+    paths.push(path);
+    literals.push(literal);
+    sites.push(site as Site);
   };
-
-  // 1. Find every mark first, so marked functions can call each other in any order.
   program.traverse({
     FunctionDeclaration(p) {
-      // Overloaded functions carry their documentation on the first signature: a mark there marks the implementation.
-      const mark = markComment(p.node, p.parent) ?? overloadMark(p);
-      if (!mark) return;
-      if (!p.node.id) {
-        markErrors.push({
-          code: CODES.unsupportedSyntax,
-          severity: "error",
-          message: "an anonymous `export default function` cannot be marked differentiable (give the function a name)",
-          loc: locOf(p.parentPath.isExportDefaultDeclaration() ? p.parent : p.node),
-          notes: [],
-        });
-        return;
-      }
-      if (mark.kind === "derivative") {
-        customDerivatives.push({ path: p, of: mark.of!, mode: returnsKey(p.node, "differential") ? "jvp" : "vjp" });
-        return;
-      }
-      const name = p.node.id.name;
-      const i = info(p.node, name, mark.wrt, false);
-      ctx.known.set(name, i);
-      marks.push({ kind: "declaration", path: p, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id), ...(mark.kernel ? { kernel: true } : {}) });
+      const name = p.node.id?.name;
+      const overloads = overloadSignatures(p).map(([sig, parent]) => commentsOf(sig, parent));
+      add(p, {
+        kind: "function",
+        ...(name ? { name } : {}),
+        comments: commentsOf(p.node, p.parent),
+        overloadComments: overloads,
+        exported: !!name && exported.has(name),
+        markLoc: locOf(p.node.id ?? (p.parentPath.isExportDefaultDeclaration() ? p.parent : p.node)),
+        fn: factsOf(p),
+        returnedKeys: returnedKeys(p.node),
+      });
     },
-    VariableDeclarator(p) {
-      const init = p.node.init;
-      if (!init || (init.type !== "ArrowFunctionExpression" && init.type !== "FunctionExpression") || p.node.id.type !== "Identifier") return;
-      const declaration = p.parentPath as NodePath<t.VariableDeclaration>;
-      const mark = markComment(declaration.node, declaration.parent);
-      if (!mark || mark.kind !== "differentiable" || declaration.node.declarations.length !== 1) return;
-      const name = p.node.id.name;
-      const i = info(init, name, mark.wrt, false);
-      ctx.known.set(name, i);
-      marks.push({ kind: "constant", path: p.get("init") as NodePath<FunctionNode>, name, wrt: mark.wrt, info: i, markLoc: locOf(p.node.id), ...(mark.kernel ? { kernel: true } : {}) });
+    VariableDeclaration(p) {
+      const first = p.get("declarations")[0];
+      const literal = first && functionLiteral(first.node.init);
+      if (!first || !literal || first.node.id.type !== "Identifier") return;
+      const init = findPath(first.get("init") as NodePath, literal) as NodePath<FunctionNode>;
+      const name = first.node.id.name;
+      const site = { kind: "constant", name, declarators: p.node.declarations.length, comments: commentsOf(p.node, p.parent), exported: exported.has(name), markLoc: locOf(first.node.id), fn: factsOf(init) } as const;
+      add(init, site, literal);
     },
     CallExpression(p) {
       const which = runtimeName(p.node.callee, imports);
       const arg = p.node.arguments[0];
       if (!which || !arg) return;
-      const isFn = arg.type === "ArrowFunctionExpression" || arg.type === "FunctionExpression";
-      if (which === "differentiable" && isFn) {
-        const decl = p.parentPath.isVariableDeclarator() && p.parentPath.node.id.type === "Identifier" ? p.parentPath.node.id.name : undefined;
-        const name = decl ?? uniqueName("anonymous", taken);
-        const wrt = wrtOption(p.node.arguments[1] as t.Node | undefined);
-        const i = info(arg, name, wrt, false);
-        if (decl) ctx.known.set(name, i);
-        marks.push({ kind: "wrapper", path: p.get("arguments.0") as NodePath<FunctionNode>, name, wrt, info: i, call: p, markLoc: locOf(p.node.callee) });
-      } else if (isOperatorName(which) && isFn) {
-        const name = uniqueName("anonymous", taken);
-        marks.push({
-          kind: "inline",
-          path: p.get("arguments.0") as NodePath<FunctionNode>,
-          name,
-          info: info(arg, name, undefined, false),
-          call: p,
-          operator: which,
-          markLoc: locOf(arg),
-        });
-      } else if (isOperatorName(which) && arg.type === "Identifier") {
-        operatorCalls.push({ path: p, op: which, name: arg.name });
-      } else if (isOperatorName(which) && arg.type === "CallExpression" && arg.arguments[0]?.type === "Identifier") {
-        const inner = runtimeName(arg.callee, imports);
-        if (inner && isOperatorName(inner)) nestedOperatorCalls.push({ path: p, outer: which, inner, name: arg.arguments[0].name });
+      const literal = functionLiteral(arg);
+      const argPath = p.get("arguments.0") as NodePath;
+      if (which === "differentiable" && literal) {
+        const binding = constBinding(p);
+        const { wrt, invalid } = wrtOption(p.node.arguments[1] as t.Node | undefined);
+        const fn = findPath(argPath, literal) as NodePath<FunctionNode>;
+        add(p, { kind: "wrapper", ...(binding ? { binding } : {}), exported: !!binding && exported.has(binding), ...(wrt ? { wrt } : {}), ...(invalid ? { invalidWrt: locOf(invalid)! } : {}), markLoc: locOf(p.node.callee), fn: factsOf(fn) }, literal);
+      } else if (which === "differentiable" && p.node.arguments.length === 1 && skipTypeWrappers(arg).type === "Identifier") {
+        const binding = constBinding(p);
+        if (binding) add(p, { kind: "alias", binding, of: (skipTypeWrappers(arg) as t.Identifier).name });
+      } else if (isOperatorName(which) && literal) {
+        add(p, { kind: "inline", op: which, markLoc: locOf(literal), fn: factsOf(findPath(argPath, literal) as NodePath<FunctionNode>) }, literal);
+      } else if (isOperatorName(which)) {
+        const e = skipTypeWrappers(arg);
+        if (e.type === "Identifier") {
+          add(p, { kind: "operatorCall", op: which, name: e.name, moduleScope: moduleScoped(p, e.name, program) }, arg);
+        } else if (e.type === "CallExpression" && e.arguments.length === 1) {
+          const inner = runtimeName(e.callee, imports);
+          const f = skipTypeWrappers(e.arguments[0]!);
+          if (inner && isOperatorName(inner) && f.type === "Identifier") add(p, { kind: "operatorCall", op: which, inner, name: f.name, moduleScope: moduleScoped(p, f.name, program) }, e.arguments[0]!);
+        }
       }
     },
     ClassMethod(p) {
-      const jsdoc = markComment(p.node, null);
-      if (jsdoc?.kind === "differentiable" && p.node.key.type === "Identifier" && p.node.kind === "method") {
-        const name = p.node.key.name;
-        const i = info(p.node, name, jsdoc.wrt, true);
-        ctx.knownMethods.set(name, i);
-        marks.push({ kind: "method", path: p, name, wrt: jsdoc.wrt, info: i, markLoc: locOf(p.node.key), ...(jsdoc.kernel ? { kernel: true } : {}) });
-        return;
-      }
-      const decorators = p.node.decorators ?? [];
-      for (const d of decorators) {
-        const e = d.expression;
-        const isMark = runtimeName(e, imports) === "differentiable" || (e.type === "CallExpression" && runtimeName(e.callee, imports) === "differentiable");
-        if (!isMark) continue;
-        if (p.node.key.type !== "Identifier" || p.node.kind !== "method") {
-          throw p.buildCodeFrameError("CT1001: @differentiable applies to methods with a plain name (not getters, setters or computed keys)");
-        }
-        const name = p.node.key.name;
-        const wrt = e.type === "CallExpression" ? wrtOption(e.arguments[0] as t.Node | undefined) : undefined;
-        const i = info(p.node, name, wrt, true);
-        ctx.knownMethods.set(name, i);
-        marks.push({ kind: "method", path: p, name, wrt, info: i, markLoc: locOf(p.node.key) });
-        d.expression = types.identifier("undefined"); // replaced below: removed from the list
-      }
-      if (p.node.decorators) {
-        p.node.decorators = p.node.decorators.filter((d) => !(d.expression.type === "Identifier" && d.expression.name === "undefined"));
-        if (!p.node.decorators.length) p.node.decorators = null;
-      }
+      const key = p.node.key;
+      const name = p.node.computed ? undefined : key.type === "Identifier" ? key.name : key.type === "StringLiteral" ? key.value : undefined;
+      const decorators = (p.node.decorators ?? [])
+        .filter((d) => isDifferentiableDecorator(d.expression, imports))
+        .map((d) => {
+          const { wrt, invalid } = d.expression.type === "CallExpression" ? wrtOption(d.expression.arguments[0] as t.Node | undefined) : {};
+          return { ...(wrt ? { wrt } : {}), ...(invalid ? { invalidWrt: locOf(invalid)! } : {}), loc: locOf(d)! };
+        });
+      const cls = p.parentPath.parentPath?.node;
+      const className = cls?.type === "ClassDeclaration" ? cls.id?.name : undefined;
+      add(p, {
+        kind: "method",
+        ...(name !== undefined ? { name } : {}),
+        accessor: p.node.kind,
+        hasBody: true,
+        comments: commentsOf(p.node, null),
+        decorators,
+        ...(className ? { className } : {}),
+        isStatic: p.node.static,
+        exported: !!className && exported.has(className),
+        markLoc: locOf(key),
+        fn: factsOf(p),
+      });
     },
   });
-
-  // 2. Differentiate every mark; report all errors at once.
-  const errors: string[] = markErrors.map((d) => formatDiagnostic(d, source, fileName));
-  let firstErrorAt: NodePath | undefined;
-  const markedFunctions: MarkedFunction[] = [];
-  const results = new Map<Mark, { jvp: GeneratedFunction; vjp: GeneratedFunction; jvpFunction?: MarkedFunction; kernel?: KernelSource; second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction } }>();
-  for (const m of marks) {
-    const fnNode = m.path.node as t.Function;
-    const marked: MarkedFunction = adapter.marked(fnNode, m.name, m.kind === "method" ? "method" : m.kind === "declaration" ? "declaration" : "expression", m.wrt, m.markLoc);
-    if (m.kind === "method") marked.owner = methodOwner(m.path as NodePath<t.ClassMethod>);
-    if (m.kernel) marked.kernel = true;
-    markedFunctions.push(marked);
-    const localCtx: ModuleContext = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
-    const r = differentiateSafely(marked, localCtx);
-    for (const d of r.diagnostics) {
-      const text = formatDiagnostic(d, source, fileName);
-      if (d.severity === "error") {
-        errors.push(text);
-        firstErrorAt ??= m.path;
-      }
-      else if (options.warnings !== false) console.warn(text);
-    }
-    if (r.jvp && r.vjp) {
-      results.set(m, { jvp: r.jvp, vjp: r.vjp, ...(r.jvpFunction ? { jvpFunction: r.jvpFunction } : {}), ...(r.kernel ? { kernel: r.kernel } : {}) });
-      options.onDerivatives?.({ name: m.name, jvp: r.jvp, vjp: r.vjp });
-    }
-  }
-  // Second derivatives: the core decides which marks' JVPs are differentiated again.
-  const requested = nestedOperatorCalls.length > 0 || differentiatesAnOperator(markedFunctions, ctx);
-  const secondMode = secondOrderMode(requested, marks.some((m) => isExported(m, program)), options.secondOrder);
-  if (secondMode && !errors.length) {
-    const referable = marks.filter((m) => m.kind !== "inline" && results.get(m)?.jvpFunction);
-    const so = differentiateSecondOrder(ctx, referable.map((m) => ({ jvpFunction: results.get(m)!.jvpFunction!, isMethod: m.kind === "method" })), secondMode);
-    for (const d of so.diagnostics) errors.push(formatDiagnostic(d, source, fileName));
-    referable.forEach((m, i) => {
-      const second = so.results[i];
-      if (second) results.get(m)!.second = second;
-    });
-  }
-  if (errors.length) {
-    // Babel frames the function that is not differentiable; the message frames each offending expression.
-    const at = firstErrorAt ?? program;
-    const summary = errors.length === 1 ? "1 error" : `${errors.length} errors`;
-    throw at.buildCodeFrameError(`Cotangent: ${summary}\n\n${errors.join("\n\n")}\n`);
-  }
-
-  // 3. Insert the derivatives next to each marked function.
-  const used = { runtime: false };
-  for (const m of marks) {
-    const r = results.get(m)!;
-    used.runtime = true;
-    const inf = m.info;
-    const extra = r.second ? [r.second.jvp, r.second.vjp] : [];
-    const jvpDecl = () => functionDeclaration(r.jvp, fileName, m.markLoc);
-    const vjpDecl = () => functionDeclaration(r.vjp, fileName, m.markLoc);
-    const secondInfo = r.second?.info;
-    const secondRegistration = (owner?: string) =>
-      secondInfo ? [parseStatement(secondOrderRegistrationCode(rt, inf.jvpName, secondInfo, owner))] : [];
-    const extraDecls = () => [...extra.map((g) => functionDeclaration(g, fileName, m.markLoc)), ...secondRegistration()];
-    switch (m.kind) {
-      case "declaration": {
-        const stmt = m.path.parentPath.isExportNamedDeclaration() || m.path.parentPath.isExportDefaultDeclaration() ? m.path.parentPath : m.path;
-        const reg = parseStatement(`${defineDerivativesCode(rt, m.name, inf, m.name, inf.jvpName, inf.vjpName)};`);
-        const kernelReg = r.kernel ? [parseStatement(`${defineKernelCode(rt, m.name, r.kernel)};`)] : [];
-        insertNodes(stmt, "after", [jvpDecl(), vjpDecl(), ...extraDecls(), reg, ...kernelReg]);
-        break;
-      }
-      case "constant":
-      case "wrapper": {
-        // The literal becomes `RT.defineDerivatives(literal, {...})`; its derivatives go before the
-        // statement, unless the literal sits in a function nested inside that statement (it could
-        // capture that function's locals): then they go inline, as function expressions.
-        const fnPath = m.path;
-        const replaced = m.kind === "wrapper" ? m.call! : fnPath;
-        const stmt = replaced.getStatementParent()!;
-        const target = stmt.parentPath?.isExportNamedDeclaration() ? stmt.parentPath : stmt;
-        const sameFunction = fnPath.parentPath!.scope.getFunctionParent() === stmt.scope.getFunctionParent();
-        const inline = !sameFunction && !ctx.known.has(m.name);
-        const replacement = parseExpression(
-          defineDerivativesCode(rt, m.name, inf, "__cotangent_fn__", inline ? "__cotangent_jvp__" : inf.jvpName, inline ? "__cotangent_vjp__" : inf.vjpName),
-        );
-        replaceIdentifier(replacement, "__cotangent_fn__", fnPath.node);
-        if (inline) {
-          replaceIdentifier(replacement, "__cotangent_jvp__", functionExpression(r.jvp, fileName, m.markLoc));
-          replaceIdentifier(replacement, "__cotangent_vjp__", functionExpression(r.vjp, fileName, m.markLoc));
-        }
-        replaced.replaceWith(replacement);
-        if (!inline) insertNodes(target, "before", [jvpDecl(), vjpDecl(), ...extraDecls()]);
-        break;
-      }
-      case "method": {
-        const method = m.path as NodePath<t.ClassMethod>;
-        const classBody = method.parentPath as NodePath<t.ClassBody>;
-        const cls = classBody.parentPath as NodePath<t.Class>;
-        const isStatic = method.node.static;
-        for (const g of [r.jvp, r.vjp, ...extra]) {
-          const fn = functionDeclaration(g, fileName, m.markLoc);
-          classBody.node.body.push(types.classMethod("method", types.identifier(g.name), fn.params, fn.body, false, isStatic));
-        }
-        if (cls.node.type !== "ClassDeclaration" || !cls.node.id) {
-          throw method.buildCodeFrameError("CT1001: @differentiable methods must belong to a named class declaration");
-        }
-        const owner = isStatic ? cls.node.id.name : `${cls.node.id.name}.prototype`;
-        const reg = parseStatement(
-          `${defineDerivativesCode(rt, m.name, inf, `${owner}.${m.name}`, `${owner}.${inf.jvpName}`, `${owner}.${inf.vjpName}`)};`,
-        );
-        const stmt = cls.parentPath.isExportNamedDeclaration() || cls.parentPath.isExportDefaultDeclaration() ? cls.parentPath : cls;
-        insertNodes(stmt, "after", [reg, ...secondRegistration(owner)]);
-        break;
-      }
-      case "inline": {
-        const call = m.call!;
-        const fnNode = m.path.node as t.Expression;
-        const jvpExpr = functionExpression(r.jvp, fileName, m.markLoc);
-        const vjpExpr = functionExpression(r.vjp, fileName, m.markLoc);
-        const replacement = parseExpression(
-          operatorCallCode(rt, m.operator!, derivativesRecordCode(rt, m.name, inf, "__cotangent_jvp__", "__cotangent_vjp__", "__cotangent_fn__")),
-        );
-        replaceIdentifier(replacement, "__cotangent_fn__", fnNode);
-        replaceIdentifier(replacement, "__cotangent_jvp__", jvpExpr);
-        replaceIdentifier(replacement, "__cotangent_vjp__", vjpExpr);
-        call.replaceWith(replacement);
-        break;
-      }
-    }
-  }
-
-  // 4. Operators applied to visible marked functions resolve at build time.
-  for (const c of operatorCalls) {
-    const inf = ctx.known.get(c.name);
-    if (!inf || !c.path.node) continue;
-    if (c.path.scope.getBinding(c.name)?.scope !== program.scope && !marks.some((m) => m.name === c.name)) continue;
-    used.runtime = true;
-    c.path.replaceWith(parseExpression(operatorCallCode(rt, c.op, derivativesRecordCode(rt, c.name, inf, inf.jvpName, inf.vjpName, c.name))));
-  }
-
-  // 4b. `outer(inner(f))`: the runtime builds inner(f)'s derivatives from f's and its JVP's.
-  for (const c of nestedOperatorCalls) {
-    const inf = ctx.known.get(c.name);
-    const second = [...results].find(([m]) => m.kind !== "method" && m.info === inf)?.[1].second?.info;
-    if (!inf || !second || (c.inner !== "derivative" && c.inner !== "gradient")) continue;
-    used.runtime = true;
-    const record = derivativesRecordCode(rt, c.name, inf, inf.jvpName, inf.vjpName, c.name);
-    const inner = `${rt}.secondOrder(${JSON.stringify(c.inner)}, ${record}, { jvp: ${second.jvpName}, vjp: ${second.vjpName} })`;
-    c.path.replaceWith(parseExpression(operatorCallCode(rt, c.outer, inner)));
-  }
-
-  // 5. Custom derivatives register themselves on the function they are for.
-  for (const d of customDerivatives) {
-    used.runtime = true;
-    const stmt = d.path.parentPath.isExportNamedDeclaration() ? d.path.parentPath : d.path;
-    insertNodes(stmt, "after", [parseStatement(`${rt}.registerDerivative(${d.of}, { ${d.mode}: ${d.path.node.id!.name} }, { replace: true });`)]);
-  }
-
-  if (used.runtime) {
-    program.node.body.unshift(types.importDeclaration([types.importNamespaceSpecifier(types.identifier(rt))], types.stringLiteral(RUNTIME_MODULE)));
-  }
+  return { sites, paths, literals };
 }
 
-/** True when the module exports the marked function (or, for a method, its class). */
-function isExported(m: Mark, program: NodePath<t.Program>): boolean {
-  if (m.kind === "inline") return false;
-  const local = m.kind === "method" ? methodOwner(m.path as NodePath<t.ClassMethod>)?.split(".")[0] : m.name;
-  if (!local) return false;
-  return program.node.body.some((s) => {
-    if (s.type === "ExportDefaultDeclaration") {
-      const d = s.declaration;
-      return (d.type === "Identifier" && d.name === local) || ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && d.id?.name === local);
-    }
-    if (s.type !== "ExportNamedDeclaration" || s.source) return false;
-    const d = s.declaration;
-    if (d?.type === "FunctionDeclaration" || d?.type === "ClassDeclaration") return d.id?.name === local;
-    if (d?.type === "VariableDeclaration") return d.declarations.some((v) => v.id.type === "Identifier" && v.id.name === local);
-    return s.specifiers.some((x) => x.type === "ExportSpecifier" && x.local.name === local);
-  });
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function findPath(from: NodePath, node: t.Node): NodePath {
+  let p = from;
+  while (p.node !== node) p = p.get("expression") as NodePath;
+  return p;
 }
 
-/** `C.prototype` (or `C` for a static method): where the method and its derivatives live. */
-function methodOwner(method: NodePath<t.ClassMethod>): string | undefined {
-  const cls = method.parentPath.parentPath?.node;
-  if (!cls || cls.type !== "ClassDeclaration" || !cls.id) return undefined;
-  return method.node.static ? cls.id.name : `${cls.id.name}.prototype`;
+/** Does `name` at `at` refer to the module-level binding (or to no binding of this file)? */
+function moduleScoped(at: NodePath, name: string, program: NodePath<t.Program>): boolean {
+  const binding = at.scope.getBinding(name);
+  return !binding || binding.scope === program.scope;
+}
+
+/** The overload signatures (bodiless declarations of the same name) before an implementation, with their parents. */
+function overloadSignatures(p: NodePath<t.FunctionDeclaration>): [t.Node, t.Node | null][] {
+  const name = p.node.id?.name;
+  const at = p.parentPath.isExportNamedDeclaration() ? p.parentPath : p;
+  const container = at.container;
+  if (!name || !Array.isArray(container)) return [];
+  const out: [t.Node, t.Node | null][] = [];
+  for (const s of container as t.Statement[]) {
+    if (s === at.node) break;
+    const fn = s.type === "ExportNamedDeclaration" ? s.declaration : s;
+    if (fn?.type === "TSDeclareFunction" && fn.id?.name === name) out.push([fn, s === fn ? null : s]);
+  }
+  return out;
+}
+
+/** The keys of each object literal the function returns (not those of nested functions). */
+function returnedKeys(fn: t.FunctionDeclaration): string[][] {
+  const out: string[][] = [];
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as t.Node;
+    if (node !== fn && (node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression" || node.type === "ClassMethod" || node.type === "ObjectMethod")) return;
+    if (node.type === "ReturnStatement" && node.argument) {
+      const e = skipTypeWrappers(node.argument);
+      if (e.type === "ObjectExpression") {
+        out.push(e.properties.flatMap((p) => (p.type !== "SpreadElement" && !p.computed && p.key.type === "Identifier" ? [p.key.name] : p.type !== "SpreadElement" && p.key.type === "StringLiteral" ? [p.key.value] : [])));
+      }
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== "loc" && !k.endsWith("Comments") && k !== "extra") visit(v);
+  };
+  visit(fn.body);
+  return out;
+}
+
+/** What the planner needs of a function before lowering it, and the lowering. */
+function facts(path: NodePath<FunctionNode>, adapterFor: (runtime: string) => BabelAdapter, source: string, localTypes: ReturnType<typeof collectLocalTypes>): FunctionFacts {
+  const fn = path.node;
+  const params = fn.params.filter((p) => !(p.type === "Identifier" && p.name === "this"));
+  return {
+    params: params.map((p) => {
+      const q = p.type === "AssignmentPattern" ? p.left : p.type === "TSParameterProperty" ? p.parameter : p.type === "RestElement" ? p.argument : p;
+      const r = q.type === "AssignmentPattern" ? q.left : q;
+      return r.type === "Identifier" ? r.name : undefined;
+    }),
+    rest: params[params.length - 1]?.type === "RestElement",
+    lexicalThis: fn.type === "ArrowFunctionExpression" && readsThis(fn),
+    lower: (r) => {
+      const marked = adapterFor(r.runtime).marked(fn, r.name, r.kind, r.wrt, r.markLoc);
+      const returnType = typeIR(fn.returnType as t.Node | null | undefined, source, localTypes);
+      if (returnType) marked.returnType = returnType;
+      return marked;
+    },
+  };
+}
+
+/** Does an arrow read the enclosing `this` (outside nested non-arrow functions and classes)? */
+function readsThis(fn: t.ArrowFunctionExpression): boolean {
+  let found = false;
+  const visit = (n: unknown): void => {
+    if (found || !n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as t.Node;
+    if (node.type === "ThisExpression") found = true;
+    else if (node.type === "FunctionExpression" || node.type === "FunctionDeclaration" || node.type === "ClassDeclaration" || node.type === "ClassExpression" || node.type === "ObjectMethod") return;
+    else for (const [k, v] of Object.entries(node)) if (k !== "loc" && !k.endsWith("Comments") && k !== "extra") visit(v);
+  };
+  visit(fn.body);
+  return found;
+}
+
+// ---- applying edits ---------------------------------------------------------------------------
+
+/** The statement an insertion beside a site goes next to: a method's class, a declaration's `export`. */
+function statementOf(path: NodePath): NodePath {
+  let p: NodePath = path.isClassMethod() ? path.parentPath.parentPath! : path;
+  if (!p.isStatement()) p = p.getStatementParent()!;
+  return p.parentPath?.isExportNamedDeclaration() || p.parentPath?.isExportDefaultDeclaration() ? p.parentPath : p;
 }
 
 /**
@@ -477,52 +485,18 @@ function methodOwner(method: NodePath<t.ClassMethod>): string | undefined {
  * Program, before Babel has visited the body, so plain node insertion is enough: Babel visits the
  * new statements like any others, without the path bookkeeping (and scope re-crawls) of insertAfter.
  */
-function insertNodes(stmt: NodePath, where: "before" | "after", nodes: t.Statement[]): void {
+function insertNodes(stmt: NodePath, where: "before" | "after", nodes: t.Statement[], insertedAfter: Map<t.Node, number>): void {
   const container = stmt.container;
   if (!Array.isArray(container)) {
     if (where === "after") stmt.insertAfter(nodes);
     else stmt.insertBefore(nodes);
     return;
   }
+  // Several sites may insert beside one statement (the methods of a class): each after the last.
   const at = (container as t.Node[]).indexOf(stmt.node);
-  (container as t.Node[]).splice(where === "after" ? at + 1 : at, 0, ...nodes);
-}
-
-/** The mark on an overload signature (`declare`-like, bodiless) of the same name before this implementation. */
-function overloadMark(p: NodePath<t.FunctionDeclaration>): ReturnType<typeof markOfComments> {
-  const name = p.node.id?.name;
-  const at = p.parentPath.isExportNamedDeclaration() ? p.parentPath : p;
-  const container = at.container;
-  if (!name || !Array.isArray(container)) return undefined;
-  for (const s of container as t.Statement[]) {
-    if (s === at.node) break;
-    const fn = s.type === "ExportNamedDeclaration" ? s.declaration : s;
-    if (fn?.type === "TSDeclareFunction" && fn.id?.name === name) {
-      const mark = markComment(fn, s === fn ? null : s);
-      if (mark) return mark;
-    }
-  }
-  return undefined;
-}
-
-/** Does the function return an object literal with this key (`{ value, differential }`)? */
-function returnsKey(fn: t.FunctionDeclaration, key: string): boolean {
-  let found = false;
-  const visit = (n: unknown): void => {
-    if (found || !n || typeof n !== "object") return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    const node = n as t.Node;
-    if (node.type === "ReturnStatement" && node.argument?.type === "ObjectExpression") {
-      if (node.argument.properties.some((p) => p.type !== "SpreadElement" && p.key.type === "Identifier" && p.key.name === key)) found = true;
-    }
-    for (const [k, v] of Object.entries(node)) if (k !== "loc" && !k.endsWith("Comments")) visit(v);
-  };
-  visit(fn.body);
-  return found;
-}
-
-function parseStatement(code: string): t.Statement {
-  return parse(code, { sourceType: "module" }).program.body[0]!;
+  const after = insertedAfter.get(stmt.node) ?? 0;
+  (container as t.Node[]).splice(where === "after" ? at + 1 + after : at, 0, ...nodes);
+  if (where === "after") insertedAfter.set(stmt.node, after + nodes.length);
 }
 
 function replaceIdentifier(root: t.Node, name: string, replacement: t.Node): void {
@@ -538,4 +512,3 @@ function replaceIdentifier(root: t.Node, name: string, replacement: t.Node): voi
   };
   visit(root);
 }
-

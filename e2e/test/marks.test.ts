@@ -107,8 +107,8 @@ describe("one rule for marks in every host", () => {
   test("editor plugin (the analysis tsserver runs)", () => {
     const sf = ts.createSourceFile(FILE, SOURCE, ts.ScriptTarget.ES2022, true);
     const analysis = analyzeSourceFile(ts, sf);
-    expect(analysis?.plans.map((p) => p.name).sort()).toEqual(MARKED);
-    expect(analysis?.plans.filter((p) => p.result?.kernel).map((p) => p.name).sort()).toEqual(KERNELS);
+    expect(analysis?.plan.marks.map((m) => m.name).sort()).toEqual(MARKED);
+    expect(analysis?.plan.marks.filter((m) => m.kernel).map((m) => m.name).sort()).toEqual(KERNELS);
   });
 
   test("ts-patch transformer: the marked functions have derivatives, the others none", () => {

@@ -1,11 +1,27 @@
 // @cotangent/transformer: the host-agnostic differentiation core. Hosts (the Babel plugin, the
-// ts-patch transformer, the `cotangent` CLI) lower marked functions to the IR in ir.ts and call
-// `differentiate`; see api.ts for the contract.
+// ts-patch transformer and editor plugin, the bundler plugin) report a file's mark sites to
+// `planModule` (module.ts), lower the functions it asks for to the IR in ir.ts, and apply the edits
+// it returns; see api.ts for the per-function contract.
 
 export * from "./api.js";
 export * from "./host.js";
 export type * from "./ir.js";
 export { differentiate } from "./differentiate.js";
+export {
+  planModule,
+  siteMark,
+  mightHaveMarks,
+  isSecondOrderInner,
+  type FunctionFacts,
+  type LowerRequest,
+  type ModuleInput,
+  type ModulePlan,
+  type Piece,
+  type PlannedMark,
+  type Replacement,
+  type Site,
+  type SiteEdit,
+} from "./module.js";
 export {
   differentiateSafely,
   differentiateSecondOrder,

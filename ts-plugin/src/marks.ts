@@ -1,12 +1,14 @@
-// Finding what the transformer acts on in one source file: the `@cotangent/runtime` imports (so
-// renamed and namespace imports are recognized), and every mark — `/** @differentiable */` function
-// declarations and `const f = (…) => …` constants, `differentiable(fn, { wrt })` wrappers,
-// `@differentiable` (decorator or JSDoc) methods, function literals passed straight to an
-// operator, `/** @derivative(of: f) */` custom derivatives — and the `outer(inner(f))` calls that
-// ask for second derivatives.
+// What the TypeScript hosts report of one source file: the `@cotangent/runtime` imports (so
+// renamed and namespace imports are recognized), and every site where a mark may be, as the core's
+// module planner takes them (findSites): function declarations and `const f = (…) => …` constants
+// with the comments before them, `differentiable(fn, { wrt })` wrappers, class members with their
+// `differentiable` decorators, function literals passed to an operator, and operator calls on
+// names (`gradient(f)`, `outer(inner(f))`). Which of them are marks is the core's decision.
 
 import type * as TS from "typescript";
-import { RUNTIME_MODULE, isOperatorName, markOfComments, type Mark, type OperatorName } from "@cotangent/transformer";
+import { RUNTIME_MODULE, isOperatorName, markOfComments, siteMark, type FunctionFacts, type Mark, type OperatorName, type Site } from "@cotangent/transformer";
+import { functionHeadLoc, type FunctionLikeNode } from "./adapter.js";
+import { locOf } from "./loc.js";
 
 export interface RuntimeImports {
   /** Local name → exported name. */
@@ -110,77 +112,194 @@ export type Found =
   /** `/** @derivative(of: f) *\/ function fCustom(…) {…}` */
   | { kind: "custom"; node: TS.FunctionDeclaration; of: string; mode: "vjp" | "jvp" };
 
-/** Every mark in the file, in source order. */
-/** The mark on an overload signature of `impl` (a bodiless declaration of the same name before it). */
-function overloadMarkOf(ts: typeof TS, impl: TS.FunctionDeclaration, sf: TS.SourceFile): Mark | undefined {
-  const siblings = (impl.parent as { statements?: TS.NodeArray<TS.Statement> }).statements;
-  if (!siblings || !impl.name) return undefined;
-  for (const s of siblings) {
-    if (s === impl) break;
-    if (ts.isFunctionDeclaration(s) && !s.body && s.name?.text === impl.name.text) {
-      const mark = jsDocMarkOf(ts, s, sf);
-      if (mark) return mark;
-    }
-  }
-  return undefined;
+/** A class member a mark may be on. */
+export type MemberNode = TS.MethodDeclaration | TS.GetAccessorDeclaration | TS.SetAccessorDeclaration | TS.ConstructorDeclaration;
+
+/** The nodes behind one reported site: where its edits apply, and the function it lowers. */
+export interface SiteNodes {
+  /** function: the declaration; constant: the literal; method: the member; wrapper, inline, operatorCall: the call. */
+  node: TS.Node;
+  /** The function literal or declaration of a mark; an operator call's function argument. */
+  fn?: TS.Node;
+  statement?: TS.VariableStatement;
+  decorators?: TS.Decorator[];
 }
 
-export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImports): Found[] {
-  const found: Found[] = [];
+/** The text of every comment before a node (leading, and trailing on the previous token's line). */
+function commentsBefore(ts: typeof TS, node: TS.Node, sf: TS.SourceFile): string[] {
+  // A comment on the same line as the previous token counts as that token's trailing comment for
+  // TypeScript (`const a = 1; /** @differentiable */ function f…`): both are the declaration's.
+  const ranges = [...(ts.getTrailingCommentRanges(sf.text, node.pos) ?? []), ...(ts.getLeadingCommentRanges(sf.text, node.pos) ?? [])];
+  return ranges.map((r) => sf.text.slice(r.pos, r.end));
+}
+
+/**
+ * Every place in the file a mark may be, in source order, as the core's module planner takes them
+ * (`planModule` decides which are marks); `nodes[id]` are the nodes behind site `id`.
+ */
+export function findSites(
+  ts: typeof TS,
+  sf: TS.SourceFile,
+  imports: RuntimeImports,
+  factsOf: (fn: FunctionLikeNode) => FunctionFacts,
+  refersToModule: (id: TS.Identifier) => boolean,
+): { sites: Site[]; nodes: SiteNodes[] } {
+  const sites: Site[] = [];
+  const nodes: SiteNodes[] = [];
+  const exported = exportedLocalNames(ts, sf);
+  const add = (n: SiteNodes, site: DistributiveOmit<Site, "id">) => {
+    (site as Site).id = nodes.length;
+    nodes.push(n);
+    sites.push(site as Site);
+  };
   const visit = (node: TS.Node): void => {
     if (ts.isFunctionDeclaration(node) && node.body) {
-      // Overloaded functions carry their documentation on the first signature: a mark there
-      // marks the implementation.
-      const mark = jsDocMarkOf(ts, node, sf) ?? overloadMarkOf(ts, node, sf);
-      if (mark?.kind === "differentiable") {
-        // An anonymous `export default function` has no name to hang derivatives on: the transformer reports it.
-        found.push({ kind: "declaration", node, name: node.name?.text ?? "", ...(mark.wrt ? { wrt: mark.wrt } : {}), ...(mark.kernel ? { kernel: true } : {}) });
-      } else if (mark?.kind === "derivative" && mark.of && node.name) {
-        found.push({ kind: "custom", node, of: mark.of, mode: returnsDifferential(ts, node) ? "jvp" : "vjp" });
-      }
+      const name = node.name?.text;
+      const siblings: readonly TS.Statement[] = (node.parent as { statements?: TS.NodeArray<TS.Statement> }).statements ?? [];
+      const overloads = siblings.filter((s, i) => i < siblings.indexOf(node) && ts.isFunctionDeclaration(s) && !s.body && !!name && s.name?.text === name);
+      add({ node, fn: node }, {
+        kind: "function",
+        ...(name ? { name } : {}),
+        comments: commentsBefore(ts, node, sf),
+        overloadComments: overloads.map((o) => commentsBefore(ts, o, sf)),
+        exported: !!name && exported.has(name),
+        markLoc: node.name ? locOf(sf, node.name) : functionHeadLoc(ts, sf, node),
+        fn: factsOf(node),
+        returnedKeys: returnedKeys(ts, node),
+      });
     } else if (ts.isVariableStatement(node)) {
-      const mark = jsDocMarkOf(ts, node, sf);
-      const decls = node.declarationList.declarations;
-      const decl = decls[0];
+      const decl = node.declarationList.declarations[0];
       const fn = asFunctionLiteral(ts, decl?.initializer);
-      if (mark?.kind === "differentiable" && decls.length === 1 && decl && fn && ts.isIdentifier(decl.name)) {
-        found.push({ kind: "constant", statement: node, decl, fn, name: decl.name.text, ...(mark.wrt ? { wrt: mark.wrt } : {}), ...(mark.kernel ? { kernel: true } : {}) });
+      if (decl && fn && ts.isIdentifier(decl.name)) {
+        const name = decl.name.text;
+        add({ node: fn, fn, statement: node }, {
+          kind: "constant",
+          name,
+          declarators: node.declarationList.declarations.length,
+          comments: commentsBefore(ts, node, sf),
+          exported: exported.has(name),
+          markLoc: locOf(sf, decl.name),
+          fn: factsOf(fn),
+        });
       }
-    } else if (ts.isMethodDeclaration(node) && ts.isClassLike(node.parent)) {
-      const before = found.length;
-      for (const mod of node.modifiers ?? []) {
-        if (!ts.isDecorator(mod)) continue;
+    } else if ((ts.isMethodDeclaration(node) || ts.isGetAccessor(node) || ts.isSetAccessor(node) || ts.isConstructorDeclaration(node)) && ts.isClassLike(node.parent)) {
+      const decorators: TS.Decorator[] = [];
+      const reported: Extract<Site, { kind: "method" }>["decorators"] = [];
+      for (const mod of (ts.canHaveDecorators(node) ? ts.getDecorators(node) : undefined) ?? []) {
         const expr = skipOuterExpressions(ts, mod.expression);
-        if (runtimeExportOf(ts, expr, imports) === "differentiable") {
-          found.push({ kind: "method", node, decorator: mod, cls: node.parent });
-        } else if (ts.isCallExpression(expr) && runtimeExportOf(ts, expr.expression, imports) === "differentiable") {
-          const { wrt, invalid } = wrtOption(ts, expr.arguments[0]);
-          found.push({ kind: "method", node, decorator: mod, cls: node.parent, ...(wrt ? { wrt } : {}), ...(invalid ? { invalidOptions: invalid } : {}) });
-        }
+        const call = ts.isCallExpression(expr) && runtimeExportOf(ts, expr.expression, imports) === "differentiable" ? expr : undefined;
+        if (!call && runtimeExportOf(ts, expr, imports) !== "differentiable") continue;
+        decorators.push(mod);
+        const { wrt, invalid } = call ? wrtOption(ts, call.arguments[0]) : {};
+        reported.push({ ...(wrt ? { wrt } : {}), ...(invalid ? { invalidWrt: locOf(sf, invalid) } : {}), loc: locOf(sf, mod) });
       }
-      // `/** @differentiable */` (or `@differentiable(wrt: x)`) JSDoc on a method with a body (not
-      // an overload signature) marks it like the decorator; with both, the decorator's mark stands.
-      const mark = found.length === before && node.body ? jsDocMarkOf(ts, node, sf) : undefined;
-      if (mark?.kind === "differentiable") found.push({ kind: "method", node, cls: node.parent, ...(mark.wrt ? { wrt: mark.wrt } : {}), ...(mark.kernel ? { kernel: true } : {}) });
-    } else if (ts.isCallExpression(node)) {
-      const exported = runtimeExportOf(ts, node.expression, imports);
+      const cls = node.parent;
+      const className = ts.isClassDeclaration(cls) && cls.name ? cls.name.text : undefined;
+      const key = ts.isConstructorDeclaration(node) ? undefined : node.name;
+      add({ node, fn: node, decorators }, {
+        kind: "method",
+        ...(key && (ts.isIdentifier(key) || ts.isStringLiteral(key)) ? { name: key.text } : {}),
+        accessor: ts.isMethodDeclaration(node) ? "method" : ts.isGetAccessor(node) ? "get" : ts.isSetAccessor(node) ? "set" : "constructor",
+        hasBody: !!node.body,
+        comments: commentsBefore(ts, node, sf),
+        decorators: reported,
+        ...(className ? { className } : {}),
+        isStatic: !!ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword),
+        exported: !!className && exported.has(className),
+        markLoc: locOf(sf, key ?? node),
+        fn: factsOf(node as FunctionLikeNode),
+      });
+    } else if (ts.isCallExpression(node) && node.arguments.length > 0) {
+      const exportedName = runtimeExportOf(ts, node.expression, imports);
       const fn = asFunctionLiteral(ts, node.arguments[0]);
-      if (exported === "differentiable" && fn) {
+      const arg = skipOuterExpressions(ts, node.arguments[0]!);
+      if (exportedName === "differentiable" && fn) {
         const { wrt, invalid } = wrtOption(ts, node.arguments[1]);
         const binding = constBindingOf(ts, node);
-        found.push({ kind: "wrapper", call: node, fn, ...(binding ? { binding } : {}), ...(wrt ? { wrt } : {}), ...(invalid ? { invalidOptions: invalid } : {}) });
-      } else if (exported === "differentiable" && node.arguments.length === 1) {
-        const arg = skipOuterExpressions(ts, node.arguments[0]!);
+        add({ node, fn }, {
+          kind: "wrapper",
+          ...(binding ? { binding } : {}),
+          exported: !!binding && exported.has(binding),
+          ...(wrt ? { wrt } : {}),
+          ...(invalid ? { invalidWrt: locOf(sf, invalid) } : {}),
+          markLoc: locOf(sf, node.expression),
+          fn: factsOf(fn),
+        });
+      } else if (exportedName === "differentiable" && node.arguments.length === 1 && ts.isIdentifier(arg)) {
         const binding = constBindingOf(ts, node);
-        if (ts.isIdentifier(arg) && binding) found.push({ kind: "alias", name: binding, of: arg.text });
-      } else if (exported !== undefined && isOperatorName(exported) && fn) {
-        found.push({ kind: "inline", call: node, fn, op: exported });
+        if (binding) add({ node }, { kind: "alias", binding, of: arg.text });
+      } else if (exportedName !== undefined && isOperatorName(exportedName) && fn) {
+        add({ node, fn }, { kind: "inline", op: exportedName, markLoc: locOf(sf, fn), fn: factsOf(fn) });
+      } else if (exportedName !== undefined && isOperatorName(exportedName) && ts.isIdentifier(arg)) {
+        add({ node, fn: node.arguments[0]! }, { kind: "operatorCall", op: exportedName, name: arg.text, moduleScope: refersToModule(arg) });
+      } else {
+        const nested = nestedOperatorCallOf(ts, node, imports);
+        if (nested) {
+          const f = nested.innerCall.arguments[0]!;
+          add({ node, fn: f }, { kind: "operatorCall", op: nested.outer, inner: nested.inner, name: nested.name, moduleScope: refersToModule(skipOuterExpressions(ts, f) as TS.Identifier) });
+        }
       }
     }
     ts.forEachChild(node, visit);
   };
   visit(sf);
+  return { sites, nodes };
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Every mark in the file, in source order, as the planner decides them (`siteMark`): for listings
+ * such as the editor's quick fixes. Lowering is not needed to tell, so nothing is lowered.
+ */
+export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImports): Found[] {
+  const noLowering: FunctionFacts["lower"] = () => {
+    throw new Error("findMarks does not lower functions");
+  };
+  const facts = (fn: FunctionLikeNode): FunctionFacts => ({ params: [], rest: false, lexicalThis: false, lower: noLowering, ...{ fn } });
+  const { sites, nodes } = findSites(ts, sf, imports, facts, () => true);
+  const found: Found[] = [];
+  for (const site of sites) {
+    const mark = siteMark(site);
+    const n = nodes[site.id]!;
+    if (!mark) continue;
+    const wrt = mark.wrt ? { wrt: mark.wrt } : {};
+    const kernel = mark.kernel ? { kernel: true } : {};
+    if (site.kind === "function" && mark.kind === "custom") found.push({ kind: "custom", node: n.node as TS.FunctionDeclaration, of: mark.of!, mode: returnsDifferential(site.returnedKeys) ? "jvp" : "vjp" });
+    else if (site.kind === "function") found.push({ kind: "declaration", node: n.node as TS.FunctionDeclaration, name: site.name ?? "", ...wrt, ...kernel });
+    else if (site.kind === "constant" && site.declarators === 1) {
+      const statement = n.statement!;
+      found.push({ kind: "constant", statement, decl: statement.declarationList.declarations[0]!, fn: n.fn as FunctionLiteral, name: site.name!, ...wrt, ...kernel });
+    } else if (site.kind === "method" && ts.isMethodDeclaration(n.node)) {
+      const decorator = n.decorators?.[0];
+      const invalid = site.decorators[0]?.invalidWrt;
+      found.push({ kind: "method", node: n.node, cls: n.node.parent as TS.ClassLikeDeclaration, ...(decorator ? { decorator } : {}), ...wrt, ...kernel, ...(invalid ? { invalidOptions: decorator! } : {}) });
+    } else if (site.kind === "wrapper") {
+      found.push({ kind: "wrapper", call: n.node as TS.CallExpression, fn: n.fn as FunctionLiteral, ...(site.binding ? { binding: site.binding } : {}), ...wrt, ...(site.invalidWrt ? { invalidOptions: (n.node as TS.CallExpression).arguments[1]! } : {}) });
+    } else if (site.kind === "alias") found.push({ kind: "alias", name: site.binding, of: site.of });
+    else if (site.kind === "inline") found.push({ kind: "inline", call: n.node as TS.CallExpression, fn: n.fn as FunctionLiteral, op: site.op });
+  }
   return found;
+}
+
+/** A custom derivative that returns `{ value, differential }` is forward mode (else `{ value, pullback }`). */
+function returnsDifferential(returned: string[][]): boolean {
+  return returned.some((keys) => keys.includes("differential") && !keys.includes("pullback"));
+}
+
+/** The local names a module exports: `export function f`, `export const f`, `export class C`, `export { f as g }`, `export default f`. */
+export function exportedLocalNames(ts: typeof TS, sf: TS.SourceFile): Set<string> {
+  const out = new Set<string>();
+  const isExport = (s: TS.Statement) => !!ts.getModifiers(s as TS.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  for (const s of sf.statements) {
+    if ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s)) && s.name && isExport(s)) out.add(s.name.text);
+    else if (ts.isVariableStatement(s) && isExport(s)) {
+      for (const d of s.declarationList.declarations) if (ts.isIdentifier(d.name)) out.add(d.name.text);
+    } else if (ts.isExportDeclaration(s) && !s.moduleSpecifier && s.exportClause && ts.isNamedExports(s.exportClause)) {
+      for (const e of s.exportClause.elements) out.add((e.propertyName ?? e.name).text);
+    } else if (ts.isExportAssignment(s) && ts.isIdentifier(s.expression)) out.add(s.expression.text);
+  }
+  return out;
 }
 
 /** `const NAME = <call>` (through type-only wrappers) → NAME. */
@@ -196,26 +315,19 @@ function constBindingOf(ts: typeof TS, call: TS.CallExpression): string | undefi
   return decl.name.text;
 }
 
-/** Does a custom derivative return `{ value, differential }` (forward mode) rather than `{ value, pullback }`? */
-function returnsDifferential(ts: typeof TS, fn: TS.FunctionDeclaration): boolean {
-  let differential = false;
+/** The keys of each object literal the function returns (not those of nested functions). */
+function returnedKeys(ts: typeof TS, fn: TS.FunctionDeclaration): string[][] {
+  const out: string[][] = [];
   const visit = (node: TS.Node): void => {
-    if (differential) return;
     if (node !== fn && ts.isFunctionLike(node)) return;
     if (ts.isReturnStatement(node) && node.expression) {
       const e = skipOuterExpressions(ts, node.expression);
-      if (ts.isObjectLiteralExpression(e)) {
-        for (const p of e.properties) {
-          const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
-          if (name === "differential") differential = true;
-          if (name === "pullback") return;
-        }
-      }
+      if (ts.isObjectLiteralExpression(e)) out.push(e.properties.flatMap((p) => (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? [p.name.text] : [])));
     }
     ts.forEachChild(node, visit);
   };
   visit(fn);
-  return differential;
+  return out;
 }
 
 /** `outer(inner(f))`: both runtime operators, `f` an identifier (second derivatives). */

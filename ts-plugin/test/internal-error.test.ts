@@ -5,21 +5,18 @@ import { expect, jest, test } from "@jest/globals";
 import path from "node:path";
 import ts from "typescript";
 
-// The core's own guard (differentiateSafely) is what the host calls; the function it is given
-// throws when the core reads its body, as a bug in the core would.
-jest.mock("@cotangent/transformer", () => {
-  const actual = jest.requireActual<typeof import("@cotangent/transformer")>("@cotangent/transformer");
+// The core's own guard (differentiateSafely, which the module planner runs) is what catches it:
+// the function the host lowers throws when the core reads its body, as a bug in the core would.
+jest.mock("../src/adapter", () => {
+  const actual = jest.requireActual<typeof import("../src/adapter")>("../src/adapter");
   return {
     ...actual,
-    differentiateSafely: (fn: import("@cotangent/transformer").MarkedFunction, ctx: import("@cotangent/transformer").ModuleContext) =>
-      actual.differentiateSafely(
-        Object.defineProperty({ ...fn }, "body", {
-          get() {
-            throw new Error("boom");
-          },
-        }),
-        ctx,
-      ),
+    adaptFunction: (...args: Parameters<typeof actual.adaptFunction>) =>
+      Object.defineProperty({ ...actual.adaptFunction(...args) }, "body", {
+        get() {
+          throw new Error("boom");
+        },
+      }),
   };
 });
 
