@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [bundler, file] = process.argv.slice(2);
 const entry = path.join(here, "src", file);
-const outDir = path.resolve(here, "../../out/errors", bundler);
+const outDir = path.resolve(here, "../../out/errors", `${bundler}-${path.basename(file, path.extname(file))}`);
 
 /** webpack and Rspack: errors and warnings are in the stats, printed as a user's CLI would. */
 function runCompiler(compiler) {
