@@ -10,8 +10,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { transformSync, type TransformOptions } from "@babel/core";
+import { transformAsync } from "@babel/core";
 import cotangentBabelPlugin, { type PluginOptions } from "@cotangent/babel-plugin";
+import { formatDiagnostic, type Diagnostic } from "@cotangent/transformer";
 import { createUnplugin, type FilterPattern, type UnpluginBuildContext, type UnpluginContext, type UnpluginInstance } from "unplugin";
 
 export interface Options extends PluginOptions {
@@ -46,7 +47,7 @@ export const unplugin: UnpluginInstance<Options | undefined, false> = createUnpl
       // With stripTypes every TypeScript file must come through (to lose its types), so the text
       // test moves into the handler; otherwise the bundler applies it before calling us at all.
       filter: stripTypes ? { id: { include, exclude } } : { id: { include, exclude }, code: CANDIDATE },
-      handler(this: Context, code: string, id: string) {
+      async handler(this: Context, code: string, id: string) {
         const file = id.replace(/[?#].*$/, "");
         if (file.startsWith("\0")) return null; // a virtual module
         const candidate = (!stripTypes || CANDIDATE.test(code)) && !inCompiledPackage(file);
@@ -124,64 +125,80 @@ function presetTypescript(file: string): string {
 }
 
 /** Runs the Babel host on one module; Cotangent's errors fail the build, its warnings become the bundler's. */
-function transform(ctx: Context, code: string, file: string, pluginOptions: PluginOptions | undefined, stripTypes: boolean) {
+async function transform(ctx: Context, code: string, file: string, pluginOptions: PluginOptions | undefined, stripTypes: boolean) {
   const ext = /\.([cm]?[jt]sx?)$/.exec(file)?.[1] ?? "js";
   const typescript = ext.includes("t");
   const jsx = ext.endsWith("x");
-  const options = (): TransformOptions => ({
-    filename: file,
-    sourceFileName: file,
-    babelrc: false,
-    configFile: false,
-    browserslistConfigFile: false,
-    // Bundlers read .js/.ts as ES modules; a .cjs/.cts file may be a script.
-    sourceType: ext.startsWith("c") ? "unambiguous" : "module",
-    sourceMaps: true,
-    // Only the syntax: the output keeps its TypeScript (unless stripTypes) for the bundler's own TS handling.
-    parserOpts: { plugins: [...(typescript && !stripTypes ? (["typescript"] as const) : []), ...(jsx && !(typescript && stripTypes) ? (["jsx"] as const) : [])] },
-    // No plugin options: a file with no mark and no runtime import, only here to lose its types.
-    plugins: pluginOptions ? [[cotangentBabelPlugin, pluginOptions]] : [],
-    presets: typescript && stripTypes ? [[presetTypescript(file), {}]] : [],
-  });
-  // The Babel host prints warnings with console.warn; transformSync runs the whole pass without
-  // yielding, so everything printed meanwhile is this file's and goes to the bundler instead.
-  const warnings: string[] = [];
-  const warn = console.warn;
-  let result: ReturnType<typeof transformSync> = null;
+  // The Babel host reports every diagnostic as data (onDiagnostics); it prints none itself
+  // (warnings: false), so that the warnings reach the bundler and the errors carry a location.
+  const diagnostics: Diagnostic[] = [];
+  const hostOptions: PluginOptions | undefined = pluginOptions && {
+    ...pluginOptions,
+    warnings: false,
+    onDiagnostics: (found, fileName) => {
+      diagnostics.push(...found);
+      pluginOptions.onDiagnostics?.(found, fileName);
+    },
+  };
+  let result: Awaited<ReturnType<typeof transformAsync>> = null;
   let failure: unknown;
-  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
   try {
-    result = transformSync(code, options());
+    result = await transformAsync(code, {
+      filename: file,
+      sourceFileName: file,
+      babelrc: false,
+      configFile: false,
+      browserslistConfigFile: false,
+      // Bundlers read .js/.ts as ES modules; a .cjs/.cts file may be a script.
+      sourceType: ext.startsWith("c") ? "unambiguous" : "module",
+      sourceMaps: true,
+      // Only the syntax: the output keeps its TypeScript (unless stripTypes) for the bundler's own TS handling.
+      parserOpts: { plugins: [...(typescript && !stripTypes ? (["typescript"] as const) : []), ...(jsx && !(typescript && stripTypes) ? (["jsx"] as const) : [])] },
+      // No host options: a file with no mark and no runtime import, only here to lose its types.
+      plugins: hostOptions ? [[cotangentBabelPlugin, hostOptions]] : [],
+      presets: typescript && stripTypes ? [[presetTypescript(file), {}]] : [],
+    });
   } catch (e) {
     failure = e ?? new Error("Babel failed");
-  } finally {
-    console.warn = warn;
   }
-  for (const w of warnings) ctx.warn({ message: w, id: file });
-  if (failure !== undefined) return fail(ctx, failure, file, code);
+  if (pluginOptions?.warnings !== false) {
+    for (const d of diagnostics) if (d.severity !== "error") ctx.warn({ message: formatDiagnostic(d, code, file), id: file, ...located(ctx, d.loc, file) });
+  }
+  if (failure !== undefined) return fail(ctx, failure, file, code, diagnostics.find((d) => d.severity === "error"));
   if (!result?.code) return null;
   return { code: result.code, map: result.map ?? null };
 }
 
 /**
- * Reports a failed Babel pass as a build error: Babel's message (for Cotangent's diagnostics:
- * `file:line:col - error CTnnnn: …`, a code frame and the notes), less Babel's `file: ` prefix
- * (every bundler names the module itself). Returns what an esbuild plugin hands back so that the
- * error it recorded is reported; throws everywhere else.
+ * A place as Rollup and Vite take it (line 1-based, column 0-based; they show it beside the
+ * module's id). Not for esbuild, whose adapter would print an empty frame below ours, nor webpack
+ * and Rspack, which ignore it: the message has the place and the code frame anyway.
  */
-function fail(ctx: Context, e: unknown, file: string, code: string): { code: string; map: null } {
+function located(ctx: Context, loc: { line: number; column: number } | undefined, file: string): { loc?: { file: string; line: number; column: number } } {
+  return loc && ctx.getNativeBuildContext?.() === undefined ? { loc: { file, line: loc.line, column: loc.column } } : {};
+}
+
+/**
+ * Reports a failed Babel pass as a build error: Babel's message (for Cotangent's errors: every
+ * `file:line:col - error CTnnnn: …` with its code frame and notes), less Babel's `file: ` prefix
+ * (every bundler names the module itself), located at the first error. Returns what an esbuild
+ * plugin hands back so that the error it recorded is reported; throws everywhere else.
+ */
+function fail(ctx: Context, e: unknown, file: string, code: string, first: Diagnostic | undefined): { code: string; map: null } {
   const error = e instanceof Error ? e : new Error(String(e));
   const message = error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message;
-  const loc = (error as { loc?: { line: number; column: number } }).loc;
+  // Babel's own errors (a syntax error) carry a location too.
+  const babelLoc = (error as { loc?: { line: number; column: number } }).loc;
+  const where = located(ctx, first?.loc ?? babelLoc, file);
   const framework = ctx.getNativeBuildContext?.().framework;
   if (framework === "esbuild") {
     // unplugin's esbuild adapter collects this.error and reports it with the module's contents.
-    ctx.error({ message, id: file });
+    ctx.error({ message, id: file, ...where });
     return { code, map: null };
   }
   if (framework === undefined) {
-    // Rollup and Vite: this.error throws, with the plugin's name and the module's id.
-    ctx.error({ message, id: file, ...(loc ? { loc: { file, line: loc.line, column: loc.column } } : {}) });
+    // Rollup and Vite: this.error throws, with the plugin's name, the module's id and the location.
+    ctx.error({ message, id: file, ...where });
   }
   // webpack and Rspack: a loader error ("Module build failed … Error: <message>"), without our stack.
   const thrown = new Error(message);
