@@ -3,13 +3,16 @@
 // locations, and turning anything outside the IR into an `Unsupported` node the core reports.
 
 import type { types as t } from "@babel/core";
+import { optionalType, unionType } from "@cotangent/transformer";
 import type {
   Expression,
+  FixSites,
   Loc,
   MarkedFunction,
   ModuleClasses,
   Pattern,
   Statement,
+  SyntaxKind,
   TypeIR,
 } from "@cotangent/transformer";
 
@@ -27,29 +30,40 @@ export function locOf(node: t.Node | null | undefined): Loc | undefined {
   };
 }
 
-const UNSUPPORTED_NAMES: Record<string, string> = {
-  ClassExpression: "a class expression",
-  Super: "`super`",
-  AwaitExpression: "`await`",
-  YieldExpression: "`yield`",
-  TaggedTemplateExpression: "a tagged template",
-  ObjectMethod: "an object method",
-  ClassDeclaration: "a class declaration",
-  WithStatement: "`with`",
-  DebuggerStatement: "`debugger`",
-  RegExpLiteral: "a regular expression",
-  BigIntLiteral: "a BigInt",
+/** Babel node types outside the IR → the core's syntax kinds (the core words the message: catalog.ts SYNTAX). */
+const SYNTAX_KINDS: Record<string, SyntaxKind> = {
+  ClassExpression: "ClassExpression",
+  ClassDeclaration: "ClassDeclaration",
+  TSEnumDeclaration: "EnumDeclaration",
+  TSModuleDeclaration: "NamespaceDeclaration",
+  ImportDeclaration: "Import",
+  TSImportEqualsDeclaration: "Import",
+  Import: "DynamicImport",
+  ImportExpression: "DynamicImport",
+  Super: "Super",
+  AwaitExpression: "Await",
+  YieldExpression: "Yield",
+  TaggedTemplateExpression: "TaggedTemplate",
+  RegExpLiteral: "RegExpLiteral",
+  BigIntLiteral: "BigIntLiteral",
+  MetaProperty: "MetaProperty",
   JSXElement: "JSX",
+  JSXFragment: "JSX",
+  ObjectMethod: "ObjectMethod",
+  WithStatement: "WithStatement",
+  DebuggerStatement: "DebuggerStatement",
+  SpreadElement: "SpreadOutsideCall",
 };
 
-/** `(a?.b).c`: the parentheses end the chain, so `.c` is not guarded (a TypeError when `a` is nullish). */
-const PARENTHESIZED_CHAIN = "a member or call on a parenthesized optional chain such as `(a?.b).c` (write `a?.b?.c`)";
 const TYPE_WRAPPERS = new Set(["TSNonNullExpression", "TSAsExpression", "TSSatisfiesExpression", "TSTypeAssertion"]);
 const isOptionalChain = (n: t.Node): boolean =>
   n.type === "OptionalMemberExpression" || n.type === "OptionalCallExpression" || (TYPE_WRAPPERS.has(n.type) && isOptionalChain((n as { expression: t.Node }).expression));
 
-function unsupportedName(type: string): string {
-  return UNSUPPORTED_NAMES[type] ?? `the syntax '${type}'`;
+/** What the core is told about a node outside the IR: its kind, and for `Other` the node type. */
+function unsupportedKind(node: t.Node, source: string): { syntax: SyntaxKind; detail?: string } {
+  const kind = SYNTAX_KINDS[node.type];
+  if (kind === "MetaProperty" && node.start != null && node.end != null) return { syntax: kind, detail: source.slice(node.start, node.end) };
+  return kind ? { syntax: kind } : { syntax: "Other", detail: node.type };
 }
 
 /** Reduces a TypeScript type annotation to what the core needs to know. */
@@ -119,7 +133,8 @@ function objectType(members: readonly t.Node[], source: string, locals: LocalTyp
       dropped.push(m.key.name);
       continue;
     }
-    fields[m.key.name] = typeIR(m.typeAnnotation, source, locals, seen) ?? { kind: "unknown" };
+    const type = typeIR(m.typeAnnotation, source, locals, seen) ?? { kind: "unknown" };
+    fields[m.key.name] = m.optional ? optionalType(type) : type;
   }
   return dropped.length ? { kind: "object", fields, noDerivative: dropped } : { kind: "object", fields };
 }
@@ -146,12 +161,17 @@ export function typeIR(node: t.Node | null | undefined, source: string, locals?:
       if (lit.type === "BooleanLiteral") return { kind: "boolean" };
       return { kind: "unknown", text: text() };
     }
-    case "TSUnionType": {
-      // A union of one kind (string literals, numbers, booleans) is that kind; anything else is unknown.
-      const parts = node.types.map((x) => sub(x)?.kind);
-      for (const kind of ["string", "number", "boolean"] as const) if (parts.every((k) => k === kind)) return { kind };
-      return { kind: "unknown", text: text() };
-    }
+    case "TSUnionType":
+      // The core's reading of unions (one kind, or unknown: `number | undefined` too), as the ts host's.
+      return unionType(
+        node.types.map((x) => sub(x) ?? { kind: "unknown" }),
+        text(),
+      );
+    case "TSUndefinedKeyword":
+    case "TSNullKeyword":
+    case "TSSymbolKeyword":
+    case "TSBigIntKeyword":
+      return { kind: "nondiff", text: text() };
     case "TSParenthesizedType":
       return sub(node.typeAnnotation);
     case "TSTypeOperator":
@@ -256,7 +276,7 @@ export class BabelAdapter {
       case "TypeCastExpression":
         return this.expr(n.expression as t.Node);
       case "BinaryExpression":
-        if (node.left.type === "PrivateName") return this.unsupported(node, "a private name");
+        if (node.left.type === "PrivateName") return this.unsupported(node.left, "PrivateIn");
         return this.base(node, { type: "BinaryExpression", operator: node.operator, left: this.expr(node.left), right: this.expr(node.right) });
       case "LogicalExpression":
         return this.base(node, { type: "LogicalExpression", operator: node.operator, left: this.expr(node.left), right: this.expr(node.right) });
@@ -281,9 +301,10 @@ export class BabelAdapter {
       case "CallExpression":
       case "OptionalCallExpression":
       case "NewExpression": {
-        if (node.callee.type === "Super") return this.unsupported(node, "`super`");
-        if (node.callee.type === "V8IntrinsicIdentifier" || node.callee.type === "Import") return this.unsupported(node, "this call");
-        if (node.type !== "OptionalCallExpression" && isOptionalChain(node.callee)) return this.unsupported(node, PARENTHESIZED_CHAIN);
+        if (node.callee.type === "Super") return this.unsupported(node, "SuperCall");
+        if (node.callee.type === "Import") return this.unsupported(node, "DynamicImport");
+        if (node.callee.type === "V8IntrinsicIdentifier") return this.unsupported(node, "V8Intrinsic");
+        if (node.type !== "OptionalCallExpression" && isOptionalChain(node.callee)) return this.unsupported(node, "ParenthesizedOptionalChain");
         const args = node.arguments.map((a) =>
           a.type === "SpreadElement" ? this.base(a, { type: "SpreadElement" as const, argument: this.expr(a.argument) }) : this.expr(a as t.Expression),
         );
@@ -293,8 +314,8 @@ export class BabelAdapter {
       }
       case "MemberExpression":
       case "OptionalMemberExpression":
-        if (node.property.type === "PrivateName") return this.unsupported(node, "a private field (`#name`)");
-        if (node.type === "MemberExpression" && isOptionalChain(node.object)) return this.unsupported(node, PARENTHESIZED_CHAIN);
+        if (node.property.type === "PrivateName") return this.unsupported(node.property, "PrivateField");
+        if (node.type === "MemberExpression" && isOptionalChain(node.object)) return this.unsupported(node, "ParenthesizedOptionalChain");
         return this.base(node, {
           type: "MemberExpression",
           object: this.expr(node.object),
@@ -316,7 +337,7 @@ export class BabelAdapter {
           properties: node.properties.map((p) => {
             if (p.type === "SpreadElement") return this.base(p, { type: "SpreadElement" as const, argument: this.expr(p.argument) });
             if (p.type === "ObjectMethod")
-              return this.base(p, { type: "SpreadElement" as const, argument: this.unsupported(p, "an object method") });
+              return this.base(p, { type: "SpreadElement" as const, argument: this.unsupported(p, p.kind === "get" ? "ObjectGetter" : p.kind === "set" ? "ObjectSetter" : "ObjectMethod") });
             return this.base(p, {
               type: "ObjectProperty" as const,
               key: this.key(p.key, p.computed),
@@ -354,12 +375,16 @@ export class BabelAdapter {
           returnType: typeIR(node.returnType, this.source),
         });
       default:
-        return this.unsupported(node, unsupportedName(node.type));
+        return this.base(node, { type: "Unsupported", ...unsupportedKind(node, this.source) });
     }
   }
 
-  private unsupported(node: t.Node, construct: string): Expression {
-    return this.base(node, { type: "Unsupported", construct });
+  private unsupported(node: t.Node, syntax: SyntaxKind, detail?: string): Expression {
+    return this.base(node, { type: "Unsupported", syntax, ...(detail !== undefined ? { detail } : {}) });
+  }
+
+  private unsupportedStatement(node: t.Node, syntax: SyntaxKind, detail?: string): Statement {
+    return this.base(node, { type: "UnsupportedStatement", syntax, ...(detail !== undefined ? { detail } : {}) });
   }
 
   pattern(node: t.Node): Pattern {
@@ -398,7 +423,8 @@ export class BabelAdapter {
       case "TSParameterProperty":
         return this.pattern(node.parameter);
       default:
-        return this.base(node, { type: "Identifier", name: "__unsupported_pattern__" });
+        // Pattern has no Unsupported member: the core reports it where a pattern is bound.
+        return this.unsupported(node, node.type === "ObjectMethod" ? "DestructuringMethod" : "AssignmentTarget") as unknown as Pattern;
     }
   }
 
@@ -416,7 +442,7 @@ export class BabelAdapter {
         return this.block(node);
       case "VariableDeclaration":
         if (node.kind !== "var" && node.kind !== "let" && node.kind !== "const")
-          return this.base(node, { type: "UnsupportedStatement", construct: `'${node.kind}' declarations` });
+          return this.unsupportedStatement(node, "UsingDeclaration", node.kind);
         return this.base(node, {
           type: "VariableDeclaration",
           kind: node.kind,
@@ -443,7 +469,7 @@ export class BabelAdapter {
         });
       case "ForInStatement":
       case "ForOfStatement": {
-        if (node.type === "ForOfStatement" && node.await) return this.base(node, { type: "UnsupportedStatement", construct: "`for await`" });
+        if (node.type === "ForOfStatement" && node.await) return this.unsupportedStatement(node, "ForAwait");
         const left =
           node.left.type === "VariableDeclaration" ? (this.stmt(node.left) as Extract<Statement, { type: "VariableDeclaration" }>) : this.pattern(node.left);
         return this.base(node, { type: node.type, left, right: this.expr(node.right), body: this.body(node.body) });
@@ -467,7 +493,7 @@ export class BabelAdapter {
           ),
         });
       case "FunctionDeclaration":
-        if (!node.id) return this.base(node, { type: "UnsupportedStatement", construct: "an anonymous function declaration" });
+        if (!node.id) return this.unsupportedStatement(node, "AnonymousFunctionDeclaration");
         return this.base(node, {
           type: "FunctionDeclaration",
           id: { type: "Identifier" as const, name: node.id.name },
@@ -496,7 +522,7 @@ export class BabelAdapter {
           finalizer: node.finalizer ? this.block(node.finalizer) : null,
         });
       default:
-        return this.base(node, { type: "UnsupportedStatement", construct: unsupportedName(node.type) });
+        return this.base(node, { type: "UnsupportedStatement", ...unsupportedKind(node, this.source) });
     }
   }
 
@@ -508,15 +534,59 @@ export class BabelAdapter {
     wrt: string[] | undefined,
     markLoc: Loc | undefined,
   ): MarkedFunction {
-    return {
+    let body: MarkedFunction["body"] = node.body.type === "BlockStatement" ? this.block(node.body) : this.expr(node.body);
+    // Function-level constructs the IR cannot flag: an unsupported first statement at the keyword (as the TS host does).
+    if (node.generator) body = this.prepend(body, "GeneratorFunction", this.tokenLoc(node, /\*/));
+    if (node.async) body = this.prepend(body, "AsyncFunction", this.tokenLoc(node, /\basync\b/));
+    const marked: MarkedFunction = {
       name,
       kind,
       params: node.params.map((p) => this.pattern(p)),
-      body: node.body.type === "BlockStatement" ? this.block(node.body) : this.expr(node.body),
+      body,
       returnType: typeIR(node.returnType as t.Node | null | undefined, this.source),
       wrt,
       loc: markLoc ?? locOf(node),
       isArrow: node.type === "ArrowFunctionExpression",
     };
+    const fixSites = this.fixSites();
+    if (fixSites) marked.fixSites = fixSites;
+    return marked;
   }
+
+  /**
+   * What the core needs for its quick fixes: how this file calls withoutDerivative (a named
+   * import of it). The Babel host shows no quick fixes, so nothing more (an import edit, where a
+   * `wrt` goes) is worked out here.
+   */
+  private fixSites(): FixSites | undefined {
+    for (const [local, exported] of this.runtimeImports) if (exported === "withoutDerivative") return { withoutDerivative: { callee: local } };
+    return undefined;
+  }
+
+  private prepend(body: MarkedFunction["body"], syntax: SyntaxKind, loc: Loc | undefined): MarkedFunction["body"] {
+    const stmt: Statement = { type: "UnsupportedStatement", syntax, loc };
+    if (body.type === "BlockStatement") return { ...body, body: [stmt, ...body.body] };
+    return { type: "Unsupported", syntax, loc };
+  }
+
+  /** The first match of `token` in the function's head (before its parameters), as a location. */
+  private tokenLoc(node: t.Function, token: RegExp): Loc | undefined {
+    if (node.start == null) return locOf(node);
+    const headEnd = node.params[0]?.start ?? node.body.start ?? node.start;
+    const m = token.exec(this.source.slice(node.start, headEnd));
+    if (!m) return locOf(node);
+    return locAtOffsets(this.source, node.start + m.index, node.start + m.index + m[0].length);
+  }
+}
+
+/** The location of [start, end) in `source`. */
+function locAtOffsets(source: string, start: number, end: number): Loc {
+  const at = (offset: number) => {
+    const before = source.slice(0, offset);
+    const line = before.split("\n").length;
+    return { line, column: offset - (before.lastIndexOf("\n") + 1) };
+  };
+  const s = at(start);
+  const e = at(end);
+  return { start, end, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
 }

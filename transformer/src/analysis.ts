@@ -4,7 +4,8 @@
 
 import type { Diagnostic } from "./api.js";
 import { isMath } from "./build.js";
-import { CODES, makeDiagnostic, notDifferentiable } from "./diagnostics.js";
+import { diagnostic, note as noteText, notDifferentiable, ownerWords, part, type ArgsOf, type Code, type ReasonOf } from "./catalog.js";
+import { requestFix } from "./fixes.js";
 import type { Expression, Loc, TypeIR } from "./ir.js";
 import type { NFunction, NStmt, Target } from "./nir.js";
 import { expandObjectSpreads, objectSpreads } from "./object-spread.js";
@@ -57,11 +58,7 @@ export class Analysis {
       this.inferTypes();
     }
     for (const { spread } of objectSpreads(fn)) {
-      this.note(
-        CODES.unsupportedSyntax,
-        "object spread of a value whose fields are not known here; annotate its type (an interface or an object type), or list the fields",
-        spread.loc,
-      );
+      this.note("CT1001", "objectSpreadUnknown", {}, spread.loc);
     }
     this.dropNonTensorReceivers();
     this.inferActivity();
@@ -183,13 +180,9 @@ export class Analysis {
     for (const w of writes) {
       if (!params.has(w.root) || reported.has(w.root)) continue;
       reported.add(w.root);
-      this.note(
-        CODES.writeToCapture,
-        `it writes into its parameter '${w.root}', which belongs to the caller; derivatives treat arguments as values, so a caller would not see this write. Write into a copy instead: \`const copy = ${w.root}.slice();\``,
-        w.loc,
-      );
+      this.note("CT1004", "parameter", { name: w.root }, w.loc);
     }
-    const label = (name: string) => (name.startsWith("$") ? "a value computed here" : `'${name}'`);
+    const label = (name: string) => (name.startsWith("$") ? part("CT1009", "computed") : part("CT1009", "name", { name }));
     for (const sh of shares) {
       // Which writes reach the shared storage: any write through either name of the same array;
       // for a stored array, writes into it, or into the holder's elements (depth 2 and more).
@@ -202,20 +195,8 @@ export class Analysis {
       );
       const hit = hits.find((w) => !params.has(w.root));
       if (!hit) continue;
-      const how =
-        sh.kind === "same"
-          ? `${label(sh.a)} and ${label(sh.b)} refer to the same array or object`
-          : sh.kind === "contains"
-            ? `${label(sh.a)} holds a reference to ${label(sh.b)}`
-            : `${label(sh.a)} is a shallow copy of ${label(sh.b)} and shares its inner arrays`;
       const untyped = [sh.a, sh.b].some((n) => this.typeOfVar(n).kind === "unknown");
-      this.note(
-        CODES.aliasedWrite,
-        `${how}, and '${hit.root}' is written through; derivatives treat arrays as values, so store a copy instead (for an array, \`.slice()\`; for nested arrays, copy each level)${
-          untyped ? ". If these hold only numbers, annotating their types (number[]) tells Cotangent so" : ""
-        }`,
-        sh.loc,
-      );
+      this.note("CT1009", sh.kind, { a: label(sh.a), b: label(sh.b), written: hit.root, annotate: untyped ? part("CT1009", "annotate") : "" }, sh.loc);
       return; // one is enough to explain the problem
     }
   }
@@ -444,12 +425,24 @@ export class Analysis {
 
   // ---- checks that need activity ------------------------------------------------------------
 
-  private note(code: (typeof CODES)[keyof typeof CODES], message: string, loc: Loc | undefined): void {
-    this.diagnostics.push(notDifferentiable(code, this.fn.name, this.fnLoc, message, loc));
+  /** An error of this function (catalog.ts words it), at `loc`, with the note at the function. */
+  private note<C extends Code, R extends ReasonOf<C>>(code: C, reason: R, args: Omit<ArgsOf<C, R>, "fn">, loc: Loc | undefined): Diagnostic {
+    const d = notDifferentiable(code, reason, { fn: this.fn.name, ...args } as unknown as ArgsOf<C, R>, loc, this.fnLoc);
+    this.diagnostics.push(d);
+    return d;
   }
 
-  private warn(message: string, loc: Loc | undefined): void {
-    this.diagnostics.push(makeDiagnostic(CODES.zeroDerivative, `in '${this.fn.name}': ${message}`, loc, [], "warning"));
+  /** A zero or piecewise derivative (CT1102): a warning. */
+  private warn(reason: ReasonOf<"CT1102">, args: { name?: string }, loc: Loc | undefined): Diagnostic {
+    const d = diagnostic("CT1102", reason, { fn: this.fn.name, name: args.name ?? "" } as ArgsOf<"CT1102", typeof reason>, loc);
+    this.diagnostics.push(d);
+    return d;
+  }
+
+  /** The quick fix that wraps what carries a derivative among `es` in withoutDerivative. */
+  private wrapActive(d: Diagnostic, es: (Expression | null | undefined)[]): void {
+    const targets = es.filter((e): e is Expression => !!e && this.isActive(e)).map((e) => e.loc);
+    if (targets.length) requestFix(d, { kind: "wrapInWithoutDerivative", targets });
   }
 
   private check(): void {
@@ -457,46 +450,24 @@ export class Analysis {
     const checkExpr = (e: Expression | null | undefined): void => {
       if (!e || typeof e !== "object") return;
       if (e.type === "MemberExpression" && e.accessor?.kind === "get" && this.isActive(e.object)) {
-        this.note(
-          CODES.unsupportedSyntax,
-          `the getter '${e.accessor.name}' of ${e.accessor.owner} is read on a value that depends on the differentiated inputs, and it cannot be inlined (a getter is inlined when its class is declared in this module, the object is known to be of that class — a parameter or \`this\` declared as it, or an element of an array of it — and its body is one \`return\` of an expression), so its derivative would be missing; compute it here from the fields it reads`,
-          e.loc,
-        );
+        this.note("CT1001", "getterNotInlined", { name: e.accessor.name, owner: ownerWords(e.accessor.owner) }, e.loc);
       }
       if (e.type === "BinaryExpression" && NON_DIFFERENTIABLE_BINARY.has(e.operator) && (this.isActive(e.left) || this.isActive(e.right))) {
-        this.note(
-          CODES.nonDifferentiableOperation,
-          `the bitwise operator '${e.operator}' is not differentiable and is applied to a value that depends on the differentiated inputs; wrap the operand in withoutDerivative(...) if a zero derivative is intended`,
-          e.loc,
-        );
+        this.wrapActive(this.note("CT1003", "bitwise", { op: e.operator }, e.loc), [e.left, e.right]);
       }
       if (e.type === "BinaryExpression" && e.operator === "+") {
         const strLike = (x: Expression) => x.type === "StringLiteral" || x.type === "TemplateLiteral";
         if ((strLike(e.left) && this.isActive(e.right)) || (strLike(e.right) && this.isActive(e.left)))
-          this.note(
-            CODES.nonDifferentiableOperation,
-            "a string operation on a value that depends on the differentiated inputs is not differentiable; use withoutDerivative(...) around the value",
-            e.loc,
-          );
+          this.wrapActive(this.note("CT1003", "stringOperation", {}, e.loc), [e.left, e.right]);
       }
       if (e.type === "TemplateLiteral" && e.expressions.some((x) => this.isActive(x)))
-        this.note(
-          CODES.nonDifferentiableOperation,
-          "a template string built from a value that depends on the differentiated inputs is not differentiable; use withoutDerivative(...) around the value",
-          e.loc,
-        );
+        this.wrapActive(this.note("CT1003", "templateString", {}, e.loc), e.expressions);
       if (e.type === "UnaryExpression" && e.operator === "~" && this.isActive(e.argument))
-        this.note(CODES.nonDifferentiableOperation, "the bitwise operator '~' is not differentiable; use withoutDerivative(...)", e.loc);
+        this.wrapActive(this.note("CT1003", "bitwise", { op: "~" }, e.loc), [e.argument]);
       if (e.type === "CallExpression" && isMath(e.callee) && MATH_RULES[e.callee.property.name] === null && e.arguments.some((a) => this.isActive(a as Expression)))
-        this.warn(
-          `Math.${e.callee.property.name} has a zero derivative wherever it has one, so no derivative flows through it; write Math.${e.callee.property.name}(withoutDerivative(...)) to say that is intended`,
-          e.loc,
-        );
+        this.wrapActive(this.warn("stepFunction", { name: e.callee.property.name }, e.loc), e.arguments.map((a) => (a.type === "SpreadElement" ? null : a)));
       if (e.type === "BinaryExpression" && e.operator === "%" && this.isActive(e.right))
-        this.warn(
-          "'%' by a divisor that depends on the differentiated inputs is only piecewise differentiable (∂(a % b)/∂b = -trunc(a / b), with jumps); use withoutDerivative(...) on the divisor if it is meant as a constant",
-          e.loc,
-        );
+        this.wrapActive(this.warn("remainder", {}, e.loc), [e.right]);
       childrenOf(e).forEach(checkExpr);
     };
     const conversions = new Set(["Number", "parseInt", "parseFloat", "String", "BigInt", "Boolean"]);
@@ -531,11 +502,7 @@ export class Analysis {
             const mutator = c.kind === "dynamic" && c.callee.type === "MemberExpression" && !c.callee.computed && c.callee.property.type === "Identifier" ? c.callee.property.name : undefined;
             if (mutator && MUTATING_ARRAY_METHODS.has(mutator) && !(c.kind === "dynamic" && c.primitive)) {
               // The array changes in place, which neither mode follows: its derivative would be lost.
-              this.note(
-                CODES.unsupportedSyntax,
-                `'${mutator}' changes an array in place, and the derivative does not follow in-place changes other than element writes and push; build a new array instead (slice() and element writes, or a loop)`,
-                s.origin,
-              );
+              this.note("CT1001", "inPlaceArrayMethod", { method: mutator }, s.origin);
               break;
             }
             if (c.kind === "dynamic") {
@@ -543,37 +510,25 @@ export class Analysis {
               const info = c.calleeInfo;
               const prim = c.primitive;
               if (prim && !prim.differentiable) {
-                this.note(
-                  CODES.noDerivative,
-                  `it calls the runtime op '${prim.name}' on a value that depends on the differentiated inputs, and '${prim.name}' has no derivative (${prim.why ?? "it is not differentiable"}); wrap the ${prim.method ? "tensor" : "argument"} in withoutDerivative(...) to use its result as a constant`,
+                const d = this.note(
+                  "CT1010",
+                  "runtimeOp",
+                  { op: prim.name, why: prim.why ?? part("CT1010", "why"), operand: part("CT1010", prim.method ? "tensor" : "argument") },
                   s.origin,
                 );
+                this.wrapActive(d, prim.method ? [c.thisArg] : c.args);
               } else if (prim && prim.name === "cast" && isInt32Literal(prim.method ? c.args[0] : c.args[1])) {
                 // cast(x, "int32") of a differentiated tensor: integers carry no derivative.
-                this.note(
-                  CODES.noDerivative,
-                  "it casts a value that depends on the differentiated inputs to int32, and integers have no derivative; keep it a float, or wrap the tensor in withoutDerivative(...) if the integers are meant as constants",
-                  s.origin,
-                );
+                this.wrapActive(this.note("CT1010", "castToInt", {}, s.origin), [prim.method ? c.thisArg : c.args[0]]);
               } else if (prim?.method && prim.differentiable) {
                 // A Tensor method: its derivatives cover the object it is called on (receiver records).
               } else if (info && !info.hasDerivative && !conversions.has(info.name)) {
-                const d = notDifferentiable(
-                  CODES.noDerivative,
-                  fn.name,
-                  this.fnLoc,
-                  `it calls '${info.name}' on a value that depends on the differentiated inputs, and '${info.name}' has no derivative; mark '${info.name}' /** @differentiable */ where it is defined, register one with registerDerivative(${info.name}, { vjp, jvp }), or pass withoutDerivative(...) if the call is meant as a constant`,
-                  s.origin,
-                );
-                if (info.declaration)
-                  d.notes.push({ message: `'${info.name}' is declared here`, loc: info.declaration.loc, fileName: info.declaration.fileName });
-                this.diagnostics.push(d);
+                const d = this.note("CT1010", "callee", { name: info.name }, s.origin);
+                if (info.declaration) d.notes.push({ message: noteText("declaredHere", { name: info.name }), loc: info.declaration.loc, fileName: info.declaration.fileName });
+                this.wrapActive(d, c.args);
+                if (info.declaration?.mark) requestFix(d, { kind: "markDifferentiable", callee: info });
               } else if (callee.type === "Identifier" && conversions.has(callee.name)) {
-                this.note(
-                  CODES.nonDifferentiableOperation,
-                  `the conversion '${callee.name}(...)' is not differentiable; use withoutDerivative(...) if a constant is intended`,
-                  s.origin,
-                );
+                this.wrapActive(this.note("CT1003", "conversion", { name: callee.name }, s.origin), c.args);
               } else if (
                 callee.type === "MemberExpression" &&
                 !callee.computed &&
@@ -583,14 +538,8 @@ export class Analysis {
                 this.isActive(c.thisArg)
               ) {
                 // The pullback of a call gives cotangents for its arguments only, not for the object.
-                const number = this.typeOf(c.thisArg).kind === "number";
-                this.note(
-                  number ? CODES.nonDifferentiableOperation : CODES.unsupportedSyntax,
-                  number
-                    ? `the method '${callee.property.name}' of a number that depends on the differentiated inputs is not differentiable; use withoutDerivative(...) on the number if a constant is intended`
-                    : `calling the method '${callee.property.name}' on a value that depends on the differentiated inputs is not supported (its derivative with respect to the object is not computed); pass the value as an argument instead`,
-                  s.origin,
-                );
+                if (this.typeOf(c.thisArg).kind === "number") this.wrapActive(this.note("CT1003", "numberMethod", { method: callee.property.name }, s.origin), [c.thisArg]);
+                else this.note("CT1001", "methodOnActive", { method: callee.property.name }, s.origin);
               } else if (
                 callee.type === "MemberExpression" &&
                 !callee.computed &&
@@ -598,20 +547,11 @@ export class Analysis {
                 arrayMethods.has(callee.property.name) &&
                 this.isActive(callee.object)
               ) {
-                this.note(
-                  CODES.unsupportedSyntax,
-                  `the method '${callee.property.name}' on a value that depends on the differentiated inputs is not supported; write a loop instead`,
-                  s.origin,
-                );
+                this.note("CT1001", "arrayMethodOnActive", { method: callee.property.name }, s.origin);
               }
             } else {
               c.args.forEach((a, i) => {
-                if (this.isActive(a) && !c.info.wrt.includes(i))
-                  this.note(
-                    CODES.nonDifferentiableArgument,
-                    `argument ${i + 1} of '${c.name}' depends on the differentiated inputs, but '${c.name}' is not differentiable with respect to that parameter; add it to its 'wrt' or pass withoutDerivative(...)`,
-                    a.loc ?? s.origin,
-                  );
+                if (this.isActive(a) && !c.info.wrt.includes(i)) this.wrapActive(this.note("CT1007", "argument", { index: i + 1, callee: c.name }, a.loc ?? s.origin), [a]);
               });
             }
             break;
@@ -629,41 +569,23 @@ export class Analysis {
     const nondiffParams = fn.wrt.map((i) => fn.params[i]!).filter((p) => notDifferentiableKind(p.type));
     if (nondiffParams.length) {
       const ok = fn.wrt.map((i) => fn.params[i]!).filter((p) => !notDifferentiableKind(p.type)).map((p) => p.name);
-      for (const p of nondiffParams)
-        this.note(
-          CODES.notDifferentiableType,
-          `it can only be differentiated with respect to parameters whose type is Differentiable (numbers, and arrays and objects of numbers), and '${p.name}' is ${describe(p.type!)}; ${
-            ok.length ? `restrict it with /** @differentiable(wrt: ${ok.join(", ")}) */` : "mark the parameter that should be differentiated with wrt"
-          }`,
-          p.loc,
-        );
+      for (const p of nondiffParams) {
+        const advice = ok.length ? part("CT1011", "restrict", { list: ok.join(", ") }) : part("CT1011", "chooseWrt");
+        const d = this.note("CT1011", "parameter", { name: p.name, type: describe(p.type!), advice }, p.loc);
+        // (A destructured parameter has no name a `wrt` could give.)
+        if (ok.length && ok.every((n) => !n.startsWith("$"))) requestFix(d, { kind: "restrictWrt", names: ok });
+      }
     }
     if (notDifferentiableKind(fn.returnType))
-      this.note(
-        CODES.notDifferentiableType,
-        `its result type ${describe(fn.returnType!)} is not Differentiable; a differentiable function returns numbers, or arrays and objects of numbers`,
-        this.fnLoc,
-      );
+      this.note("CT1011", "result", { type: describe(fn.returnType!) }, this.fnLoc);
     for (const n of fn.nested) {
       for (const cap of n.captures) {
         if (this.active.has(cap))
-          this.note(
-            CODES.activeCapture,
-            `the local function '${n.fn.name}' captures '${cap}', which depends on the differentiated inputs; pass '${cap}' to it as a parameter instead (captured values are constants of the derivative)`,
-            n.loc,
-          );
+          this.note("CT1005", "capture", { name: n.fn.name, capture: cap }, n.loc);
       }
     }
     if (fn.wrt.length && !this.isActive(fn.result)) {
-      this.diagnostics.push(
-        makeDiagnostic(
-          CODES.resultNotActive,
-          `the result of '${fn.name}' does not depend on any differentiated parameter; its derivative is always zero`,
-          fn.resultOrigin ?? this.fnLoc,
-          [],
-          "warning",
-        ),
-      );
+      this.diagnostics.push(diagnostic("CT1101", undefined, { fn: fn.name }, fn.resultOrigin ?? this.fnLoc));
     }
   }
 }

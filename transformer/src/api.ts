@@ -4,7 +4,8 @@
 // inserts it beside the original function. Generated code reaches @cotangent/runtime only
 // through the identifier `ModuleContext.runtime` (the host adds the namespace import).
 
-import type { Expression, Loc, MarkedFunction, Pattern, Statement, TypeIR } from "./ir.js";
+import type { FixKind } from "./catalog.js";
+import type { Expression, Loc, MarkedFunction, Pattern, Statement, TextEdit, TypeIR } from "./ir.js";
 import type { KernelSource } from "./kernel.js";
 
 /** What the core knows about a differentiable function visible by name in the module. */
@@ -90,13 +91,26 @@ export interface DiagnosticNote {
 }
 
 export interface Diagnostic {
-  /** Stable code, e.g. `CT2001`; see diagnostics.ts for the table. */
+  /** Stable code, e.g. `CT1001`; see diagnostics.ts for the table, catalog.ts for the words. */
   code: string;
   severity: Severity;
   message: string;
   loc?: Loc;
   notes: DiagnosticNote[];
+  /** Quick fixes the core knows (an editor applies them as they are): see fixes.ts. */
+  fixes?: DiagnosticFix[];
 }
+
+/** A quick fix: edits of the diagnostic's file (and of others, named in the edit). */
+export interface DiagnosticFix {
+  /** Which fix (catalog.ts FIXES): editors keep them apart by it. */
+  kind: FixKind;
+  title: string;
+  /** Offsets into the file's text as the host read it; non-overlapping, in order. */
+  edits: TextEdit[];
+}
+
+export type { TextEdit };
 
 /** Maps a position in generated code (1-based line, 0-based column) to the user's source. */
 export interface CodeMapping {

@@ -1,8 +1,9 @@
 // Every diagnostic a user can see: one table of stable codes, and the formatter that prints a
-// message with a code frame. The wording follows Swift's: an error at the differentiable function,
-// plus a note at the exact expression saying what to do.
+// message with a code frame. The words of each code's messages are in catalog.ts (one entry per
+// code); the wording follows Swift's: an error at the exact expression saying what to do, plus a
+// note at the differentiable function.
 
-import type { Diagnostic, DiagnosticNote, Severity } from "./api.js";
+import type { Diagnostic } from "./api.js";
 import type { Loc } from "./ir.js";
 
 export const CODES = {
@@ -49,29 +50,6 @@ export const TS_CODE_BASE = 1_000_000;
 /** The numeric code a TypeScript host reports for a Cotangent code: `tsCodeOf("CT1003")` is 1001003. */
 export function tsCodeOf(code: string): number {
   return TS_CODE_BASE + Number(/\d+/.exec(code)?.[0] ?? 0);
-}
-
-export function makeDiagnostic(
-  code: DiagnosticCode,
-  message: string,
-  loc: Loc | undefined,
-  notes: DiagnosticNote[] = [],
-  severity: Severity = "error",
-): Diagnostic {
-  return { code, severity, message, loc, notes };
-}
-
-/** `function 'f' is not differentiable` at the function, with the specific reason as a note at the expression. */
-export function notDifferentiable(
-  code: DiagnosticCode,
-  fnName: string,
-  fnLoc: Loc | undefined,
-  note: string,
-  noteLoc: Loc | undefined,
-): Diagnostic {
-  return makeDiagnostic(code, `function '${fnName}' is not differentiable: ${note}`, noteLoc ?? fnLoc, [
-    { message: `'${fnName}' is marked differentiable here`, loc: fnLoc },
-  ]);
 }
 
 /** A code frame: the offending line(s) with a caret under the location, like Babel's. */

@@ -5,6 +5,7 @@ import { Analysis } from "./analysis.js";
 import type { DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
 import { ForwardGenerator, type GenContext } from "./forward.js";
 import { fuseChains } from "./fusion.js";
+import { attachFixes } from "./fixes.js";
 import { inlineGetters } from "./getters.js";
 import { derivativeNames } from "./host.js";
 import type { FunctionDeclaration, Loc, Statement } from "./ir.js";
@@ -62,6 +63,13 @@ function namesFor(fn: MarkedFunction, ctx: ModuleContext, taken: Set<string>): K
  * { value, pullback }`) as JavaScript function declarations with mappings to the user's lines.
  */
 export function differentiate(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
+  const result = run(fn, ctx);
+  // The quick fixes the checks asked for, as edits of the file (fixes.ts).
+  attachFixes(result.diagnostics, fn, ctx);
+  return result;
+}
+
+function run(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
   const taken = new Set(ctx.takenNames);
   const { jvpName, vjpName } = namesFor(fn, ctx, taken);
   const normalizer = new Normalizer(fn, ctx, taken);

@@ -12,7 +12,7 @@
 
 import type { Diagnostic, ModuleClasses, ModuleContext } from "./api.js";
 import { clone } from "./build.js";
-import { CODES, notDifferentiable } from "./diagnostics.js";
+import { notDifferentiable, ownerWords, type ArgsOf, type ReasonOf } from "./catalog.js";
 import type { Expression, Loc, MemberExpression, TypeIR } from "./ir.js";
 import type { NFunction, NStmt } from "./nir.js";
 import { forEachExpression, stmtExpressions, walkStmts } from "./walk.js";
@@ -27,7 +27,8 @@ export function inlineGetters(fn: NFunction, ctx: ModuleContext, fnLoc: Loc | un
   for (const n of fn.nested) inlineGetters(n.fn, ctx, n.loc, diagnostics);
   const types = inferClasses(fn, classes);
   let inlined = 0;
-  const error = (message: string, loc: Loc | undefined) => diagnostics.push(notDifferentiable(CODES.unsupportedSyntax, fn.name, fnLoc, message, loc));
+  const error = <R extends ReasonOf<"CT1001">>(reason: R, args: Omit<ArgsOf<"CT1001", R>, "fn">, loc: Loc | undefined) =>
+    diagnostics.push(notDifferentiable("CT1001", reason, { fn: fn.name, ...args } as ArgsOf<"CT1001", R>, loc, fnLoc));
 
   const classOf = (e: Expression): string | undefined =>
     e.type === "ThisExpression" ? types.thisClass : e.type === "Identifier" ? types.objects.get(e.name) ?? undefined : e.type === "MemberExpression" && e.computed && e.object.type === "Identifier" ? types.elements.get(e.object.name) ?? undefined : undefined;
@@ -45,11 +46,11 @@ export function inlineGetters(fn: NFunction, ctx: ModuleContext, fnLoc: Loc | un
     const body = a.get && inlinable(a.get, fn) ? a.get : undefined;
     if (!body) {
       // Reported by analysis if the object is differentiated.
-      e.accessor = { kind: "get", name: a.name, owner: `class ${a.cls}` };
+      e.accessor = { kind: "get", name: a.name, owner: a.cls };
       return;
     }
     if (++inlined > MAX_INLINED) {
-      if (inlined === MAX_INLINED + 1) error(`the getter '${a.name}' of class ${a.cls} reads itself (a recursive getter cannot be inlined)`, e.loc);
+      if (inlined === MAX_INLINED + 1) error("getterRecursive", { name: a.name, cls: a.cls }, e.loc);
       return;
     }
     // In place, so that the visit goes on into the inlined body (getters that read getters).
@@ -62,16 +63,11 @@ export function inlineGetters(fn: NFunction, ctx: ModuleContext, fnLoc: Loc | un
   walkStmts(fn.body, (s: NStmt) => {
     if (s.k === "assign" && s.target.type === "MemberExpression") {
       const a = accessorOf(s.target);
-      if (a?.set) error(setterMessage(a.name, `class ${a.cls}`), s.target.loc ?? s.origin);
+      if (a?.set) error("setter", { name: a.name, owner: ownerWords(a.cls) }, s.target.loc ?? s.origin);
     }
     for (const e of stmtExpressions(s)) visitAll(e);
   });
   visitAll(fn.result);
-}
-
-/** The error for an assignment through a setter (also raised by normalization when the checker knows it). */
-export function setterMessage(name: string, owner: string): string {
-  return `it assigns to '${name}', a setter of ${owner}, whose effect on the derivative is not known; assign the fields it sets instead`;
 }
 
 /** A getter body that is a plain expression of `this`, literals, operators and Math, naming none of the function's variables. */

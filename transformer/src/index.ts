@@ -34,5 +34,30 @@ export {
   type SecondOrderResult,
 } from "./second-order.js";
 export { CODES, TS_CODE_BASE, codeFrame, formatDiagnostic, tsCodeOf } from "./diagnostics.js";
+export {
+  CATALOG,
+  FIXES,
+  NOTES,
+  SYNTAX,
+  diagnostic,
+  fixTitle,
+  fixableCodes,
+  kernelError,
+  message,
+  notDifferentiable,
+  note,
+  ownerWords,
+  part,
+  syntaxText,
+  type Args,
+  type ArgsOf,
+  type Code,
+  type DiagnosticOptions,
+  type FixKind,
+  type ReasonOf,
+  type SyntaxKind,
+} from "./catalog.js";
+export { jsDocWrtSite, markEdit, type WrtSite } from "./fixes.js";
 export { loadPrimitiveTable } from "./primitives.js";
+export { isNullish, optionalType, unionType } from "./types.js";
 export { compileKernel, type KernelSource } from "./kernel.js";

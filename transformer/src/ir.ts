@@ -4,6 +4,8 @@
 // Anything a host cannot express here becomes an `Unsupported` node, which the core reports
 // as a diagnostic at that node's location (never silently skipped).
 
+import type { SyntaxKind } from "./catalog.js";
+
 /** A source location in the file being compiled (1-based lines, 0-based columns, offsets into the file text). */
 export interface Loc {
   start: number;
@@ -110,8 +112,12 @@ export interface CalleeInfo {
    * call is left to the run-time lookup).
    */
   hasDerivative: boolean;
-  /** Where the function is declared, for the note that suggests marking it. */
-  declaration?: { fileName: string; loc: Loc };
+  /**
+   * Where the function is declared, for the note that suggests marking it; `mark`, when it is a
+   * function of the program's own sources that a `/** @differentiable *\/` tag can mark (the
+   * core's "Mark 'f'" fix writes it there).
+   */
+  declaration?: { fileName: string; loc: Loc; mark?: MarkSite };
   /** Declared by @cotangent/runtime: its primitive table (ModuleContext.primitives) has the facts. */
   runtime?: boolean;
 }
@@ -136,7 +142,7 @@ export interface MemberExpression extends Base {
    * found by getters.ts: reading a getter on a differentiated value is an error unless getters.ts
    * inlined it (its derivative is unknown), and assigning to an accessor always is.
    */
-  accessor?: { kind: "get" | "set"; name: string; owner: string };
+  accessor?: { kind: "get" | "set"; name: string; /** The name of the class that declares it, when it has one. */ owner?: string };
 }
 export interface SpreadElement extends Base {
   type: "SpreadElement";
@@ -181,10 +187,18 @@ export interface TemplateLiteral extends Base {
   quasis: string[];
   expressions: Expression[];
 }
-/** A construct the host could not lower; the core reports it at `loc`. */
+/**
+ * A construct the host could not lower; the core reports it at `loc`. Hosts say what it is with a
+ * kind from the core's list (`syntax`, catalog.ts SYNTAX), and the catalog words the message, so
+ * every host prints the same text.
+ */
 export interface Unsupported extends Base {
   type: "Unsupported";
-  construct: string; // human words, e.g. "a class expression", "`await`"
+  syntax?: SyntaxKind;
+  /** The one variable part some kinds name (`using`, `import.meta`; for `Other`, the host's node type). */
+  detail?: string;
+  /** @deprecated Words of a host that gives no `syntax` (reported as "{construct} is not supported …"). */
+  construct?: string;
 }
 
 export type Expression =
@@ -344,9 +358,13 @@ export interface TryStatement extends Base {
   handler: CatchClause | null;
   finalizer: BlockStatement | null;
 }
+/** A statement the host could not lower (see Unsupported). */
 export interface UnsupportedStatement extends Base {
   type: "UnsupportedStatement";
-  construct: string;
+  syntax?: SyntaxKind;
+  detail?: string;
+  /** @deprecated See Unsupported.construct. */
+  construct?: string;
 }
 
 export type Statement =
@@ -373,6 +391,39 @@ export type Statement =
 export type Node = Expression | Statement | Pattern | SpreadElement | ObjectProperty | SwitchCase | VariableDeclarator;
 
 /** One marked function, as a host found it. */
+/** An edit of a file's text: [start, end) becomes `newText`. `fileName`: only when another file than the diagnostic's. */
+export interface TextEdit {
+  fileName?: string;
+  start: number;
+  end: number;
+  newText: string;
+}
+
+/** Where a `/** @differentiable *\/` tag goes on a declaration (offsets into its file's text). */
+export interface MarkSite {
+  /** The declared name (the fix's title). */
+  name: string;
+  /** The start of the line the declaration starts on, and the indentation before it on that line. */
+  lineStart: number;
+  indent: string;
+  /** The JSDoc block right before the declaration: its range, its text, and the indentation of the line it starts on. */
+  doc?: { start: number; end: number; text: string; indent: string };
+}
+
+/**
+ * Facts only a host knows that let the core write quick fixes (fixes.ts); offsets into the file's
+ * text. Optional: without them, the core emits no fix of that kind.
+ */
+export interface FixSites {
+  /** How this file's code calls withoutDerivative (`withoutDerivative`, `wd`, `ct.withoutDerivative`), and the edits that import it where it cannot yet. */
+  withoutDerivative?: { callee: string; importEdits?: TextEdit[] };
+  /**
+   * Where the function's `wrt` is written, or would be: [start, end) becomes `template` with
+   * `{list}` as `x, y` and `{array}` as `["x", "y"]`; `names`: where each name in it is.
+   */
+  wrt?: { start: number; end: number; template: string; names?: { name: string; start: number; end: number }[] };
+}
+
 export interface MarkedFunction {
   /** The name used for generated derivatives (`f` gives `f$jvp`, `f$vjp`); hosts give anonymous functions a stable name. */
   name: string;
@@ -395,4 +446,6 @@ export interface MarkedFunction {
    * (a subclass or an instance may override it) and otherwise defer to the override's derivatives.
    */
   owner?: string;
+  /** What the host knows about where quick fixes go (see FixSites). */
+  fixSites?: FixSites;
 }

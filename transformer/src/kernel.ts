@@ -10,7 +10,7 @@
 // `if`/`else`, `for`/`while` loops, `return`. Anything else is a located CT1001.
 
 import type { Diagnostic } from "./api.js";
-import { CODES } from "./diagnostics.js";
+import { kernelError, kernelWords, type KernelReason } from "./catalog.js";
 import type { Expression, Loc, MarkedFunction, Statement } from "./ir.js";
 import { BINARY_RULES, COMPARISON, MATH_RULES, add, mul, neg } from "./rules.js";
 
@@ -23,12 +23,14 @@ export interface KernelSource {
   partials: string;
 }
 
+/** What is outside the kernel subset, as a catalog reason (catalog.ts, CT1001's `kernel` form) and its arguments. */
 class KernelError extends Error {
   constructor(
-    message: string,
+    readonly reason: KernelReason,
+    readonly args: Record<string, string>,
     readonly loc: Loc | undefined,
   ) {
-    super(message);
+    super(reason);
   }
 }
 
@@ -67,15 +69,6 @@ fn k_pow(a: f32, b: f32) -> f32 {
 }
 `;
 
-/** What a node is, in words, for messages. */
-const WORDS: Record<string, string> = {
-  ArrayExpression: "an array", ObjectExpression: "an object", StringLiteral: "a string", TemplateLiteral: "a template string",
-  NewExpression: "`new`", ArrowFunctionExpression: "a function", FunctionExpression: "a function", NullLiteral: "null",
-  SwitchStatement: "switch", TryStatement: "try", ThrowStatement: "throw", ForOfStatement: "for…of", ForInStatement: "for…in",
-  DoWhileStatement: "do…while", FunctionDeclaration: "a nested function", LabeledStatement: "a label",
-};
-const words = (type: string) => WORDS[type] ?? `a ${type}`;
-
 /** A WGSL float literal for a number. */
 function lit(v: number): string {
   if (Number.isNaN(v)) return "k_nan()";
@@ -105,8 +98,8 @@ class KernelWriter {
     return this.js ? (Object.is(v, -0) ? "-0" : String(v)) : lit(v);
   }
 
-  private fail(message: string, at: { loc?: Loc } | undefined): never {
-    throw new KernelError(message, at?.loc);
+  private fail(reason: KernelReason, at: { loc?: Loc } | undefined, args: Record<string, string> = {}): never {
+    throw new KernelError(reason, args, at?.loc);
   }
 
   /** True for an expression of boolean type (comparisons, logic, a boolean local). */
@@ -132,7 +125,7 @@ class KernelWriter {
       case "MemberExpression": {
         if (e.object.type === "Identifier" && e.object.name === "Math" && !e.computed && e.property.type === "Identifier" && e.property.name in MATH_CONSTANTS)
           return this.num(MATH_CONSTANTS[e.property.name]!);
-        return this.fail("a property read is not supported in a @kernel function (only Math constants: Math.PI, Math.E, …)", e);
+        return this.fail("propertyRead", e);
       }
       case "BinaryExpression": {
         const l = this.expr(e.left as Expression);
@@ -145,18 +138,18 @@ class KernelWriter {
           case "**": return this.js ? `(${l} ** ${r})` : `k_pow(${l}, ${r})`;
           case "%": return this.js ? `(${l} % ${r})` : `(${l} - ${r} * trunc(${l} / ${r}))`;
           default:
-            return this.fail(`the operator '${e.operator}' is not supported in a @kernel function`, e);
+            return this.fail("operator", e, { op: e.operator });
         }
       }
       case "LogicalExpression":
         if (e.operator === "??" || !this.isBool(e.left) || !this.isBool(e.right))
-          return this.fail(`'${e.operator}' on numbers is not supported in a @kernel function; compare first (a && b on booleans is), or use ?:`, e);
+          return this.fail("logicalOnNumbers", e, { op: e.operator });
         return `(${this.expr(e.left)} ${e.operator} ${this.expr(e.right)})`;
       case "UnaryExpression":
         if (e.operator === "-") return `(-${this.expr(e.argument)})`;
         if (e.operator === "+") return this.expr(e.argument);
         if (e.operator === "!") return `(!${this.expr(e.argument)})`;
-        return this.fail(`the operator '${e.operator}' is not supported in a @kernel function`, e);
+        return this.fail("operator", e, { op: e.operator });
       case "ConditionalExpression":
         if (this.js) return `(${this.expr(e.test)} ? ${this.expr(e.consequent)} : ${this.expr(e.alternate)})`;
         return `select(${this.expr(e.alternate)}, ${this.expr(e.consequent)}, ${this.expr(e.test)})`;
@@ -165,17 +158,17 @@ class KernelWriter {
         if (c.type === "MemberExpression" && c.object.type === "Identifier" && c.object.name === "Math" && !c.computed && c.property.type === "Identifier") {
           const name = c.property.name;
           const w = MATH_WGSL[name];
-          if (w === undefined) return this.fail(`Math.${name} is not supported in a @kernel function`, e);
-          const args = e.arguments.map((a) => (a.type === "SpreadElement" ? this.fail("a spread argument is not supported in a @kernel function", a) : this.expr(a)));
+          if (w === undefined) return this.fail("mathFunction", e, { name });
+          const args = e.arguments.map((a) => (a.type === "SpreadElement" ? this.fail("spreadArgument", a) : this.expr(a)));
           if ((name === "max" || name === "min" || name === "hypot") && args.length !== 2)
-            return this.fail(`Math.${name} takes exactly two arguments in a @kernel function`, e);
+            return this.fail("mathArity", e, { name });
           if (this.js) return `Math.${name}(${args.join(", ")})`;
           return w === "" ? args[0]! : `${w}(${args.join(", ")})`;
         }
-        return this.fail("a call other than a Math function is not supported in a @kernel function (inline the helper, or make it a kernel and compose with map)", e);
+        return this.fail("call", e);
       }
       default:
-        return this.fail(`${words(e.type)} is not supported in a @kernel function (numbers and booleans only)`, e);
+        return this.fail("value", e, { what: kernelWords(e.type) });
     }
   }
 
@@ -249,7 +242,7 @@ class KernelWriter {
   }
 
   private ret(e: Expression, out: string[], indent: string): void {
-    if (this.isBool(e)) this.fail("a @kernel function returns a number", e);
+    if (this.isBool(e)) this.fail("returnsNumber", e);
     if (this.lanes === 0) {
       out.push(`${indent}return ${this.expr(e)};`);
       return;
@@ -272,8 +265,8 @@ class KernelWriter {
     switch (s.type) {
       case "VariableDeclaration":
         for (const d of s.declarations) {
-          if (d.id.type !== "Identifier") this.fail("destructuring is not supported in a @kernel function", d);
-          if (!d.init) this.fail("a @kernel local needs an initial value", d);
+          if (d.id.type !== "Identifier") this.fail("destructuring", d);
+          if (!d.init) this.fail("localWithoutValue", d);
           this.assign(d.id.name, d.init, true, out, indent);
         }
         return;
@@ -281,7 +274,7 @@ class KernelWriter {
         const e = s.expression;
         if (e.type === "AssignmentExpression" && e.left.type === "Identifier") {
           const name = e.left.name;
-          if (e.operator !== "=" && !["+=", "-=", "*=", "/=", "**=", "%="].includes(e.operator)) this.fail(`'${e.operator}' is not supported in a @kernel function`, e);
+          if (e.operator !== "=" && !["+=", "-=", "*=", "/=", "**=", "%="].includes(e.operator)) this.fail("assignmentOperator", e, { op: e.operator });
           const value: Expression = e.operator === "=" ? e.right : { type: "BinaryExpression", operator: e.operator.slice(0, -1) as "+", left: { type: "Identifier", name }, right: e.right };
           this.assign(name, value, false, out, indent);
           return;
@@ -291,7 +284,7 @@ class KernelWriter {
           this.assign(name, { type: "BinaryExpression", operator: e.operator === "++" ? "+" : "-", left: { type: "Identifier", name }, right: { type: "NumericLiteral", value: 1 } }, false, out, indent);
           return;
         }
-        return this.fail("only assignments to locals are supported as statements in a @kernel function", s);
+        return this.fail("statementKind", s);
       }
       case "IfStatement": {
         out.push(`${indent}if (${this.cond(s.test)}) {`);
@@ -309,7 +302,7 @@ class KernelWriter {
         out.push(`${indent}}`);
         return;
       case "ReturnStatement":
-        if (!s.argument) this.fail("a @kernel function returns a number", s);
+        if (!s.argument) this.fail("returnsNumber", s);
         this.ret(s.argument, out, indent);
         return;
       case "ForStatement": {
@@ -337,21 +330,21 @@ class KernelWriter {
         out.push(`${indent}}`);
         return;
       case "BreakStatement":
-        if (s.label) this.fail("a labeled break is not supported in a @kernel function", s);
+        if (s.label) this.fail("labeledBreak", s);
         out.push(`${indent}break;`);
         return;
       case "ContinueStatement":
-        this.fail("continue is not supported in a @kernel function (a for loop's update would be skipped); use if/else", s);
+        this.fail("continue", s);
         return;
       case "EmptyStatement":
         return;
       default:
-        this.fail(`${words(s.type)} is not supported in a @kernel function`, s);
+        this.fail("statement", s, { what: kernelWords(s.type) });
     }
   }
 
   private cond(e: Expression): string {
-    if (!this.isBool(e)) this.fail("a @kernel condition must be a comparison (x > 0, not x)", e);
+    if (!this.isBool(e)) this.fail("condition", e);
     return this.expr(e);
   }
 }
@@ -379,27 +372,22 @@ function emitFunction(fn: MarkedFunction, params: string[], lanes: number, targe
  * subset. The JavaScript derivatives are generated as for any mark; this is the GPU form.
  */
 export function compileKernel(fn: MarkedFunction): { kernel?: KernelSource; diagnostics: Diagnostic[] } {
-  const error = (message: string, loc: Loc | undefined): Diagnostic => ({
-    code: CODES.unsupportedSyntax,
-    severity: "error",
-    message: `function '${fn.name}' cannot be a @kernel: ${message}`,
-    loc: loc ?? fn.loc,
-    notes: [{ message: `'${fn.name}' is marked @kernel here`, loc: fn.loc }],
-  });
-  if (fn.kind !== "declaration") return { diagnostics: [error("a @kernel must be a function declaration (function f(x: number): number { … })", fn.loc)] };
+  const error = (reason: KernelReason, loc: Loc | undefined, args: Record<string, string> = {}): Diagnostic =>
+    kernelError(reason, { fn: fn.name, ...args } as Parameters<typeof kernelError>[1], loc, fn.loc);
+  if (fn.kind !== "declaration") return { diagnostics: [error("notDeclaration", fn.loc)] };
   const params: string[] = [];
   for (const p of fn.params) {
-    if (p.type !== "Identifier") return { diagnostics: [error("its parameters must be plain names (numbers)", (p as { loc?: Loc }).loc)] };
-    if (p.typeAnnotation && p.typeAnnotation.kind !== "number") return { diagnostics: [error(`parameter '${p.name}' must be a number`, p.loc)] };
+    if (p.type !== "Identifier") return { diagnostics: [error("parameterPattern", (p as { loc?: Loc }).loc)] };
+    if (p.typeAnnotation && p.typeAnnotation.kind !== "number") return { diagnostics: [error("parameterType", p.loc, { name: p.name })] };
     params.push(p.name);
   }
-  if (fn.returnType && fn.returnType.kind !== "number") return { diagnostics: [error("it must return a number", fn.loc)] };
+  if (fn.returnType && fn.returnType.kind !== "number") return { diagnostics: [error("resultType", fn.loc)] };
   try {
     const wgsl = [HELPERS.trim(), emitFunction(fn, params, 0), emitFunction(fn, params, params.length)].join("\n\n");
     const partials = emitFunction(fn, params, params.length, "js");
     return { kernel: { params, wgsl, partials }, diagnostics: [] };
   } catch (e) {
-    if (e instanceof KernelError) return { diagnostics: [error(e.message, e.loc)] };
+    if (e instanceof KernelError) return { diagnostics: [error(e.reason, e.loc, e.args)] };
     throw e;
   }
 }

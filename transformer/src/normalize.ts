@@ -5,9 +5,9 @@
 // into their own statements. Constructs outside the subset become diagnostics here.
 
 import type { Diagnostic, KnownFunction, ModuleContext } from "./api.js";
-import { setterMessage } from "./getters.js";
 import { and, assign, bin, bool, call, clone, id, index, isMath, member, not, num, or, undef } from "./build.js";
-import { CODES, notDifferentiable, type DiagnosticCode } from "./diagnostics.js";
+import { notDifferentiable, ownerWords, type ArgsOf, type Code, type ReasonOf, type SyntaxKind } from "./catalog.js";
+import { isNear, nearest, requestFix } from "./fixes.js";
 import { uniqueName, wrtIndices } from "./host.js";
 import type {
   CallExpression,
@@ -81,8 +81,22 @@ export class Normalizer {
     private readonly outer?: Normalizer,
   ) {}
 
-  private error(code: DiagnosticCode, note: string, loc: Loc | undefined): void {
-    this.diagnostics.push(notDifferentiable(code, this.fn.name, this.fn.loc, note, loc));
+  /** A diagnostic of this function (catalog.ts words it), at `loc`, with the note at the function. */
+  private report<C extends Code, R extends ReasonOf<C>>(code: C, reason: R, args: Omit<ArgsOf<C, R>, "fn">, loc: Loc | undefined): Diagnostic {
+    const d = notDifferentiable(code, reason, { fn: this.fn.name, ...args } as unknown as ArgsOf<C, R>, loc, this.fn.loc);
+    this.diagnostics.push(d);
+    return d;
+  }
+
+  /** A construct outside the subset (CT1001), by its kind in the catalog's list. */
+  private unsupported(syntax: SyntaxKind, loc: Loc | undefined, detail?: string): void {
+    this.report("CT1001", "syntax", detail === undefined ? { syntax } : { syntax, detail }, loc);
+  }
+
+  /** An Unsupported node of the host: its kind, or (a host that still words it) its words. */
+  private unsupportedNode(x: { syntax?: SyntaxKind; detail?: string; construct?: string; loc?: Loc }): void {
+    if (x.syntax || x.construct === undefined) this.unsupported(x.syntax ?? "Other", x.loc, x.detail);
+    else this.report("CT1001", "construct", { construct: x.construct }, x.loc);
   }
 
   private fresh(base: string, synthetic = true, declared?: TypeIR): string {
@@ -154,34 +168,20 @@ export class Normalizer {
         if (dflt) pre.push(this.defaultValue(name, dflt, p.loc));
         pre.push(...this.destructure(pattern, id(name), p.loc, pattern.typeAnnotation));
       } else {
-        this.diagnostics.push(
-          notDifferentiable(
-            CODES.unsupportedParameter,
-            fn.name,
-            fn.loc,
-            "a rest parameter must be a plain name (`...xs`); destructure it in the body",
-            p.loc,
-          ),
-        );
+        this.report("CT1008", "restPattern", {}, p.loc);
         paramUserNames.push(undefined);
       }
     });
     const { indices, unknown } = wrtIndices(paramUserNames, fn.wrt);
-    if (fn.wrt && fn.wrt.length === 0) {
-      this.diagnostics.push(
-        notDifferentiable(
-          CODES.unknownWrt,
-          fn.name,
-          fn.loc,
-          "its 'wrt' lists no parameter (or is malformed); write the parameters to differentiate, e.g. @differentiable(wrt: x, y) or { wrt: [\"x\"] }",
-          fn.loc,
-        ),
-      );
-    }
+    if (fn.wrt && fn.wrt.length === 0) this.report("CT1002", "empty", {}, fn.loc);
+    const names = paramUserNames.filter((n): n is string => n !== undefined);
     for (const w of unknown) {
-      this.diagnostics.push(
-        notDifferentiable(CODES.unknownWrt, fn.name, fn.loc, `'wrt' names '${w}', which is not a parameter of '${fn.name}'`, fn.loc),
-      );
+      const near = nearest(w, names);
+      const d =
+        names.length === 0 ? this.report("CT1002", "noParameters", { name: w }, fn.loc)
+        : near !== undefined && isNear(w, near) ? this.report("CT1002", "unknownNameNear", { name: w, near, params: names.join(", ") }, fn.loc)
+        : this.report("CT1002", "unknownName", { name: w, params: names.join(", ") }, fn.loc);
+      if (names.length) requestFix(d, { kind: "fixWrtName", name: w, params: names });
     }
 
     let body: NStmt[];
@@ -339,7 +339,9 @@ export class Normalizer {
         if (s.label) while (frame && frame.label !== s.label.name) frame = frame.parent;
         else while (frame && (frame.labelOnly || (s.type === "ContinueStatement" && !frame.cont))) frame = frame.parent;
         if (!frame || (s.type === "ContinueStatement" && !frame.cont)) {
-          this.error(CODES.unsupportedSyntax, `this ${s.type === "BreakStatement" ? "break" : "continue"} has no ${s.label ? `enclosing statement labeled '${s.label.name}'` : "enclosing loop"} in the function`, s.loc);
+          const jump = s.type === "BreakStatement" ? "break" : "continue";
+          if (s.label) this.report("CT1001", "jumpWithoutLabel", { jump, label: s.label.name }, s.loc);
+          else this.report("CT1001", "jumpWithoutLoop", { jump }, s.loc);
           return this.none();
         }
         const flag = s.type === "BreakStatement" ? frame.brk : frame.cont!;
@@ -374,7 +376,7 @@ export class Normalizer {
       case "ThrowStatement":
         return this.none([{ k: "effect", stmt: { ...s, argument: this.plainExpr(s.argument) }, origin }]);
       case "UnsupportedStatement":
-        this.error(CODES.unsupportedSyntax, `${s.construct} is not supported in differentiable functions`, s.loc);
+        this.unsupportedNode(s);
         return this.none();
     }
   }
@@ -427,7 +429,7 @@ export class Normalizer {
   private assignment(e: Extract<Expression, { type: "AssignmentExpression" }>, origin: Loc | undefined): NStmt[] {
     const op = e.operator;
     if (op === "&&=" || op === "||=" || op === "??=") {
-      this.error(CODES.unsupportedSyntax, `the logical assignment '${op}' is not supported; write an if statement`, e.loc);
+      this.unsupported("LogicalAssignment", e.loc, op);
       return [];
     }
     const left = e.left;
@@ -437,7 +439,8 @@ export class Normalizer {
       return [...r.pre, ...this.destructure(left, r.expr, origin, undefined, false)];
     }
     if (left.type !== "Identifier" && left.type !== "MemberExpression") {
-      this.error(CODES.unsupportedSyntax, "this assignment target is not supported", left.loc);
+      if (left.type === ("Unsupported" as string)) this.unsupportedNode(left as unknown as Extract<Expression, { type: "Unsupported" }>);
+      else this.unsupported("AssignmentTarget", left.loc);
       return [];
     }
     const target = this.target(left);
@@ -471,21 +474,17 @@ export class Normalizer {
     if (t.type === "Identifier") {
       const name = this.resolve(t.name);
       if (name === undefined) {
-        this.error(
-          CODES.writeToCapture,
-          `it assigns to '${t.name}', which is not a local variable or parameter (a global or a captured variable); differentiable functions may only write their own locals — copy it into a local first`,
-          t.loc,
-        );
+        this.report("CT1004", "nonLocal", { name: t.name }, t.loc);
         return undefined;
       }
       return { pre: [], expr: id(name, t.loc) };
     }
     if (t.object.type !== "Identifier" && t.object.type !== "MemberExpression") {
-      this.error(CODES.unsupportedSyntax, "assignment to a field of this expression is not supported; assign to a local array or object", t.loc);
+      this.unsupported("FieldOfExpression", t.loc);
       return undefined;
     }
     if (t.accessor) {
-      this.error(CODES.unsupportedSyntax, setterMessage(t.accessor.name, t.accessor.owner), t.loc);
+      this.report("CT1001", "setter", { name: t.accessor.name, owner: ownerWords(t.accessor.owner) }, t.loc);
       return undefined;
     }
     const base = this.target(t.object);
@@ -506,13 +505,13 @@ export class Normalizer {
     }
     const bind = (pat: Pattern, v: Expression, t: TypeIR | undefined) => {
       if (pat.type === "AssignmentPattern") {
-        this.error(CODES.unsupportedSyntax, "default values in destructuring are not supported", pat.loc);
+        this.unsupported("DestructuringDefault", pat.loc);
         return;
       }
       if (pat.type === "Identifier") {
         const name = declare ? this.declare(pat.name, pat.typeAnnotation ?? t) : this.resolve(pat.name);
         if (name === undefined) {
-          this.error(CODES.writeToCapture, `it assigns to '${pat.name}', which is not a local variable`, pat.loc);
+          this.report("CT1004", "nonLocal", { name: pat.name }, pat.loc);
           return;
         }
         if (declare && v.type === "Identifier" && this.built.has(v.name)) out.splice(0, out.length, ...this.bindResult({ pre: out.slice(), expr: v }, name, pat.loc, origin));
@@ -533,7 +532,7 @@ export class Normalizer {
       } else if (pat.type === "ObjectPattern") {
         for (const prop of pat.properties) {
           if (prop.type === "RestElement" || prop.computed) {
-            this.error(CODES.unsupportedSyntax, "rest and computed keys in object destructuring are not supported", prop.loc);
+            this.unsupported("ObjectPatternRest", prop.loc);
             continue;
           }
           const k = prop.key;
@@ -544,14 +543,16 @@ export class Normalizer {
           }
           const key = k.type === "Identifier" ? k.name : k.type === "StringLiteral" ? k.value : undefined;
           if (key === undefined) {
-            this.error(CODES.unsupportedSyntax, "this key in object destructuring is not supported", prop.loc);
+            if (k.type === "Unsupported") this.unsupportedNode(k);
+            else this.unsupported("ObjectPatternKey", prop.loc);
             continue;
           }
           const ft = t?.kind === "object" ? t.fields[key] : undefined;
           bind(prop.value, IDENTIFIER.test(key) ? member(clone(v), key) : member(clone(v), { type: "StringLiteral", value: key }, true), ft);
         }
       } else {
-        this.error(CODES.unsupportedSyntax, "this destructuring target is not supported", pat.loc);
+        if ((pat.type as string) === "Unsupported") this.unsupportedNode(pat as unknown as Extract<Expression, { type: "Unsupported" }>);
+        else this.unsupported("DestructuringTarget", pat.loc);
       }
     };
     bind(p, source, type);
@@ -587,11 +588,7 @@ export class Normalizer {
    */
   private tryOf(s: Extract<Statement, { type: "TryStatement" }>): Lowered {
     if (s.handler) {
-      this.error(
-        CODES.unsupportedSyntax,
-        "`try`/`catch` is not supported in differentiable functions (a derivative is not defined for a block that stops part-way); catch around the call of the marked function instead, or use `try`/`finally`",
-        s.loc,
-      );
+      this.unsupported("TryCatch", s.loc);
       return this.none();
     }
     const a = this.stmt(s.block);
@@ -710,7 +707,7 @@ export class Normalizer {
       const c = s.cases[i]!;
       if (!c.test) continue;
       const t = this.expr(c.test);
-      if (t.pre.length) this.error(CODES.unsupportedSyntax, "calls in case labels are not supported", c.test.loc);
+      if (t.pre.length) this.unsupported("CaseLabelCall", c.test.loc);
       chain = { type: "ConditionalExpression", test: bin("===", id(sw), t.expr), consequent: num(i), alternate: chain };
     }
     out.push({ k: "assign", target: id(which), value: chain, origin });
@@ -763,7 +760,7 @@ export class Normalizer {
 
   private nestedFunction(userName: string, f: Extract<Expression | Statement, { params: Pattern[] }>, loc: Loc | undefined): void {
     if (f.async || f.generator) {
-      this.error(CODES.unsupportedSyntax, "async functions and generators are not differentiable", loc);
+      this.report("CT1001", "asyncLocalFunction", { name: userName }, loc);
       return;
     }
     const name = this.declare(userName);
@@ -802,7 +799,7 @@ export class Normalizer {
   /** An expression outside the derivative's concern (defaults, throw arguments): only renamed. */
   private plainExpr(e: Expression): Expression {
     const r = this.expr(e);
-    if (r.pre.length) this.error(CODES.unsupportedSyntax, "calls to differentiable functions are not supported here", e.loc);
+    if (r.pre.length) this.report("CT1001", "callInPlainExpression", {}, e.loc);
     return r.expr;
   }
 
@@ -813,16 +810,12 @@ export class Normalizer {
         case "Identifier": {
           if (x.name === "undefined" || x.name === "NaN" || x.name === "Infinity") return { ...x };
           if (x.name === "arguments" && this.resolve("arguments") === undefined) {
-            this.error(CODES.unsupportedSyntax, "`arguments` is not supported in differentiable functions; name the parameters", x.loc);
+            this.unsupported("Arguments", x.loc);
             return undef();
           }
           const local = this.resolve(x.name);
           if (local !== undefined && this.lookupNested(local)) {
-            this.error(
-              CODES.unsupportedSyntax,
-              `the local function '${x.name}' is used as a value (stored or passed); local functions can only be called`,
-              x.loc,
-            );
+            this.report("CT1001", "localFunctionAsValue", { name: x.name }, x.loc);
             return undef();
           }
           if (local !== undefined) return { ...x, name: local, typeAnnotation: undefined };
@@ -847,7 +840,7 @@ export class Normalizer {
           return { ...x, left: go(x.left), right: go(x.right) };
         case "UnaryExpression":
           if (x.operator === "delete") {
-            this.error(CODES.unsupportedSyntax, "`delete` is not supported", x.loc);
+            this.unsupported("Delete", x.loc);
           }
           return { ...x, argument: go(x.argument) };
         case "LogicalExpression":
@@ -884,7 +877,7 @@ export class Normalizer {
               // Spreads are expanded into fields once types are known (object-spread.ts).
               if (p.type === "SpreadElement") return { ...p, argument: go(p.argument) };
               if (p.computed) {
-                this.error(CODES.unsupportedSyntax, "computed keys in object literals are not supported", p.loc);
+                this.unsupported("ComputedKey", p.loc);
                 return { type: "ObjectProperty", key: id("_"), value: num(0), computed: false, shorthand: false };
               }
               return { ...p, shorthand: false, value: go(p.value) };
@@ -897,29 +890,25 @@ export class Normalizer {
           if (x.callee.type === "Identifier" && (x.callee.name === "Array" || /Array$/.test(x.callee.name))) {
             return { ...x, arguments: x.arguments.map((a) => (a.type === "SpreadElement" ? a : go(a))) };
           }
-          this.error(CODES.unsupportedSyntax, "`new` is not supported in differentiable functions (except `new Array(n)`)", x.loc);
+          this.unsupported("New", x.loc);
           return undef();
         }
         case "TemplateLiteral":
           return { ...x, expressions: x.expressions.map(go) };
         case "AssignmentExpression":
-          this.error(CODES.unsupportedSyntax, "an assignment inside an expression is not supported; make it its own statement", x.loc);
+          this.unsupported("AssignmentInExpression", x.loc);
           return undef();
         case "UpdateExpression":
           return this.updateInExpr(x, e, pre);
         case "SequenceExpression":
-          this.error(CODES.unsupportedSyntax, "the comma operator is not supported", x.loc);
+          this.unsupported("Sequence", x.loc);
           return undef();
         case "ArrowFunctionExpression":
         case "FunctionExpression":
-          this.error(
-            CODES.unsupportedSyntax,
-            `a function expression used as a value is not supported here (callbacks are supported for the array methods ${[...CALLBACK_METHODS].join(", ")} and for Array.from); declare it with const and call it, or use a loop`,
-            x.loc,
-          );
+          this.report("CT1001", "functionAsValue", { methods: [...CALLBACK_METHODS].join(", ") }, x.loc);
           return undef();
         case "Unsupported":
-          this.error(CODES.unsupportedSyntax, `${x.construct} is not supported in differentiable functions`, x.loc);
+          this.unsupportedNode(x);
           return undef();
       }
     };
@@ -936,16 +925,12 @@ export class Normalizer {
       return r.type === "Identifier" ? r.name : undefined;
     })();
     if (!root || (arg.type !== "Identifier" && arg.type !== "MemberExpression")) {
-      this.error(CODES.unsupportedSyntax, `'${x.operator}' needs a variable or an element`, x.loc);
+      this.report("CT1001", "updateTarget", { op: x.operator }, x.loc);
       return undef();
     }
     // Hoisting the update is only faithful when nothing else in the expression reads the variable.
     if (countReads(whole, root) > 1) {
-      this.error(
-        CODES.unsupportedSyntax,
-        `'${x.operator}' on '${root}' inside an expression that also reads '${root}' is not supported; make the update its own statement`,
-        x.loc,
-      );
+      this.report("CT1001", "updateReadsTwice", { op: x.operator, name: root }, x.loc);
       return undef();
     }
     const target = this.target(arg as Target);
@@ -999,23 +984,19 @@ export class Normalizer {
     const args = () =>
       x.arguments.map((a) => {
         if (a.type === "SpreadElement") {
-          this.error(CODES.unsupportedSyntax, "spread arguments are not supported", a.loc);
+          this.report("CT1001", "mathSpread", { name: isMath(callee) ? callee.property.name : "" }, a.loc);
           return num(0);
         }
         return go(a);
       });
     if (isMath(callee) && (this.ctx.shadowedGlobals?.has("Math") || this.resolveDeep("Math") !== undefined)) {
-      this.error(
-        CODES.unsupportedSyntax,
-        "'Math' here is not the global Math (this file declares its own); differentiable code uses the built-in Math functions, so rename that declaration",
-        callee.loc,
-      );
+      this.report("CT1001", "shadowedMath", {}, callee.loc);
       return undef();
     }
     if (isMath(callee)) {
       const fname = callee.property.name;
       if (!(fname in MATH_RULES)) {
-        this.error(CODES.unknownMathFunction, `Math.${fname} has no derivative`, x.loc);
+        this.report("CT1006", "math", { name: fname }, x.loc);
       }
       if ((fname === "max" || fname === "min") && x.arguments.some((a) => a.type === "SpreadElement")) {
         const parts = x.arguments.map((a) => (a.type === "SpreadElement" ? { spread: true, value: go(a.argument) } : { spread: false, value: go(a) }));
@@ -1042,7 +1023,7 @@ export class Normalizer {
       callee.property.type === "Identifier" &&
       callee.property.name === "push"
     ) {
-      this.error(CODES.unsupportedSyntax, "push inside an expression is not supported; make it its own statement", x.loc);
+      this.unsupported("PushInExpression", x.loc);
       return undef();
     }
     // A call to a user function: its own statement, result in a temporary.
@@ -1114,7 +1095,7 @@ export class Normalizer {
     let base = link.type === "MemberExpression" ? link.object : link.callee;
     if (!isPlainPath(base)) {
       if (link.type === "CallExpression" && base.type === "MemberExpression") {
-        this.error(CODES.unsupportedSyntax, "an optional call of a method on a computed object (`f().m?.()`) is not supported; store the object in a local first", link.loc);
+        this.unsupported("OptionalCallOnComputed", link.loc);
         return undef();
       }
       const r = this.expr(base);
@@ -1156,13 +1137,7 @@ export class Normalizer {
         return;
       }
       if (info === undefined || i !== x.arguments.length - 1) {
-        this.error(
-          CODES.unsupportedSyntax,
-          info === undefined
-            ? "spread arguments are supported in calls of marked and local functions (and Math.max/min); pass the array itself, or mark the function called"
-            : "a spread argument must be the last argument (the parameters after it would depend on its length)",
-          a.loc,
-        );
+        this.report("CT1001", info === undefined ? "spreadToUnknown" : "spreadNotLast", {}, a.loc);
         out.push(num(0));
         return;
       }
@@ -1236,7 +1211,7 @@ export class Normalizer {
    */
   private fillCall(x: CallExpression, callee: MemberExpression, args: Expression[], go: (e: Expression) => Expression, pre: NStmt[]): Expression {
     if (!isPlainPath(callee.object) || (callee.object.type !== "Identifier" && callee.object.type !== "MemberExpression")) {
-      this.error(CODES.unsupportedSyntax, "fill is supported on a local array (`ys.fill(v)`); assign the array to a variable first", x.loc);
+      this.report("CT1001", "fillOnExpression", {}, x.loc);
       return undef();
     }
     const target = this.target(callee.object as Target);
@@ -1365,7 +1340,7 @@ export class Normalizer {
     }
     const fn = cb as Extract<Expression, { type: "ArrowFunctionExpression" | "FunctionExpression" }>;
     if (fn.async || fn.generator) {
-      this.error(CODES.unsupportedSyntax, "an async or generator callback is not differentiable", fn.loc);
+      this.report("CT1001", "asyncCallback", {}, fn.loc);
       return { out: [], value: undef() };
     }
     if (fn.type === "FunctionExpression") {
@@ -1375,7 +1350,7 @@ export class Normalizer {
       };
       for (const e of statementExpressions(fn.body)) forEachExpression(e, seen);
       if (usesThis) {
-        this.error(CODES.unsupportedSyntax, "a `function` callback that reads `this` is not supported (its `this` is not the method's); use an arrow function", fn.loc);
+        this.report("CT1001", "thisInFunctionCallback", {}, fn.loc);
         return { out: [], value: undef() };
       }
     }
@@ -1394,7 +1369,7 @@ export class Normalizer {
           if (dflt) out.push(this.defaultValue(tmp, dflt, p.loc));
           out.push(...this.destructure(pattern, id(tmp), p.loc, pattern.typeAnnotation));
         } else {
-          this.error(CODES.unsupportedParameter, "a rest parameter in a callback is not supported; name the parameters", p.loc);
+          this.report("CT1008", "callbackRest", {}, p.loc);
         }
       });
       const saved = { loop: this.loop, retFlag: this.retFlag, retVar: this.retVar };

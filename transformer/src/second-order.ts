@@ -13,7 +13,7 @@
 
 import type { Diagnostic, DifferentiateResult, GeneratedFunction, KnownFunction, MarkedFunction, ModuleContext } from "./api.js";
 import { differentiate } from "./differentiate.js";
-import { CODES } from "./diagnostics.js";
+import { diagnostic } from "./catalog.js";
 import { derivativeNames, isOperatorName } from "./host.js";
 import type { Expression, Statement } from "./ir.js";
 import { forEachExpression, statementExpressions } from "./walk.js";
@@ -100,7 +100,7 @@ export function differentiateSafely(fn: MarkedFunction, ctx: ModuleContext): Dif
     return differentiate(fn, ctx);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return { diagnostics: [{ code: CODES.internalError, severity: "error", message: `internal error while differentiating '${fn.name}': ${message}`, loc: fn.loc, notes: [] }] };
+    return { diagnostics: [diagnostic("CT9000", "differentiating", { fn: fn.name, error: message }, fn.loc)] };
   }
 }
 

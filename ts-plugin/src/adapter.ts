@@ -7,10 +7,11 @@
 import ts from "typescript";
 import type * as TS from "typescript";
 import type * as IR from "@cotangent/transformer";
-import type { Loc, MarkedFunction, ModuleClasses, TypeIR } from "@cotangent/transformer";
+import type { Loc, MarkedFunction, ModuleClasses, SyntaxKind, TypeIR } from "@cotangent/transformer";
 import { locOf, locOfRange } from "./loc.js";
 import { hasNoDerivativeTag, isNoDerivativeNode, numericValue, propertyNameText, typeNodeToIR, typeToIR } from "./type-ir.js";
 import type { CalleeResolver } from "./callee.js";
+import { fixSitesOf } from "./sites.js";
 
 export type FunctionLikeNode = TS.FunctionDeclaration | TS.FunctionExpression | TS.ArrowFunction | TS.MethodDeclaration;
 
@@ -154,8 +155,10 @@ class Adapter {
     if (this.checker) this.checkerTypes(node, marked);
     if (options.wrt) marked.wrt = options.wrt;
     if (ts.isMethodDeclaration(node) && !ts.isIdentifier(node.name) && !ts.isStringLiteral(node.name)) {
-      marked.body = this.prependUnsupported(marked.body, "a method with a computed or private name", node.name);
+      marked.body = this.prependUnsupported(marked.body, "ComputedMethodName", node.name);
     }
+    const fixSites = fixSitesOf(ts, this.sf, node, this.runtime);
+    if (fixSites) marked.fixSites = fixSites;
     return marked;
   }
 
@@ -175,8 +178,8 @@ class Adapter {
     const getter = symbol.declarations?.find(ts.isGetAccessorDeclaration);
     const declaration = getter ?? symbol.declarations?.find(ts.isSetAccessorDeclaration);
     const parent = declaration?.parent;
-    const owner = parent && ts.isClassLike(parent) && parent.name ? `class ${parent.name.text}` : "its class";
-    return { kind: getter ? "get" : "set", name: node.name.text, owner };
+    const owner = parent && ts.isClassLike(parent) && parent.name ? parent.name.text : undefined;
+    return { kind: getter ? "get" : "set", name: node.name.text, ...(owner ? { owner } : {}) };
   }
 
   private fieldHasNoDerivative(node: TS.PropertyAccessExpression): boolean {
@@ -236,7 +239,7 @@ class Adapter {
     const params = node.parameters.filter((p) => !this.isThisParameter(p)).map((p) => this.parameter(p));
     let body: IR.BlockStatement | IR.Expression;
     if (!node.body) {
-      body = { type: "BlockStatement", body: [this.unsupportedStatement("a function without a body", node)], loc: this.loc(node) };
+      body = { type: "BlockStatement", body: [this.unsupportedStatement("FunctionWithoutBody", node)], loc: this.loc(node) };
     } else if (ts.isBlock(node.body)) {
       body = this.block(node.body);
     } else {
@@ -244,17 +247,17 @@ class Adapter {
     }
     const asyncMod = ts.canHaveModifiers(node) ? node.modifiers?.find((m) => m.kind === ts.SyntaxKind.AsyncKeyword) : undefined;
     const star = (node as { asteriskToken?: TS.AsteriskToken }).asteriskToken;
-    if (asyncMod) body = this.prependUnsupported(body, "an `async` function", asyncMod);
-    if (star) body = this.prependUnsupported(body, "a generator function", star);
+    if (asyncMod) body = this.prependUnsupported(body, "AsyncFunction", asyncMod);
+    if (star) body = this.prependUnsupported(body, "GeneratorFunction", star);
     const out: ReturnType<Adapter["functionLike"]> = { params, body, async: !!asyncMod, generator: !!star };
     if (node.type) out.returnType = this.type(node.type);
     return out;
   }
 
   /** Function-level constructs the IR cannot flag (async, generator, …): an unsupported first statement. */
-  private prependUnsupported(body: IR.BlockStatement | IR.Expression, construct: string, at: TS.Node): IR.BlockStatement | IR.Expression {
-    if (body.type === "BlockStatement") return { ...body, body: [this.unsupportedStatement(construct, at), ...body.body] };
-    return this.unsupported(construct, at);
+  private prependUnsupported(body: IR.BlockStatement | IR.Expression, syntax: SyntaxKind, at: TS.Node): IR.BlockStatement | IR.Expression {
+    if (body.type === "BlockStatement") return { ...body, body: [this.unsupportedStatement(syntax, at), ...body.body] };
+    return this.unsupported(syntax, at);
   }
 
   private isThisParameter(p: TS.ParameterDeclaration): boolean {
@@ -312,8 +315,8 @@ class Adapter {
     if (ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name)) return { type: "StringLiteral", value: name.text, loc };
     if (ts.isNumericLiteral(name)) return { type: "NumericLiteral", value: numericValue(name.text), loc };
     if (ts.isComputedPropertyName(name)) return this.expression(name.expression);
-    if (ts.isPrivateIdentifier(name)) return this.unsupported("a private name (`#x`)", name);
-    return this.unsupported("a bigint property name", name);
+    if (ts.isPrivateIdentifier(name)) return this.unsupported("PrivateName", name);
+    return this.unsupported("BigIntPropertyName", name);
   }
 
   private type(node: TS.TypeNode): TypeIR {
@@ -370,18 +373,18 @@ class Adapter {
       };
     }
     if (ts.isForOfStatement(node)) {
-      if (node.awaitModifier) return this.unsupportedStatement("`for await`", node);
+      if (node.awaitModifier) return this.unsupportedStatement("ForAwait", node);
       const left = ts.isVariableDeclarationList(node.initializer)
         ? this.variableDeclaration(node.initializer, node.initializer)
         : this.assignmentTarget(node.initializer);
-      if (left.type === "Unsupported") return { type: "UnsupportedStatement", construct: left.construct, loc: left.loc };
+      if (left.type === "Unsupported") return { ...left, type: "UnsupportedStatement" };
       return { type: "ForOfStatement", left, right: this.expression(node.expression), body: this.subStatement(node.statement), loc };
     }
     if (ts.isForInStatement(node)) {
       const left = ts.isVariableDeclarationList(node.initializer)
         ? this.variableDeclaration(node.initializer, node.initializer)
         : this.assignmentTarget(node.initializer);
-      if (left.type === "Unsupported") return { type: "UnsupportedStatement", construct: left.construct, loc: left.loc };
+      if (left.type === "Unsupported") return { ...left, type: "UnsupportedStatement" };
       return { type: "ForInStatement", left, right: this.expression(node.expression), body: this.subStatement(node.statement), loc };
     }
     if (ts.isWhileStatement(node)) {
@@ -410,9 +413,9 @@ class Adapter {
     }
     if (ts.isFunctionDeclaration(node)) {
       if (!node.body) return undefined; // an overload signature
-      if (!node.name) return this.unsupportedStatement("a function declaration without a name", node);
+      if (!node.name) return this.unsupportedStatement("AnonymousFunctionDeclaration", node);
       const fn = this.functionLike(node);
-      if (fn.body.type !== "BlockStatement") return this.unsupportedStatement("a function declaration without a body", node);
+      if (fn.body.type !== "BlockStatement") return this.unsupportedStatement("FunctionWithoutBody", node);
       const decl: IR.FunctionDeclaration = { type: "FunctionDeclaration", id: this.identifier(node.name), params: fn.params, body: fn.body, loc };
       if (fn.returnType) decl.returnType = fn.returnType;
       return decl;
@@ -430,13 +433,13 @@ class Adapter {
         loc,
       };
     }
-    if (ts.isClassDeclaration(node)) return this.unsupportedStatement("a class declaration", node);
-    if (ts.isEnumDeclaration(node)) return this.unsupportedStatement("an enum declaration", node);
-    if (ts.isModuleDeclaration(node)) return this.unsupportedStatement("a namespace declaration", node);
-    if (ts.isDebuggerStatement(node)) return this.unsupportedStatement("a `debugger` statement", node);
-    if (ts.isWithStatement(node)) return this.unsupportedStatement("a `with` statement", node);
-    if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node)) return this.unsupportedStatement("an import", node);
-    return this.unsupportedStatement(`a ${ts.SyntaxKind[node.kind]} statement`, node);
+    if (ts.isClassDeclaration(node)) return this.unsupportedStatement("ClassDeclaration", node);
+    if (ts.isEnumDeclaration(node)) return this.unsupportedStatement("EnumDeclaration", node);
+    if (ts.isModuleDeclaration(node)) return this.unsupportedStatement("NamespaceDeclaration", node);
+    if (ts.isDebuggerStatement(node)) return this.unsupportedStatement("DebuggerStatement", node);
+    if (ts.isWithStatement(node)) return this.unsupportedStatement("WithStatement", node);
+    if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node)) return this.unsupportedStatement("Import", node);
+    return this.unsupportedStatement("Other", node, ts.SyntaxKind[node.kind]);
   }
 
   /** The body of an `if`/loop: a type-only declaration there is an empty statement. */
@@ -451,11 +454,11 @@ class Adapter {
     const scope = flags & ts.NodeFlags.BlockScoped;
     if (scope === ts.NodeFlags.Using || scope === ts.NodeFlags.AwaitUsing) {
       // `using` has no IR form: keep the shape, with an unsupported initializer the core reports.
-      const word = scope === ts.NodeFlags.AwaitUsing ? "`await using`" : "`using`";
+      const word = scope === ts.NodeFlags.AwaitUsing ? "await using" : "using";
       return {
         type: "VariableDeclaration",
         kind: "const",
-        declarations: list.declarations.map((d) => ({ type: "VariableDeclarator", id: this.bindingName(d.name), init: this.unsupported(`a ${word} declaration`, d), loc: this.loc(d) })),
+        declarations: list.declarations.map((d) => ({ type: "VariableDeclarator", id: this.bindingName(d.name), init: this.unsupported("UsingDeclaration", d, word), loc: this.loc(d) })),
         loc,
       };
     }
@@ -509,7 +512,7 @@ class Adapter {
       case ts.SyntaxKind.ThisKeyword:
         return { type: "ThisExpression", loc };
       case ts.SyntaxKind.SuperKeyword:
-        return this.unsupported("`super`", node);
+        return this.unsupported("Super", node);
     }
     if (ts.isBinaryExpression(node)) return this.binary(node);
     if (ts.isPrefixUnaryExpression(node)) {
@@ -524,8 +527,8 @@ class Adapter {
     if (ts.isTypeOfExpression(node)) return { type: "UnaryExpression", operator: "typeof", argument: this.expression(node.expression), loc };
     if (ts.isVoidExpression(node)) return { type: "UnaryExpression", operator: "void", argument: this.expression(node.expression), loc };
     if (ts.isDeleteExpression(node)) return { type: "UnaryExpression", operator: "delete", argument: this.expression(node.expression), loc };
-    if (ts.isAwaitExpression(node)) return this.unsupported("`await`", node);
-    if (ts.isYieldExpression(node)) return this.unsupported("`yield`", node);
+    if (ts.isAwaitExpression(node)) return this.unsupported("Await", node);
+    if (ts.isYieldExpression(node)) return this.unsupported("Yield", node);
     if (ts.isConditionalExpression(node)) {
       return { type: "ConditionalExpression", test: this.expression(node.condition), consequent: this.expression(node.whenTrue), alternate: this.expression(node.whenFalse), loc };
     }
@@ -538,12 +541,12 @@ class Adapter {
         inner = inner.expression;
       }
       if (parenthesized && ts.isOptionalChain(inner)) {
-        return this.unsupported("a member or call on a parenthesized optional chain such as `(a?.b).c` (write `a?.b?.c`)", node);
+        return this.unsupported("ParenthesizedOptionalChain", node);
       }
     }
     if (ts.isCallExpression(node)) {
-      if (node.expression.kind === ts.SyntaxKind.ImportKeyword) return this.unsupported("a dynamic `import()`", node);
-      if (node.expression.kind === ts.SyntaxKind.SuperKeyword) return this.unsupported("a `super(…)` call", node);
+      if (node.expression.kind === ts.SyntaxKind.ImportKeyword) return this.unsupported("DynamicImport", node);
+      if (node.expression.kind === ts.SyntaxKind.SuperKeyword) return this.unsupported("SuperCall", node);
       const call: IR.CallExpression = { type: "CallExpression", callee: this.expression(node.expression), arguments: node.arguments.map((a) => this.argument(a)), loc };
       if (node.questionDotToken) call.optional = true;
       const info = this.callees?.(node, this.root);
@@ -554,7 +557,7 @@ class Adapter {
       return { type: "NewExpression", callee: this.expression(node.expression), arguments: (node.arguments ?? []).map((a) => this.argument(a)), loc };
     }
     if (ts.isPropertyAccessExpression(node)) {
-      if (ts.isPrivateIdentifier(node.name)) return this.unsupported("a private field (`#x`)", node.name);
+      if (ts.isPrivateIdentifier(node.name)) return this.unsupported("PrivateField", node.name);
       const member: IR.MemberExpression = {
         type: "MemberExpression",
         object: this.expression(node.expression),
@@ -586,22 +589,22 @@ class Adapter {
     }
     if (ts.isFunctionExpression(node)) {
       const fn = this.functionLike(node);
-      if (fn.body.type !== "BlockStatement") return this.unsupported("a function expression", node);
+      if (fn.body.type !== "BlockStatement") return this.unsupported("FunctionWithoutBody", node);
       const out: IR.FunctionExpression = { type: "FunctionExpression", id: node.name ? this.identifier(node.name) : null, params: fn.params, body: fn.body, loc };
       if (fn.async) out.async = true;
       if (fn.generator) out.generator = true;
       if (fn.returnType) out.returnType = fn.returnType;
       return out;
     }
-    if (ts.isClassExpression(node)) return this.unsupported("a class expression", node);
-    if (ts.isTaggedTemplateExpression(node)) return this.unsupported("a tagged template", node);
-    if (ts.isRegularExpressionLiteral(node)) return this.unsupported("a regular expression literal", node);
-    if (ts.isBigIntLiteral(node)) return this.unsupported("a bigint literal", node);
-    if (ts.isMetaProperty(node)) return this.unsupported(`\`${node.getText(this.sf)}\``, node);
-    if (ts.isSpreadElement(node)) return this.unsupported("a spread outside a call or array", node);
+    if (ts.isClassExpression(node)) return this.unsupported("ClassExpression", node);
+    if (ts.isTaggedTemplateExpression(node)) return this.unsupported("TaggedTemplate", node);
+    if (ts.isRegularExpressionLiteral(node)) return this.unsupported("RegExpLiteral", node);
+    if (ts.isBigIntLiteral(node)) return this.unsupported("BigIntLiteral", node);
+    if (ts.isMetaProperty(node)) return this.unsupported("MetaProperty", node, node.getText(this.sf));
+    if (ts.isSpreadElement(node)) return this.unsupported("SpreadOutsideCall", node);
     if (ts.isJsxElement(node) || ts.isJsxSelfClosingElement(node) || ts.isJsxFragment(node)) return this.unsupported("JSX", node);
-    if (ts.isOmittedExpression(node)) return this.unsupported("an array hole", node);
-    return this.unsupported(`a ${ts.SyntaxKind[node.kind]} expression`, node);
+    if (ts.isOmittedExpression(node)) return this.unsupported("ArrayHole", node);
+    return this.unsupported("Other", node, ts.SyntaxKind[node.kind]);
   }
 
   private argument(node: TS.Expression): IR.Expression | IR.SpreadElement {
@@ -632,7 +635,7 @@ class Adapter {
       flatten(node);
       return { type: "SequenceExpression", expressions, loc };
     }
-    if (ts.isPrivateIdentifier(node.left)) return this.unsupported("a private-name `in` check (`#x in obj`)", node.left);
+    if (ts.isPrivateIdentifier(node.left)) return this.unsupported("PrivateIn", node.left);
     return { type: "BinaryExpression", operator: op, left: this.expression(node.left), right: this.expression(node.right), loc };
   }
 
@@ -642,7 +645,7 @@ class Adapter {
     const inner = this.skipTypeWrappers(node);
     if (ts.isIdentifier(inner)) return this.identifier(inner);
     if (ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner)) return this.expression(inner);
-    return this.unsupported("an assignment to this kind of target", node);
+    return this.unsupported("AssignmentTarget", node);
   }
 
   /** The left of `=` or of `for (… of …)`: a variable, a member, or a destructuring pattern. */
@@ -654,7 +657,7 @@ class Adapter {
     if (ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner)) {
       const member = this.expression(inner);
       // A write to an accessor goes through its setter (the core reports it).
-      if (member.type === "MemberExpression" && member.accessor) member.accessor = { kind: "set", name: member.accessor.name, owner: member.accessor.owner };
+      if (member.type === "MemberExpression" && member.accessor) member.accessor = { ...member.accessor, kind: "set" };
       return member.type === "MemberExpression" ? member : (member as IR.Unsupported);
     }
     if (ts.isArrayLiteralExpression(inner)) {
@@ -682,7 +685,7 @@ class Adapter {
           if (ts.isPropertyAssignment(p)) {
             return { type: "ObjectProperty", key: this.propertyKey(p.name), value: this.patternOrCast(p.initializer), computed: ts.isComputedPropertyName(p.name), shorthand: false, loc: ploc };
           }
-          return { type: "ObjectProperty", key: this.unsupported("a method in a destructuring pattern", p), value: this.unsupported("a method in a destructuring pattern", p) as unknown as IR.Pattern, computed: false, shorthand: false, loc: ploc };
+          return { type: "ObjectProperty", key: this.unsupported("DestructuringMethod", p), value: this.unsupported("DestructuringMethod", p) as unknown as IR.Pattern, computed: false, shorthand: false, loc: ploc };
         }),
         loc,
       };
@@ -690,7 +693,7 @@ class Adapter {
     if (ts.isBinaryExpression(inner) && inner.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
       return { type: "AssignmentPattern", left: this.patternOrCast(inner.left), right: this.expression(inner.right), loc };
     }
-    return this.unsupported("an assignment to this kind of target", node);
+    return this.unsupported("AssignmentTarget", node);
   }
 
   /** A nested pattern; Pattern has no Unsupported member, so a bad nested target is passed as one (the core reports it). */
@@ -709,8 +712,8 @@ class Adapter {
       if (ts.isPropertyAssignment(p)) {
         return { type: "ObjectProperty", key: this.propertyKey(p.name), value: this.expression(p.initializer), computed: ts.isComputedPropertyName(p.name), shorthand: false, loc: ploc };
       }
-      const word = ts.isGetAccessorDeclaration(p) ? "a getter" : ts.isSetAccessorDeclaration(p) ? "a setter" : "an object method (write `name: (…) => …`)";
-      return { type: "ObjectProperty", key: this.propertyKey(p.name), value: this.unsupported(word, p), computed: ts.isComputedPropertyName(p.name), shorthand: false, loc: ploc };
+      const syntax = ts.isGetAccessorDeclaration(p) ? "ObjectGetter" : ts.isSetAccessorDeclaration(p) ? "ObjectSetter" : "ObjectMethod";
+      return { type: "ObjectProperty", key: this.propertyKey(p.name), value: this.unsupported(syntax, p), computed: ts.isComputedPropertyName(p.name), shorthand: false, loc: ploc };
     });
     return { type: "ObjectExpression", properties, loc: this.loc(node) };
   }
@@ -750,12 +753,13 @@ class Adapter {
     return this.identifier(node);
   }
 
-  private unsupported(construct: string, node: TS.Node): IR.Unsupported {
-    return { type: "Unsupported", construct, loc: this.loc(node) };
+  /** What the core is told of a construct outside the IR: its kind from the core's list (the core words the message). */
+  private unsupported(syntax: SyntaxKind, node: TS.Node, detail?: string): IR.Unsupported {
+    return { type: "Unsupported", syntax, ...(detail !== undefined ? { detail } : {}), loc: this.loc(node) };
   }
 
-  private unsupportedStatement(construct: string, node: TS.Node): IR.UnsupportedStatement {
-    return { type: "UnsupportedStatement", construct, loc: this.loc(node) };
+  private unsupportedStatement(syntax: SyntaxKind, node: TS.Node, detail?: string): IR.UnsupportedStatement {
+    return { type: "UnsupportedStatement", syntax, ...(detail !== undefined ? { detail } : {}), loc: this.loc(node) };
   }
 
   private loc(node: TS.Node): Loc {

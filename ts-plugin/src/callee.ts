@@ -9,7 +9,7 @@
 // or a constant in a `.d.ts` (whose `differentiable(…)` initializer the declaration no longer shows).
 
 import type * as TS from "typescript";
-import { RUNTIME_MODULE, type CalleeInfo } from "@cotangent/transformer";
+import { RUNTIME_MODULE, type CalleeInfo, type MarkSite } from "@cotangent/transformer";
 import { locOf } from "./loc.js";
 import { asFunctionLiteral, findRuntimeImports, jsDocMarkOf, runtimeExportOf, skipOuterExpressions, type RuntimeImports } from "./marks.js";
 
@@ -142,7 +142,48 @@ function resolveCallee(
   const nameOf = (declNode as { name?: TS.Node }).name;
   const at = nameOf ?? declNode;
   const dsf = declNode.getSourceFile();
-  return { name, hasDerivative, declaration: { fileName: dsf.fileName, loc: locOf(dsf, at) } };
+  const mark = hasDerivative ? undefined : markSiteOf(ts, program, decls);
+  return { name, hasDerivative, declaration: { fileName: dsf.fileName, loc: locOf(dsf, at), ...(mark ? { mark } : {}) } };
+}
+
+/**
+ * Where a `/** @differentiable *\/` tag would mark the function (the core's "Mark 'f'" fix): a
+ * function declaration with a body, or a `const f = (…) => …` statement of one declarator, in the
+ * program's own sources (not a declaration file or a library).
+ */
+function markSiteOf(ts: typeof TS, program: TS.Program, decls: readonly TS.Declaration[]): MarkSite | undefined {
+  for (const d of decls) {
+    const sf = d.getSourceFile();
+    if (sf.isDeclarationFile || program.isSourceFileFromExternalLibrary(sf) || program.isSourceFileDefaultLibrary(sf)) continue;
+    let target: TS.Node | undefined;
+    let name: string | undefined;
+    if (ts.isFunctionDeclaration(d) && d.body && d.name) {
+      target = d;
+      name = d.name.text;
+    } else if (
+      ts.isVariableDeclaration(d) &&
+      ts.isIdentifier(d.name) &&
+      asFunctionLiteral(ts, d.initializer) &&
+      ts.isVariableDeclarationList(d.parent) &&
+      d.parent.declarations.length === 1 &&
+      ts.isVariableStatement(d.parent.parent)
+    ) {
+      target = d.parent.parent;
+      name = d.name.text;
+    }
+    if (!target || !name) continue;
+    const text = sf.text;
+    const start = target.getStart(sf);
+    const lineStartOf = (pos: number) => sf.getLineStarts()[sf.getLineAndCharacterOfPosition(pos).line]!;
+    const indentAt = (pos: number) => /^[ \t]*/.exec(text.slice(lineStartOf(pos), pos))![0];
+    const lineStart = lineStartOf(start);
+    const site: MarkSite = { name, lineStart, indent: indentAt(start) };
+    const ranges = ts.getLeadingCommentRanges(text, target.pos) ?? [];
+    const doc = [...ranges].reverse().find((r) => r.kind === ts.SyntaxKind.MultiLineCommentTrivia && text.startsWith("/**", r.pos));
+    if (doc) site.doc = { start: doc.pos, end: doc.end, text: text.slice(doc.pos, doc.end), indent: indentAt(doc.pos) };
+    return site;
+  }
+  return undefined;
 }
 
 /**

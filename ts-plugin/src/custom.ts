@@ -6,7 +6,7 @@
 // parameters and results are checked exactly; structured ones by kind (array or not).
 
 import type * as TS from "typescript";
-import { CODES, type Diagnostic } from "@cotangent/transformer";
+import { diagnostic, note, part, type ArgsOf, type Diagnostic, type ReasonOf } from "@cotangent/transformer";
 import { locOf } from "./loc.js";
 
 export function checkCustomDerivative(
@@ -27,15 +27,12 @@ export function checkCustomDerivative(
   const actual = checker.getSignatureFromDeclaration(node);
   if (!expected || !actual) return undefined;
 
-  const problem = (message: string, at: TS.Node = node.name ?? node): Diagnostic => ({
-    code: CODES.customDerivativeMismatch,
-    severity: "error",
-    message: `the custom derivative '${name}' does not fit '${of}': ${message}`,
-    loc: locOf(sf, at),
-    notes: targetDecl
-      ? [{ message: `'${of}' is declared here`, loc: locOf(targetDecl.getSourceFile(), (targetDecl as TS.NamedDeclaration).name ?? targetDecl), fileName: targetDecl.getSourceFile().fileName }]
-      : [],
-  });
+  const problem = <R extends ReasonOf<"CT1012">>(reason: R, args: Omit<ArgsOf<"CT1012", R>, "name" | "of">, at: TS.Node = node.name ?? node): Diagnostic =>
+    diagnostic("CT1012", reason, { name, of, ...args } as unknown as ArgsOf<"CT1012", R>, locOf(sf, at), {
+      notes: targetDecl
+        ? [{ message: note("declaredHere", { name: of }), loc: locOf(targetDecl.getSourceFile(), (targetDecl as TS.NamedDeclaration).name ?? targetDecl), fileName: targetDecl.getSourceFile().fileName }]
+        : [],
+    });
   const show = (t: TS.Type) => checker.typeToString(t);
   const isNumber = (t: TS.Type) => !!(t.flags & ts.TypeFlags.NumberLike);
   const accepts = (param: TS.Type, value: TS.Type) => checker.isTypeAssignableTo(value, param);
@@ -45,10 +42,10 @@ export function checkCustomDerivative(
   const own = actual.getParameters();
   const paramType = (sig: TS.Signature, i: number) => checker.getTypeOfSymbolAtLocation(sig.getParameters()[i]!, node);
   const signatureText = `(${params.map((p, i) => `${p.name}: ${show(paramType(expected, i))}`).join(", ")})`;
-  if (own.length !== params.length) return problem(`it must take ${of}'s parameters ${signatureText}, but it takes ${own.length}`);
+  if (own.length !== params.length) return problem("parameterCount", { signature: signatureText, count: own.length });
   for (let i = 0; i < params.length; i++) {
     if (!accepts(paramType(actual, i), paramType(expected, i)))
-      return problem(`parameter ${i + 1} must accept ${show(paramType(expected, i))} (${of} takes ${signatureText}), not ${show(paramType(actual, i))}`, node.parameters[i]);
+      return problem("parameterType", { index: i + 1, expected: show(paramType(expected, i)), signature: signatureText, actual: show(paramType(actual, i)) }, node.parameters[i]);
   }
 
   // The result: { value, pullback } or { value, differential }.
@@ -58,37 +55,37 @@ export function checkCustomDerivative(
     const p = checker.getPropertyOfType(t, key);
     return p && checker.getTypeOfSymbolAtLocation(p, node);
   };
-  const shape = mode === "vjp" ? "{ value, pullback }" : "{ value, differential }";
+  const shape = part("CT1012", mode === "vjp" ? "vjpShape" : "jvpShape");
   const value = prop(result, "value");
-  if (!value) return problem(`it must return ${shape}; its result has no 'value'`);
-  if (!checker.isTypeAssignableTo(value, fResult)) return problem(`'value' must be ${show(fResult)} (what ${of} returns), not ${show(value)}`);
+  if (!value) return problem("noValue", { shape });
+  if (!checker.isTypeAssignableTo(value, fResult)) return problem("valueType", { expected: show(fResult), actual: show(value) });
   const fnProp = prop(result, mode === "vjp" ? "pullback" : "differential");
   const sig = fnProp?.getCallSignatures()[0];
-  if (!sig) return problem(`it must return ${shape}; '${mode === "vjp" ? "pullback" : "differential"}' is missing or not a function`);
+  if (!sig) return problem("noFunction", { shape, prop: mode === "vjp" ? "pullback" : "differential" });
 
   if (mode === "vjp") {
-    if (sig.getParameters().length < 1) return problem("the pullback must take the cotangent of the result");
+    if (sig.getParameters().length < 1) return problem("pullbackArity", {});
     const ct = paramType(sig, 0);
-    if (isNumber(fResult) && !accepts(ct, checker.getNumberType())) return problem(`the pullback must take the result's cotangent, a number, not ${show(ct)}`);
+    if (isNumber(fResult) && !accepts(ct, checker.getNumberType())) return problem("pullbackCotangent", { actual: show(ct) });
     const back = checker.getReturnTypeOfSignature(sig);
     if (params.length === 1) {
       if (isNumber(paramType(expected, 0)) && !isNumber(back))
-        return problem(`the pullback must return the cotangent of '${params[0]!.name}', a number, not ${show(back)}`);
+        return problem("pullbackNumber", { param: params[0]!.name, actual: show(back) });
     } else if (!checker.isArrayLikeType(back)) {
-      return problem(`the pullback must return an array with one cotangent per parameter of ${of} ${signatureText}, not ${show(back)}`);
+      return problem("pullbackArray", { signature: signatureText, actual: show(back) });
     } else if (checker.isTupleType(back)) {
       const n = (back as TS.TupleTypeReference).target.fixedLength;
-      if (n !== params.length) return problem(`the pullback must return ${params.length} cotangents (one per parameter of ${of}), not ${n}`);
+      if (n !== params.length) return problem("pullbackCount", { expected: params.length, actual: n });
     }
   } else {
     if (sig.getParameters().length !== params.length)
-      return problem(`the differential must take one tangent per parameter of ${of} ${signatureText}, but it takes ${sig.getParameters().length}`);
+      return problem("differentialArity", { signature: signatureText, count: sig.getParameters().length });
     for (let i = 0; i < params.length; i++) {
       if (isNumber(paramType(expected, i)) && !accepts(paramType(sig, i), checker.getNumberType()))
-        return problem(`the differential's tangent ${i + 1} must be a number (the tangent of '${params[i]!.name}'), not ${show(paramType(sig, i))}`);
+        return problem("differentialTangent", { index: i + 1, param: params[i]!.name, actual: show(paramType(sig, i)) });
     }
     const out = checker.getReturnTypeOfSignature(sig);
-    if (isNumber(fResult) && !isNumber(out)) return problem(`the differential must return the result's tangent, a number, not ${show(out)}`);
+    if (isNumber(fResult) && !isNumber(out)) return problem("differentialResult", { actual: show(out) });
   }
   return undefined;
 }

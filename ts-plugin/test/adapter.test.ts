@@ -5,19 +5,19 @@ import { describe, expect, test } from "@jest/globals";
 import ts from "typescript";
 import { adaptFunction } from "../src/adapter";
 import { createProgram, findFunction, noLoc, parse } from "./helpers";
-import type { MarkedFunction } from "@cotangent/transformer";
+import { syntaxText, type MarkedFunction, type SyntaxKind } from "@cotangent/transformer";
 
 function adapt(code: string, name: string, extra: Partial<Parameters<typeof adaptFunction>[1]> = {}): MarkedFunction {
   const sf = parse(code);
   return adaptFunction(findFunction(sf, name), { ts, sourceFile: sf, ...extra });
 }
 
-/** Every Unsupported / UnsupportedStatement in a tree. */
-function unsupported(node: unknown, out: { construct: string; line: number; column: number }[] = []) {
+/** Every Unsupported / UnsupportedStatement in a tree: its syntax kind (from the core's list), as words too. */
+function unsupported(node: unknown, out: { syntax: SyntaxKind; words: string; line: number; column: number }[] = []) {
   if (Array.isArray(node)) node.forEach((n) => unsupported(n, out));
   else if (node && typeof node === "object") {
-    const n = node as { type?: string; construct?: string; loc?: { line: number; column: number } };
-    if (n.type === "Unsupported" || n.type === "UnsupportedStatement") out.push({ construct: n.construct!, line: n.loc!.line, column: n.loc!.column });
+    const n = node as { type?: string; syntax?: SyntaxKind; detail?: string; loc?: { line: number; column: number } };
+    if (n.type === "Unsupported" || n.type === "UnsupportedStatement") out.push({ syntax: n.syntax!, words: syntaxText(n.syntax!, n.detail), line: n.loc!.line, column: n.loc!.column });
     for (const [k, v] of Object.entries(node)) if (k !== "loc") unsupported(v, out);
   }
   return out;
@@ -66,6 +66,10 @@ describe("function shapes", () => {
             },
           },
         ],
+      },
+      // Where the core's quick fixes go: this file has no runtime import, so wrapping adds one.
+      fixSites: {
+        withoutDerivative: { callee: "withoutDerivative", importEdits: [{ start: 0, end: 0, newText: `import { withoutDerivative } from "@cotangent/runtime";\n` }] },
       },
     });
   });
@@ -337,43 +341,44 @@ describe("type annotations", () => {
 
 describe("unsupported constructs are reported at their location, never dropped", () => {
   test.each([
-    ["const C = class {};", "a class expression"],
-    ["const o2 = { get v() { return 1; } };", "a getter"],
-    ["const o2 = { set v(a: number) {} };", "a setter"],
-    ["const r = /a+/g;", "a regular expression literal"],
-    ["const t = tag`a${x}`;", "a tagged template"],
-    ["const b = 10n;", "a bigint literal"],
-    ["class K {}", "a class declaration"],
-    ["enum E { A }", "an enum declaration"],
-    ["debugger;", "a `debugger` statement"],
-    ["const s = super.x;", "`super`"],
-    ["const m = import.meta;", "`import.meta`"],
-    ["using d = res;", "a `using` declaration"],
-    ["const p = this.#p;", "a private field (`#x`)"],
-  ])("%s", (stmt, construct) => {
+    ["const C = class {};", "ClassExpression", "a class expression"],
+    ["const o2 = { get v() { return 1; } };", "ObjectGetter", "a getter in an object literal"],
+    ["const o2 = { set v(a: number) {} };", "ObjectSetter", "a setter in an object literal"],
+    ["const r = /a+/g;", "RegExpLiteral", "a regular expression literal"],
+    ["const t = tag`a${x}`;", "TaggedTemplate", "a tagged template"],
+    ["const b = 10n;", "BigIntLiteral", "a bigint literal"],
+    ["class K {}", "ClassDeclaration", "a class declaration"],
+    ["enum E { A }", "EnumDeclaration", "an enum declaration"],
+    ["debugger;", "DebuggerStatement", "a `debugger` statement"],
+    ["const s = super.x;", "Super", "`super`"],
+    ["const m = import.meta;", "MetaProperty", "`import.meta`"],
+    ["using d = res;", "UsingDeclaration", "a `using` declaration"],
+    ["const p = this.#p;", "PrivateField", "a private field (`#x`)"],
+  ] as const)("%s", (stmt, syntax, words) => {
     const code = `function f(x: number, o: any) {\n  ${stmt}\n  return x;\n}`;
     const fn = adapt(code, "f");
     const found = unsupported(fn.body);
-    expect(found).toEqual([expect.objectContaining({ construct, line: 2 })]);
+    expect(found).toEqual([expect.objectContaining({ syntax, line: 2 })]);
+    expect(found[0]!.words).toMatch(new RegExp(`^${words.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not supported in differentiable functions`));
     expect(found[0]!.column).toBeGreaterThanOrEqual(2);
   });
 
   test("`await` in an async function, and the async function itself", () => {
     const fn = adapt(`async function f(x: number) {\n  return (await x) * 2;\n}`, "f");
-    expect(unsupported(fn.body)).toEqual([
-      { construct: "an `async` function", line: 1, column: 0 },
-      { construct: "`await`", line: 2, column: 10 },
+    expect(unsupported(fn.body).map(({ syntax, line, column }) => ({ syntax, line, column }))).toEqual([
+      { syntax: "AsyncFunction", line: 1, column: 0 },
+      { syntax: "Await", line: 2, column: 10 },
     ]);
   });
 
   test("generators and `yield`", () => {
     const fn = adapt(`function* f(x: number) { yield x; }`, "f");
-    expect(unsupported(fn.body).map((u) => u.construct)).toEqual(["a generator function", "`yield`"]);
+    expect(unsupported(fn.body).map((u) => u.syntax)).toEqual(["GeneratorFunction", "Yield"]);
   });
 
   test("a concise async arrow body becomes Unsupported", () => {
     const fn = adapt(`const f = async (x: number) => x;`, "f");
-    expect(noLoc(fn.body)).toEqual({ type: "Unsupported", construct: "an `async` function" });
+    expect(noLoc(fn.body)).toEqual({ type: "Unsupported", syntax: "AsyncFunction" });
   });
 
   test("the location of an Unsupported node covers the construct", () => {
