@@ -84,7 +84,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   // The runtime identifier is the planner's choice: the adapter is made when the planner first needs it.
   let adapter: BabelAdapter | undefined;
   const adapterFor = (runtime: string) => (adapter ??= new BabelAdapter(source, imports.named, runtime, localTypes, collectLocalClasses(program.node)));
-  const { sites, paths, literals } = findSites(program, imports, (fn) => facts(fn, adapterFor, source, localTypes));
+  const { sites, paths, literals } = findSites(source, program, imports, (fn) => facts(fn, adapterFor, source, localTypes));
   const plan = planModule({
     fileName,
     source,
@@ -97,6 +97,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   });
 
   options.onDiagnostics?.(plan.diagnostics, fileName);
+  for (const m of plan.marks) if (m.ok && m.jvp && m.vjp) options.onDerivatives?.({ name: m.name, jvp: m.jvp, vjp: m.vjp });
   const errors = plan.diagnostics.filter((d) => d.severity === "error");
   if (options.warnings !== false) for (const d of plan.diagnostics) if (d.severity !== "error") console.warn(formatDiagnostic(d, source, fileName));
   if (errors.length) {
@@ -106,7 +107,6 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     const summary = errors.length === 1 ? "1 error" : `${errors.length} errors`;
     throw at.buildCodeFrameError(`Cotangent: ${summary}\n\n${errors.map((d) => formatDiagnostic(d, source, fileName)).join("\n\n")}\n`);
   }
-  for (const m of plan.marks) if (m.jvp && m.vjp) options.onDerivatives?.({ name: m.name, jvp: m.jvp, vjp: m.vjp });
 
   // Apply the edits in source order; replacements of operator calls last-first, so that
   // `outer(inner(f))` replaces what `inner(f)` became.
@@ -291,6 +291,7 @@ function constBinding(path: NodePath): string | undefined {
 
 /** Reports every site in source order; `paths[id]` is the node each edit of that site applies to. */
 function findSites(
+  source: string,
   program: NodePath<t.Program>,
   imports: RuntimeImports,
   factsOf: (fn: NodePath<FunctionNode>) => FunctionFacts,
@@ -316,7 +317,7 @@ function findSites(
         comments: commentsOf(p.node, p.parent),
         overloadComments: overloads,
         exported: !!name && exported.has(name),
-        markLoc: locOf(p.node.id ?? (p.parentPath.isExportDefaultDeclaration() ? p.parent : p.node)),
+        markLoc: p.node.id ? locOf(p.node.id) : headLoc(p, source),
         fn: factsOf(p),
         returnedKeys: returnedKeys(p.node),
       });
@@ -387,6 +388,23 @@ function findSites(
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** An anonymous function's head, from `export` to its return type (or parameter list): where its diagnostics point, as in the ts host. */
+function headLoc(p: NodePath<t.FunctionDeclaration>, source: string): Loc | undefined {
+  const fn = p.node;
+  const start = (p.parentPath.isExportDefaultDeclaration() ? p.parent : fn).start;
+  const lastParam = fn.params[fn.params.length - 1];
+  const end = fn.returnType?.end ?? source.indexOf(")", lastParam?.end ?? source.indexOf("(", fn.start ?? 0)) + 1;
+  if (start == null || end == null || end <= start) return locOf(fn);
+  const at = (offset: number) => {
+    const before = source.slice(0, offset);
+    const line = before.split("\n").length;
+    return { line, column: offset - (before.lastIndexOf("\n") + 1) };
+  };
+  const from = at(start);
+  const to = at(end);
+  return { start, end, line: from.line, column: from.column, endLine: to.line, endColumn: to.column };
+}
 
 function findPath(from: NodePath, node: t.Node): NodePath {
   let p = from;

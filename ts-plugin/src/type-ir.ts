@@ -4,7 +4,7 @@
 // "generic tangent helpers", so a miss here costs speed, never correctness.
 
 import type * as TS from "typescript";
-import type { TypeIR } from "@cotangent/transformer";
+import { optionalType, unionType, type TypeIR } from "@cotangent/transformer";
 
 export interface TypeContext {
   ts: typeof TS;
@@ -72,7 +72,8 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
           dropped.push(name);
           continue;
         }
-        fields[name] = member.type ? typeNodeToIR(member.type, cx) : { kind: "unknown" };
+        const type: TypeIR = member.type ? typeNodeToIR(member.type, cx) : { kind: "unknown" };
+        fields[name] = member.questionToken ? optionalType(type) : type;
       } else if (ts.isMethodSignature(member)) {
         fields[name] = { kind: "function" };
       } else {
@@ -98,12 +99,7 @@ export function typeNodeToIR(node: TS.TypeNode, cx: TypeContext): TypeIR {
       // A checker failure on an odd type must not break the build: fall through to `unknown`.
     }
   }
-  if (ts.isUnionTypeNode(node)) {
-    const parts = node.types.map((t) => typeNodeToIR(t, cx));
-    if (parts.every((p) => p.kind === "number")) return { kind: "number" };
-    if (parts.every((p) => p.kind === "string")) return { kind: "string" };
-    if (parts.every((p) => p.kind === "boolean")) return { kind: "boolean" };
-  }
+  if (ts.isUnionTypeNode(node)) return unionType(node.types.map((t) => typeNodeToIR(t, cx)), text());
   return { kind: "unknown", text: text() };
 }
 
@@ -120,15 +116,10 @@ export function typeToIR(type: TS.Type, cx: TypeContext, depth: number, seen: Se
   if (f & (ts.TypeFlags.ESSymbolLike | ts.TypeFlags.BigIntLike | ts.TypeFlags.Null | ts.TypeFlags.Undefined)) return { kind: "nondiff", text: text() };
   if (f & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return { kind: "unknown", text: text() };
   if (type.isUnion()) {
-    const NULLISH = ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void;
-    if (type.types.every((t) => t.flags & NULLISH)) return { kind: "nondiff", text: text() };
-    if (type.types.every((t) => t.flags & (ts.TypeFlags.StringLiteral | ts.TypeFlags.String | ts.TypeFlags.TemplateLiteral))) return { kind: "string" };
-    // Numeric enums and unions of number literals are numbers; anything else stays unknown.
-    if (type.types.every((t) => t.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral | ts.TypeFlags.EnumLiteral) && !(t.flags & ts.TypeFlags.StringLiteral))) {
-      return { kind: "number" };
-    }
-    if (type.types.every((t) => t.flags & ts.TypeFlags.BooleanLiteral)) return { kind: "boolean" };
-    return { kind: "unknown", text: text() };
+    // The core's reading of unions (numeric enums and number literals are numbers; `number |
+    // undefined` is unknown), as the Babel host's. Members that are objects are not expanded.
+    const primitive = (t: TS.Type): TypeIR => (t.flags & ts.TypeFlags.Object ? { kind: "unknown" } : typeToIR(t, cx, depth + 1, seen));
+    return unionType(type.types.map(primitive), text());
   }
   if (depth >= MAX_DEPTH || seen.has(type)) return { kind: "unknown", text: text() };
   if (!(f & ts.TypeFlags.Object)) return { kind: "unknown", text: text() };
@@ -157,7 +148,9 @@ export function typeToIR(type: TS.Type, cx: TypeContext, depth: number, seen: Se
         dropped.push(prop.name);
         continue;
       }
-      fields[prop.name] = prop.flags & ts.SymbolFlags.Method ? { kind: "function" } : typeToIR(propType, cx, depth + 1, seen);
+      const field = prop.flags & ts.SymbolFlags.Method ? { kind: "function" as const } : typeToIR(propType, cx, depth + 1, seen);
+      // Optional whatever strictNullChecks says (without it the checker drops the `| undefined`).
+      fields[prop.name] = prop.flags & ts.SymbolFlags.Optional && field.kind !== "function" ? optionalType(field) : field;
     }
     return dropped.length ? { kind: "object", fields, noDerivative: dropped } : { kind: "object", fields };
   } finally {
