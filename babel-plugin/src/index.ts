@@ -13,6 +13,7 @@ import {
   RUNTIME_MODULE,
   formatDiagnostic,
   isOperatorName,
+  mightHaveMarks,
   planModule,
   type Diagnostic,
   type FunctionFacts,
@@ -71,6 +72,7 @@ export default function cotangentBabelPlugin(api: BabelApi, options: PluginOptio
 function transformProgram(program: NodePath<t.Program>, state: PluginPass, types: typeof t, options: PluginOptions): void {
   const source: string = state.file.code ?? "";
   const fileName: string = state.file.opts.filename ?? "unknown.ts";
+  if (!mightHaveMarks(source)) return; // the fast path: nothing to report, nothing to walk
   const imports = runtimeImports(program.node);
   const taken = new Set<string>();
   const shadowedGlobals = new Set<string>();

@@ -11,6 +11,7 @@ export {
   planModule,
   siteMark,
   mightHaveMarks,
+  MARK_HINT,
   isSecondOrderInner,
   type FunctionFacts,
   type LowerRequest,

@@ -11,7 +11,6 @@
 
 import type { Diagnostic, GeneratedFunction, KnownFunction, MarkedFunction, ModuleClasses, ModuleContext, PrimitiveTable } from "./api.js";
 import {
-  RUNTIME_MODULE,
   defineDerivativesCode,
   defineKernelCode,
   derivativeNames,
@@ -24,7 +23,7 @@ import {
   type Mark,
   type OperatorName,
 } from "./host.js";
-import { CODES } from "./diagnostics.js";
+import { diagnostic, type SyntaxKind } from "./catalog.js";
 import type { Loc } from "./ir.js";
 import type { KernelSource } from "./kernel.js";
 import { loadPrimitiveTable } from "./primitives.js";
@@ -162,9 +161,15 @@ export interface ModulePlan {
   ctx: ModuleContext;
 }
 
+/**
+ * What a file that may have sites contains: a mark's tag, or the runtime's module name (operators
+ * and `differentiable(…)` are imported from it). Bundlers take it as their hook filter.
+ */
+export const MARK_HINT = /@differentiable|@derivative|@kernel|@cotangent\/runtime/;
+
 /** Could a file of this text have marks at all? (The text test every host runs before parsing.) */
 export function mightHaveMarks(text: string): boolean {
-  return text.includes(RUNTIME_MODULE) || text.includes("@differentiable") || text.includes("@derivative") || text.includes("@kernel");
+  return MARK_HINT.test(text);
 }
 
 /** Inner operators whose result the runtime can differentiate again (`RT.secondOrder`). */
@@ -211,9 +216,9 @@ function pick(mark: Mark): { wrt?: string[]; kernel?: boolean } {
   return { ...(mark.wrt ? { wrt: mark.wrt } : {}), ...(mark.kernel ? { kernel: true } : {}) };
 }
 
-/** A construct the host saw that makes a marked function not differentiable: the core reports it as unsupported syntax. */
-function rejectInBody(marked: MarkedFunction, construct: string, loc: Loc | undefined): void {
-  const stmt = { type: "UnsupportedStatement" as const, construct, loc };
+/** A mark the planner cannot honour: reported by the core as unsupported syntax (CT1001), in the function's context. */
+function rejectInBody(marked: MarkedFunction, syntax: SyntaxKind, loc: Loc | undefined): void {
+  const stmt = { type: "UnsupportedStatement" as const, syntax, loc };
   if (marked.body.type === "BlockStatement") marked.body = { ...marked.body, body: [stmt, ...marked.body.body] };
   else marked.body = { type: "BlockStatement", body: [stmt, { type: "ReturnStatement", argument: marked.body, loc: marked.body.loc }], loc: marked.body.loc };
 }
@@ -281,20 +286,20 @@ export function planModule(input: ModuleInput): ModulePlan {
     } catch (e) {
       // A bug in the host's adapter: located at the mark, like one in the core.
       const message = e instanceof Error ? e.message : String(e);
-      diagnostics.push({ code: CODES.internalError, severity: "error", message: `internal error while lowering '${name}': ${message}`, loc: site.markLoc, notes: [] });
+      diagnostics.push(diagnostic("CT9000", "lowering", { fn: name, error: message }, site.markLoc));
       continue;
     }
     if (mark.kernel) marked.kernel = true;
     if (marked.returnType) info.returnType = marked.returnType;
     if ((site.kind === "wrapper" || site.kind === "method") && (site.kind === "wrapper" ? site.invalidWrt : site.decorators[0]?.invalidWrt)) {
-      rejectInBody(marked, "a `wrt` option that is not an array of parameter-name strings (write `{ wrt: [\"x\"] }`)", site.kind === "wrapper" ? site.invalidWrt : site.decorators[0]!.invalidWrt);
+      rejectInBody(marked, "InvalidWrtOption", site.kind === "wrapper" ? site.invalidWrt : site.decorators[0]!.invalidWrt);
     }
-    if (site.kind === "function" && !site.name) rejectInBody(marked, "an anonymous `export default function` (give the function a name)", marked.loc);
+    if (site.kind === "function" && !site.name) rejectInBody(marked, "AnonymousDefaultExport", marked.loc);
     if (site.kind === "method") {
       if (site.name === undefined || site.accessor !== "method") {
-        rejectInBody(marked, "a `@differentiable` getter, setter, constructor or method with a computed name (mark a method with a plain name)", site.markLoc);
+        rejectInBody(marked, "AccessorMark", site.markLoc);
       } else if (!site.className) {
-        rejectInBody(marked, "a `@differentiable` method of an anonymous class or class expression (give the class a name and declare it)", site.markLoc);
+        rejectInBody(marked, "AnonymousClassMethod", site.markLoc);
       } else {
         // Where the method lives: its derivatives defer to an override found on `this` instead.
         marked.owner = site.isStatic ? site.className : `${site.className}.prototype`;

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { transformAsync } from "@babel/core";
 import cotangentBabelPlugin, { type PluginOptions } from "@cotangent/babel-plugin";
-import { formatDiagnostic, type Diagnostic } from "@cotangent/transformer";
+import { MARK_HINT, formatDiagnostic, type Diagnostic } from "@cotangent/transformer";
 import { createUnplugin, type FilterPattern, type UnpluginBuildContext, type UnpluginContext, type UnpluginInstance } from "unplugin";
 
 export interface Options extends PluginOptions {
@@ -29,8 +29,8 @@ export interface Options extends PluginOptions {
   stripTypes?: boolean;
 }
 
-/** Files that mention a mark or the runtime's module. The fast path: anything else is never parsed. */
-export const CANDIDATE = /@differentiable|@kernel|@derivative|\bdifferentiable\s*\(|@cotangent\/runtime/;
+/** Files that mention a mark or the runtime's module (the core's test). The fast path: anything else is never parsed. */
+export const CANDIDATE: RegExp = MARK_HINT;
 /** JavaScript and TypeScript modules, with or without a query (`?worker`, `?v=…`). */
 export const DEFAULT_INCLUDE: FilterPattern = /\.[cm]?[jt]sx?(?:$|\?)/;
 export const DEFAULT_EXCLUDE: FilterPattern = /[\\/]node_modules[\\/]/;
