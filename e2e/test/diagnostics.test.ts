@@ -73,6 +73,53 @@ export function f(x: number): number {
   },
   {
     code: "CT1001",
+    what: "an async function: the same words from every host (a syntax kind the core words)",
+    source: `/** @differentiable */
+export async function f(x: number): Promise<number> {
+  return x * x;
+}`,
+    line: 3,
+    column: 8,
+    message: /function 'f' is not differentiable: an `async` function is not supported in differentiable functions/,
+  },
+  {
+    code: "CT1001",
+    what: "a class expression and a getter in an object literal, worded by the core for every host",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  const C = class {};
+  const o = { get v() { return x; } };
+  return x;
+}`,
+    line: 4,
+    column: 13,
+    message: /a class expression is not supported in differentiable functions[\s\S]*a getter in an object literal is not supported in differentiable functions/,
+  },
+  {
+    code: "CT1001",
+    what: "a `debugger` statement",
+    source: `/** @differentiable */
+export function f(x: number): number {
+  debugger;
+  return x;
+}`,
+    line: 4,
+    column: 3,
+    message: /a `debugger` statement is not supported in differentiable functions/,
+  },
+  {
+    code: "CT1002",
+    what: "wrt names no parameter: the parameters and the nearest one",
+    source: `/** @differentiable(wrt: wieght) */
+export function f(weight: number, bias: number): number {
+  return weight * bias;
+}`,
+    line: 3,
+    column: 17,
+    message: /'wrt' names 'wieght', which is not a parameter of 'f'; did you mean 'weight'\? \(its parameters: weight, bias\)/,
+  },
+  {
+    code: "CT1001",
     what: "a callback passed to a method that is not lowered",
     source: `/** @differentiable */
 export function f(xs: number[]): number {

@@ -23,6 +23,10 @@ import {
 } from "../src/catalog";
 import { CODES, formatDiagnostic } from "../src/diagnostics";
 import { jsDocWrtSite, markEdit, nearest } from "../src/fixes";
+import { parse } from "@babel/parser";
+import type * as t from "@babel/types";
+import { BabelAdapter } from "../../babel-plugin/src/adapter";
+import { differentiate } from "../src/differentiate";
 
 const GOLDEN = path.join(__dirname, "catalog.txt");
 const update = process.env.UPDATE_GOLDEN === "1";
@@ -112,6 +116,10 @@ function renderAll(): string[] {
         continue;
       }
       for (const [reason, template] of Object.entries(form.reasons)) {
+        if (reason === "construct") {
+          out.push(`  ${label}construct: ${message("CT1001", "construct", { fn: "f", construct: "a host's words" })}`);
+          continue;
+        }
         if (reason === "syntax") {
           for (const kind of Object.keys(SYNTAX) as SyntaxKind[]) {
             const args = { ...sampleArgs(form.message), syntax: kind, detail: kind === "MetaProperty" ? "import.meta" : kind === "UsingDeclaration" ? "using" : kind === "LogicalAssignment" ? "??=" : "DoExpression" };
@@ -217,6 +225,23 @@ describe("fix edits the core computes from the hosts' facts", () => {
     expect(apply(block, markEdit({ name: "g", lineStart: docText.length + 1, indent: "", doc: { start: 0, end: docText.length, text: docText, indent: "" } }))).toBe(
       "/**\n * Doubles.\n * @differentiable\n */\nfunction g(v) {}\n",
     );
+  });
+
+  test("differentiate attaches a wrap fix to the operands that carry a derivative, in the file's spelling of withoutDerivative", () => {
+    const source = `import { withoutDerivative as wd } from "@cotangent/runtime";\nfunction f(x: number, y: number): number {\n  return (x | 0) + (y & 1) * x + Math.round(x + 1) * wd(y);\n}\n`;
+    const program = parse(source, { sourceType: "module", plugins: ["typescript"] }).program;
+    const node = program.body[1] as t.FunctionDeclaration;
+    const adapter = new BabelAdapter(source, new Map([["wd", "withoutDerivative"]]), "__ct");
+    const marked = adapter.marked(node, "f", "declaration", ["x"], undefined);
+    const ctx = { fileName: "a.ts", source, runtime: "__ct", known: new Map(), knownMethods: new Map(), takenNames: new Set(["f", "x", "y", "wd"]) };
+    const r = differentiate(marked, ctx);
+    const apply = (edits: { start: number; end: number; newText: string }[]) => [...edits].reverse().reduce((text, e) => text.slice(0, e.start) + e.newText + text.slice(e.end), source);
+    const [bitwise, round] = r.diagnostics;
+    // `y & 1` depends on no differentiated input (wrt: x): no diagnostic; `x | 0` wraps x only.
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["CT1003", "CT1102"]);
+    expect(bitwise!.fixes!.map((f) => f.kind)).toEqual(["wrapInWithoutDerivative"]);
+    expect(apply(bitwise!.fixes![0]!.edits)).toContain("return (wd(x) | 0) + (y & 1) * x");
+    expect(apply(round!.fixes![0]!.edits)).toContain("Math.round(wd(x + 1))");
   });
 
   test("the nearest parameter name", () => {

@@ -233,3 +233,32 @@ export function f(x: number): number {
     expect(r.messages[0]).toMatch(/calls 'make\(\)'/);
   });
 });
+
+describe("the core's diagnostics carry their quick fixes as data", () => {
+  test("CT1010 across files: wrap (with the import the file lacks) and mark the callee in its own file; offsets into each file's text", () => {
+    const r = check({
+      "helpers.ts": `/** Halves. */\nexport function half(v: number): number {\n  return v / 2;\n}\n`,
+      "main.ts": `import { half } from "./helpers";\n/** @differentiable */\nexport function f(x: number): number {\n  return half(x) * x;\n}\n`,
+    });
+    expect(r.codes).toEqual(["CT1010"]);
+    const [d] = r.result.core;
+    expect(d!.fixes!.map((f) => [f.kind, f.title])).toEqual([
+      ["wrapInWithoutDerivative", "Wrap in withoutDerivative(...)"],
+      ["markDifferentiable", "Mark 'half' as /** @differentiable */"],
+    ]);
+    const [wrap, mark] = d!.fixes!;
+    const at = r.sf.text.indexOf("half(x)") + "half(".length;
+    expect(wrap!.edits).toEqual([
+      { start: r.sf.text.indexOf("\n") + 1, end: r.sf.text.indexOf("\n") + 1, newText: `import { withoutDerivative } from "@cotangent/runtime";\n` },
+      { start: at, end: at + 1, newText: "withoutDerivative(x)" },
+    ]);
+    expect(mark!.edits).toEqual([{ fileName: file("helpers.ts"), start: 0, end: "/** Halves. */".length, newText: "/**\n * Halves.\n * @differentiable\n */" }]);
+  });
+
+  test("CT1011: a wrt of the parameters that can be differentiated, written into the JSDoc tag", () => {
+    const r = check({ "main.ts": `/** @differentiable */\nexport function f(x: number, on: boolean): number {\n  return on ? x : 0;\n}\n` });
+    const [d] = r.result.core;
+    const tagEnd = "/** @differentiable".length;
+    expect(d!.fixes).toEqual([{ kind: "restrictWrt", title: "Differentiate only with respect to x", edits: [{ start: tagEnd, end: tagEnd, newText: "(wrt: x)" }] }]);
+  });
+});

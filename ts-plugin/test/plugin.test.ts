@@ -254,6 +254,44 @@ describe("quick fixes", () => {
     expect(p.diagnostics("cls.ts")).toEqual([]);
   });
 
+  test("CT1002: an unknown wrt name becomes the nearest parameter (in a JSDoc tag, in differentiable(fn)'s options)", () => {
+    const p = project({
+      "doc.ts": `/** @differentiable(wrt: z) */\nexport function f(x: number, y: number): number {\n  return x * y;\n}\n`,
+      "wrap.ts": `import { differentiable } from "@cotangent/runtime";\nexport const h = differentiable((weight: number, bias: number) => weight * bias, { wrt: ["bias", "wieght"] });\n`,
+    });
+    const [d] = p.diagnostics("doc.ts");
+    expect(d!.code).toBe(1001002);
+    expect(msg(d!)).toMatch(/'wrt' names 'z', which is not a parameter of 'f' \(its parameters: x, y\)/);
+    const fixes = p.fixes("doc.ts", d!);
+    expect(fixes.map((f) => [f.fixName, f.description])).toEqual([[FIX_NAMES.wrtName, "Change 'z' to 'x'"]]);
+    p.apply(fixes[0]!);
+    expect(p.text("doc.ts")).toContain("/** @differentiable(wrt: x) */");
+    expect(p.diagnostics("doc.ts")).toEqual([]);
+    const [w] = p.diagnostics("wrap.ts");
+    expect(msg(w!)).toMatch(/did you mean 'weight'\?/);
+    p.apply(p.fixes("wrap.ts", w!)[0]!);
+    expect(p.text("wrap.ts")).toContain(`{ wrt: ["bias", "weight"] }`);
+    expect(p.diagnostics("wrap.ts")).toEqual([]);
+  });
+
+  test("CT1007 and a Tensor method without a derivative (CT1010): wrap the argument, the tensor", () => {
+    const p = project({
+      "arg.ts": `import { withoutDerivative } from "@cotangent/runtime";\n/** @differentiable(wrt: a) */\nexport function g(a: number, b: number): number {\n  return a * b;\n}\n/** @differentiable */\nexport function f(x: number): number {\n  return g(x, x * 2);\n}\n`,
+      "tensor.ts": `import { type Tensor } from "@cotangent/runtime";\n/** @differentiable */\nexport function f(x: Tensor): Tensor {\n  const best = x.argMax(-1);\n  return x.sum().add(best);\n}\n`,
+    });
+    const [d] = p.diagnostics("arg.ts");
+    expect(d!.code).toBe(1001007);
+    p.apply(p.fixes("arg.ts", d!)[0]!);
+    expect(p.text("arg.ts")).toContain("return g(x, withoutDerivative(x * 2));");
+    expect(p.diagnostics("arg.ts")).toEqual([]);
+    const [t] = p.diagnostics("tensor.ts");
+    expect(t!.code).toBe(1001010);
+    p.apply(p.fixes("tensor.ts", t!)[0]!);
+    expect(p.text("tensor.ts")).toContain(`import { type Tensor, withoutDerivative } from "@cotangent/runtime";`);
+    expect(p.text("tensor.ts")).toContain("const best = withoutDerivative(x).argMax(-1);");
+    expect(p.diagnostics("tensor.ts")).toEqual([]);
+  });
+
   test("TypeScript's own fixes still come through", () => {
     const p = project({ "main.ts": `export function f(x: number): number {\n  return x;\n}\nconst y = f(1)\ny = 2;\n` });
     const d = p.ls.getSemanticDiagnostics(p.abs("main.ts"))[0]!;
