@@ -4,7 +4,7 @@
 // wraps the project's own (every method forwarded) and adds:
 //   - getSemanticDiagnostics: Cotangent's diagnostics after TypeScript's, computed by check.ts from
 //     the language service's current program with the host's own `typescript` — the same ones
-//     `tspc` reports (`CT1003: …`, code 1003, source "cotangent", notes as related information);
+//     `tspc` reports (`CT1003: …`, code 1001003, source "cotangent", notes as related information);
 //   - getCodeFixesAtPosition: quick fixes for them — the fixes the core attached to its diagnostics
 //     (`Diagnostic.fixes`, transformer/src/fixes.ts), each turned into a CodeFixAction (see FIX_NAMES);
 //   - getSupportedCodeFixes: our codes added.
