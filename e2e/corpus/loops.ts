@@ -213,7 +213,64 @@ export function letWithoutInitInLoop(x: number): number {
   return s;
 }
 
+/** Recomputed in the pullback (tape plan): a loop-local value of x and the counter, a chain on it, branches on both. */
+/** @differentiable */
+export function recomputedChain(x: number): number {
+  let s = 0;
+  for (let i = 0; i < 40; i += 2) {
+    const t = (x * (i - 20)) / 20;
+    const u = t * t - x;
+    if (u > 0.1 && t > 0) {
+      s = s + u * t;
+    } else if (i > 30) {
+      s = s - u;
+    } else {
+      s = s + Math.sin(u) * t;
+    }
+  }
+  return s;
+}
+
+/** Recomputation in an inner loop, with a counter stepped down and an outer counter read through a local. */
+/** @differentiable */
+export function recomputedNested(x: number, y: number): number {
+  let s = 0;
+  for (let j = 0; j < 3; j++) {
+    const w = y * j;
+    for (let i = 5; i > 0; i--) {
+      const t = x * i - w;
+      if (t < 1) {
+        s = s + t * t * y;
+      } else {
+        s = s + Math.log(t) * x;
+      }
+    }
+  }
+  return s;
+}
+
+/** Not recomputable: the value reads a variable the body changes after it (saved, and the branch recorded). */
+/** @differentiable */
+export function recomputeRefused(x: number): number {
+  let s = 0;
+  let y = x;
+  for (let i = 0; i < 12; i++) {
+    const t = y * (i + 1);
+    if (t > 1) {
+      s = s + t * x;
+    } else {
+      s = s + t * t;
+    }
+    y = y * 0.7 + 0.1;
+  }
+  return s;
+}
+
 export const cases: CorpusCase[] = [
+  { name: "recomputedChain", label: "recomputedChain@positive", args: () => [0.8], secondOrder: true },
+  { name: "recomputedChain", label: "recomputedChain@negative", args: () => [-1.3], secondOrder: true },
+  { name: "recomputedNested", args: () => [0.45, 1.7] },
+  { name: "recomputeRefused", args: () => [0.6], secondOrder: true },
   { name: "forOfReassigned", args: () => [0.7], secondOrder: true },
   { name: "letWithoutInitInLoop", args: () => [0.7], secondOrder: true },
   { name: "powerLoop", args: () => [1.3, 5], wrt: [0] },

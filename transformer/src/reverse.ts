@@ -39,6 +39,8 @@ interface Generated {
   primal: OutStatement[];
   /** Adjoint statements in the order they run (already reversed). */
   adjoint: OutStatement[];
+  /** For a list: each statement's adjoint, in primal order (where a loop body inserts its recomputations). */
+  parts?: OutStatement[][];
 }
 
 export class ReverseGenerator {
@@ -251,7 +253,7 @@ export class ReverseGenerator {
 
   list(ss: NStmt[]): Generated {
     const primal: OutStatement[] = [];
-    const adjointParts: OutStatement[][] = [];
+    const parts: OutStatement[][] = [];
     for (const s of ss) {
       const r = this.statement(s);
       stampLocations(r.primal, s.origin);
@@ -260,10 +262,29 @@ export class ReverseGenerator {
       if (r.adjoint.length) {
         const c = this.comment(s);
         if (c && s.k !== "if" && s.k !== "loop" && !r.adjoint[0]!.comment) r.adjoint[0]!.comment = c;
-        adjointParts.push(r.adjoint);
       }
+      parts.push(r.adjoint);
     }
-    return { primal, adjoint: adjointParts.reverse().flat() };
+    return { primal, adjoint: [...parts].reverse().flat(), parts };
+  }
+
+  /**
+   * A loop body's adjoint with the plan's recomputations (tape-plan.ts): after the trailing
+   * counter steps are undone, each recomputed value is evaluated again, in primal order, for the
+   * rest of the iteration's adjoint to read.
+   */
+  private withRecomputation(loop: NStmt, body: Generated): OutStatement[] {
+    const r = this.plan.recomputed.get(loop);
+    if (!r || !body.parts) return body.adjoint;
+    const parts = body.parts;
+    const trailing = parts.slice(parts.length - r.after).reverse().flat();
+    const rest = parts.slice(0, parts.length - r.after).reverse().flat();
+    const again = r.assigns.map((a, k): OutStatement => {
+      const s = a as NStmt & { k: "assign" };
+      const q = this.g.quote(s.origin);
+      return { ...assignStmt(clone(s.target), clone(s.value), "=", s.origin), ...(k === 0 && q ? { comment: `recompute: ${q}` } : {}) };
+    });
+    return [...trailing, ...again, ...rest];
   }
 
   private statement(s: NStmt): Generated {
@@ -296,6 +317,11 @@ export class ReverseGenerator {
         const b = this.list(s.else);
         if (!a.adjoint.length && !b.adjoint.length) {
           return { primal: [ifStmt(clone(s.test), a.primal, b.primal, loc)], adjoint: [] };
+        }
+        // A test the plan evaluates again (on recomputed values) needs no record.
+        if (this.plan.retested.has(s)) {
+          const adjoint = { ...ifStmt(clone(s.test), a.adjoint, b.adjoint, loc), comment: this.comment(s) };
+          return { primal: [{ ...ifStmt(clone(s.test), a.primal, b.primal, loc), comment: this.comment(s) }], adjoint: [adjoint] };
         }
         // Which branch ran: a boolean local outside loops, 1/0 on the tape's int stack inside.
         const storage = storageAt(this.depth(s), "int");
@@ -332,7 +358,7 @@ export class ReverseGenerator {
           init: onTape ? assign(id(n), call(member(id(this.tape), "popInt"), [])) : null,
           test: bin(">", id(n), num(0)),
           update: { type: "UpdateExpression", operator: "--", prefix: false, argument: id(n) },
-          body: { type: "BlockStatement", body: body.adjoint },
+          body: { type: "BlockStatement", body: this.withRecomputation(s, body) },
           loc,
           comment: this.comment(s),
         };

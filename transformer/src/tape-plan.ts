@@ -8,6 +8,10 @@
 //   run before S in the primal (one before it in its block or an enclosing one, S itself, or any
 //   statement of a loop around S) reads v. A value that only adds (`s = s + t`) or that only
 //   the result reads is never saved.
+// - Inside a loop, a loop-local value that is cheap to compute again from what the pullback has
+//   (`const t = x * (i - 50) / 50`: parameters, the loop's counter as the pullback steps it back,
+//   other such values) is recomputed at the start of each iteration's adjoint instead of saved, and
+//   a branch on such values is decided again instead of recorded.
 // - Outside loops a saved value, a branch decision or a trip count is kept in a local of the
 //   derivative; inside loops it goes on the tape: numbers in a Float64Array, decisions and counts
 //   in an Int32Array, other values (arrays, tensors, pullbacks of calls) in an array of references
@@ -46,6 +50,14 @@ export interface TapePlan {
   readonly loopDepth: Map<NStmt, number>;
   /** Each leaf statement's adjoint reads (for the golden test and debugging). */
   readonly adjointReads: Map<NStmt, Set<string>>;
+  /**
+   * Per loop, the assignments its body's adjoint recomputes (in primal order) instead of saving
+   * what they overwrite, and how many trailing statements of the body (the counter's steps, which
+   * the pullback undoes first) come before the recomputation in each iteration's adjoint.
+   */
+  readonly recomputed: Map<NStmt, { assigns: NStmt[]; after: number }>;
+  /** Branches inside loops whose test the pullback evaluates again instead of recording it. */
+  readonly retested: Set<NStmt>;
 }
 
 export function planTape(fn: NFunction, an: Analysis): TapePlan {
@@ -86,11 +98,18 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
   const counters = integerCounters(fn);
   const tested = undefinedTested(fn);
   const numbers = numberVariables(fn, an, tested);
+  const { recomputed, retested, recomputedVars } = planRecomputation(fn, an, counters, writeCount, captured, numbers);
+  // What a recomputation or a test evaluated again reads is read by the adjoint: the counters it
+  // reads must be stepped back.
+  for (const { assigns } of recomputed.values()) {
+    for (const a of assigns) if (a.k === "assign") for (const r of namesRead(a.value)) if (own.has(r)) (adjointReads.get(a) ?? adjointReads.set(a, new Set()).get(a)!).add(r);
+  }
   const saves = new Map<NStmt, Storage>();
   const visit = (ss: NStmt[], before: Set<string>): Set<string> => {
     let seen = before;
     for (const s of ss) {
       if (s.k === "if") {
+        if (retested.has(s)) seen = union(seen, new Set([...namesRead(s.test)].filter((n) => own.has(n))));
         const a = visit(s.then, seen);
         const b = visit(s.else, seen);
         seen = union(a, b);
@@ -101,7 +120,7 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
         const reads = adjointReads.get(s);
         seen = reads?.size ? union(seen, reads) : seen;
         const w = writesOf(s);
-        if (w?.whole && !initialDefs.has(s) && reassigned.has(w.name) && (seen.has(w.name) || captured.has(w.name)))
+        if (w?.whole && !initialDefs.has(s) && !recomputedVars.has(w.name) && reassigned.has(w.name) && (seen.has(w.name) || captured.has(w.name)))
           saves.set(s, (counters.has(w.name) && s.k === "assign" && inverseOf(s.value, w.name)) || storageAt(loopDepth.get(s)!, numbers.has(w.name) ? "number" : "ref"));
       }
     }
@@ -117,7 +136,189 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
     if (s.k !== "assign" || !w || w.whole || !undoneInPlace.has(w.name)) return;
     saves.set(s, storageAt(ctx.loops, an.typeOf(s.target).kind === "number" && !tested.has(w.name) ? "number" : "ref"));
   });
-  return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads };
+  return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads, recomputed, retested };
+}
+
+/** Operators cheap enough to evaluate again in the pullback (no calls: those cost what saving saves). */
+const CHEAP_BINARY = new Set(["+", "-", "*", "/", "<", "<=", ">", ">=", "===", "!==", "==", "!="]);
+
+function isCheap(e: Expression): boolean {
+  switch (e.type) {
+    case "Identifier":
+    case "NumericLiteral":
+    case "BooleanLiteral":
+      return true;
+    case "BinaryExpression":
+      return CHEAP_BINARY.has(e.operator) && isCheap(e.left) && isCheap(e.right);
+    case "UnaryExpression":
+      return (e.operator === "-" || e.operator === "+" || e.operator === "!") && isCheap(e.argument);
+    case "LogicalExpression":
+      return (e.operator === "&&" || e.operator === "||") && isCheap(e.left) && isCheap(e.right);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Recomputation instead of saving (see the header), per loop body, innermost loops included. An
+ * assignment `v = E` at the top level of a loop body is recomputed when v is written nowhere else
+ * and read nowhere outside that body, E is cheap, and everything E reads is, at the start of each
+ * iteration's adjoint, what it was when E ran: a parameter or local written only before every loop
+ * (its first write), a counter of this loop stepped only by the body's trailing statements (the
+ * pullback steps it back before anything else of the iteration), or a value recomputed earlier in
+ * the same body. A branch of the body (or nested in one of its branches) is decided again when its
+ * test is cheap, reads only such values, comes after the recomputations it reads, and neither
+ * branch writes what it reads. Bodies with local functions that capture are left alone.
+ */
+function planRecomputation(
+  fn: NFunction,
+  an: Analysis,
+  counters: Set<string>,
+  writeCount: Map<string, number>,
+  captured: Set<string>,
+  numbers: Set<string>,
+): { recomputed: Map<NStmt, { assigns: NStmt[]; after: number }>; retested: Set<NStmt>; recomputedVars: Set<string> } {
+  const recomputed = new Map<NStmt, { assigns: NStmt[]; after: number }>();
+  const retested = new Set<NStmt>();
+  const recomputedVars = new Set<string>();
+  if (captured.size) return { recomputed, retested, recomputedVars };
+  // Parameters never written, and locals written once by a statement at the top level: from that
+  // statement on, the same value throughout the pullback (each loop checks the write comes first).
+  const writtenAt = new Map<string, number>();
+  const nested = new Set<string>();
+  fn.body.forEach((top, index) =>
+    walkStmts([top], (s) => {
+      const w = writesOf(s);
+      if (!w) return;
+      if (s !== top) nested.add(w.name);
+      writtenAt.set(w.name, index);
+    }),
+  );
+  const fixedBefore = (index: number) => {
+    const out = new Set<string>();
+    for (const p of fn.params) if (!writtenAt.has(p.name)) out.add(p.name);
+    for (const [name, n] of writeCount) if (n === 1 && fn.locals.has(name) && !nested.has(name) && writtenAt.get(name)! < index) out.add(name);
+    return out;
+  };
+  const paramNames = new Set(fn.params.map((p) => p.name));
+  /** Module constants and globals (not the function's own variables): unchanged by the loop unless it calls something. */
+  const outside = (name: string) => !fn.locals.has(name) && !paramNames.has(name);
+
+  const readOutside = (loop: NStmt & { k: "loop" }, name: string): boolean => {
+    let found = false;
+    const scan = (ss: NStmt[]) => {
+      for (const s of ss) {
+        if (s === loop) continue;
+        if (stmtExpressions(s).some((e) => namesRead(e).has(name))) found = true;
+        if (s.k === "if") {
+          scan(s.then);
+          scan(s.else);
+        } else if (s.k === "loop") scan(s.body);
+      }
+    };
+    scan(fn.body);
+    return found || namesRead(fn.result).has(name);
+  };
+
+  /** Plans one loop given what is available around it, then the loops in its body. */
+  const planLoop = (loop: NStmt & { k: "loop" }, around: Set<string>) => {
+    const body = loop.body;
+    let calls = false;
+    walkStmts(body, (s) => {
+      if (s.k === "call" || s.k === "effect") calls = true;
+    });
+    const writtenInside = new Set<string>();
+    walkStmts(body, (s) => {
+      const w = writesOf(s);
+      if (w) writtenInside.add(w.name);
+    });
+    // The trailing counter steps (`i = i + 1` at the end of the body): undone first in each iteration's adjoint.
+    let after = 0;
+    const stepped = new Set<string>();
+    for (let k = body.length - 1; k >= 0; k--) {
+      const s = body[k]!;
+      const w = writesOf(s);
+      if (s.k !== "assign" || !w?.whole || !counters.has(w.name) || stepOfAny(s.value, w.name) === undefined) break;
+      stepped.add(w.name);
+      after++;
+    }
+    // A counter of this loop is usable only if nothing else in the body writes it.
+    const trailing = body.slice(body.length - after);
+    for (const c of [...stepped]) {
+      let all = 0;
+      walkStmts(body, (s) => {
+        if (writesOf(s)?.name === c) all++;
+      });
+      if (all !== trailing.filter((s) => writesOf(s)?.name === c).length) stepped.delete(c);
+    }
+    // What the loop does not write keeps, through its adjoint, the value it has around it.
+    const available = new Set<string>([...[...around].filter((n) => !writtenInside.has(n)), ...stepped]);
+    const stable = (name: string) => available.has(name) || (!calls && outside(name));
+    const assigns: NStmt[] = [];
+    const availableAt = new Map<NStmt, Set<string>>();
+    for (const s of body.slice(0, body.length - after)) {
+      availableAt.set(s, new Set(available));
+      const w = writesOf(s);
+      if (s.k !== "assign" || !w?.whole || s.target.type !== "Identifier") continue;
+      const v = w.name;
+      const reads = namesRead(s.value);
+      const ok =
+        fn.locals.has(v) &&
+        (writeCount.get(v) ?? 0) === 1 &&
+        !counters.has(v) &&
+        numbers.has(v) &&
+        an.typeOfVar(v).kind === "number" &&
+        isCheap(s.value) &&
+        [...reads].every(stable) &&
+        !reads.has(v) &&
+        !readOutside(loop, v);
+      if (!ok) continue;
+      assigns.push(s);
+      available.add(v);
+      recomputedVars.add(v);
+    }
+    // Branches whose tests read only what is available where they stand, and that do not write it.
+    const considerIf = (s: NStmt, avail: Set<string>) => {
+      if (s.k !== "if") return;
+      const reads = namesRead(s.test);
+      let writes = false;
+      walkStmts([...s.then, ...s.else], (x) => {
+        const w = writesOf(x);
+        if (w && reads.has(w.name)) writes = true;
+      });
+      if (isCheap(s.test) && !writes && [...reads].every((r) => avail.has(r) || (!calls && outside(r)))) retested.add(s);
+      for (const x of [...s.then, ...s.else]) considerIf(x, avail);
+    };
+    for (const s of body.slice(0, body.length - after)) considerIf(s, availableAt.get(s)!);
+    if (assigns.length) recomputed.set(loop, { assigns, after });
+    // Loops in the body (directly, or in its branches) see what is available where they stand.
+    const inner = (ss: NStmt[], avail: Set<string>) => {
+      for (const s of ss) {
+        if (s.k === "loop") planLoop(s, avail);
+        else if (s.k === "if") {
+          inner(s.then, avail);
+          inner(s.else, avail);
+        }
+      }
+    };
+    for (const s of body) inner([s], availableAt.get(s) ?? new Set());
+  };
+  const top = (ss: NStmt[], index: number) => {
+    for (const s of ss) {
+      if (s.k === "loop") planLoop(s, fixedBefore(index));
+      else if (s.k === "if") {
+        top(s.then, index);
+        top(s.else, index);
+      }
+    }
+  };
+  fn.body.forEach((s, index) => top([s], index));
+  return { recomputed, retested, recomputedVars };
+}
+
+/** `v ± k` for any literal k (a counter's step). */
+function stepOfAny(e: Expression, name: string): number | undefined {
+  return stepOf(e, name)?.step;
 }
 
 /** Where what a statement at `depth` loops records goes: a local outside loops, else the tape stack for its kind. */
@@ -320,7 +521,8 @@ export function describeTapePlan(fn: NFunction, plan: TapePlan, quote: (s: NStmt
     }
     if (plan.initialDefs.has(s)) parts.push("first write");
     if (s.k === "loop") parts.push(ctx.loops === 0 ? "trip count: local" : "trip count: tape int");
-    if (s.k === "if") parts.push(ctx.loops === 0 ? "branch: local" : "branch: tape int");
+    if (s.k === "if") parts.push(ctx.loops === 0 ? "branch: local" : plan.retested.has(s) ? "branch: tested again" : "branch: tape int");
+    if (s.k === "assign" && [...plan.recomputed.values()].some((r) => r.assigns.includes(s))) parts.push(`recomputed ${writesOf(s)!.name}`);
     lines.push(`${pad}${quote(s)}${parts.length ? `  -- ${parts.join("; ")}` : ""}`);
   });
   lines.push(`reassigned: ${[...plan.reassigned].sort().join(", ") || "-"}`);

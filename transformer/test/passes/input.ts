@@ -119,3 +119,36 @@ export function restForIn(w: { a: number; b: number }, ...xs: number[]): number 
   for (const x of xs) s = s + x * x;
   return s;
 }
+
+/** Recomputed, not saved: a loop-local value from a parameter and the counter, and branches on it decided again. */
+export function piecewise(x: number): number {
+  let s = 0;
+  for (let i = 0; i < 100; i++) {
+    const t = (x * (i - 50)) / 50;
+    if (t > 0.3) {
+      s = s + t * t;
+    } else if (t < -0.3) {
+      s = s - t;
+    } else {
+      s = s + Math.sin(t);
+    }
+  }
+  return s;
+}
+
+/** Saved, not recomputed: a value from a variable the loop changes (the branch on it is recorded), and one from a call. */
+export function notRecomputed(x: number): number {
+  let s = 0;
+  let y = x;
+  for (let i = 0; i < 10; i++) {
+    const t = y * x;
+    const u = Math.exp(x * i);
+    if (y > 1) {
+      s = s + t * u;
+    } else {
+      s = s + t * t;
+    }
+    y = y * 0.5;
+  }
+  return s;
+}
