@@ -103,11 +103,14 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   const errors = plan.diagnostics.filter((d) => d.severity === "error");
   if (options.warnings !== false) for (const d of plan.diagnostics) if (d.severity !== "error") console.warn(formatDiagnostic(d, source, fileName));
   if (errors.length) {
-    // Babel frames the first marked function that is not differentiable; the message frames each offending expression.
-    const failed = plan.marks.find((m) => !m.ok);
-    const at = (failed && paths[failed.site]) ?? program;
+    // Each diagnostic brings its own code frame at the offending expression; the error carries the
+    // first one's position (`loc`, as Babel's own errors do) for tools that show where it is.
     const summary = errors.length === 1 ? "1 error" : `${errors.length} errors`;
-    throw at.buildCodeFrameError(`Cotangent: ${summary}\n\n${errors.map((d) => formatDiagnostic(d, source, fileName)).join("\n\n")}\n`);
+    const error = new Error(`Cotangent: ${summary}\n\n${errors.map((d) => formatDiagnostic(d, source, fileName)).join("\n\n")}\n`) as Error & { code?: string; loc?: { line: number; column: number } };
+    error.code = "COTANGENT_DIAGNOSTICS";
+    const first = errors.find((d) => d.loc)?.loc;
+    if (first) error.loc = { line: first.line, column: first.column };
+    throw error;
   }
 
   // Apply the edits in source order; replacements of operator calls last-first, so that

@@ -149,8 +149,6 @@ export const CATALOG = {
     reasons: {
       /** A construct of SYNTAX (args: `syntax`, and `detail` where its words take one). */
       syntax: "{syntax}",
-      /** A host that still words the construct itself (`Unsupported.construct`): the words in the `what` of the syntax sentence. */
-      construct: "{construct}",
       jumpWithoutLoop: "this {jump} has no enclosing loop in the function",
       jumpWithoutLabel: "this {jump} has no enclosing statement labeled '{label}' in the function",
       updateTarget: "'{op}' needs a variable or an element",
@@ -490,7 +488,6 @@ function renderForm(form: Form, reason: string | undefined, args: Record<string,
   if (template === undefined) throw new Error(`catalog: no reason '${reason}'`);
   const text =
     reason === "syntax" ? syntaxText(args.syntax as SyntaxKind, args.detail as string | undefined)
-    : reason === "construct" && form === CATALOG.CT1001 ? fill(SYNTAX_SENTENCE, { what: String(args.construct), why: "", hint: "" })
     : fill(template, args);
   return fill(form.message, { ...args, reason: text });
 }

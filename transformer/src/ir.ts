@@ -197,8 +197,6 @@ export interface Unsupported extends Base {
   syntax?: SyntaxKind;
   /** The one variable part some kinds name (`using`, `import.meta`; for `Other`, the host's node type). */
   detail?: string;
-  /** @deprecated Words of a host that gives no `syntax` (reported as "{construct} is not supported …"). */
-  construct?: string;
 }
 
 export type Expression =
@@ -363,8 +361,6 @@ export interface UnsupportedStatement extends Base {
   type: "UnsupportedStatement";
   syntax?: SyntaxKind;
   detail?: string;
-  /** @deprecated See Unsupported.construct. */
-  construct?: string;
 }
 
 export type Statement =

@@ -93,10 +93,9 @@ export class Normalizer {
     this.report("CT1001", "syntax", detail === undefined ? { syntax } : { syntax, detail }, loc);
   }
 
-  /** An Unsupported node of the host: its kind, or (a host that still words it) its words. */
-  private unsupportedNode(x: { syntax?: SyntaxKind; detail?: string; construct?: string; loc?: Loc }): void {
-    if (x.syntax || x.construct === undefined) this.unsupported(x.syntax ?? "Other", x.loc, x.detail);
-    else this.report("CT1001", "construct", { construct: x.construct }, x.loc);
+  /** An Unsupported node of the host, by its kind. */
+  private unsupportedNode(x: { syntax?: SyntaxKind; detail?: string; loc?: Loc }): void {
+    this.unsupported(x.syntax ?? "Other", x.loc, x.detail);
   }
 
   private fresh(base: string, synthetic = true, declared?: TypeIR): string {

@@ -66,7 +66,6 @@ const SAMPLES: Record<string, string | number> = {
   param: "x",
   what: "an array",
   error: "boom",
-  construct: "a host's words",
   detail: "DoExpression",
 };
 
@@ -116,10 +115,6 @@ function renderAll(): string[] {
         continue;
       }
       for (const [reason, template] of Object.entries(form.reasons)) {
-        if (reason === "construct") {
-          out.push(`  ${label}construct: ${message("CT1001", "construct", { fn: "f", construct: "a host's words" })}`);
-          continue;
-        }
         if (reason === "syntax") {
           for (const kind of Object.keys(SYNTAX) as SyntaxKind[]) {
             const args = { ...sampleArgs(form.message), syntax: kind, detail: kind === "MetaProperty" ? "import.meta" : kind === "UsingDeclaration" ? "using" : kind === "LogicalAssignment" ? "??=" : "DoExpression" };
