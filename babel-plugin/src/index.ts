@@ -31,7 +31,7 @@ export interface PluginOptions {
   /** Print warnings (such as a result that does not depend on the inputs) to stderr. Default true. */
   warnings?: boolean;
   /** Called with each function's generated derivatives (used by `cotangent explain`). */
-  onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction }) => void;
+  onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction; grad?: GeneratedFunction }) => void;
   /** Called with every diagnostic of a file (errors and warnings, as data) before errors fail the build: for tools. */
   onDiagnostics?: (diagnostics: readonly Diagnostic[], fileName: string) => void;
   /**
@@ -99,7 +99,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   });
 
   options.onDiagnostics?.(plan.diagnostics, fileName);
-  for (const m of plan.marks) if (m.ok && m.jvp && m.vjp) options.onDerivatives?.({ name: m.name, jvp: m.jvp, vjp: m.vjp });
+  for (const m of plan.marks) if (m.ok && m.jvp && m.vjp) options.onDerivatives?.({ name: m.name, jvp: m.jvp, vjp: m.vjp, ...(m.grad ? { grad: m.grad } : {}) });
   const errors = plan.diagnostics.filter((d) => d.severity === "error");
   if (options.warnings !== false) for (const d of plan.diagnostics) if (d.severity !== "error") console.warn(formatDiagnostic(d, source, fileName));
   if (errors.length) {
@@ -355,7 +355,9 @@ function findSites(
       } else if (isOperatorName(which)) {
         const e = skipTypeWrappers(arg);
         if (e.type === "Identifier") {
-          add(p, { kind: "operatorCall", op: which, name: e.name, moduleScope: moduleScoped(p, e.name, program) }, arg);
+          const outer = p.parentPath.isCallExpression() && p.parentPath.node.arguments[0] === p.node ? runtimeName(p.parentPath.node.callee, imports) : undefined;
+          const underOperator = outer !== undefined && isOperatorName(outer);
+          add(p, { kind: "operatorCall", op: which, name: e.name, moduleScope: moduleScoped(p, e.name, program), ...(underOperator ? { underOperator } : {}) }, arg);
         } else if (e.type === "CallExpression" && e.arguments.length === 1) {
           const inner = runtimeName(e.callee, imports);
           const f = skipTypeWrappers(e.arguments[0]!);

@@ -29,10 +29,14 @@ function quoter(source: string): (loc: Loc | undefined) => string | undefined {
 interface Derivatives {
   jvp: { params: FunctionDeclaration["params"]; body: Statement[] };
   vjp: { params: FunctionDeclaration["params"]; body: Statement[] };
+  /** The fused gradient, when asked for and the function is scalar code (reverse.ts `fusable`). */
+  grad?: { params: FunctionDeclaration["params"]; body: Statement[] };
 }
 
-function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: Names, analyses: Map<NFunction, Analysis>): Derivatives {
+function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: Names, analyses: Map<NFunction, Analysis>, withGradient = false): Derivatives {
   const quote = quoter(ctx.source);
+  // The fused gradient is a function of its own: it takes the same names afresh (`$tape`, not `$tape$1`).
+  const gradNames = withGradient ? new Names(new Set(names.taken)) : undefined;
   const nestedDerivatives = new Map<NFunction, Derivatives>();
   const nestedDecl = (mode: "jvp" | "vjp") => (nfn: NFunction): Statement[] => {
     const entry = fn.nested.find((n) => n.fn === nfn)!;
@@ -48,11 +52,16 @@ function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: 
   const fwd = new ForwardGenerator(fn, analysis, fwdCtx);
   // Reverse mode runs chains of elementwise tensor ops fused (fusion.ts); its function is analysed again.
   const fusedFn = ctx.primitives && ctx.fuse !== false ? fuseChains(fn, ctx.runtime, (e) => analysis.typeOf(e)) : fn;
-  const rev = new ReverseGenerator(fusedFn, fusedFn === fn ? analysis : new Analysis(fusedFn, undefined), revCtx);
-  return { jvp: { params: fwd.params(), body: fwd.body() }, vjp: { params: rev.params(), body: rev.body() } };
+  const revAnalysis = fusedFn === fn ? analysis : new Analysis(fusedFn, undefined);
+  const rev = new ReverseGenerator(fusedFn, revAnalysis, revCtx);
+  const out: Derivatives = { jvp: { params: fwd.params(), body: fwd.body() }, vjp: { params: rev.params(), body: rev.body() } };
+  // The fused gradient is generated apart (a generator per function it writes), after the VJP so its names stay as they were.
+  const grad = gradNames ? new ReverseGenerator(fusedFn, revAnalysis, { ...revCtx, names: gradNames }) : undefined;
+  if (grad?.fusable()) out.grad = { params: grad.params(), body: grad.gradientBody() };
+  return out;
 }
 
-function namesFor(fn: MarkedFunction, ctx: ModuleContext, taken: Set<string>): KnownFunction | { jvpName: string; vjpName: string } {
+function namesFor(fn: MarkedFunction, ctx: ModuleContext, taken: Set<string>): Pick<KnownFunction, "jvpName" | "vjpName" | "gradName"> {
   const known = fn.kind === "method" ? ctx.knownMethods.get(fn.name) : ctx.known.get(fn.name);
   return known ?? derivativeNames(fn.name, taken);
 }
@@ -71,7 +80,7 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
 
 function run(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
   const taken = new Set(ctx.takenNames);
-  const { jvpName, vjpName } = namesFor(fn, ctx, taken);
+  const { jvpName, vjpName, gradName } = namesFor(fn, ctx, taken);
   const normalizer = new Normalizer(fn, ctx, taken);
   const nfn = normalizer.run();
   const diagnostics = [...normalizer.diagnostics];
@@ -96,8 +105,8 @@ function run(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
 
   const names = new Names(taken);
-  const d = generate(nfn, analyses.get(nfn)!, ctx, names, analyses);
-  const signatures = derivativeSignatures(nfn, analyses.get(nfn)!, names, jvpName, vjpName);
+  const d = generate(nfn, analyses.get(nfn)!, ctx, names, analyses, gradName !== undefined);
+  const signatures = derivativeSignatures(nfn, analyses.get(nfn)!, names, jvpName, vjpName, d.grad ? gradName : undefined);
   const print = (name: string, part: Derivatives["jvp"], signature: string): GeneratedFunction => {
     const p = new Printer();
     const code = p.functionDeclaration(name, part.params, part.body);
@@ -119,5 +128,6 @@ function run(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
     if (k.diagnostics.length) return { diagnostics };
     kernel = k.kernel;
   }
-  return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction, ...(kernel ? { kernel } : {}) };
+  const grad = d.grad && gradName ? print(gradName, d.grad, signatures.grad ?? "") : undefined;
+  return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction, ...(grad ? { grad } : {}), ...(kernel ? { kernel } : {}) };
 }

@@ -97,8 +97,9 @@ export function derivativesRecordCode(
   jvp: string,
   vjp: string,
   fn: string,
+  grad?: string,
 ): string {
-  return `new ${runtime}.Derivatives({ name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}, fn: ${fn} })`;
+  return `new ${runtime}.Derivatives({ name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}${gradField(grad)}, fn: ${fn} })`;
 }
 
 /** `RT.defineDerivatives(fn, {...})`: attaches derivatives to a function object; evaluates to `fn`. */
@@ -109,8 +110,14 @@ export function defineDerivativesCode(
   fn: string,
   jvp: string,
   vjp: string,
+  grad?: string,
 ): string {
-  return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp} })`;
+  return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}${gradField(grad)} })`;
+}
+
+/** `, grad: f$grad`: the fused gradient, which `gradient(f)` calls instead of the VJP and its pullback. */
+function gradField(grad: string | undefined): string {
+  return grad ? `, grad: ${grad}` : "";
 }
 
 /** `RT.defineKernel(f, { params, wgsl })`: what `map(f)` runs on WebGPU (transformer/src/kernel.ts). */

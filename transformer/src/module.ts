@@ -88,7 +88,16 @@ export type Site =
    * `op(f)` or `outer(inner(f))` with `f` an identifier; `moduleScope`: f names the module-level
    * binding (not a local that shadows it).
    */
-  | { kind: "operatorCall"; id: number; op: OperatorName; inner?: OperatorName; name: string; moduleScope: boolean };
+  | {
+      kind: "operatorCall";
+      id: number;
+      op: OperatorName;
+      inner?: OperatorName;
+      name: string;
+      moduleScope: boolean;
+      /** The call is the argument of another operator call (the `inner(f)` of `outer(inner(f))`). */
+      underOperator?: boolean;
+    };
 
 export interface ModuleInput {
   fileName: string;
@@ -146,6 +155,8 @@ export interface PlannedMark {
   vjp?: GeneratedFunction;
   kernel?: KernelSource;
   second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction };
+  /** The fused gradient (`f$grad`), for a mark the module takes `gradient` of, when it is scalar code. */
+  grad?: GeneratedFunction;
 }
 
 export interface ModulePlan {
@@ -313,6 +324,15 @@ export function planModule(input: ModuleInput): ModulePlan {
   }
   for (const a of aliases) if (ctx.known.has(a.of) && !ctx.known.has(a.binding)) ctx.known.set(a.binding, ctx.known.get(a.of)!);
 
+  // A mark the module takes the gradient of (`gradient(f)`, `gradient((x) => …)`) also gets a fused
+  // gradient function, which the operator calls instead of the VJP and its pullback (the core
+  // generates it only for scalar code: reverse.ts `fusable`).
+  const gradientOf = new Set(operatorCalls.filter((c) => c.op === "gradient" && !c.inner && !c.underOperator && c.moduleScope).map((c) => ctx.known.get(c.name)));
+  for (const m of marks) {
+    const wanted = m.kind === "inline" ? (sites.get(m.site) as Extract<Site, { kind: "inline" }>).op === "gradient" : m.kind !== "method" && gradientOf.has(m.info);
+    if (wanted && !m.info.rest) m.info.gradName = uniqueName(`${m.name}$grad`, taken);
+  }
+
   // 2. Differentiate every mark; a mark no other code names still finds its own names in the context.
   for (const m of marks) {
     const own = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
@@ -322,6 +342,8 @@ export function planModule(input: ModuleInput): ModulePlan {
     if (r.jvp) m.jvp = r.jvp;
     if (r.vjp) m.vjp = r.vjp;
     if (r.kernel) m.kernel = r.kernel;
+    if (r.grad) m.grad = r.grad;
+    else delete m.info.gradName; // not scalar code: the operator uses the VJP
     (m as { jvpFunction?: MarkedFunction }).jvpFunction = r.jvpFunction;
   }
 
@@ -379,6 +401,7 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
   const second = m.second ? [m.second.jvp, m.second.vjp] : [];
   const registerSecond = (owner?: string) => (m.second ? [code(secondOrderRegistrationCode(rt, info.jvpName, m.second.info, owner))] : []);
   const hole = (base: string) => uniqueName(base, taken);
+  const grad = m.grad ? [fn(m.grad)] : [];
   switch (m.kind) {
     case "declaration":
       return [
@@ -388,9 +411,10 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
           pieces: [
             fn(m.jvp!),
             fn(m.vjp!),
+            ...grad,
             ...second.map(fn),
             ...registerSecond(),
-            code(`${defineDerivativesCode(rt, m.name, info, m.name, info.jvpName, info.vjpName)};`),
+            code(`${defineDerivativesCode(rt, m.name, info, m.name, info.jvpName, info.vjpName, info.gradName)};`),
             ...(m.kernel ? [code(`${defineKernelCode(rt, m.name, m.kernel)};`)] : []),
           ],
         },
@@ -402,8 +426,8 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
         // Named: the derivatives before the statement (other code refers to them by name); the
         // literal becomes `RT.defineDerivatives(literal, {...})`, which returns it.
         return [
-          { site: m.site, kind: "before", pieces: [fn(m.jvp!), fn(m.vjp!), ...second.map(fn), ...registerSecond()] },
-          { site: m.site, kind: "replace", replacement: { code: defineDerivativesCode(rt, m.name, info, fnHole, info.jvpName, info.vjpName), holes: { [fnHole]: "original" } } },
+          { site: m.site, kind: "before", pieces: [fn(m.jvp!), fn(m.vjp!), ...grad, ...second.map(fn), ...registerSecond()] },
+          { site: m.site, kind: "replace", replacement: { code: defineDerivativesCode(rt, m.name, info, fnHole, info.jvpName, info.vjpName, info.gradName), holes: { [fnHole]: "original" } } },
         ];
       }
       // Anywhere else: the derivatives inline, as expressions in the literal's scope (same captures, same `this`).
@@ -418,14 +442,15 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
     }
     case "inline": {
       const [fnHole, jvpHole, vjpHole] = [hole("$fn"), hole("$jvp"), hole("$vjp")];
+      const gradHole = m.grad ? hole("$grad") : undefined;
       const op = (site as Extract<Site, { kind: "inline" }>).op;
       return [
         {
           site: m.site,
           kind: "replace",
           replacement: {
-            code: operatorCallCode(rt, op, derivativesRecordCode(rt, m.name, info, jvpHole, vjpHole, fnHole)),
-            holes: { [fnHole]: "original", [jvpHole]: fn(m.jvp!), [vjpHole]: fn(m.vjp!) },
+            code: operatorCallCode(rt, op, derivativesRecordCode(rt, m.name, info, jvpHole, vjpHole, fnHole, gradHole)),
+            holes: { [fnHole]: "original", [jvpHole]: fn(m.jvp!), [vjpHole]: fn(m.vjp!), ...(gradHole ? { [gradHole]: fn(m.grad!) } : {}) },
             keepRestArguments: true,
           },
         },
@@ -454,7 +479,7 @@ function operatorEdit(c: Extract<Site, { kind: "operatorCall" }>, ctx: ModuleCon
   if (!info || !c.moduleScope) return undefined;
   const rt = ctx.runtime;
   const fnHole = uniqueName("$fn", taken);
-  const record = derivativesRecordCode(rt, c.name, info, info.jvpName, info.vjpName, fnHole);
+  const record = derivativesRecordCode(rt, c.name, info, info.jvpName, info.vjpName, fnHole, info.gradName);
   if (!c.inner) return { site: c.id, kind: "replaceOperator", replacement: { code: operatorCallCode(rt, c.op, record), holes: { [fnHole]: "original" }, keepRestArguments: true } };
   const second = secondByInfo.get(info);
   if (!second || !isSecondOrderInner(c.inner)) return undefined;

@@ -529,6 +529,50 @@ export class ReverseGenerator {
   }
 
   /**
+   * Whether a fused gradient can stand for `vjp(…).pullback(1)`: a plain function (no `this`, not a
+   * method) of numbers to a number. Such code is what a gradient call's fixed cost (the record,
+   * the pullback's closures) weighs on most.
+   */
+  fusable(): boolean {
+    const fn = this.fn;
+    return !fn.owner && !fn.usesThis && this.an.typeOf(fn.result).kind === "number" && fn.params.every((p) => this.an.typeOfVar(p.name).kind === "number");
+  }
+
+  /**
+   * The fused gradient `f$grad(…args)`: the primal, then the adjoint seeded with 1, in one body,
+   * returning what `f$vjp(…args).pullback(1)` returns (no record, no closure, nothing to snapshot).
+   */
+  gradientBody(): Statement[] {
+    const fn = this.fn;
+    const gen = this.list(fn.body);
+    const resultAdjoint: Statement[] = [];
+    this.backprop(fn.result, num(1), resultAdjoint);
+    stampLocations(resultAdjoint, fn.resultOrigin);
+    if (resultAdjoint.length) {
+      const q = this.g.quote(fn.resultOrigin);
+      if (q) (resultAdjoint[0] as OutStatement).comment = `grad of: ${q}`;
+    }
+    const out: Statement[] = [];
+    for (const n of fn.nested) out.push(...this.g.nestedCode(n.fn));
+    const locals = [...fn.locals.keys(), ...this.extraLocals];
+    if (locals.length) out.push(declareAll(locals));
+    if (this.usesTape) out.push(decl("const", this.tape, call(this.rt("takeTape"), [])));
+    out.push(...gen.primal);
+    const activeNames = [...fn.params.map((p) => p.name), ...fn.locals.keys()].filter((n) => this.active(n));
+    if (activeNames.length) {
+      out.push({
+        type: "VariableDeclaration",
+        kind: "let",
+        declarations: activeNames.map((n) => ({ type: "VariableDeclarator", id: id(this.b(n)), init: this.zeroFor(id(n), this.an.typeOfVar(n)) })),
+      });
+    }
+    out.push(...resultAdjoint, ...gen.adjoint);
+    if (this.usesTape) out.push(exprStmt(call(member(id(this.tape), "release"), [])));
+    out.push({ ...ret(arr(fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul())))), loc: fn.resultOrigin });
+    return out;
+  }
+
+  /**
    * With loops, the pullback receives the primal's final state as parameters of an enclosing
    * arrow, `((x, r, $tape) => (bResult) => {…})(x, r, $tape)`, instead of capturing the
    * variables: V8 keeps a variable any closure captures on the heap for the whole function, which

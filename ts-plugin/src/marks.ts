@@ -231,7 +231,11 @@ export function findSites(
       } else if (exportedName !== undefined && isOperatorName(exportedName) && fn) {
         add({ node, fn }, { kind: "inline", op: exportedName, markLoc: locOf(sf, fn), fn: factsOf(fn) });
       } else if (exportedName !== undefined && isOperatorName(exportedName) && ts.isIdentifier(arg)) {
-        add({ node, fn: node.arguments[0]! }, { kind: "operatorCall", op: exportedName, name: arg.text, moduleScope: refersToModule(arg) });
+        let at: TS.Node = node;
+        while (at.parent && (ts.isParenthesizedExpression(at.parent) || ts.isAsExpression(at.parent) || ts.isNonNullExpression(at.parent) || ts.isSatisfiesExpression(at.parent))) at = at.parent;
+        const outer = at.parent && ts.isCallExpression(at.parent) && at.parent.arguments[0] === at ? runtimeExportOf(ts, at.parent.expression, imports) : undefined;
+        const underOperator = outer !== undefined && isOperatorName(outer);
+        add({ node, fn: node.arguments[0]! }, { kind: "operatorCall", op: exportedName, name: arg.text, moduleScope: refersToModule(arg), ...(underOperator ? { underOperator } : {}) });
       } else {
         const nested = nestedOperatorCallOf(ts, node, imports);
         if (nested) {

@@ -145,8 +145,9 @@ describe("marked functions", () => {
       export const viaNot = notMarked(3);
     `);
     expect(js.indexOf("function f$jvp(")).toBeLessThan(js.indexOf("exports.f = __ct.defineDerivatives("));
-    expect(js).toContain('exports.f = __ct.defineDerivatives((x) => x * x * 3, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp });');
-    expect(js).toContain('{ name: "h", arity: 2, wrt: [0], jvp: h$jvp, vjp: h$vjp }');
+    // gradient(f) in the module: f also gets its fused gradient (scalar code), which the record names.
+    expect(js).toContain('exports.f = __ct.defineDerivatives((x) => x * x * 3, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp, grad: f$grad });');
+    expect(js).toContain('{ name: "h", arity: 2, wrt: [0], jvp: h$jvp, vjp: h$vjp, grad: h$grad }');
     expect(js).not.toContain("notMarked$");
     // Resolved at build time: f is known, so gradient(f) needs no lookup.
     expect(js).toContain('exports.df = __ct.gradient(new __ct.Derivatives({ name: "f"');
@@ -171,7 +172,7 @@ describe("marked functions", () => {
       { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler },
     );
     expect(messages).toEqual([]);
-    expect(js).toContain('export const f = __ct.defineDerivatives((x) => x * x, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp });');
+    expect(js).toContain('export const f = __ct.defineDerivatives((x) => x * x, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp, grad: f$grad });');
     expect(js.indexOf("function f$vjp(x)")).toBeLessThan(js.indexOf("export const f ="));
   });
 
@@ -306,7 +307,7 @@ describe("marked functions", () => {
     expect(js.split("\n")[0]).toBe('import * as __ct from "@cotangent/runtime";');
     expect(js).toContain("export function f(x)");
     expect(js).toContain("function f$vjp(x)");
-    expect(js).toContain('__ct.defineDerivatives(f, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp });');
+    expect(js).toContain('__ct.defineDerivatives(f, { name: "f", arity: 1, wrt: [0], jvp: f$jvp, vjp: f$vjp, grad: f$grad });');
     expect(js).toContain("export const g = __ct.defineDerivatives((x) => 2 * x, ");
     expect(js).toContain("export const df = __ct.gradient(new __ct.Derivatives(");
   });

@@ -61,6 +61,12 @@ export interface DerivativesInit<F extends AnyFunction = AnyFunction, W extends 
   /** The original function, if known. */
   fn?: F | undefined;
   /**
+   * The fused gradient the build generates for scalar code it takes `gradient` of:
+   * `grad(...args)` gives what `vjp(...args).pullback(1)` gives, in one call without the record
+   * and closures. Never carried over when the other modes are replaced.
+   */
+  grad?: ((...args: never[]) => unknown[]) | undefined;
+  /**
    * A method whose derivatives take the object it is called on as an explicit parameter 0
    * (`jvp(self, ...args, dSelf, ...dArgs)`, `vjp(self, ...args)` with a pullback giving
    * `[bSelf, ...bArgs]`); `arity` counts `self`. Tensor methods are such records, so generated
@@ -99,6 +105,7 @@ export class Derivatives<F extends AnyFunction = AnyFunction, const W extends re
   readonly jvp: JvpFunction | undefined;
   readonly vjp: VjpFunction | undefined;
   readonly fn: F | undefined;
+  readonly grad: ((...args: never[]) => unknown[]) | undefined;
   readonly receiver: boolean;
   readonly rest: boolean;
 
@@ -111,6 +118,7 @@ export class Derivatives<F extends AnyFunction = AnyFunction, const W extends re
     this.jvp = init.jvp;
     this.vjp = init.vjp;
     this.fn = init.fn;
+    this.grad = init.grad;
   }
 }
 // A brand every copy of the runtime recognises (instanceof would not work across copies).

@@ -103,8 +103,19 @@ export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Deri
 export function gradientWithPending<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (this: unknown, ...args: A) => unknown {
   // Derivatives resolved by the build are fixed: no lookup per call (this is the hot path).
   const fixed = isDerivatives(f) ? requireDerivative(f, "vjp", "gradient") : undefined;
+  // The fused gradient of scalar code: no record, no pullback closure (the build checked that the
+  // function takes and returns numbers, so the seed is 1 and nothing is pending).
+  const grad = fixed?.grad;
+  if (grad && !fixed.rest) {
+    const one = givesOneTangent(fixed) ? fixed.wrt[0]! : -1;
+    return function (this: unknown, ...args: A) {
+      const cotangents = (grad as (...a: unknown[]) => Tangent[]).apply(this, args);
+      return one >= 0 ? concreteTangent(args[one], cotangents[one]) : select(fixed, cotangents, args);
+    };
+  }
   return function (this: unknown, ...args: A) {
     const d = fixed ?? requireDerivative(f, "vjp", "gradient");
+    if (d.grad && !d.rest) return select(d, (d.grad as (...a: unknown[]) => Tangent[]).apply(this, args), args);
     const e = d.rest ? perArgument(d, args.length) : d;
     const result = e.vjp!.apply(this, args);
     const cotangents = result.pullback(unitSeed(result.value, f, "gradient"));

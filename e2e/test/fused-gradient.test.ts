@@ -1,0 +1,124 @@
+// The fused gradient (`f$grad`): for scalar code a module takes `gradient` of, the build also
+// generates the primal and the adjoint seeded with 1 in one function, which `gradient(f)` calls
+// instead of the VJP and its pullback. Through both hosts: which functions get one, that it gives
+// what the VJP gives (and finite differences), that importers' `gradient(f)` uses it through the
+// function's registration, and that replacing the derivatives later drops it.
+
+import { describe, expect, test } from "@jest/globals";
+import * as runtime from "@cotangent/runtime";
+import { compileWithBabel, compileWithTsPatch } from "../harness/compile";
+
+const SOURCE = `
+import { gradient, valueWithGradient } from "@cotangent/runtime";
+
+const C = [1, -0.5, 0.25, 0.3, -0.1];
+
+/** Horner's rule: a loop whose pullback pops every intermediate. */
+/** @differentiable */
+export function horner(x: number): number {
+  let r = 0;
+  for (let i = C.length - 1; i >= 0; i--) r = r * x + C[i];
+  return r;
+}
+
+/** Two differentiated parameters and a constant one. */
+/** @differentiable(wrt: x, y) */
+export function mixed(x: number, y: number, k: number): number {
+  let s = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = x * i - y;
+    s = t > 0 ? s + t * t * k : s + Math.sin(t) * y;
+  }
+  return s;
+}
+
+/** An array parameter: not scalar code, so no fused gradient (the VJP serves). */
+/** @differentiable */
+export function sumSquares(xs: number[]): number {
+  let s = 0;
+  for (const x of xs) s = s + x * x;
+  return s;
+}
+
+/** Marked, but the module never takes its gradient: no fused gradient. */
+/** @differentiable */
+export function unused(x: number): number {
+  return x * x * x;
+}
+
+export const gHorner = gradient(horner);
+export const gMixed = gradient(mixed);
+export const gSum = gradient(sumSquares);
+export const vgHorner = valueWithGradient(horner);
+export const gInline = gradient((a: number, b: number) => a * Math.exp(b));
+`;
+
+const hosts = [
+  ["babel", (s: string, f: string) => compileWithBabel(s, f)],
+  ["ts-patch", (s: string, f: string) => compileWithTsPatch(s, f)],
+] as const;
+
+const fd = (f: (x: number) => number, x: number, h = 1e-6) => (f(x + h) - f(x - h)) / (2 * h);
+
+describe.each(hosts)("%s host", (host, compile) => {
+  const m = compile(SOURCE, `/virtual/fused-gradient-${host}.ts`);
+  const grad = (f: unknown) => runtime.getDerivatives(f)?.grad;
+
+  test("scalar code the module takes gradient of gets a fused gradient; other marks do not", () => {
+    expect(grad(m.horner)?.name).toBe("horner$grad");
+    expect(grad(m.mixed)?.name).toBe("mixed$grad");
+    expect(grad(m.sumSquares)).toBeUndefined(); // an array parameter
+    expect(grad(m.unused)).toBeUndefined(); // no gradient(unused) in the module
+  });
+
+  test("the fused gradient gives what the VJP's pullback gives, and finite differences", () => {
+    for (const x of [-1.3, 0.2, 0.9]) {
+      const d = runtime.getDerivatives(m.horner)!;
+      expect(d.grad!(x as never)).toEqual(d.vjp!(x).pullback(1));
+      expect(m.gHorner(x)).toBeCloseTo(fd(m.horner, x), 7);
+      expect(m.vgHorner(x).gradient).toBe(m.gHorner(x));
+    }
+    for (const [x, y] of [
+      [0.7, 0.4],
+      [-0.5, 1.2],
+    ] as const) {
+      const d = runtime.getDerivatives(m.mixed)!;
+      const fused = d.grad!(...([x, y, 2] as never[]));
+      expect(fused).toEqual(d.vjp!(x, y, 2).pullback(1));
+      expect(fused[2]).toBeNull(); // k is not differentiated
+      const [gx, gy] = m.gMixed(x, y, 2);
+      expect(gx).toBeCloseTo(fd((v) => m.mixed(v, y, 2), x), 6);
+      expect(gy).toBeCloseTo(fd((v) => m.mixed(x, v, 2), y), 6);
+    }
+    const [ga, gb] = m.gInline(0.3, 0.8);
+    expect(ga).toBeCloseTo(Math.exp(0.8), 12);
+    expect(gb).toBeCloseTo(0.3 * Math.exp(0.8), 12);
+    expect(m.gSum([1, 2, 3])).toEqual([2, 4, 6]);
+  });
+
+  test("an importer's gradient(f) takes the fused gradient from the registration; replacing the derivatives drops it", () => {
+    let fusedCalls = 0;
+    const d = runtime.getDerivatives(m.horner)!;
+    // A function registered with the generated records, as the build registers a mark for its
+    // importers: gradient() at run time looks them up.
+    const target = (x: number) => m.horner(x);
+    runtime.defineDerivatives(target, {
+      name: "target",
+      arity: 1,
+      wrt: [0],
+      jvp: d.jvp,
+      vjp: d.vjp,
+      grad: (x: number) => {
+        fusedCalls++;
+        return d.grad!(x as never);
+      },
+    });
+    expect(runtime.gradient(target)(0.4)).toBeCloseTo(fd(m.horner, 0.4), 7);
+    expect(fusedCalls).toBe(1);
+    // A custom pullback replaces the generated modes: the fused gradient must not outlive them.
+    runtime.registerDerivative(target, { vjp: (x: number) => ({ value: m.horner(x), pullback: (g: number) => g * 100 }) }, { replace: true });
+    expect(runtime.getDerivatives(target)!.grad).toBeUndefined();
+    expect(runtime.gradient(target)(0.4)).toBe(100);
+    expect(fusedCalls).toBe(1);
+  });
+});
