@@ -266,11 +266,26 @@ export function recomputeRefused(x: number): number {
   return s;
 }
 
+/** Not recomputable: the value is read before its assignment in the body (the previous iteration's value), so it is saved. */
+/** @differentiable */
+export function readBeforeRecompute(x: number): number {
+  let s = 0;
+  let t: number;
+  for (let i = 0; i < 8; i++) {
+    if (i > 0) {
+      s = s + t! * t! * x;
+    }
+    t = x * (i + 1);
+  }
+  return s;
+}
+
 export const cases: CorpusCase[] = [
   { name: "recomputedChain", label: "recomputedChain@positive", args: () => [0.8], secondOrder: true },
   { name: "recomputedChain", label: "recomputedChain@negative", args: () => [-1.3], secondOrder: true },
   { name: "recomputedNested", args: () => [0.45, 1.7] },
   { name: "recomputeRefused", args: () => [0.6], secondOrder: true },
+  { name: "readBeforeRecompute", args: () => [0.6], secondOrder: true },
   { name: "forOfReassigned", args: () => [0.7], secondOrder: true },
   { name: "letWithoutInitInLoop", args: () => [0.7], secondOrder: true },
   { name: "powerLoop", args: () => [1.3, 5], wrt: [0] },

@@ -256,8 +256,12 @@ function planRecomputation(
     const stable = (name: string) => available.has(name) || (!calls && outside(name));
     const assigns: NStmt[] = [];
     const availableAt = new Map<NStmt, Set<string>>();
+    /** What the statements so far read (an earlier statement reading v sees the previous iteration's v). */
+    const readBefore = new Set<string>();
     for (const s of body.slice(0, body.length - after)) {
       availableAt.set(s, new Set(available));
+      const earlier = new Set(readBefore);
+      walkStmts([s], (x) => stmtExpressions(x).forEach((e) => namesRead(e, readBefore)));
       const w = writesOf(s);
       if (s.k !== "assign" || !w?.whole || s.target.type !== "Identifier") continue;
       const v = w.name;
@@ -271,6 +275,7 @@ function planRecomputation(
         isCheap(s.value) &&
         [...reads].every(stable) &&
         !reads.has(v) &&
+        !earlier.has(v) &&
         !readOutside(loop, v);
       if (!ok) continue;
       assigns.push(s);
