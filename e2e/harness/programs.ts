@@ -79,6 +79,22 @@ export function comparison(l: string, op: string, r: string): string {
 
 const LOCALS = ["a", "b"] as const;
 
+/** `+`, `-`, `*` and a safe division over the variables and small constants: what the tape plan may recompute. */
+function cheapArithmetic(vars: readonly string[], depth: number): fc.Arbitrary<string> {
+  const leaf = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...vars) }, { weight: 1, arbitrary: constant.map((c) => (c.startsWith("-") ? `(${c})` : c)) });
+  if (depth <= 0) return leaf;
+  const sub = cheapArithmetic(vars, depth - 1);
+  return fc.oneof(
+    { weight: 1, arbitrary: leaf },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(fc.constantFrom("+", "-", "*", "/"), sub, sub)
+        .map(([op, l, r]) => (op === "/" ? `(${l} / (1.5 + ${r} * ${r}))` : `(${l} ${op} ${r})`)),
+    },
+  );
+}
+
 function statement(vars: readonly string[], shape: Shape, nesting: number, inLoop: boolean): fc.Arbitrary<string> {
   const e = expression(vars, Math.max(1, shape.depth - 1));
   const target = fc.constantFrom(...LOCALS);
@@ -99,8 +115,22 @@ function statement(vars: readonly string[], shape: Shape, nesting: number, inLoo
     });
   }
   if (nesting < 2 && shape.loops) {
-    const loopVars = [...vars, "i"];
-    const body = fc.array(statement(loopVars, shape, nesting + 1, true), { minLength: 1, maxLength: 3 }).map((s) => s.join(" "));
+    // A loop body may open with a loop-local const of cheap arithmetic on the parameters, the
+    // counter and sometimes a local the loop changes (the tape plan recomputes the first kind in
+    // the pullback and saves the second), and branch on it.
+    const local = nesting === 0 ? "t" : "u";
+    const loopVars = [...vars, "i", local];
+    const statements = fc.array(statement(loopVars, shape, nesting + 1, true), { minLength: 1, maxLength: 3 }).map((s) => s.join(" "));
+    const branchOnLocal = fc
+      .tuple(fc.constantFrom("<", ">"), constant, statements, statements)
+      .map(([op, c, a, b]) => `if (${local} ${op} ${c}) { ${a} } else { ${b} }`);
+    const opening = fc.oneof(
+      { weight: 3, arbitrary: cheapArithmetic([...vars.filter((v) => !LOCALS.includes(v as (typeof LOCALS)[number])), "i"], 2) },
+      { weight: 1, arbitrary: cheapArithmetic([...vars, "i"], 2) },
+    );
+    const body = fc
+      .tuple(opening, fc.oneof(statements, branchOnLocal), fc.option(statements, { nil: undefined }))
+      .map(([v, first, rest]) => `const ${local} = ${v}; ${first}${rest ? ` ${rest}` : ""}`);
     const iVar = nesting === 0 ? "i" : "j";
     const rename = (s: string) => (iVar === "i" ? s : s.replace(/\bi\b/g, "j"));
     options.push({

@@ -3,13 +3,13 @@
 // checked with fast-check: gradient vs finite differences, forward vs reverse, primal
 // unchanged. Seeded: set E2E_SEED to reproduce a printed seed; E2E_RUNS scales the run count.
 
-import { describe, test } from "@jest/globals";
+import { describe, expect, test } from "@jest/globals";
 
 import fc from "fast-check";
 import { runProperty } from "../harness/property-run";
 import { DEFAULT_TOL, assertClose, close, deepClone, describe as describeValue, finiteDifferenceGradient, flatten, forwardVsReverse, mulberry32, unflatten } from "../harness/check";
 import { BatchCompileCache } from "../harness/batch-cache";
-import { HOST_OPTIONS, HostName, compilePlain, compileWith } from "../harness/compile";
+import { E2E_ROOT, HOST_OPTIONS, HostName, compilePlain, compileWith, compiledCode } from "../harness/compile";
 import { Program, Shape, batchModule, functionSourceOf, program } from "../harness/programs";
 import { ArrayProgram, ArrayShape, arrayBatchModule, arrayProgram, arrayProgramKey, arraySourceOf } from "../harness/programs-arrays";
 
@@ -87,6 +87,17 @@ for (const host of HOSTS) {
         assertProperty(arb, check, (p) => `at (x, y) = (${p.x}, ${p.y})\n${functionSourceOf("f", p)}`, seed, numRuns);
         // eslint-disable-next-line no-console
         if (skipped) console.info(`${host} / ${name}: ${skipped} of ${numRuns} points skipped (non-smooth or huge)`);
+        if (shape.loops) {
+          // The loop programs must reach the tape plan's recomputation (loop-local consts of the
+          // parameters and the counter, branches on them), else the property says nothing of it.
+          const sample = fc.sample(arb, { seed, numRuns: 40 });
+          const code = compiledCode(host, batchModule(sample.map((_, i) => `f${i}`), sample, true), `${E2E_ROOT}/__e2e_property_recompute_${host.replace(/\W/g, "")}.ts`);
+          const recomputed = code.split("// recompute:").length - 1;
+          const retested = (code.match(/\/\/ grad of: if \(t [<>]/g) ?? []).length;
+          // eslint-disable-next-line no-console
+          console.info(`${host} / ${name}: in 40 programs, ${recomputed} recomputations, ${retested} branches on a loop-local value`);
+          expect(recomputed).toBeGreaterThanOrEqual(10);
+        }
       }, 180_000);
     });
   });
