@@ -94,9 +94,12 @@ for (const host of HOSTS) {
           const code = compiledCode(host, batchModule(sample.map((_, i) => `f${i}`), sample, true), `${E2E_ROOT}/__e2e_property_recompute_${host.replace(/\W/g, "")}.ts`);
           const recomputed = code.split("// recompute:").length - 1;
           const retested = (code.match(/\/\/ grad of: if \(t [<>]/g) ?? []).length;
+          // Counted loops that record reserve their room first and record unchecked (tape-plan.ts reservations).
+          const reserved = code.split(".reserve(").length - 1;
           // eslint-disable-next-line no-console
-          console.info(`${host} / ${name}: in 40 programs, ${recomputed} recomputations, ${retested} branches on a loop-local value`);
+          console.info(`${host} / ${name}: in 40 programs, ${recomputed} recomputations, ${retested} branches on a loop-local value, ${reserved} reserved loops`);
           expect(recomputed).toBeGreaterThanOrEqual(10);
+          expect(reserved).toBeGreaterThanOrEqual(5);
         }
       }, 180_000);
     });

@@ -44,4 +44,23 @@ describe("Tape (what reverse-mode loops record)", () => {
     b.release();
     c.release();
   });
+
+  it("reserve makes room for the unchecked puts (a counted loop's records), after what the stacks already hold", () => {
+    const t = new Tape();
+    t.pushNumber(-1);
+    t.pushInt(-2);
+    t.reserve(700, 300);
+    expect(t.numbers.length).toBeGreaterThanOrEqual(701);
+    expect(t.ints.length).toBeGreaterThanOrEqual(301);
+    for (let i = 0; i < 700; i++) t.putNumber(i / 7);
+    for (let i = 0; i < 300; i++) t.putInt(i);
+    for (let i = 299; i >= 0; i--) expect(t.popInt()).toBe(i);
+    for (let i = 699; i >= 0; i--) expect(t.popNumber()).toBe(i / 7);
+    expect(t.popInt()).toBe(-2);
+    expect(t.popNumber()).toBe(-1);
+    // Room already there: nothing reallocated.
+    const before = t.numbers;
+    t.reserve(10, 0);
+    expect(t.numbers).toBe(before);
+  });
 });

@@ -46,6 +46,8 @@ interface Generated {
 export class ReverseGenerator {
   private readonly tape: string;
   private usesTape = false;
+  /** Inside a loop the plan reserves tape room for (tape-plan.ts `reservations`): pushes need no capacity check. */
+  private reserved = false;
   /** The pullback restores variables to earlier values: it can run once only. */
   private restores = false;
   /** Whether the pullback writes into arrays/objects in place (undoing element writes and pushes). */
@@ -116,8 +118,9 @@ export class ReverseGenerator {
     }
     this.usesTape = true;
     const kind = storage.stack === "number" ? "Number" : storage.stack === "int" ? "Int" : "Ref";
+    const put = this.reserved && kind !== "Ref" ? "put" : "push";
     return {
-      store: exprStmt(call(member(id(this.tape), `push${kind}`), [e])),
+      store: exprStmt(call(member(id(this.tape), `${put}${kind}`), [e])),
       load: call(member(id(this.tape), `pop${kind}`), []),
     };
   }
@@ -332,7 +335,11 @@ export class ReverseGenerator {
         return { primal: [{ ...primal, comment: this.comment(s) }], adjoint: [adjoint] };
       }
       case "loop": {
+        const reservation = this.plan.reservations.get(s);
+        const outer = this.reserved;
+        this.reserved = !!reservation;
         const body = this.list(s.body);
+        this.reserved = outer;
         const whileStmt = (bodyStmts: Statement[], comment?: string): OutStatement => ({
           type: "WhileStatement",
           test: clone(s.test),
@@ -346,8 +353,14 @@ export class ReverseGenerator {
         const n = this.temp("$iterations");
         this.extraLocals.push(n);
         const onTape = this.depth(s) > 0;
+        // A counted loop makes room on the tape for all it records before it starts.
+        const reserve: Statement[] =
+          reservation && this.usesTape
+            ? [exprStmt(call(member(id(this.tape), "reserve"), [num(reservation.numbers * reservation.iterations), num(reservation.ints * reservation.iterations)]))]
+            : [];
         const primal: OutStatement[] = [
           assignStmt(id(n), num(0), "=", loc),
+          ...reserve,
           whileStmt([exprStmt({ type: "UpdateExpression", operator: "++", prefix: false, argument: id(n) }), ...body.primal]),
         ];
         if (onTape) primal.push(this.save(id(n), { where: "tape", stack: "int" }).store!);

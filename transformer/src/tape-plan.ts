@@ -58,6 +58,12 @@ export interface TapePlan {
   readonly recomputed: Map<NStmt, { assigns: NStmt[]; after: number }>;
   /** Branches inside loops whose test the pullback evaluates again instead of recording it. */
   readonly retested: Set<NStmt>;
+  /**
+   * Counted loops (their trip count known before they start) without inner loops that record
+   * numbers or decisions: room for all of it is made on the tape before the loop, so the pushes
+   * inside need no capacity check (`putNumber`/`putInt`), which costs more than the store itself.
+   */
+  readonly reservations: Map<NStmt, { iterations: number; numbers: number; ints: number }>;
 }
 
 export function planTape(fn: NFunction, an: Analysis): TapePlan {
@@ -136,7 +142,76 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
     if (s.k !== "assign" || !w || w.whole || !undoneInPlace.has(w.name)) return;
     saves.set(s, storageAt(ctx.loops, an.typeOf(s.target).kind === "number" && !tested.has(w.name) ? "number" : "ref"));
   });
-  return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads, recomputed, retested };
+  const reservations = planReservations(fn, saves, retested, counters);
+  return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads, recomputed, retested, reservations };
+}
+
+/** At most this many entries are reserved before a loop (a larger one grows the tape as it goes). */
+const MAX_RESERVED = 1 << 22;
+
+function planReservations(fn: NFunction, saves: Map<NStmt, Storage>, retested: Set<NStmt>, counters: Set<string>): Map<NStmt, { iterations: number; numbers: number; ints: number }> {
+  const out = new Map<NStmt, { iterations: number; numbers: number; ints: number }>();
+  const visitList = (ss: NStmt[]) => {
+    ss.forEach((loop, k) => {
+      if (loop.k === "if") {
+        visitList(loop.then);
+        visitList(loop.else);
+        return;
+      }
+      if (loop.k !== "loop") return;
+      let nested = false;
+      let numbers = 0;
+      let ints = 0;
+      walkStmts(loop.body, (s) => {
+        if (s.k === "loop") nested = true;
+        // A decision is recorded in an int unless the pullback decides again (an over-count is harmless).
+        if (s.k === "if" && !retested.has(s)) ints++;
+        const save = saves.get(s);
+        if (save?.where === "tape" && save.stack === "number") numbers++;
+        if (save?.where === "tape" && save.stack === "int") ints++;
+      });
+      if (nested) {
+        visitList(loop.body);
+        return;
+      }
+      if (numbers + ints === 0) return;
+      const iterations = countedIterations(loop, ss[k - 1], counters);
+      if (iterations !== undefined && iterations * (numbers + ints) <= MAX_RESERVED) out.set(loop, { iterations, numbers, ints });
+    });
+  };
+  visitList(fn.body);
+  return out;
+}
+
+/**
+ * How many times a counted loop runs: `c = A` right before it, a test `c < B` (or `<=`, `>`, `>=`)
+ * with integer literals, and the counter stepped by a literal only at the end of the body (the
+ * loop has no other exit: `break` and `return` are lowered into the test).
+ */
+function countedIterations(loop: NStmt & { k: "loop" }, before: NStmt | undefined, counters: Set<string>): number | undefined {
+  const t = loop.test;
+  if (t.type !== "BinaryExpression" || t.left.type !== "Identifier" || t.right.type !== "NumericLiteral" || !Number.isInteger(t.right.value)) return undefined;
+  const c = t.left.name;
+  if (!counters.has(c) || before?.k !== "assign" || before.target.type !== "Identifier" || before.target.name !== c || before.value.type !== "NumericLiteral") return undefined;
+  const start = before.value.value;
+  const last = loop.body[loop.body.length - 1];
+  const step = last?.k === "assign" && last.target.type === "Identifier" && last.target.name === c ? stepOf(last.value, c) : undefined;
+  if (!step || step.step <= 0) return undefined;
+  let writes = 0;
+  walkStmts(loop.body, (s) => {
+    if (writesOf(s)?.name === c) writes++;
+  });
+  if (writes !== 1) return undefined;
+  const end = t.right.value;
+  const delta = step.operator === "+" ? step.step : -step.step;
+  const span =
+    t.operator === "<" && delta > 0 ? end - start
+    : t.operator === "<=" && delta > 0 ? end - start + 1
+    : t.operator === ">" && delta < 0 ? start - end
+    : t.operator === ">=" && delta < 0 ? start - end + 1
+    : undefined;
+  if (span === undefined) return undefined;
+  return Math.max(0, Math.ceil(span / Math.abs(delta)));
 }
 
 /** Operators cheap enough to evaluate again in the pullback (no calls: those cost what saving saves). */
@@ -526,6 +601,8 @@ export function describeTapePlan(fn: NFunction, plan: TapePlan, quote: (s: NStmt
     }
     if (plan.initialDefs.has(s)) parts.push("first write");
     if (s.k === "loop") parts.push(ctx.loops === 0 ? "trip count: local" : "trip count: tape int");
+    const room = plan.reservations.get(s);
+    if (room) parts.push(`${room.iterations} iterations: room for ${room.numbers * room.iterations} numbers, ${room.ints * room.iterations} ints reserved`);
     if (s.k === "if") parts.push(ctx.loops === 0 ? "branch: local" : plan.retested.has(s) ? "branch: tested again" : "branch: tape int");
     if (s.k === "assign" && [...plan.recomputed.values()].some((r) => r.assigns.includes(s))) parts.push(`recomputed ${writesOf(s)!.name}`);
     lines.push(`${pad}${quote(s)}${parts.length ? `  -- ${parts.join("; ")}` : ""}`);

@@ -27,6 +27,23 @@ export class Tape {
   popNumber(): number {
     return this.numbers[--this.numberCount]!;
   }
+  /**
+   * Room for `numbers` more numbers and `ints` more ints: generated code calls it before a loop
+   * whose trip count it knows, and then records with the unchecked puts below, since the capacity
+   * check of a push costs more than the store itself.
+   */
+  reserve(numbers: number, ints: number): void {
+    while (this.numberCount + numbers > this.numbers.length) this.growNumbers();
+    while (this.intCount + ints > this.ints.length) this.growInts();
+  }
+  /** `pushNumber` after `reserve`: no capacity check. */
+  putNumber(v: number): void {
+    this.numbers[this.numberCount++] = v;
+  }
+  /** `pushInt` after `reserve`: no capacity check. */
+  putInt(v: number): void {
+    this.ints[this.intCount++] = v;
+  }
   /** A branch decision (`true`/`false` stored as 1/0) or a trip count. */
   pushInt(v: number): void {
     const n = this.intCount;

@@ -88,6 +88,8 @@ export function gradient<F extends ScalarFunction | Derivatives<ScalarFunction, 
 export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => unknown {
   checkOperand(f, "gradient");
   const raw = gradientWithPending(f);
+  // The fused gradient of scalar code takes and gives numbers: nothing can be pending, one wrapper less.
+  if (isDerivatives(f) && f.grad && !f.rest) return linkSecondOrder("gradient", f, raw);
   return linkSecondOrder("gradient", f, function (this: unknown, ...args: A) {
     const g = raw.apply(this, args);
     requireNoPending(g, "gradient");
@@ -108,6 +110,11 @@ export function gradientWithPending<A extends unknown[]>(f: ((...args: A) => num
   const grad = fixed?.grad;
   if (grad && !fixed.rest) {
     const one = givesOneTangent(fixed) ? fixed.wrt[0]! : -1;
+    const g = grad as (...a: unknown[]) => Tangent[];
+    // One parameter (the common case of a scalar gradient): no rest array, no apply.
+    if (fixed.arity === 1 && one === 0) return function (this: unknown, x: unknown) {
+      return concreteTangent(x, g.call(this, x)[0]);
+    } as unknown as (this: unknown, ...args: A) => unknown;
     return function (this: unknown, ...args: A) {
       const cotangents = (grad as (...a: unknown[]) => Tangent[]).apply(this, args);
       return one >= 0 ? concreteTangent(args[one], cotangents[one]) : select(fixed, cotangents, args);
