@@ -334,6 +334,8 @@ export function planModule(input: ModuleInput): ModulePlan {
   }
 
   // 2. Differentiate every mark; a mark no other code names still finds its own names in the context.
+  /** Each mark's JVP as a function the core can differentiate again (for second order). */
+  const jvpFunctions = new Map<PlannedMark, MarkedFunction>();
   for (const m of marks) {
     const own = m.kind === "inline" || (m.kind === "wrapper" && !ctx.known.has(m.name)) ? { ...ctx, known: new Map([...ctx.known, [m.name, m.info]]) } : ctx;
     const r = differentiateSafely(m.marked, own);
@@ -344,7 +346,7 @@ export function planModule(input: ModuleInput): ModulePlan {
     if (r.kernel) m.kernel = r.kernel;
     if (r.grad) m.grad = r.grad;
     else delete m.info.gradName; // not scalar code: the operator uses the VJP
-    (m as { jvpFunction?: MarkedFunction }).jvpFunction = r.jvpFunction;
+    if (r.jvpFunction) jvpFunctions.set(m, r.jvpFunction);
   }
 
   // 3. Second derivatives: which marks' JVPs are differentiated again (second-order.ts).
@@ -359,10 +361,10 @@ export function planModule(input: ModuleInput): ModulePlan {
   const mode = secondOrderMode(requested, exportsAMark, input.secondOrder ?? "requested");
   const secondByInfo = new Map<KnownFunction, KnownFunction>();
   if (mode && marks.every((m) => m.ok)) {
-    const candidates = marks.filter((m) => referable(m) && (m as { jvpFunction?: MarkedFunction }).jvpFunction);
+    const candidates = marks.filter((m) => referable(m) && jvpFunctions.has(m));
     const so = differentiateSecondOrder(
       ctx,
-      candidates.map((m) => ({ jvpFunction: (m as { jvpFunction?: MarkedFunction }).jvpFunction!, isMethod: m.kind === "method" })),
+      candidates.map((m) => ({ jvpFunction: jvpFunctions.get(m)!, isMethod: m.kind === "method" })),
       mode,
     );
     diagnostics.push(...so.diagnostics);
@@ -373,7 +375,6 @@ export function planModule(input: ModuleInput): ModulePlan {
       secondByInfo.set(m.info, second.info);
     });
   }
-  for (const m of marks) delete (m as { jvpFunction?: MarkedFunction }).jvpFunction;
   // Marks that failed are not known: no call resolves to derivatives that are not there.
   for (const m of marks) {
     if (m.ok) continue;

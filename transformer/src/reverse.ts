@@ -477,28 +477,60 @@ export class ReverseGenerator {
 
   // ---- the function -------------------------------------------------------------------------
 
-  body(): Statement[] {
+  /** The adjoint of the result seeded with `seed`, headed by `// grad of:` the returned expression. */
+  private resultAdjoint(seed: Expression): Statement[] {
     const fn = this.fn;
-    const gen = this.list(fn.body);
-    const resultAdjoint: Statement[] = [];
-    const seed = id(this.g.names.fresh("bResult"));
-    this.backprop(fn.result, seed, resultAdjoint);
-    stampLocations(resultAdjoint, fn.resultOrigin);
-    if (resultAdjoint.length) {
-      const q = this.g.quote(fn.resultOrigin);
-      if (q) (resultAdjoint[0] as OutStatement).comment = `grad of: ${q}`;
-    }
+    const out: Statement[] = [];
+    this.backprop(fn.result, seed, out);
+    stampLocations(out, fn.resultOrigin);
+    const q = out.length ? this.g.quote(fn.resultOrigin) : undefined;
+    if (q) (out[0] as OutStatement).comment = `grad of: ${q}`;
+    return out;
+  }
 
+  /** What both the VJP and the fused gradient open with: nested derivatives, locals, the tape, the primal. */
+  private prologue(gen: Generated, guard: boolean): { out: Statement[]; locals: string[] } {
+    const fn = this.fn;
     const out: Statement[] = [];
     for (const n of fn.nested) out.push(...this.g.nestedCode(n.fn));
     const locals = [...fn.locals.keys(), ...this.extraLocals];
     if (locals.length) out.push(declareAll(locals));
-    const used = this.usesTape || this.restores ? this.g.names.fresh("$pulledBack") : undefined;
     if (this.usesTape) out.push(decl("const", this.tape, call(this.rt("takeTape"), [])));
-    if (fn.owner) out.push(overrideGuard(this.g.runtime, fn, "vjpCall", [arr(fn.params.map((p) => id(p.name)))]));
+    if (guard && fn.owner) out.push(overrideGuard(this.g.runtime, fn, "vjpCall", [arr(fn.params.map((p) => id(p.name)))]));
     out.push(...gen.primal);
+    return { out, locals };
+  }
 
-    // Adjoints start at zero: 0 for numbers, zeros of the final shape for arrays and objects.
+  /**
+   * The adjoint proper: adjoints start at zero (0 for numbers, zeros of the final shape for arrays
+   * and objects), the result's adjoint and the body's run, the tape goes back to the pool (all it
+   * held has been popped), and the cotangents are returned.
+   */
+  private adjointTail(resultAdjoint: Statement[], gen: Generated): Statement[] {
+    const fn = this.fn;
+    const out: Statement[] = [];
+    const activeNames = [...fn.params.map((p) => p.name), ...fn.locals.keys()].filter((n) => this.active(n));
+    if (activeNames.length) {
+      out.push({
+        type: "VariableDeclaration",
+        kind: "let",
+        declarations: activeNames.map((n) => ({ type: "VariableDeclarator", id: id(this.b(n)), init: this.zeroFor(id(n), this.an.typeOfVar(n)) })),
+      });
+    }
+    out.push(...resultAdjoint, ...gen.adjoint);
+    if (this.usesTape) out.push(exprStmt(call(member(id(this.tape), "release"), [])));
+    out.push(ret(arr(fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul())))));
+    return out;
+  }
+
+  body(): Statement[] {
+    const fn = this.fn;
+    const gen = this.list(fn.body);
+    const seed = id(this.g.names.fresh("bResult"));
+    const resultAdjoint = this.resultAdjoint(seed);
+    const used = this.usesTape || this.restores ? this.g.names.fresh("$pulledBack") : undefined;
+    const { out, locals } = this.prologue(gen, true);
+
     const pullback: Statement[] = [];
     const usedDecl: Statement | undefined = used === undefined ? undefined : {
       type: "VariableDeclaration",
@@ -509,23 +541,7 @@ export class ReverseGenerator {
       pullback.push(ifStmt(id(used), [exprStmt(call(this.rt("pullbackReused"), [{ type: "StringLiteral", value: fn.name }]))]));
       pullback.push(assignStmt(id(used), bool(true)));
     }
-    const activeNames = [...fn.params.map((p) => p.name), ...fn.locals.keys()].filter((n) => this.active(n));
-    if (activeNames.length) {
-      pullback.push({
-        type: "VariableDeclaration",
-        kind: "let",
-        declarations: activeNames.map((n) => ({
-          type: "VariableDeclarator",
-          id: id(this.b(n)),
-          init: this.zeroFor(id(n), this.an.typeOfVar(n)),
-        })),
-      });
-    }
-    pullback.push(...resultAdjoint, ...gen.adjoint);
-    // Everything pushed has been popped: the tape goes back to the pool.
-    if (this.usesTape) pullback.push(exprStmt(call(member(id(this.tape), "release"), [])));
-    const cotangents = fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul()));
-    pullback.push(ret(arr(cotangents)));
+    pullback.push(...this.adjointTail(resultAdjoint, gen));
     const pullbackFn: Expression = {
       type: "ArrowFunctionExpression",
       params: [seed],
@@ -556,32 +572,11 @@ export class ReverseGenerator {
    * returning what `f$vjp(…args).pullback(1)` returns (no record, no closure, nothing to snapshot).
    */
   gradientBody(): Statement[] {
-    const fn = this.fn;
-    const gen = this.list(fn.body);
-    const resultAdjoint: Statement[] = [];
-    this.backprop(fn.result, num(1), resultAdjoint);
-    stampLocations(resultAdjoint, fn.resultOrigin);
-    if (resultAdjoint.length) {
-      const q = this.g.quote(fn.resultOrigin);
-      if (q) (resultAdjoint[0] as OutStatement).comment = `grad of: ${q}`;
-    }
-    const out: Statement[] = [];
-    for (const n of fn.nested) out.push(...this.g.nestedCode(n.fn));
-    const locals = [...fn.locals.keys(), ...this.extraLocals];
-    if (locals.length) out.push(declareAll(locals));
-    if (this.usesTape) out.push(decl("const", this.tape, call(this.rt("takeTape"), [])));
-    out.push(...gen.primal);
-    const activeNames = [...fn.params.map((p) => p.name), ...fn.locals.keys()].filter((n) => this.active(n));
-    if (activeNames.length) {
-      out.push({
-        type: "VariableDeclaration",
-        kind: "let",
-        declarations: activeNames.map((n) => ({ type: "VariableDeclarator", id: id(this.b(n)), init: this.zeroFor(id(n), this.an.typeOfVar(n)) })),
-      });
-    }
-    out.push(...resultAdjoint, ...gen.adjoint);
-    if (this.usesTape) out.push(exprStmt(call(member(id(this.tape), "release"), [])));
-    out.push({ ...ret(arr(fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul())))), loc: fn.resultOrigin });
+    const gen = this.list(this.fn.body);
+    const resultAdjoint = this.resultAdjoint(num(1));
+    const { out } = this.prologue(gen, false);
+    out.push(...this.adjointTail(resultAdjoint, gen));
+    stampLocations(out.slice(-1), this.fn.resultOrigin);
     return out;
   }
 

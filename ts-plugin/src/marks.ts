@@ -260,7 +260,7 @@ export function findMarks(ts: typeof TS, sf: TS.SourceFile, imports: RuntimeImpo
   const noLowering: FunctionFacts["lower"] = () => {
     throw new Error("findMarks does not lower functions");
   };
-  const facts = (fn: FunctionLikeNode): FunctionFacts => ({ params: [], rest: false, lexicalThis: false, lower: noLowering, ...{ fn } });
+  const facts = (): FunctionFacts => ({ params: [], rest: false, lexicalThis: false, lower: noLowering });
   const { sites, nodes } = findSites(ts, sf, imports, facts, () => true);
   const found: Found[] = [];
   for (const site of sites) {
