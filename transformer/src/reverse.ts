@@ -28,12 +28,19 @@ import {
   type OutStatement,
 } from "./build.js";
 import { declareAll, isReceiverCall, overrideGuard, primalCall, stampLocations, type GenContext } from "./forward.js";
-import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR } from "./ir.js";
+import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR, VariableDeclaration } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
 import { isArrayCopy, isArrayFill } from "./queries.js";
 import { BINARY_RULES, MATH_RULES, mul, neg } from "./rules.js";
 import { planTape, storageAt, type Storage, type TapePlan } from "./tape-plan.js";
 import { forEachExpression, namesRead, rootName as rootOf, statementExpressions, walkStmts } from "./walk.js";
+
+/** A typed stack of the tape as the fused gradient holds it: the array and the index of its top, in locals. */
+interface Cursor {
+  array: string;
+  top: string;
+  grow: "growNumbers" | "growInts";
+}
 
 interface Generated {
   primal: OutStatement[];
@@ -53,6 +60,8 @@ export class ReverseGenerator {
   /** Whether the pullback writes into arrays/objects in place (undoing element writes and pushes). */
   private undoesInPlace = false;
   private readonly plan: TapePlan;
+  /** Set while generating the fused gradient, whose tape never leaves it: its typed stacks live in locals (cursorSave). */
+  private cursors: { numbers?: Cursor; ints?: Cursor } | undefined;
   private readonly extraLocals: string[] = [];
   /**
    * Number adjoints go through the runtime's tangent helpers (`accumulate`, `scaleTangent`)
@@ -106,23 +115,64 @@ export class ReverseGenerator {
 
   /**
    * Keeps the value of `e` for the pullback: in a fresh local, or on the tape stack the plan chose.
-   * Returns the primal statement that saves it (none for a write undone by its inverse) and the
+   * Returns the primal statements that save it (none for a write undone by its inverse) and the
    * expression that gives it back (once).
    */
-  private save(e: Expression, storage: Storage, base = "$saved"): { store?: Statement; load: Expression } {
-    if (storage.where === "inverse") return { load: bin(storage.operator, clone(e), num(storage.step)) };
+  private save(e: Expression, storage: Storage, base = "$saved"): { store: Statement[]; load: Expression } {
+    if (storage.where === "inverse") return { store: [], load: bin(storage.operator, clone(e), num(storage.step)) };
     if (storage.where === "local") {
       const t = this.temp(base);
       this.extraLocals.push(t);
-      return { store: assignStmt(id(t), e), load: id(t) };
+      return { store: [assignStmt(id(t), e)], load: id(t) };
     }
     this.usesTape = true;
+    if (this.cursors && storage.stack !== "ref") return this.cursorSave(e, this.cursor(storage.stack));
     const kind = storage.stack === "number" ? "Number" : storage.stack === "int" ? "Int" : "Ref";
     const put = this.reserved && kind !== "Ref" ? "put" : "push";
     return {
-      store: exprStmt(call(member(id(this.tape), `${put}${kind}`), [e])),
+      store: [exprStmt(call(member(id(this.tape), `${put}${kind}`), [e]))],
       load: call(member(id(this.tape), `pop${kind}`), []),
     };
+  }
+
+  /** The fused gradient's local view of one of the tape's typed stacks (named on first use). */
+  private cursor(stack: "number" | "int"): Cursor {
+    const key = stack === "number" ? "numbers" : "ints";
+    return (this.cursors![key] ??= { array: this.temp(stack === "number" ? "$numbers" : "$ints"), top: this.temp(stack === "number" ? "$n" : "$k"), grow: stack === "number" ? "growNumbers" : "growInts" });
+  }
+
+  /**
+   * `$numbers[$n++] = e` and `$numbers[--$n]`: the fused gradient keeps the tape's stacks and their
+   * tops in locals, which V8 holds in registers, instead of calling the tape's methods. Outside a
+   * loop the plan reserved room for, the store grows the stack first when it is full.
+   */
+  private cursorSave(e: Expression, c: Cursor): { store: Statement[]; load: Expression } {
+    const top = (operator: "++" | "--", prefix: boolean): Expression => ({ type: "UpdateExpression", operator, prefix, argument: id(c.top) });
+    const store = assignStmt(member(id(c.array), top("++", false), true), e);
+    const load = member(id(c.array), top("--", true), true);
+    return { store: this.reserved ? [store] : [this.ensureRoom(c, num(1)), store], load };
+  }
+
+  /** `if ($n + k > $numbers.length) $numbers = $tape.growNumbers($n + k);` (for k = 1: `$n === $numbers.length`). */
+  private ensureRoom(c: Cursor, k: Expression): Statement {
+    const one = k.type === "NumericLiteral" && k.value === 1;
+    const length = member(id(c.array), "length");
+    const needed = one ? id(c.top) : bin("+", id(c.top), k);
+    const full = one ? bin("===", id(c.top), length) : bin(">", needed, length);
+    // A bare consequent: one line where the host's printer allows it.
+    return { type: "IfStatement", test: full, consequent: assignStmt(id(c.array), call(member(id(this.tape), c.grow), one ? [] : [clone(needed)])), alternate: null };
+  }
+
+  /** Before a counted loop: room on the tape for all it records (tape-plan.ts `reservations`). */
+  private reserve(room: { iterations: number; numbers: number; ints: number } | undefined): Statement[] {
+    if (!room || !this.usesTape) return [];
+    const numbers = room.numbers * room.iterations;
+    const ints = room.ints * room.iterations;
+    if (!this.cursors) return [exprStmt(call(member(id(this.tape), "reserve"), [num(numbers), num(ints)]))];
+    const out: Statement[] = [];
+    if (numbers && this.cursors.numbers) out.push(this.ensureRoom(this.cursors.numbers, num(numbers)));
+    if (ints && this.cursors.ints) out.push(this.ensureRoom(this.cursors.ints, num(ints)));
+    return out;
   }
 
   /** Saves the old value of the variable or element a statement overwrites, as the plan says; the pullback then restores it. */
@@ -131,7 +181,7 @@ export class ReverseGenerator {
     if (!storage) return undefined;
     this.restores = true;
     const saved = this.save(clone(target), storage);
-    if (saved.store) primal.push(saved.store);
+    primal.push(...saved.store);
     return saved;
   }
 
@@ -329,8 +379,8 @@ export class ReverseGenerator {
         // Which branch ran: a boolean local outside loops, 1/0 on the tape's int stack inside.
         const storage = storageAt(this.depth(s), "int");
         const then = this.save(storage.where === "local" ? bool(true) : num(1), storage, "$branch");
-        const otherwise = storage.where === "local" ? assignStmt(clone(then.load as Identifier), bool(false)) : this.save(num(0), storage).store!;
-        const primal = ifStmt(clone(s.test), [...a.primal, then.store!], [...b.primal, otherwise], loc);
+        const otherwise = storage.where === "local" ? [assignStmt(clone(then.load as Identifier), bool(false))] : this.save(num(0), storage).store;
+        const primal = ifStmt(clone(s.test), [...a.primal, ...then.store], [...b.primal, ...otherwise], loc);
         const adjoint = { ...ifStmt(then.load, a.adjoint, b.adjoint, loc), comment: this.comment(s) };
         return { primal: [{ ...primal, comment: this.comment(s) }], adjoint: [adjoint] };
       }
@@ -348,27 +398,36 @@ export class ReverseGenerator {
           comment,
         });
         if (!body.adjoint.length) return { primal: [whileStmt(body.primal, this.comment(s))], adjoint: [] };
-        // Count the iterations; the pullback runs the body's adjoint that many times.
-        // Outside loops the count stays in its local; inside, it goes on the tape's int stack.
+        const primal: OutStatement[] = [...this.reserve(reservation)];
+        const trips = this.plan.tripCounts.get(s);
         const n = this.temp("$iterations");
-        this.extraLocals.push(n);
-        const onTape = this.depth(s) > 0;
-        // A counted loop makes room on the tape for all it records before it starts.
-        const reserve: Statement[] =
-          reservation && this.usesTape
-            ? [exprStmt(call(member(id(this.tape), "reserve"), [num(reservation.numbers * reservation.iterations), num(reservation.ints * reservation.iterations)]))]
-            : [];
-        const primal: OutStatement[] = [
-          assignStmt(id(n), num(0), "=", loc),
-          ...reserve,
-          whileStmt([exprStmt({ type: "UpdateExpression", operator: "++", prefix: false, argument: id(n) }), ...body.primal]),
-        ];
-        if (onTape) primal.push(this.save(id(n), { where: "tape", stack: "int" }).store!);
-        else this.restores = true; // the pullback counts the local down: it can run once only
+        let init: VariableDeclaration | Expression | null;
+        if (trips !== undefined) {
+          // A counted loop: the pullback knows how many times it ran.
+          primal.push(whileStmt(body.primal));
+          init = decl("let", n, num(trips));
+        } else {
+          // Count the iterations; the pullback runs the body's adjoint that many times.
+          // Outside loops the count stays in its local; inside, it goes on the tape's int stack.
+          this.extraLocals.push(n);
+          const onTape = this.depth(s) > 0;
+          primal.push(
+            assignStmt(id(n), num(0), "=", loc),
+            whileStmt([exprStmt({ type: "UpdateExpression", operator: "++", prefix: false, argument: id(n) }), ...body.primal]),
+          );
+          if (onTape) {
+            const kept = this.save(id(n), { where: "tape", stack: "int" });
+            primal.push(...kept.store);
+            init = assign(id(n), kept.load);
+          } else {
+            init = null;
+            this.restores = true; // the pullback counts the local down: it can run once only
+          }
+        }
         primal[0] = { ...primal[0]!, comment: this.comment(s) } as OutStatement;
         const adjoint: OutStatement = {
           type: "ForStatement",
-          init: onTape ? assign(id(n), call(member(id(this.tape), "popInt"), [])) : null,
+          init,
           test: bin(">", id(n), num(0)),
           update: { type: "UpdateExpression", operator: "--", prefix: false, argument: id(n) },
           body: { type: "BlockStatement", body: this.withRecomputation(s, body) },
@@ -461,7 +520,7 @@ export class ReverseGenerator {
     primal.push(exprStmt(assign(pattern, this.vjpCall(c)), loc));
     // Inside loops each iteration's pullback goes on the tape's reference stack.
     const kept = this.depth(s) > 0 ? this.save(id(pb), { where: "tape", stack: "ref" }) : undefined;
-    if (kept) primal.push(kept.store!);
+    if (kept) primal.push(...kept.store);
     // Adjoint: pull the result's cotangent back through the callee, then to each active argument.
     const cts = this.temp("$cotangents");
     if (kept) adjoint.push(assignStmt(id(pb), kept.load, "=", loc));
@@ -496,6 +555,17 @@ export class ReverseGenerator {
     const locals = [...fn.locals.keys(), ...this.extraLocals];
     if (locals.length) out.push(declareAll(locals));
     if (this.usesTape) out.push(decl("const", this.tape, call(this.rt("takeTape"), [])));
+    for (const c of [this.cursors?.numbers, this.cursors?.ints]) {
+      if (!c) continue;
+      out.push({
+        type: "VariableDeclaration",
+        kind: "let",
+        declarations: [
+          { type: "VariableDeclarator", id: id(c.array), init: member(id(this.tape), c.grow === "growNumbers" ? "numbers" : "ints") },
+          { type: "VariableDeclarator", id: id(c.top), init: num(0) },
+        ],
+      });
+    }
     if (guard && fn.owner) out.push(overrideGuard(this.g.runtime, fn, "vjpCall", [arr(fn.params.map((p) => id(p.name)))]));
     out.push(...gen.primal);
     return { out, locals };
@@ -519,7 +589,10 @@ export class ReverseGenerator {
     }
     out.push(...resultAdjoint, ...gen.adjoint);
     if (this.usesTape) out.push(exprStmt(call(member(id(this.tape), "release"), [])));
-    out.push(ret(arr(fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul())))));
+    // The pullback gives a cotangent per parameter (null where not differentiated); the fused
+    // gradient gives what gradient(f) gives: the one cotangent, or those of `wrt` in order.
+    const ofWrt = fn.wrt.map((i) => id(this.b(fn.params[i]!.name)));
+    out.push(ret(this.cursors ? (ofWrt.length === 1 ? ofWrt[0]! : arr(ofWrt)) : arr(fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul())))));
     return out;
   }
 
@@ -569,9 +642,11 @@ export class ReverseGenerator {
 
   /**
    * The fused gradient `f$grad(…args)`: the primal, then the adjoint seeded with 1, in one body,
-   * returning what `f$vjp(…args).pullback(1)` returns (no record, no closure, nothing to snapshot).
+   * returning what `gradient(f)(…args)` returns (no record, no closure, nothing to snapshot), so
+   * that gradient(f) can be f$grad itself.
    */
   gradientBody(): Statement[] {
+    this.cursors = {};
     const gen = this.list(this.fn.body);
     const resultAdjoint = this.resultAdjoint(num(1));
     const { out } = this.prologue(gen, false);

@@ -78,6 +78,12 @@ export function derivativeSignatures(fn: NFunction, an: Analysis, names: Names, 
   return {
     jvp: `declare function ${jvpName}(${[...params, ...tangents].join(", ")}): { value: ${typeText(result)}; tangent: ${tangentTypeText(result)} };`,
     vjp: `declare function ${vjpName}(${params.join(", ")}): { value: ${typeText(result)}; pullback(cotangent: ${tangentTypeText(result)}): [${cotangents.join(", ")}] };`,
-    ...(gradName ? { grad: `declare function ${gradName}(${params.join(", ")}): [${cotangents.join(", ")}];` } : {}),
+    ...(gradName ? { grad: `declare function ${gradName}(${params.join(", ")}): ${gradientText(fn, an)};` } : {}),
   };
+}
+
+/** What gradient(f) returns (and the fused gradient): the one differentiated parameter's tangent type, or a tuple of them in `wrt` order. */
+function gradientText(fn: NFunction, an: Analysis): string {
+  const types = fn.wrt.map((i) => tangentTypeText(an.typeOfVar(fn.params[i]!.name)));
+  return types.length === 1 ? types[0]! : `[${types.join(", ")}]`;
 }

@@ -64,6 +64,12 @@ export interface TapePlan {
    * inside need no capacity check (`putNumber`/`putInt`), which costs more than the store itself.
    */
   readonly reservations: Map<NStmt, { iterations: number; numbers: number; ints: number }>;
+  /**
+   * Counted loops (`for (let i = 0; i < 20; i++)`, at any depth), with their trip count: the
+   * primal neither counts nor records their iterations, and the pullback repeats the body's
+   * adjoint that many times.
+   */
+  readonly tripCounts: Map<NStmt, number>;
 }
 
 export function planTape(fn: NFunction, an: Analysis): TapePlan {
@@ -143,7 +149,17 @@ export function planTape(fn: NFunction, an: Analysis): TapePlan {
     saves.set(s, storageAt(ctx.loops, an.typeOf(s.target).kind === "number" && !tested.has(w.name) ? "number" : "ref"));
   });
   const reservations = planReservations(fn, saves, retested, counters);
-  return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads, recomputed, retested, reservations };
+  const tripCounts = new Map<NStmt, number>();
+  const countLoops = (ss: NStmt[]) =>
+    ss.forEach((s, k) => {
+      if (s.k === "if") [s.then, s.else].forEach(countLoops);
+      if (s.k !== "loop") return;
+      const n = countedIterations(s, ss[k - 1], counters);
+      if (n !== undefined) tripCounts.set(s, n);
+      countLoops(s.body);
+    });
+  countLoops(fn.body);
+  return { saves, undoneInPlace, reassigned, initialDefs, loopDepth, adjointReads, recomputed, retested, reservations, tripCounts };
 }
 
 /** At most this many entries are reserved before a loop (a larger one grows the tape as it goes). */
@@ -600,9 +616,10 @@ export function describeTapePlan(fn: NFunction, plan: TapePlan, quote: (s: NStmt
       parts.push(`${save.where === "inverse" ? "restores" : "saves"} ${writesOf(s)!.name} (${where})`);
     }
     if (plan.initialDefs.has(s)) parts.push("first write");
-    if (s.k === "loop") parts.push(ctx.loops === 0 ? "trip count: local" : "trip count: tape int");
+    const trips = plan.tripCounts.get(s);
+    if (s.k === "loop") parts.push(trips !== undefined ? `trip count: ${trips} (counted)` : ctx.loops === 0 ? "trip count: local" : "trip count: tape int");
     const room = plan.reservations.get(s);
-    if (room) parts.push(`${room.iterations} iterations: room for ${room.numbers * room.iterations} numbers, ${room.ints * room.iterations} ints reserved`);
+    if (room) parts.push(`room for ${room.numbers * room.iterations} numbers, ${room.ints * room.iterations} ints reserved`);
     if (s.k === "if") parts.push(ctx.loops === 0 ? "branch: local" : plan.retested.has(s) ? "branch: tested again" : "branch: tape int");
     if (s.k === "assign" && [...plan.recomputed.values()].some((r) => r.assigns.includes(s))) parts.push(`recomputed ${writesOf(s)!.name}`);
     lines.push(`${pad}${quote(s)}${parts.length ? `  -- ${parts.join("; ")}` : ""}`);

@@ -62,10 +62,12 @@ export interface DerivativesInit<F extends AnyFunction = AnyFunction, W extends 
   fn?: F | undefined;
   /**
    * The fused gradient the build generates for scalar code it takes `gradient` of:
-   * `grad(...args)` gives what `vjp(...args).pullback(1)` gives, in one call without the record
-   * and closures. Never carried over when the other modes are replaced.
+   * `grad(...args)` gives what `gradient(record)(...args)` gives (the one differentiated
+   * parameter's cotangent, or those of `wrt` in order), computed in one call without the record
+   * and closures; `gradient` returns it as it is. Never carried over when the other modes are
+   * replaced.
    */
-  grad?: ((...args: never[]) => unknown[]) | undefined;
+  grad?: ((...args: never[]) => unknown) | undefined;
   /**
    * A method whose derivatives take the object it is called on as an explicit parameter 0
    * (`jvp(self, ...args, dSelf, ...dArgs)`, `vjp(self, ...args)` with a pullback giving
@@ -105,7 +107,7 @@ export class Derivatives<F extends AnyFunction = AnyFunction, const W extends re
   readonly jvp: JvpFunction | undefined;
   readonly vjp: VjpFunction | undefined;
   readonly fn: F | undefined;
-  readonly grad: ((...args: never[]) => unknown[]) | undefined;
+  readonly grad: ((...args: never[]) => unknown) | undefined;
   readonly receiver: boolean;
   readonly rest: boolean;
 

@@ -33,8 +33,8 @@ export class Tape {
    * check of a push costs more than the store itself.
    */
   reserve(numbers: number, ints: number): void {
-    while (this.numberCount + numbers > this.numbers.length) this.growNumbers();
-    while (this.intCount + ints > this.ints.length) this.growInts();
+    if (this.numberCount + numbers > this.numbers.length) this.growNumbers(this.numberCount + numbers);
+    if (this.intCount + ints > this.ints.length) this.growInts(this.intCount + ints);
   }
   /** `pushNumber` after `reserve`: no capacity check. */
   putNumber(v: number): void {
@@ -60,11 +60,17 @@ export class Tape {
   popRef(): unknown {
     return this.refs.pop();
   }
-  private growNumbers(): void {
-    this.numbers = grow(this.numbers, new Float64Array(this.numbers.length * 2));
+  /**
+   * A larger number stack (doubled, and to at least `atLeast` entries), with what the old one held.
+   * The fused gradient keeps `numbers` and its top in locals, and calls this when its local top
+   * reaches the length: it stores the result in its local.
+   */
+  growNumbers(atLeast = 0): Float64Array {
+    return (this.numbers = grow(this.numbers, new Float64Array(grownLength(this.numbers.length, atLeast))));
   }
-  private growInts(): void {
-    this.ints = grow(this.ints, new Int32Array(this.ints.length * 2));
+  /** {@link growNumbers} for the int stack. */
+  growInts(atLeast = 0): Int32Array {
+    return (this.ints = grow(this.ints, new Int32Array(grownLength(this.ints.length, atLeast))));
   }
   /** Gives the tape back to the pool once its pullback has popped everything (a method, so generated code needs no second runtime lookup). */
   release(): void {
@@ -72,17 +78,29 @@ export class Tape {
   }
 }
 
+function grownLength(length: number, atLeast: number): number {
+  let n = length * 2;
+  while (n < atLeast) n *= 2;
+  return n;
+}
+
 function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }
 
+// The last tape given back waits in `spare`, the rest in `pool`: the common case, one derivative
+// at a time (a gradient in a loop), then costs two variable accesses instead of an array's pop and push.
+let spare: Tape | undefined;
 const pool: Tape[] = [];
 const POOL_SIZE = 16;
 
 /** A tape for one run of a derivative (empty; from the pool when one is free). */
 export function takeTape(): Tape {
-  return pool.pop() ?? new Tape();
+  const t = spare;
+  if (t === undefined) return pool.pop() ?? new Tape();
+  spare = undefined;
+  return t;
 }
 
 /** Gives a tape back once its pullback has popped everything. */
@@ -90,5 +108,6 @@ export function releaseTape(tape: Tape): void {
   tape.numberCount = 0;
   tape.intCount = 0;
   if (tape.refs.length) tape.refs.length = 0;
-  if (pool.length < POOL_SIZE) pool.push(tape);
+  if (spare === undefined) spare = tape;
+  else if (pool.length < POOL_SIZE) pool.push(tape);
 }

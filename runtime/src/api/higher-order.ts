@@ -121,9 +121,10 @@ function unitLike(v: unknown): Tangent {
  * with the plugin option `secondOrder: "exported"`.
  * @internal
  */
-export function linkSecondOrder<G extends (...args: never[]) => unknown>(inner: Inner, f: unknown, g: G): G {
+export function linkSecondOrder<G extends (...args: never[]) => unknown>(inner: Inner, f: unknown, g: G, options?: { keepName?: boolean }): G {
   const fName = operandName(f);
-  Object.defineProperty(g, "name", { value: `${inner}(${fName})` });
+  // A generated function returned as it is (the fused gradient `f$grad`) keeps its own name.
+  if (!options?.keepName) Object.defineProperty(g, "name", { value: `${inner}(${fName})` });
   registry.derived.set(g, () => {
     const d = getDerivatives(f);
     if (!d?.jvp) return `'${fName}' has no forward-mode derivative, which ${inner}(${fName}) needs to be differentiated again.`;

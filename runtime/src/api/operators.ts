@@ -88,8 +88,8 @@ export function gradient<F extends ScalarFunction | Derivatives<ScalarFunction, 
 export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (...args: A) => unknown {
   checkOperand(f, "gradient");
   const raw = gradientWithPending(f);
-  // The fused gradient of scalar code takes and gives numbers: nothing can be pending, one wrapper less.
-  if (isDerivatives(f) && f.grad && !f.rest) return linkSecondOrder("gradient", f, raw);
+  // The fused gradient of scalar code takes and gives numbers: nothing can be pending; it is the gradient itself.
+  if (isDerivatives(f) && f.grad && !f.rest) return linkSecondOrder("gradient", f, raw, { keepName: true });
   return linkSecondOrder("gradient", f, function (this: unknown, ...args: A) {
     const g = raw.apply(this, args);
     requireNoPending(g, "gradient");
@@ -105,24 +105,13 @@ export function gradient<A extends unknown[]>(f: ((...args: A) => number) | Deri
 export function gradientWithPending<A extends unknown[]>(f: ((...args: A) => number) | Derivatives): (this: unknown, ...args: A) => unknown {
   // Derivatives resolved by the build are fixed: no lookup per call (this is the hot path).
   const fixed = isDerivatives(f) ? requireDerivative(f, "vjp", "gradient") : undefined;
-  // The fused gradient of scalar code: no record, no pullback closure (the build checked that the
-  // function takes and returns numbers, so the seed is 1 and nothing is pending).
-  const grad = fixed?.grad;
-  if (grad && !fixed.rest) {
-    const one = givesOneTangent(fixed) ? fixed.wrt[0]! : -1;
-    const g = grad as (...a: unknown[]) => Tangent[];
-    // One parameter (the common case of a scalar gradient): no rest array, no apply.
-    if (fixed.arity === 1 && one === 0) return function (this: unknown, x: unknown) {
-      return concreteTangent(x, g.call(this, x)[0]);
-    } as unknown as (this: unknown, ...args: A) => unknown;
-    return function (this: unknown, ...args: A) {
-      const cotangents = (grad as (...a: unknown[]) => Tangent[]).apply(this, args);
-      return one >= 0 ? concreteTangent(args[one], cotangents[one]) : select(fixed, cotangents, args);
-    };
-  }
+  // The fused gradient of scalar code gives what gradient(f) gives, with no record and no pullback
+  // closure (the build checked that the function takes and returns numbers, so the seed is 1 and
+  // nothing is pending): it is returned as it is, one call less on the hot path.
+  if (fixed?.grad && !fixed.rest) return fixed.grad as unknown as (this: unknown, ...args: A) => unknown;
   return function (this: unknown, ...args: A) {
     const d = fixed ?? requireDerivative(f, "vjp", "gradient");
-    if (d.grad && !d.rest) return select(d, (d.grad as (...a: unknown[]) => Tangent[]).apply(this, args), args);
+    if (d.grad && !d.rest) return (d.grad as (...a: unknown[]) => unknown).apply(this, args);
     const e = d.rest ? perArgument(d, args.length) : d;
     const result = e.vjp!.apply(this, args);
     const cotangents = result.pullback(unitSeed(result.value, f, "gradient"));
