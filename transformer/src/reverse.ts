@@ -27,6 +27,7 @@ import {
   ret,
   type OutStatement,
 } from "./build.js";
+import { eliminateDeadCode } from "./dead-code.js";
 import { declareAll, isReceiverCall, overrideGuard, primalCall, stampLocations, type GenContext } from "./forward.js";
 import type { Expression, Identifier, ObjectPattern, Pattern, Statement, TypeIR, VariableDeclaration } from "./ir.js";
 import type { NCall, NFunction, NStmt, Target } from "./nir.js";
@@ -652,7 +653,9 @@ export class ReverseGenerator {
     const { out } = this.prologue(gen, false);
     out.push(...this.adjointTail(resultAdjoint, gen));
     stampLocations(out.slice(-1), this.fn.resultOrigin);
-    return out;
+    // The value is not returned: the primal keeps only what the adjoint needs. (Local functions
+    // read variables when they are called: their functions keep everything.)
+    return this.fn.nested.length ? out : eliminateDeadCode(out);
   }
 
   /**
