@@ -15,7 +15,10 @@ export class Tape {
   numberCount = 0;
   ints = new Int32Array(INITIAL_INTS);
   intCount = 0;
-  refs: unknown[] = [];
+  // Created holding a non-number and emptied, so that every tape's array has V8's generic
+  // elements kind from the start: one that held only numbers (or nothing) would have another
+  // map, and the release below, inlined into every derivative, would deoptimize on each new one.
+  refs: unknown[] = emptied([undefined]);
 
   // The pushes stay small (growth out of line) so that V8 inlines them into the generated loops.
   pushNumber(v: number): void {
@@ -76,6 +79,11 @@ export class Tape {
   release(): void {
     releaseTape(this);
   }
+}
+
+function emptied<T>(array: T[]): T[] {
+  array.length = 0;
+  return array;
 }
 
 function grownLength(length: number, atLeast: number): number {
