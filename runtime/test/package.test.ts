@@ -30,6 +30,15 @@ describe("@cotangent/runtime as built", () => {
     const out = JSON.parse(node(["--input-type=module", "-e", script]));
     expect(out).toEqual({ esmKeys: expect.any(Number), same: true, distinctCopies: true, crossGradient: 6, crossRecord: 1, isErrorClass: true });
   });
+  it("the CommonJS entry exports data properties, not getters (scripts/build.mjs: generated code reads them on every call)", () => {
+    const out = node([
+      "-e",
+      `const r = require("@cotangent/runtime");
+       const getters = Object.keys(r).filter((k) => Object.getOwnPropertyDescriptor(r, k).get);
+       console.log(JSON.stringify({ getters, count: Object.keys(r).length, takeTape: typeof r.takeTape }));`,
+    ]);
+    expect(JSON.parse(out)).toEqual({ getters: [], count: expect.any(Number), takeTape: "function" });
+  });
   it("exports the documented names: the API, the helpers generated code calls, and every tensor op of the registry", () => {
     const runtime = require("@cotangent/runtime");
     const names = Object.keys(runtime).sort();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { execFileSync } from "node:child_process";
 import { Tape, releaseTape, takeTape } from "@cotangent/runtime";
 
 describe("Tape (what reverse-mode loops record)", () => {
@@ -62,5 +63,35 @@ describe("Tape (what reverse-mode loops record)", () => {
     const before = t.numbers;
     t.reserve(10, 0);
     expect(t.numbers).toBe(before);
+  });
+
+  it("grows a stack the fused gradient holds in a local: to at least what it asks, keeping what it held, as the tape's own", () => {
+    const t = new Tape();
+    const held = t.numbers;
+    held.set([1, 2, 3]);
+    const grown = t.growNumbers(100);
+    expect(grown).toBe(t.numbers);
+    expect(grown.length).toBeGreaterThanOrEqual(100);
+    expect([...grown.slice(0, 3)]).toEqual([1, 2, 3]);
+    expect(t.growNumbers().length).toBe(grown.length * 2); // no size asked: doubled
+    t.ints[0] = 7;
+    const ints = t.growInts(40);
+    expect(ints).toBe(t.ints);
+    expect(ints.length).toBeGreaterThanOrEqual(40);
+    expect(ints[0]).toBe(7);
+  });
+
+  it("the reference stack of every tape has one array map, whatever it held (the inlined release sees one shape)", () => {
+    // V8's own answer (natives syntax, in a child process): a tape whose references were numbers
+    // must not differ in map from one that held objects or nothing.
+    const script = `
+      const { Tape } = require("@cotangent/runtime");
+      const a = new Tape(), b = new Tape(), c = new Tape();
+      b.pushRef(1.5); b.popRef();
+      c.pushRef({}); c.popRef();
+      console.log(JSON.stringify([%HaveSameMap(a.refs, b.refs), %HaveSameMap(a.refs, c.refs), %HaveSameMap(a.refs, [])]));`;
+    const out = execFileSync(process.execPath, ["--allow-natives-syntax", "-e", script], { cwd: __dirname, encoding: "utf8" });
+    // (the last: a fresh [] has another map, the one the tapes avoid)
+    expect(JSON.parse(out)).toEqual([true, true, false]);
   });
 });
