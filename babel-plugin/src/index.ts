@@ -28,7 +28,7 @@ export interface PluginOptions {
   /** Print warnings (such as a result that does not depend on the inputs) to stderr. Default true. */
   warnings?: boolean;
   /** Called with each function's generated derivatives (used by `cotangent explain`). */
-  onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction; grad?: GeneratedFunction }) => void;
+  onDerivatives?: (generated: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction; grad?: GeneratedFunction; valueGrad?: GeneratedFunction }) => void;
   /** Called with every diagnostic of a file (errors and warnings, as data) before errors fail the build: for tools. */
   onDiagnostics?: (diagnostics: readonly Diagnostic[], fileName: string) => void;
   /**
@@ -94,7 +94,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   });
 
   options.onDiagnostics?.(plan.diagnostics, fileName);
-  for (const m of plan.marks) if (m.ok && m.jvp && m.vjp) options.onDerivatives?.({ name: m.name, jvp: m.jvp, vjp: m.vjp, ...(m.grad ? { grad: m.grad } : {}) });
+  for (const m of plan.marks) if (m.ok && m.jvp && m.vjp) options.onDerivatives?.({ name: m.name, jvp: m.jvp, vjp: m.vjp, ...(m.grad ? { grad: m.grad } : {}), ...(m.valueGrad ? { valueGrad: m.valueGrad } : {}) });
   const errors = plan.diagnostics.filter((d) => d.severity === "error");
   if (options.warnings !== false) for (const d of plan.diagnostics) if (d.severity !== "error") console.warn(formatDiagnostic(d, source, fileName));
   if (errors.length) {

@@ -5,7 +5,8 @@
 //      Six functions (a tanh chain, two spring simulations with branches, Horner's rule, a loop
 //      with a three-way branch, a reduction over an array) are compiled with @cotangent/babel-plugin in-process; plain `f(x)` and
 //      `g(x)` with `g = gradient(f)` (built once, as an application would) are timed in
-//      alternating batches after a warm-up; the median time per call of each is reported.
+//      alternating batches after a warm-up; the median time per call of each is reported. Beside
+//      them, `valueWithGradient(f)(x)` over the plain time (no target: it also returns the value).
 //  (b) Build time: transforming a file with 20 marked functions with @babel/preset-typescript +
 //      the plugin costs at most 1.3x preset-typescript alone (median of many transforms).
 //
@@ -38,7 +39,7 @@ const toCjs = require.resolve("@babel/plugin-transform-modules-commonjs");
 // (a) scalar code
 
 const SCALAR_SOURCE = `
-import { gradient } from "@cotangent/runtime";
+import { gradient, valueWithGradient } from "@cotangent/runtime";
 
 /** tanh applied 10 times */
 /** @differentiable */
@@ -135,6 +136,15 @@ export const grads = {
   spring: gradient(spring),
   piecewise: gradient(piecewise),
   softplusSum: gradient(softplusSum),
+};
+
+export const valueGrads = {
+  tanh10: valueWithGradient(tanh10),
+  simulate: valueWithGradient(simulate),
+  horner: valueWithGradient(horner),
+  spring: valueWithGradient(spring),
+  piecewise: valueWithGradient(piecewise),
+  softplusSum: valueWithGradient(softplusSum),
 };
 `;
 
@@ -302,6 +312,11 @@ for (const name of NAMES) {
     console.error(`${name}: gradient ${g} disagrees with finite difference ${fd}`);
     process.exit(1);
   }
+  const vg = mod.valueGrads[name](x);
+  if (vg.value !== f(x) || vg.gradient !== g) {
+    console.error(`${name}: valueWithGradient gave ${JSON.stringify(vg)}, not { value: ${f(x)}, gradient: ${g} }`);
+    process.exit(1);
+  }
 }
 
 const tfjs = loadTfjs();
@@ -322,9 +337,9 @@ if (tfGrads) {
 const RATIO_TARGET = 2.5;
 const rows = [];
 for (const name of NAMES) {
-  const [plain, grad] = timeAlternating([mod[name], mod.grads[name]]);
+  const [plain, grad, valueGrad] = timeAlternating([mod[name], mod.grads[name], mod.valueGrads[name]]);
   const ratio = grad / plain;
-  const row = [name, fmtNs(plain), fmtNs(grad), `${ratio.toFixed(2)}x`, verdict(ratio <= RATIO_TARGET)];
+  const row = [name, fmtNs(plain), fmtNs(grad), `${ratio.toFixed(2)}x`, verdict(ratio <= RATIO_TARGET), `${(valueGrad / plain).toFixed(2)}x`];
   if (tfGrads?.[name]) {
     const [tfTime] = timeAlternating([tfGrads[name]], { targetBatchNs: 2e7, batches: QUICK ? 5 : 15, warmupMs: 200 });
     row.push(fmtNs(tfTime), `${(tfTime / grad).toFixed(0)}x`);
@@ -332,7 +347,7 @@ for (const name of NAMES) {
   rows.push(row);
 }
 console.log(`(a) gradient of scalar code vs. the plain function (target: <= ${RATIO_TARGET}x; median per call)\n`);
-const headers = ["function", "f(x)", "gradient(f)(x)", "ratio", "target"];
+const headers = ["function", "f(x)", "gradient(f)(x)", "ratio", "target", "valueWithGradient"];
 if (tfGrads) headers.push(`tfjs ${tfjs.version} tf.grad (cpu)`, "tfjs / cotangent");
 table(headers, rows);
 if (!tfGrads) console.log(`\n  (tfjs column skipped: ${tfjsProblem})`);

@@ -15,7 +15,7 @@ for (const file of process.argv.slice(2)) {
     secondOrder: "requested",
     onDerivatives: (g) => {
       out.marks.push(g.name);
-      out.derivatives.push(`${g.name}:\n${g.jvp.code}\n${g.vjp.code}${g.grad ? `\n${g.grad.code}` : ""}`);
+      out.derivatives.push(`${g.name}:\n${g.jvp.code}\n${g.vjp.code}${g.grad ? `\n${g.grad.code}` : ""}${g.valueGrad ? `\n${g.valueGrad.code}` : ""}`);
     },
     onDiagnostics: (ds) => (out.diagnostics = ds.map(key).sort()),
   });

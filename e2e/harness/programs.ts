@@ -184,7 +184,10 @@ export function functionSourceOf(name: string, p: Program): string {
 export function batchModule(names: readonly string[], programs: readonly Program[], withOps: boolean): string {
   const fns = programs.map((p, i) => functionSourceOf(names[i]!, p)).join("\n");
   if (!withOps) return fns;
-  // gradient(f) of these scalar programs is their fused gradient (f$grad); pullback(f) runs the VJP.
-  const entries = names.map((n) => `  ${n}: { gradient: gradient(${n}), pullback: pullback(${n}), differential: differential(${n}) },`).join("\n");
-  return `import { gradient, pullback, differential } from "@cotangent/runtime";\n\n${fns}\nexport const __e2e_ops: Record<string, any> = {\n${entries}\n};\n`;
+  // gradient(f) and valueWithGradient(f) of these scalar programs are their fused functions
+  // (f$grad, f$valueWithGradient); pullback(f) runs the VJP.
+  const entries = names
+    .map((n) => `  ${n}: { gradient: gradient(${n}), valueWithGradient: valueWithGradient(${n}), pullback: pullback(${n}), differential: differential(${n}) },`)
+    .join("\n");
+  return `import { gradient, valueWithGradient, pullback, differential } from "@cotangent/runtime";\n\n${fns}\nexport const __e2e_ops: Record<string, any> = {\n${entries}\n};\n`;
 }

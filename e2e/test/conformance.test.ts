@@ -39,7 +39,8 @@ interface Observed {
 
 const diagnosticKey = (code: string, severity: string, start: number | undefined, end: number | undefined) => `${code} ${severity} ${start ?? "?"}-${end ?? "?"}`;
 const coreKeys = (ds: readonly Diagnostic[]) => ds.map((d) => diagnosticKey(d.code, d.severity, d.loc?.start, d.loc?.end)).sort();
-const codeOf = (name: string, jvp: GeneratedFunction, vjp: GeneratedFunction, grad?: GeneratedFunction) => `${name}:\n${jvp.code}\n${vjp.code}${grad ? `\n${grad.code}` : ""}`;
+const codeOf = (name: string, jvp: GeneratedFunction, vjp: GeneratedFunction, grad?: GeneratedFunction, valueGrad?: GeneratedFunction) =>
+  `${name}:\n${jvp.code}\n${vjp.code}${grad ? `\n${grad.code}` : ""}${valueGrad ? `\n${valueGrad.code}` : ""}`;
 
 /** Babel host options every host gets (the ts-patch and editor hosts' defaults). */
 const OPTIONS = { warnings: false, secondOrder: "requested" as const };
@@ -58,9 +59,9 @@ function babelHost(file: string): Observed {
           "@cotangent/babel-plugin",
           {
             ...OPTIONS,
-            onDerivatives: (g: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction; grad?: GeneratedFunction }) => {
+            onDerivatives: (g: { name: string; jvp: GeneratedFunction; vjp: GeneratedFunction; grad?: GeneratedFunction; valueGrad?: GeneratedFunction }) => {
               out.marks.push(g.name);
-              out.derivatives.push(codeOf(g.name, g.jvp, g.vjp, g.grad));
+              out.derivatives.push(codeOf(g.name, g.jvp, g.vjp, g.grad, g.valueGrad));
             },
             onDiagnostics: (ds: readonly Diagnostic[]) => (out.diagnostics = coreKeys(ds)),
           },
@@ -100,7 +101,7 @@ function tsPatchHost(file: string): Observed {
   }
   return {
     marks: marks.map((m) => m.name),
-    derivatives: marks.map((m) => codeOf(m.name, m.jvp!, m.vjp!, m.grad)),
+    derivatives: marks.map((m) => codeOf(m.name, m.jvp!, m.vjp!, m.grad, m.valueGrad)),
     diagnostics: diagnostics.filter((d) => d.file === sf).map(tsKey).sort(),
   };
 }

@@ -1,8 +1,9 @@
-// The fused gradient (`f$grad`): for scalar code a module takes `gradient` of, the build also
-// generates the primal and the adjoint seeded with 1 in one function, which `gradient(f)` calls
-// instead of the VJP and its pullback. Through both hosts: which functions get one, that it gives
-// what the VJP gives (and finite differences), that importers' `gradient(f)` uses it through the
-// function's registration, and that replacing the derivatives later drops it.
+// The fused functions of scalar code: for a mark a module takes `gradient` of, the build also
+// generates `f$grad`, the primal and the adjoint seeded with 1 in one function, which
+// `gradient(f)` returns instead of going through the VJP and its pullback; for `valueWithGradient`,
+// `f$valueWithGradient` likewise. Through both hosts: which functions get them, that they give
+// what the VJP gives (and finite differences), that importers' operators use them through the
+// function's registration, and that replacing the derivatives later drops them.
 
 import { describe, expect, test } from "@jest/globals";
 import * as runtime from "@cotangent/runtime";
@@ -50,7 +51,10 @@ export const gHorner = gradient(horner);
 export const gMixed = gradient(mixed);
 export const gSum = gradient(sumSquares);
 export const vgHorner = valueWithGradient(horner);
+export const vgMixed = valueWithGradient(mixed);
+export const vgSum = valueWithGradient(sumSquares);
 export const gInline = gradient((a: number, b: number) => a * Math.exp(b));
+export const vgInline = valueWithGradient((a: number, b: number) => a * Math.exp(b));
 `;
 
 const hosts = [
@@ -98,6 +102,57 @@ describe.each(hosts)("%s host", (host, compile) => {
     expect(ga).toBeCloseTo(Math.exp(0.8), 12);
     expect(gb).toBeCloseTo(0.3 * Math.exp(0.8), 12);
     expect(m.gSum([1, 2, 3])).toEqual([2, 4, 6]);
+  });
+
+  test("valueWithGradient(f) of scalar code is f$valueWithGradient: the value exactly, the fused gradient's cotangents", () => {
+    const d = runtime.getDerivatives(m.horner)!;
+    expect(m.vgHorner).toBe(d.valueWithGradient);
+    expect(m.vgHorner.name).toBe("horner$valueWithGradient");
+    expect(runtime.getDerivatives(m.unused)?.valueWithGradient).toBeUndefined(); // not asked for
+    expect(runtime.getDerivatives(m.sumSquares)?.valueWithGradient).toBeUndefined(); // not scalar code
+    for (const x of [-1.3, 0.2, 0.9]) {
+      const r = m.vgHorner(x);
+      expect(Object.keys(r)).toEqual(["value", "gradient"]);
+      expect(r.value).toBe(m.horner(x)); // taken before the adjoint restores what the loop overwrote
+      expect(r.gradient).toBe(m.gHorner(x));
+      expect(r.gradient).toBe(d.vjp!(x).pullback(1)[0]);
+    }
+    for (const [x, y] of [
+      [0.7, 0.4],
+      [-0.5, 1.2],
+    ] as const) {
+      const r = m.vgMixed(x, y, 2);
+      expect(r.value).toBe(m.mixed(x, y, 2));
+      expect(r.gradient).toEqual(m.gMixed(x, y, 2)); // wrt [x, y] only
+    }
+    const inline = m.vgInline(0.3, 0.8);
+    expect(inline.value).toBeCloseTo(0.3 * Math.exp(0.8), 14);
+    expect(inline.gradient).toEqual(m.gInline(0.3, 0.8));
+    // The VJP serves what is not scalar code.
+    expect(m.vgSum([1, 2, 3])).toEqual({ value: 14, gradient: [2, 4, 6] });
+  });
+
+  test("an importer's valueWithGradient(f) takes it from the registration; replacing the derivatives drops it", () => {
+    const d = runtime.getDerivatives(m.horner)!;
+    let calls = 0;
+    const target = (x: number) => m.horner(x);
+    runtime.defineDerivatives(target, {
+      name: "target",
+      arity: 1,
+      wrt: [0],
+      jvp: d.jvp,
+      vjp: d.vjp,
+      valueWithGradient: (x: number) => {
+        calls++;
+        return d.valueWithGradient!(x as never);
+      },
+    });
+    expect(runtime.valueWithGradient(target)(0.4)).toEqual({ value: m.horner(0.4), gradient: m.gHorner(0.4) });
+    expect(calls).toBe(1);
+    runtime.registerDerivative(target, { vjp: (x: number) => ({ value: m.horner(x), pullback: (g: number) => g * 100 }) }, { replace: true });
+    expect(runtime.getDerivatives(target)!.valueWithGradient).toBeUndefined();
+    expect(runtime.valueWithGradient(target)(0.4)).toEqual({ value: m.horner(0.4), gradient: 100 });
+    expect(calls).toBe(1);
   });
 
   test("an importer's gradient(f) takes the fused gradient from the registration; replacing the derivatives drops it", () => {

@@ -31,14 +31,14 @@ const PROPERTIES: { name: string; shape: Shape; numRuns: number }[] = [
 ];
 
 type Fn = (...args: any[]) => any;
-type Compiled = { f: Fn; gradient: Fn; pullback?: (...args: any[]) => Fn; differential: (...args: any[]) => Fn; plain: Fn };
+type Compiled = { f: Fn; gradient: Fn; valueWithGradient?: Fn; pullback?: (...args: any[]) => Fn; differential: (...args: any[]) => Fn; plain: Fn };
 
 /** Compiles programs in batch modules per host (see BatchCompileCache), with the plain primal beside each. */
 function programCache<P>(host: HostName, tag: string, keyOf: (p: P) => string, moduleOf: (names: readonly string[], programs: readonly P[], withOps: boolean) => string) {
   return new BatchCompileCache<P, Compiled>(`__e2e_property_${tag}`, keyOf, (names, programs, file) => {
     const mod = compileWith(host, moduleOf(names, programs, true), file);
     const plain = compilePlain(moduleOf(names, programs, false), file);
-    return names.map((n) => ({ f: mod[n], gradient: mod.__e2e_ops[n].gradient, pullback: mod.__e2e_ops[n].pullback, differential: mod.__e2e_ops[n].differential, plain: plain[n] }));
+    return names.map((n) => ({ f: mod[n], gradient: mod.__e2e_ops[n].gradient, valueWithGradient: mod.__e2e_ops[n].valueWithGradient, pullback: mod.__e2e_ops[n].pullback, differential: mod.__e2e_ops[n].differential, plain: plain[n] }));
   });
 }
 
@@ -84,6 +84,9 @@ for (const host of HOSTS) {
           // The two reverse modes run the same adjoint statements: the VJP's pullback (seeded with 1)
           // and the fused gradient (its tape in locals, its dead code removed) agree to rounding.
           assertClose(c.pullback!(p.x, p.y)(1), g, "the VJP's pullback vs the fused gradient", 1e-12);
+          const vg = c.valueWithGradient!(p.x, p.y);
+          if (!Object.is(vg.value, v)) throw new Error(`valueWithGradient's value ${vg.value}, the function's ${v}`);
+          assertClose(vg.gradient, g, "valueWithGradient's gradient vs the fused gradient", 1e-12);
           const r = forwardVsReverse(c.differential, c.gradient, [p.x, p.y], [0, 1], mulberry32(Math.round(p.x * 1000) ^ 0x5eed));
           assertClose(r.forward, r.reverse, `forward vs reverse, u = ${JSON.stringify(r.tangents)}`);
         };
@@ -99,8 +102,9 @@ for (const host of HOSTS) {
           const retested = (code.match(/\/\/ grad of: if \(t [<>]/g) ?? []).length;
           // Counted loops that record reserve their room first and record unchecked (tape-plan.ts reservations).
           const reserved = code.split(".reserve(").length - 1;
-          // Every program is scalar code the module takes gradient of: each has a fused gradient.
+          // Every program is scalar code the module takes gradient and valueWithGradient of: each has both fused functions.
           expect(code.match(/function f\d+\$grad\(/g)?.length).toBe(40);
+          expect(code.match(/function f\d+\$valueWithGradient\(/g)?.length).toBe(40);
           // eslint-disable-next-line no-console
           console.info(`${host} / ${name}: in 40 programs, ${recomputed} recomputations, ${retested} branches on a loop-local value, ${reserved} reserved loops`);
           expect(recomputed).toBeGreaterThanOrEqual(10);

@@ -31,12 +31,22 @@ interface Derivatives {
   vjp: { params: FunctionDeclaration["params"]; body: Statement[] };
   /** The fused gradient, when asked for and the function is scalar code (reverse.ts `fusable`). */
   grad?: { params: FunctionDeclaration["params"]; body: Statement[] };
+  /** The fused value and gradient, likewise. */
+  valueGrad?: { params: FunctionDeclaration["params"]; body: Statement[] };
 }
 
-function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: Names, analyses: Map<NFunction, Analysis>, withGradient = false): Derivatives {
+function generate(
+  fn: NFunction,
+  analysis: Analysis,
+  ctx: ModuleContext,
+  names: Names,
+  analyses: Map<NFunction, Analysis>,
+  fused: { gradient?: boolean; valueWithGradient?: boolean } = {},
+): Derivatives {
   const quote = quoter(ctx.source);
-  // The fused gradient is a function of its own: it takes the same names afresh (`$tape`, not `$tape$1`).
-  const gradNames = withGradient ? new Names(new Set(names.taken)) : undefined;
+  // The fused functions are functions of their own: each takes the names as they were before the
+  // JVP and the VJP took theirs (`$tape`, not `$tape$1`).
+  const takenBefore = new Set(names.taken);
   const nestedDerivatives = new Map<NFunction, Derivatives>();
   const nestedDecl = (mode: "jvp" | "vjp") => (nfn: NFunction): Statement[] => {
     const entry = fn.nested.find((n) => n.fn === nfn)!;
@@ -55,13 +65,21 @@ function generate(fn: NFunction, analysis: Analysis, ctx: ModuleContext, names: 
   const revAnalysis = fusedFn === fn ? analysis : new Analysis(fusedFn, undefined);
   const rev = new ReverseGenerator(fusedFn, revAnalysis, revCtx);
   const out: Derivatives = { jvp: { params: fwd.params(), body: fwd.body() }, vjp: { params: rev.params(), body: rev.body() } };
-  // The fused gradient is generated apart (a generator per function it writes), after the VJP so its names stay as they were.
-  const grad = gradNames ? new ReverseGenerator(fusedFn, revAnalysis, { ...revCtx, names: gradNames }) : undefined;
-  if (grad?.fusable()) out.grad = { params: grad.params(), body: grad.gradientBody() };
+  // The fused functions are generated apart (a generator per function written), after the VJP so
+  // that its names stay as they were.
+  const fusedGenerator = () => new ReverseGenerator(fusedFn, revAnalysis, { ...revCtx, names: new Names(new Set(takenBefore)) });
+  if (fused.gradient) {
+    const g = fusedGenerator();
+    if (g.fusable()) out.grad = { params: g.params(), body: g.gradientBody() };
+  }
+  if (fused.valueWithGradient) {
+    const g = fusedGenerator();
+    if (g.fusable()) out.valueGrad = { params: g.params(), body: g.gradientBody(true) };
+  }
   return out;
 }
 
-function namesFor(fn: MarkedFunction, ctx: ModuleContext, taken: Set<string>): Pick<KnownFunction, "jvpName" | "vjpName" | "gradName"> {
+function namesFor(fn: MarkedFunction, ctx: ModuleContext, taken: Set<string>): Pick<KnownFunction, "jvpName" | "vjpName" | "gradName" | "valueGradName"> {
   const known = fn.kind === "method" ? ctx.knownMethods.get(fn.name) : ctx.known.get(fn.name);
   return known ?? derivativeNames(fn.name, taken);
 }
@@ -80,7 +98,7 @@ export function differentiate(fn: MarkedFunction, ctx: ModuleContext): Different
 
 function run(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
   const taken = new Set(ctx.takenNames);
-  const { jvpName, vjpName, gradName } = namesFor(fn, ctx, taken);
+  const { jvpName, vjpName, gradName, valueGradName } = namesFor(fn, ctx, taken);
   const normalizer = new Normalizer(fn, ctx, taken);
   const nfn = normalizer.run();
   const diagnostics = [...normalizer.diagnostics];
@@ -105,8 +123,11 @@ function run(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
 
   const names = new Names(taken);
-  const d = generate(nfn, analyses.get(nfn)!, ctx, names, analyses, gradName !== undefined);
-  const signatures = derivativeSignatures(nfn, analyses.get(nfn)!, names, jvpName, vjpName, d.grad ? gradName : undefined);
+  const d = generate(nfn, analyses.get(nfn)!, ctx, names, analyses, { gradient: gradName !== undefined, valueWithGradient: valueGradName !== undefined });
+  const signatures = derivativeSignatures(nfn, analyses.get(nfn)!, names, jvpName, vjpName, {
+    ...(d.grad && gradName ? { grad: gradName } : {}),
+    ...(d.valueGrad && valueGradName ? { valueGrad: valueGradName } : {}),
+  });
   const print = (name: string, part: Derivatives["jvp"], signature: string): GeneratedFunction => {
     const p = new Printer();
     const code = p.functionDeclaration(name, part.params, part.body);
@@ -129,5 +150,14 @@ function run(fn: MarkedFunction, ctx: ModuleContext): DifferentiateResult {
     kernel = k.kernel;
   }
   const grad = d.grad && gradName ? print(gradName, d.grad, signatures.grad ?? "") : undefined;
-  return { diagnostics, jvp: print(jvpName, d.jvp, signatures.jvp), vjp: print(vjpName, d.vjp, signatures.vjp), jvpFunction, ...(grad ? { grad } : {}), ...(kernel ? { kernel } : {}) };
+  const valueGrad = d.valueGrad && valueGradName ? print(valueGradName, d.valueGrad, signatures.valueGrad ?? "") : undefined;
+  return {
+    diagnostics,
+    jvp: print(jvpName, d.jvp, signatures.jvp),
+    vjp: print(vjpName, d.vjp, signatures.vjp),
+    jvpFunction,
+    ...(grad ? { grad } : {}),
+    ...(valueGrad ? { valueGrad } : {}),
+    ...(kernel ? { kernel } : {}),
+  };
 }

@@ -97,9 +97,9 @@ export function derivativesRecordCode(
   jvp: string,
   vjp: string,
   fn: string,
-  grad?: string,
+  fused?: FusedNames,
 ): string {
-  return `new ${runtime}.Derivatives({ name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}${gradField(grad)}, fn: ${fn} })`;
+  return `new ${runtime}.Derivatives({ name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}${fusedFields(fused)}, fn: ${fn} })`;
 }
 
 /** `RT.defineDerivatives(fn, {...})`: attaches derivatives to a function object; evaluates to `fn`. */
@@ -110,14 +110,20 @@ export function defineDerivativesCode(
   fn: string,
   jvp: string,
   vjp: string,
-  grad?: string,
+  fused?: FusedNames,
 ): string {
-  return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}${gradField(grad)} })`;
+  return `${runtime}.defineDerivatives(${fn}, { name: ${JSON.stringify(name)}, arity: ${info.arity}, wrt: [${info.wrt.join(", ")}]${restField(info)}, jvp: ${jvp}, vjp: ${vjp}${fusedFields(fused)} })`;
 }
 
-/** `, grad: f$grad`: the fused gradient, which `gradient(f)` calls instead of the VJP and its pullback. */
-function gradField(grad: string | undefined): string {
-  return grad ? `, grad: ${grad}` : "";
+/** The fused functions of a record: what `gradient(f)` and `valueWithGradient(f)` return instead of going through the VJP and its pullback. */
+export interface FusedNames {
+  grad?: string | undefined;
+  valueWithGradient?: string | undefined;
+}
+
+/** `, grad: f$grad, valueWithGradient: f$valueWithGradient` (those there are). */
+function fusedFields(fused: FusedNames | undefined): string {
+  return `${fused?.grad ? `, grad: ${fused.grad}` : ""}${fused?.valueWithGradient ? `, valueWithGradient: ${fused.valueWithGradient}` : ""}`;
 }
 
 /** `RT.defineKernel(f, { params, wgsl })`: what `map(f)` runs on WebGPU (transformer/src/kernel.ts). */

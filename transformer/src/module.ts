@@ -157,6 +157,8 @@ export interface PlannedMark {
   second?: { jvp: GeneratedFunction; vjp: GeneratedFunction; info: KnownFunction };
   /** The fused gradient (`f$grad`), for a mark the module takes `gradient` of, when it is scalar code. */
   grad?: GeneratedFunction;
+  /** The fused value and gradient (`f$valueWithGradient`), for a mark the module takes `valueWithGradient` of, likewise. */
+  valueGrad?: GeneratedFunction;
 }
 
 export interface ModulePlan {
@@ -325,12 +327,17 @@ export function planModule(input: ModuleInput): ModulePlan {
   for (const a of aliases) if (ctx.known.has(a.of) && !ctx.known.has(a.binding)) ctx.known.set(a.binding, ctx.known.get(a.of)!);
 
   // A mark the module takes the gradient of (`gradient(f)`, `gradient((x) => …)`) also gets a fused
-  // gradient function, which the operator calls instead of the VJP and its pullback (the core
-  // generates it only for scalar code: reverse.ts `fusable`).
-  const gradientOf = new Set(operatorCalls.filter((c) => c.op === "gradient" && !c.inner && !c.underOperator && c.moduleScope).map((c) => ctx.known.get(c.name)));
+  // gradient function, which the operator returns instead of going through the VJP and its
+  // pullback; likewise `valueWithGradient` (the core generates them only for scalar code:
+  // reverse.ts `fusable`).
+  const operandsOf = (op: string) => new Set(operatorCalls.filter((c) => c.op === op && !c.inner && !c.underOperator && c.moduleScope).map((c) => ctx.known.get(c.name)));
+  const gradientOf = operandsOf("gradient");
+  const valueWithGradientOf = operandsOf("valueWithGradient");
   for (const m of marks) {
-    const wanted = m.kind === "inline" ? (sites.get(m.site) as Extract<Site, { kind: "inline" }>).op === "gradient" : m.kind !== "method" && gradientOf.has(m.info);
-    if (wanted && !m.info.rest) m.info.gradName = uniqueName(`${m.name}$grad`, taken);
+    if (m.kind === "method" || m.info.rest) continue;
+    const inlineOp = m.kind === "inline" ? (sites.get(m.site) as Extract<Site, { kind: "inline" }>).op : undefined;
+    if (inlineOp === "gradient" || gradientOf.has(m.info)) m.info.gradName = uniqueName(`${m.name}$grad`, taken);
+    if (inlineOp === "valueWithGradient" || valueWithGradientOf.has(m.info)) m.info.valueGradName = uniqueName(`${m.name}$valueWithGradient`, taken);
   }
 
   // 2. Differentiate every mark; a mark no other code names still finds its own names in the context.
@@ -344,8 +351,11 @@ export function planModule(input: ModuleInput): ModulePlan {
     if (r.jvp) m.jvp = r.jvp;
     if (r.vjp) m.vjp = r.vjp;
     if (r.kernel) m.kernel = r.kernel;
+    // Not scalar code: the operators use the VJP.
     if (r.grad) m.grad = r.grad;
-    else delete m.info.gradName; // not scalar code: the operator uses the VJP
+    else delete m.info.gradName;
+    if (r.valueGrad) m.valueGrad = r.valueGrad;
+    else delete m.info.valueGradName;
     if (r.jvpFunction) jvpFunctions.set(m, r.jvpFunction);
   }
 
@@ -402,7 +412,8 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
   const second = m.second ? [m.second.jvp, m.second.vjp] : [];
   const registerSecond = (owner?: string) => (m.second ? [code(secondOrderRegistrationCode(rt, info.jvpName, m.second.info, owner))] : []);
   const hole = (base: string) => uniqueName(base, taken);
-  const grad = m.grad ? [fn(m.grad)] : [];
+  const grad = [m.grad, m.valueGrad].filter((g) => g !== undefined).map(fn);
+  const fused = { grad: info.gradName, valueWithGradient: info.valueGradName };
   switch (m.kind) {
     case "declaration":
       return [
@@ -415,7 +426,7 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
             ...grad,
             ...second.map(fn),
             ...registerSecond(),
-            code(`${defineDerivativesCode(rt, m.name, info, m.name, info.jvpName, info.vjpName, info.gradName)};`),
+            code(`${defineDerivativesCode(rt, m.name, info, m.name, info.jvpName, info.vjpName, fused)};`),
             ...(m.kernel ? [code(`${defineKernelCode(rt, m.name, m.kernel)};`)] : []),
           ],
         },
@@ -428,7 +439,7 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
         // literal becomes `RT.defineDerivatives(literal, {...})`, which returns it.
         return [
           { site: m.site, kind: "before", pieces: [fn(m.jvp!), fn(m.vjp!), ...grad, ...second.map(fn), ...registerSecond()] },
-          { site: m.site, kind: "replace", replacement: { code: defineDerivativesCode(rt, m.name, info, fnHole, info.jvpName, info.vjpName, info.gradName), holes: { [fnHole]: "original" } } },
+          { site: m.site, kind: "replace", replacement: { code: defineDerivativesCode(rt, m.name, info, fnHole, info.jvpName, info.vjpName, fused), holes: { [fnHole]: "original" } } },
         ];
       }
       // Anywhere else: the derivatives inline, as expressions in the literal's scope (same captures, same `this`).
@@ -444,14 +455,21 @@ function markEdits(m: PlannedMark, site: MarkSite, ctx: ModuleContext, taken: Se
     case "inline": {
       const [fnHole, jvpHole, vjpHole] = [hole("$fn"), hole("$jvp"), hole("$vjp")];
       const gradHole = m.grad ? hole("$grad") : undefined;
+      const valueGradHole = m.valueGrad ? hole("$valueWithGradient") : undefined;
       const op = (site as Extract<Site, { kind: "inline" }>).op;
       return [
         {
           site: m.site,
           kind: "replace",
           replacement: {
-            code: operatorCallCode(rt, op, derivativesRecordCode(rt, m.name, info, jvpHole, vjpHole, fnHole, gradHole)),
-            holes: { [fnHole]: "original", [jvpHole]: fn(m.jvp!), [vjpHole]: fn(m.vjp!), ...(gradHole ? { [gradHole]: fn(m.grad!) } : {}) },
+            code: operatorCallCode(rt, op, derivativesRecordCode(rt, m.name, info, jvpHole, vjpHole, fnHole, { grad: gradHole, valueWithGradient: valueGradHole })),
+            holes: {
+              [fnHole]: "original",
+              [jvpHole]: fn(m.jvp!),
+              [vjpHole]: fn(m.vjp!),
+              ...(gradHole ? { [gradHole]: fn(m.grad!) } : {}),
+              ...(valueGradHole ? { [valueGradHole]: fn(m.valueGrad!) } : {}),
+            },
             keepRestArguments: true,
           },
         },
@@ -480,7 +498,7 @@ function operatorEdit(c: Extract<Site, { kind: "operatorCall" }>, ctx: ModuleCon
   if (!info || !c.moduleScope) return undefined;
   const rt = ctx.runtime;
   const fnHole = uniqueName("$fn", taken);
-  const record = derivativesRecordCode(rt, c.name, info, info.jvpName, info.vjpName, fnHole, info.gradName);
+  const record = derivativesRecordCode(rt, c.name, info, info.jvpName, info.vjpName, fnHole, { grad: info.gradName, valueWithGradient: info.valueGradName });
   if (!c.inner) return { site: c.id, kind: "replaceOperator", replacement: { code: operatorCallCode(rt, c.op, record), holes: { [fnHole]: "original" }, keepRestArguments: true } };
   const second = secondByInfo.get(info);
   if (!second || !isSecondOrderInner(c.inner)) return undefined;

@@ -63,6 +63,8 @@ export class ReverseGenerator {
   private readonly plan: TapePlan;
   /** Set while generating the fused gradient, whose tape never leaves it: its typed stacks live in locals (cursorSave). */
   private cursors: { numbers?: Cursor; ints?: Cursor } | undefined;
+  /** The fused value and gradient's local holding the value (gradientBody). */
+  private valueName: string | undefined;
   private readonly extraLocals: string[] = [];
   /**
    * Number adjoints go through the runtime's tangent helpers (`accumulate`, `scaleTangent`)
@@ -593,7 +595,9 @@ export class ReverseGenerator {
     // The pullback gives a cotangent per parameter (null where not differentiated); the fused
     // gradient gives what gradient(f) gives: the one cotangent, or those of `wrt` in order.
     const ofWrt = fn.wrt.map((i) => id(this.b(fn.params[i]!.name)));
-    out.push(ret(this.cursors ? (ofWrt.length === 1 ? ofWrt[0]! : arr(ofWrt)) : arr(fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul())))));
+    const gradient = ofWrt.length === 1 ? ofWrt[0]! : arr(ofWrt);
+    if (!this.cursors) out.push(ret(arr(fn.params.map((p, i) => (fn.wrt.includes(i) ? id(this.b(p.name)) : nul())))));
+    else out.push(ret(this.valueName ? obj([["value", id(this.valueName)], ["gradient", gradient]]) : gradient));
     return out;
   }
 
@@ -644,13 +648,19 @@ export class ReverseGenerator {
   /**
    * The fused gradient `f$grad(…args)`: the primal, then the adjoint seeded with 1, in one body,
    * returning what `gradient(f)(…args)` returns (no record, no closure, nothing to snapshot), so
-   * that gradient(f) can be f$grad itself.
+   * that gradient(f) can be f$grad itself. With `withValue`, `f$valueWithGradient(…args)`: the
+   * same, returning what `valueWithGradient(f)(…args)` returns, `{ value, gradient }`.
    */
-  gradientBody(): Statement[] {
+  gradientBody(withValue = false): Statement[] {
     this.cursors = {};
     const gen = this.list(this.fn.body);
     const resultAdjoint = this.resultAdjoint(num(1));
     const { out } = this.prologue(gen, false);
+    // `f$valueWithGradient`: the value is taken before the adjoint restores what it overwrote.
+    if (withValue) {
+      this.valueName = this.temp("$value");
+      out.push({ ...decl("const", this.valueName, clone(this.fn.result)), loc: this.fn.resultOrigin });
+    }
     out.push(...this.adjointTail(resultAdjoint, gen));
     stampLocations(out.slice(-1), this.fn.resultOrigin);
     // The value is not returned: the primal keeps only what the adjoint needs. (Local functions

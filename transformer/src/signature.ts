@@ -67,7 +67,14 @@ export function tangentTypeText(t: TypeIR | undefined): string {
 }
 
 /** `declare function NAME(…)` lines for the JVP and the VJP of `fn`. */
-export function derivativeSignatures(fn: NFunction, an: Analysis, names: Names, jvpName: string, vjpName: string, gradName?: string): { jvp: string; vjp: string; grad?: string } {
+export function derivativeSignatures(
+  fn: NFunction,
+  an: Analysis,
+  names: Names,
+  jvpName: string,
+  vjpName: string,
+  fused: { grad?: string; valueGrad?: string } = {},
+): { jvp: string; vjp: string; grad?: string; valueGrad?: string } {
   const paramType = (name: string) => an.typeOfVar(name);
   const result = fn.returnType && fn.returnType.kind !== "unknown" ? fn.returnType : an.typeOf(fn.result);
   const params = fn.params.map((p) => `${p.name}: ${typeText(paramType(p.name))}`);
@@ -78,7 +85,8 @@ export function derivativeSignatures(fn: NFunction, an: Analysis, names: Names, 
   return {
     jvp: `declare function ${jvpName}(${[...params, ...tangents].join(", ")}): { value: ${typeText(result)}; tangent: ${tangentTypeText(result)} };`,
     vjp: `declare function ${vjpName}(${params.join(", ")}): { value: ${typeText(result)}; pullback(cotangent: ${tangentTypeText(result)}): [${cotangents.join(", ")}] };`,
-    ...(gradName ? { grad: `declare function ${gradName}(${params.join(", ")}): ${gradientText(fn, an)};` } : {}),
+    ...(fused.grad ? { grad: `declare function ${fused.grad}(${params.join(", ")}): ${gradientText(fn, an)};` } : {}),
+    ...(fused.valueGrad ? { valueGrad: `declare function ${fused.valueGrad}(${params.join(", ")}): { value: ${typeText(result)}; gradient: ${gradientText(fn, an)} };` } : {}),
   };
 }
 

@@ -69,6 +69,11 @@ export interface DerivativesInit<F extends AnyFunction = AnyFunction, W extends 
    */
   grad?: ((...args: never[]) => unknown) | undefined;
   /**
+   * Likewise for `valueWithGradient`: `valueWithGradient(...args)` gives `{ value, gradient }`, as
+   * `valueWithGradient(record)(...args)` does, in one call. Never carried over either.
+   */
+  valueWithGradient?: ((...args: never[]) => { value: unknown; gradient: unknown }) | undefined;
+  /**
    * A method whose derivatives take the object it is called on as an explicit parameter 0
    * (`jvp(self, ...args, dSelf, ...dArgs)`, `vjp(self, ...args)` with a pullback giving
    * `[bSelf, ...bArgs]`); `arity` counts `self`. Tensor methods are such records, so generated
@@ -108,6 +113,7 @@ export class Derivatives<F extends AnyFunction = AnyFunction, const W extends re
   readonly vjp: VjpFunction | undefined;
   readonly fn: F | undefined;
   readonly grad: ((...args: never[]) => unknown) | undefined;
+  readonly valueWithGradient: ((...args: never[]) => { value: unknown; gradient: unknown }) | undefined;
   readonly receiver: boolean;
   readonly rest: boolean;
 
@@ -121,6 +127,7 @@ export class Derivatives<F extends AnyFunction = AnyFunction, const W extends re
     this.vjp = init.vjp;
     this.fn = init.fn;
     this.grad = init.grad;
+    this.valueWithGradient = init.valueWithGradient;
   }
 }
 // A brand every copy of the runtime recognises (instanceof would not work across copies).

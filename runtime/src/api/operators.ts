@@ -177,8 +177,13 @@ export function valueWithGradient<A extends unknown[]>(
   f: ((...args: A) => number | Tensor) | Derivatives,
 ): (...args: A) => ValueWithGradient<unknown, unknown> {
   checkOperand(f, "valueWithGradient");
+  // The fused value and gradient of scalar code the build generated (see gradientWithPending).
+  const fixed = isDerivatives(f) ? requireDerivative(f, "vjp", "valueWithGradient") : undefined;
+  if (fixed?.valueWithGradient && !fixed.rest) return fixed.valueWithGradient as unknown as (...args: A) => ValueWithGradient<unknown, unknown>;
   return function (this: unknown, ...args: A) {
-    const { d, value, pullback } = runVjp(f, "valueWithGradient", this, args);
+    const record = fixed ?? requireDerivative(f, "vjp", "valueWithGradient");
+    if (record.valueWithGradient && !record.rest) return (record.valueWithGradient as (...a: unknown[]) => ValueWithGradient<unknown, unknown>).apply(this, args);
+    const { d, value, pullback } = runVjp(record, "valueWithGradient", this, args);
     const gradient = select(d, pullback(unitSeed(value, f, "valueWithGradient")), args);
     requireNoPending(gradient, "valueWithGradient");
     return { value, gradient };
