@@ -663,8 +663,9 @@ export class ReverseGenerator {
     }
     out.push(...this.adjointTail(resultAdjoint, gen));
     stampLocations(out.slice(-1), this.fn.resultOrigin);
-    // The value is not returned: the primal keeps only what the adjoint needs. (Local functions
-    // read variables when they are called: their functions keep everything.)
+    // The primal keeps only what the adjoint needs (and, for valueWithGradient, the value): what
+    // only the value needed goes. (Local functions read variables when they are called: their
+    // functions keep everything.)
     return this.fn.nested.length ? out : eliminateDeadCode(out);
   }
 
