@@ -63,6 +63,28 @@ export function holes(x: number): number {
   return s;
 }
 
+/** Reads module variables a caller may change before it runs the pullback. */
+let scale = 2;
+const OFFSETS = [0.5, -0.25, 1];
+/** @differentiable */
+export function scaled(x: number): number {
+  return Math.sin(x * scale);
+}
+/** @differentiable */
+export function scaledLoop(x: number): number {
+  let s = 0;
+  for (let i = 0; i < 3; i++) {
+    const t = x * scale + i;
+    s = s + Math.sin(t) * OFFSETS[i];
+  }
+  return s;
+}
+export function setScale(v: number): void {
+  scale = v;
+}
+
+export const vwpScaled = valueWithPullback(scaled);
+export const vwpScaledLoop = valueWithPullback(scaledLoop);
 export const gOuter = gradient(outer);
 export const gHoles = gradient(holes);
 export const vwpBranch = valueWithPullback(pureBranch);
@@ -105,6 +127,24 @@ for (const [host, compile] of [
 
     test("an element that was undefined before it was overwritten is restored as undefined (\`??\` in the pullback)", () => {
       for (const x of [0.4, -1.3]) expect(m.gHoles(x)).toBeCloseTo(fd(m.holes, x), 5);
+    });
+
+    test("a pullback run after the caller changed a module variable sees the value the primal saw", () => {
+      for (const [vwp, f] of [
+        [m.vwpScaled, m.scaled],
+        [m.vwpScaledLoop, m.scaledLoop],
+      ] as const) {
+        m.setScale(2);
+        const expected = fd(f, 0.4);
+        const { pullback } = vwp(0.4);
+        m.setScale(3);
+        try {
+          expect(fd(f, 0.4)).not.toBeCloseTo(expected, 2); // the function itself now differs
+          expect(pullback(1)).toBeCloseTo(expected, 6);
+        } finally {
+          m.setScale(2);
+        }
+      }
     });
 
     test("a pullback whose only record is a top-level branch can run again", () => {

@@ -675,24 +675,64 @@ export class ReverseGenerator {
    * variables: V8 keeps a variable any closure captures on the heap for the whole function, which
    * made the primal's loops several times slower. Not done when local functions capture the
    * variables (their pullbacks read them as this pullback restores them).
+   *
+   * The variables of the module the pullback reads (a `scale` the adjoint multiplies by, a
+   * constant a recomputation reads) are passed the same way, with or without loops: the pullback
+   * may run after the caller changed them, and must see the values the primal saw.
    */
   private snapshotPullback(pullbackFn: Expression, locals: string[], usedDecl: Statement | undefined): Expression | undefined {
     const fn = this.fn;
+    if (fn.nested.length) return undefined;
     let hasLoop = false;
     walkStmts(fn.body, (s) => {
       if (s.k === "loop") hasLoop = true;
     });
-    if (!hasLoop || fn.nested.length) return undefined;
     const own = new Set([...fn.params.map((p) => p.name), ...locals, this.tape]);
-    const state = [...namesRead(pullbackFn)].filter((n) => own.has(n));
+    const declared = declaredIn(pullbackFn);
+    if (usedDecl) for (const d of (usedDecl as VariableDeclaration).declarations) if (d.id.type === "Identifier") declared.add(d.id.name);
+    const read = [...namesRead(pullbackFn)].filter((n) => !declared.has(n));
+    const state = hasLoop ? read.filter((n) => own.has(n)) : [];
+    const moduleVariables = read.filter((n) => !own.has(n) && !IMMUTABLE_GLOBALS.has(n) && n !== this.g.runtime);
+    const params = [...state, ...moduleVariables];
+    if (!hasLoop && !moduleVariables.length) return undefined;
     const body: Statement[] = [...(usedDecl ? [usedDecl] : []), ret(pullbackFn)];
-    const outer: Expression = { type: "ArrowFunctionExpression", params: state.map((n) => id(n)), body: { type: "BlockStatement", body } };
-    return call(outer, state.map((n) => id(n)));
+    const outer: Expression = { type: "ArrowFunctionExpression", params: params.map((n) => id(n)), body: { type: "BlockStatement", body } };
+    return call(outer, params.map((n) => id(n)));
   }
 
   params(): Pattern[] {
     return this.fn.params.map((p) => id(p.name));
   }
+}
+
+/** Globals a pullback may read as they are when it runs: nothing reassigns them. */
+const IMMUTABLE_GLOBALS = new Set(["Math", "Number", "Array", "Object", "JSON", "Symbol", "String", "Boolean", "BigInt", "undefined", "NaN", "Infinity", "globalThis", "console"]);
+
+/** The names a generated arrow function declares: its parameters and the variables of its body (at any depth). */
+function declaredIn(e: Expression): Set<string> {
+  const out = new Set<string>();
+  const pattern = (p: Pattern | Expression) => {
+    if (p.type === "Identifier") out.add(p.name);
+  };
+  const statements = (ss: readonly Statement[]): void => {
+    for (const s of ss) {
+      if (s.type === "VariableDeclaration") s.declarations.forEach((d) => pattern(d.id));
+      else if (s.type === "BlockStatement") statements(s.body);
+      else if (s.type === "IfStatement") statements([s.consequent, ...(s.alternate ? [s.alternate] : [])]);
+      else if (s.type === "ForStatement") statements([...(s.init?.type === "VariableDeclaration" ? [s.init] : []), s.body]);
+      else if (s.type === "WhileStatement" || s.type === "DoWhileStatement" || s.type === "ForOfStatement" || s.type === "ForInStatement") {
+        if ((s.type === "ForOfStatement" || s.type === "ForInStatement") && s.left.type === "VariableDeclaration") statements([s.left]);
+        statements([s.body]);
+      }
+    }
+  };
+  forEachExpression(e, (x) => {
+    if (x.type === "ArrowFunctionExpression" || x.type === "FunctionExpression") {
+      x.params.forEach(pattern);
+      if (x.body.type === "BlockStatement") statements(x.body.body);
+    }
+  });
+  return out;
 }
 
 /**
