@@ -87,6 +87,7 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
     source,
     takenNames: taken,
     shadowedGlobals,
+    moduleConstants: moduleConstants(program.node),
     sites,
     classes: (runtime) => adapterFor(runtime).moduleClasses(),
     ...(options.secondOrder ? { secondOrder: options.secondOrder } : {}),
@@ -146,6 +147,17 @@ function transformProgram(program: NodePath<t.Program>, state: PluginPass, types
   if (plan.importsRuntime) {
     program.node.body.unshift(types.importDeclaration([types.importNamespaceSpecifier(types.identifier(plan.runtime))], types.stringLiteral(RUNTIME_MODULE)));
   }
+}
+
+/** The names the file binds with `const` at its top level (exported or not): never reassigned. */
+function moduleConstants(program: t.Program): Set<string> {
+  const out = new Set<string>();
+  for (const s of program.body) {
+    const d = s.type === "ExportNamedDeclaration" ? s.declaration : s;
+    if (d?.type !== "VariableDeclaration" || d.kind !== "const") continue;
+    for (const v of d.declarations) if (v.id.type === "Identifier") out.add(v.id.name);
+  }
+  return out;
 }
 
 /** The Babel form of the planner's pieces and replacements. */

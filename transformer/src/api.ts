@@ -51,6 +51,8 @@ export interface ModuleContext {
   takenNames: Set<string>;
   /** Globals the file declares a binding of its own for (`const Math = …`): not the built-ins. */
   shadowedGlobals?: Set<string>;
+  /** Names the file binds with `const` at its top level (pullbacks need no snapshot of them: reverse.ts). */
+  moduleConstants?: Set<string>;
   /**
    * The runtime's primitives (its `primitives.json`, written from the op registry when the
    * runtime is built): which exports and Tensor methods are ops, and which have no derivative.

@@ -56,7 +56,7 @@ function generate(
     const part = d[mode];
     return [{ type: "FunctionDeclaration", id: { type: "Identifier", name }, params: part.params, body: { type: "BlockStatement", body: part.body }, loc: entry.loc }];
   };
-  const base = { runtime: ctx.runtime, names, quote };
+  const base = { runtime: ctx.runtime, names, quote, ...(ctx.moduleConstants ? { moduleConstants: ctx.moduleConstants } : {}) };
   const fwdCtx: GenContext = { ...base, nestedCode: nestedDecl("jvp") };
   const revCtx: GenContext = { ...base, nestedCode: nestedDecl("vjp") };
   const fwd = new ForwardGenerator(fn, analysis, fwdCtx);

@@ -36,6 +36,8 @@ export interface GenContext {
   quote: (loc: NStmt["origin"]) => string | undefined;
   /** Generated code for nested functions, by NFunction. */
   nestedCode: (fn: NFunction) => Statement[];
+  /** The module's top-level `const` names (ModuleContext.moduleConstants). */
+  moduleConstants?: ReadonlySet<string>;
 }
 
 export class ForwardGenerator {

@@ -105,6 +105,8 @@ export interface ModuleInput {
   /** Every identifier in the file. */
   takenNames: Set<string>;
   shadowedGlobals?: Set<string>;
+  /** Names the file binds with `const` at its top level: a pullback reads them as they are (nothing reassigns them). */
+  moduleConstants?: Set<string>;
   /** The runtime's op table; by default read from the `@cotangent/runtime` the file resolves. */
   primitives?: PrimitiveTable;
   /** The accessors of the module's own classes (getters.ts), given the runtime identifier. */
@@ -251,6 +253,7 @@ export function planModule(input: ModuleInput): ModulePlan {
     knownMethods: new Map(),
     takenNames: taken,
     ...(input.shadowedGlobals ? { shadowedGlobals: input.shadowedGlobals } : {}),
+    ...(input.moduleConstants ? { moduleConstants: input.moduleConstants } : {}),
     ...(primitives ? { primitives } : {}),
     ...(input.fuse === false ? { fuse: false } : {}),
     ...(input.classes ? { classes: input.classes(runtime) } : {}),

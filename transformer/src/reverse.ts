@@ -677,8 +677,9 @@ export class ReverseGenerator {
    * variables (their pullbacks read them as this pullback restores them).
    *
    * The variables of the module the pullback reads (a `scale` the adjoint multiplies by, a
-   * constant a recomputation reads) are passed the same way, with or without loops: the pullback
-   * may run after the caller changed them, and must see the values the primal saw.
+   * `let` a recomputation reads) are passed the same way, with or without loops: the pullback may
+   * run after the caller changed them, and must see the values the primal saw. Top-level `const`s
+   * need not be (the host reports them).
    */
   private snapshotPullback(pullbackFn: Expression, locals: string[], usedDecl: Statement | undefined): Expression | undefined {
     const fn = this.fn;
@@ -692,7 +693,7 @@ export class ReverseGenerator {
     if (usedDecl) for (const d of (usedDecl as VariableDeclaration).declarations) if (d.id.type === "Identifier") declared.add(d.id.name);
     const read = [...namesRead(pullbackFn)].filter((n) => !declared.has(n));
     const state = hasLoop ? read.filter((n) => own.has(n)) : [];
-    const moduleVariables = read.filter((n) => !own.has(n) && !IMMUTABLE_GLOBALS.has(n) && n !== this.g.runtime);
+    const moduleVariables = read.filter((n) => !own.has(n) && !IMMUTABLE_GLOBALS.has(n) && n !== this.g.runtime && !this.g.moduleConstants?.has(n));
     const params = [...state, ...moduleVariables];
     if (!hasLoop && !moduleVariables.length) return undefined;
     const body: Statement[] = [...(usedDecl ? [usedDecl] : []), ret(pullbackFn)];

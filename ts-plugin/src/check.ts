@@ -59,6 +59,16 @@ function shadowedGlobals(ts: typeof TS, sf: TS.SourceFile): Set<string> {
   return out;
 }
 
+/** The names the file binds with `const` at its top level (exported or not): never reassigned. */
+function moduleConstants(ts: typeof TS, sf: TS.SourceFile): Set<string> {
+  const out = new Set<string>();
+  for (const s of sf.statements) {
+    if (!ts.isVariableStatement(s) || !(s.declarationList.flags & ts.NodeFlags.Const)) continue;
+    for (const d of s.declarationList.declarations) if (ts.isIdentifier(d.name)) out.add(d.name.text);
+  }
+  return out;
+}
+
 /** Plans the file; undefined when it has no sites at all. */
 export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: AnalyzeOptions = {}): FileAnalysis | undefined {
   const checker = options.checker ?? options.program?.getTypeChecker();
@@ -82,6 +92,7 @@ export function analyzeSourceFile(ts: typeof TS, sf: TS.SourceFile, options: Ana
     source: sf.text,
     takenNames: collectIdentifierNames(ts, sf),
     shadowedGlobals: shadowedGlobals(ts, sf),
+    moduleConstants: moduleConstants(ts, sf),
     classes: (runtime) => moduleClasses({ ts, sourceFile: sf, ...(checker ? { checker } : {}), runtime: refs(runtime) }),
     sites,
     secondOrder: options.secondOrder ?? "requested",
