@@ -132,52 +132,50 @@ describe.each(hosts)("%s host", (host, compile) => {
     expect(m.vgSum([1, 2, 3])).toEqual({ value: 14, gradient: [2, 4, 6] });
   });
 
-  test("an importer's valueWithGradient(f) takes it from the registration; replacing the derivatives drops it", () => {
+  /**
+   * A function registered with horner's generated records and one fused function (counting its
+   * calls), as the build registers a mark for its importers: the operators look them up at run
+   * time. Then `replace()` registers a custom pullback over it.
+   */
+  function registeredLikeHorner(fused: "grad" | "valueWithGradient") {
     const d = runtime.getDerivatives(m.horner)!;
-    let calls = 0;
+    const counter = { calls: 0 };
     const target = (x: number) => m.horner(x);
+    const generated = d[fused] as (x: number) => unknown;
     runtime.defineDerivatives(target, {
       name: "target",
       arity: 1,
       wrt: [0],
       jvp: d.jvp,
       vjp: d.vjp,
-      valueWithGradient: (x: number) => {
-        calls++;
-        return d.valueWithGradient!(x as never);
+      [fused]: (x: number) => {
+        counter.calls++;
+        return generated(x);
       },
     });
+    const replace = () =>
+      runtime.registerDerivative(target, { vjp: (x: number) => ({ value: m.horner(x), pullback: (g: number) => g * 100 }) }, { replace: true });
+    return { target, counter, replace };
+  }
+
+  test("an importer's valueWithGradient(f) takes it from the registration; replacing the derivatives drops it", () => {
+    const { target, counter, replace } = registeredLikeHorner("valueWithGradient");
     expect(runtime.valueWithGradient(target)(0.4)).toEqual({ value: m.horner(0.4), gradient: m.gHorner(0.4) });
-    expect(calls).toBe(1);
-    runtime.registerDerivative(target, { vjp: (x: number) => ({ value: m.horner(x), pullback: (g: number) => g * 100 }) }, { replace: true });
+    expect(counter.calls).toBe(1);
+    replace();
     expect(runtime.getDerivatives(target)!.valueWithGradient).toBeUndefined();
     expect(runtime.valueWithGradient(target)(0.4)).toEqual({ value: m.horner(0.4), gradient: 100 });
-    expect(calls).toBe(1);
+    expect(counter.calls).toBe(1);
   });
 
   test("an importer's gradient(f) takes the fused gradient from the registration; replacing the derivatives drops it", () => {
-    let fusedCalls = 0;
-    const d = runtime.getDerivatives(m.horner)!;
-    // A function registered with the generated records, as the build registers a mark for its
-    // importers: gradient() at run time looks them up.
-    const target = (x: number) => m.horner(x);
-    runtime.defineDerivatives(target, {
-      name: "target",
-      arity: 1,
-      wrt: [0],
-      jvp: d.jvp,
-      vjp: d.vjp,
-      grad: (x: number) => {
-        fusedCalls++;
-        return d.grad!(x as never);
-      },
-    });
+    const { target, counter, replace } = registeredLikeHorner("grad");
     expect(runtime.gradient(target)(0.4)).toBeCloseTo(fd(m.horner, 0.4), 7);
-    expect(fusedCalls).toBe(1);
+    expect(counter.calls).toBe(1);
     // A custom pullback replaces the generated modes: the fused gradient must not outlive them.
-    runtime.registerDerivative(target, { vjp: (x: number) => ({ value: m.horner(x), pullback: (g: number) => g * 100 }) }, { replace: true });
+    replace();
     expect(runtime.getDerivatives(target)!.grad).toBeUndefined();
     expect(runtime.gradient(target)(0.4)).toBe(100);
-    expect(fusedCalls).toBe(1);
+    expect(counter.calls).toBe(1);
   });
 });

@@ -610,7 +610,7 @@ export class ReverseGenerator {
     const { out, locals } = this.prologue(gen, true);
 
     const pullback: Statement[] = [];
-    const usedDecl: Statement | undefined = used === undefined ? undefined : {
+    const usedDecl: VariableDeclaration | undefined = used === undefined ? undefined : {
       type: "VariableDeclaration",
       kind: "let",
       declarations: [{ type: "VariableDeclarator", id: id(used), init: bool(false) }],
@@ -681,7 +681,7 @@ export class ReverseGenerator {
    * run after the caller changed them, and must see the values the primal saw. Top-level `const`s
    * need not be (the host reports them).
    */
-  private snapshotPullback(pullbackFn: Expression, locals: string[], usedDecl: Statement | undefined): Expression | undefined {
+  private snapshotPullback(pullbackFn: Expression, locals: string[], usedDecl: VariableDeclaration | undefined): Expression | undefined {
     const fn = this.fn;
     if (fn.nested.length) return undefined;
     let hasLoop = false;
@@ -690,7 +690,7 @@ export class ReverseGenerator {
     });
     const own = new Set([...fn.params.map((p) => p.name), ...locals, this.tape]);
     const declared = declaredIn(pullbackFn);
-    if (usedDecl) for (const d of (usedDecl as VariableDeclaration).declarations) if (d.id.type === "Identifier") declared.add(d.id.name);
+    if (usedDecl) for (const d of usedDecl.declarations) if (d.id.type === "Identifier") declared.add(d.id.name);
     const read = [...namesRead(pullbackFn)].filter((n) => !declared.has(n));
     const state = hasLoop ? read.filter((n) => own.has(n)) : [];
     const moduleVariables = read.filter((n) => !own.has(n) && !IMMUTABLE_GLOBALS.has(n) && n !== this.g.runtime && !this.g.moduleConstants?.has(n));
