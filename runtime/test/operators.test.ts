@@ -110,6 +110,15 @@ describe("valueWithGradient", () => {
     expect(r.gradient).toBeCloseTo(dfdx(2, 3));
     expect(thrown(() => valueWithGradient(gRecord as never)([1, 2], 3)).code).toBe("CT3003");
   });
+  it("returns a record's fused value and gradient as it is; a record with no reverse mode is CT3001 at once, as for gradient", () => {
+    const fused = (x: number) => ({ value: x * x, gradient: 2 * x });
+    const record = new Derivatives({ name: "sq", arity: 1, wrt: [0], vjp: (x: number) => ({ value: x * x, pullback: (b: number) => [2 * x * b] }), valueWithGradient: fused });
+    expect(valueWithGradient(record)).toBe(fused);
+    const forwardOnly = new Derivatives({ name: "fwd", arity: 1, wrt: [0], jvp: (x: number, dx: number) => ({ value: x, tangent: dx }) });
+    const e = thrown(() => valueWithGradient(forwardOnly));
+    expect(e.code).toBe("CT3001");
+    expect(e.message).toMatch(/valueWithGradient needs the reverse-mode derivative \(vjp\) of 'fwd', but it only has a forward-mode derivative \(jvp\)/);
+  });
 });
 
 describe("pullback / valueWithPullback", () => {
